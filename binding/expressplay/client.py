@@ -1,0 +1,428 @@
+"""HTTP client for ExpressPlay's token and record-retrieval APIs. HTTP only: no ORM, no settings.
+
+Token requests are form POSTs, so the customerAuthenticator travels in the body and never in a URL that a
+proxy or an exception could echo. getrecord is documented as a GET; its failures are reported with the
+authenticator redacted.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import parse_qs, quote, urlsplit
+
+import requests
+
+from .exceptions import (
+    ExpressPlayMalformedResponse,
+    ExpressPlayRejected,
+    ExpressPlayRequestInvalid,
+    ExpressPlayTimeout,
+    ExpressPlayTransportError,
+)
+from .types import (
+    BuyToOwn,
+    ContentKey,
+    Drm,
+    Endpoints,
+    LicenseToken,
+    PlayReadyOutputProtection,
+    Policy,
+    Record,
+    Rental,
+)
+
+logger = logging.getLogger(__name__)
+
+MAX_TOKEN_LIFETIME = timedelta(days=30)
+MAX_COOKIE_LENGTH = 32
+_HEX32 = re.compile(r"^[0-9a-fA-F]{32}$")
+_ERROR_CODE_IN_TEXT = re.compile(r"(-[2-7]\d{3})\b")
+
+Expiry = datetime | timedelta
+
+
+def _check_hex32(field: str, value: str) -> str:
+    if not isinstance(value, str) or not _HEX32.match(value):
+        raise ExpressPlayRequestInvalid(field, "must be 32 hexadecimal characters")
+    return value.lower()
+
+
+def _check_kid(value: str) -> str:
+    # A kid is 32 hex, or ^name (at most 64 characters) for a key kept in ExpressPlay Key Storage.
+    if isinstance(value, str) and value.startswith("^") and 1 < len(value) <= 65:
+        return value
+    return _check_hex32("kid", value)
+
+
+def _check_cookie(value: str) -> str:
+    if not isinstance(value, str) or not value or len(value) > MAX_COOKIE_LENGTH:
+        raise ExpressPlayRequestInvalid("cookie", f"must be 1 to {MAX_COOKIE_LENGTH} characters")
+    if not value.isprintable() or value != value.strip():
+        raise ExpressPlayRequestInvalid("cookie", "must be printable, without surrounding spaces")
+    return value
+
+
+def format_time(value: Expiry, *, now: datetime | None = None, field: str) -> str:
+    """Return ExpressPlay's form of a time: RFC 3339 UTC ending in Z, or +seconds for a timedelta."""
+    if isinstance(value, timedelta):
+        seconds = int(value.total_seconds())
+        if seconds <= 0:
+            raise ExpressPlayRequestInvalid(field, "must be in the future")
+        return f"+{seconds}"
+    if not isinstance(value, datetime) or value.tzinfo is None:
+        raise ExpressPlayRequestInvalid(field, "must be a timezone-aware datetime or a timedelta")
+    if value <= (now or datetime.now(UTC)):
+        raise ExpressPlayRequestInvalid(field, "must be in the future")
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class ExpressPlayClient:
+    """Talk to one ExpressPlay environment (or the sandbox, which speaks the same API)."""
+
+    def __init__(
+        self,
+        *,
+        endpoints: Endpoints,
+        customer_authenticator: str,
+        timeout: float = 10.0,
+        device_id_param: str = "deviceId",
+        session: requests.Session | None = None,
+    ):
+        if not customer_authenticator:
+            raise ExpressPlayRequestInvalid("customerAuthenticator", "is not configured")
+        self.endpoints = endpoints
+        self._authenticator = customer_authenticator
+        self.timeout = timeout
+        self.device_id_param = device_id_param
+        self.session = session or requests.Session()
+        self.session.headers.setdefault("User-Agent", "Bindery ExpressPlay client")
+
+    def __repr__(self) -> str:
+        return f"ExpressPlayClient(getrecord={self.endpoints.getrecord!r}, timeout={self.timeout})"
+
+    # --- token requests ----------------------------------------------------------------------------------
+
+    def playready_token(
+        self,
+        *,
+        key: ContentKey,
+        policy: Policy,
+        cookie: str | None = None,
+        device_id: str | None = None,
+        expires: Expiry | None = None,
+        output_protection: PlayReadyOutputProtection | None = None,
+    ) -> LicenseToken:
+        """Return a PlayReady token for `key` under `policy`, optionally bound to `device_id`.
+
+        Raises ExpressPlayRequestInvalid before sending when a parameter is malformed, ExpressPlayRejected
+        with the ExpressPlay code when ExpressPlay refuses, ExpressPlayTransportError (retryable) when it
+        cannot be reached.
+        """
+        params = self._key_params(key)
+        params.update(self._policy_params(policy))
+        params.update((output_protection or PlayReadyOutputProtection()).as_params())
+        params.update(self._restriction_params(cookie=cookie, expires=expires))
+        if device_id is not None:
+            params[self.device_id_param] = _check_hex32("deviceId", device_id)
+        body = self._post(self.endpoints.playready_token, params)
+        try:
+            data = json.loads(body)
+            la_url, token = data["licenseAcquisitionUrl"], data["token"]
+        except (ValueError, KeyError, TypeError) as exc:
+            raise ExpressPlayMalformedResponse(
+                "PlayReady token response is not JSON with licenseAcquisitionUrl and token"
+            ) from exc
+        separator = "&" if "?" in la_url else "?"
+        return LicenseToken(Drm.PLAYREADY, f"{la_url}{separator}ExpressPlayToken={quote(token)}", token)
+
+    def widevine_token(
+        self,
+        *,
+        key: ContentKey,
+        security_level: int = 1,
+        hdcp_output_control: int = 0,
+        license_duration: int | None = None,
+        cookie: str | None = None,
+        device_id: str | None = None,
+        expires: Expiry | None = None,
+    ) -> LicenseToken:
+        """Return a Widevine token. ExpressPlay documents -7002 for a device restriction on Widevine."""
+        params = self._key_params(key)
+        params["securityLevel"] = security_level
+        params["hdcpOutputControl"] = hdcp_output_control
+        if license_duration is not None:
+            params["licenseDuration"] = int(license_duration)
+        params.update(self._restriction_params(cookie=cookie, expires=expires))
+        if device_id is not None:
+            params[self.device_id_param] = device_id
+        return self._uri_list_token(Drm.WIDEVINE, self._post(self.endpoints.widevine_token, params))
+
+    def fairplay_token(
+        self,
+        *,
+        key: ContentKey,
+        iv: str,
+        rental_duration: int | None = None,
+        cookie: str | None = None,
+        device_id: str | None = None,
+        expires: Expiry | None = None,
+    ) -> LicenseToken:
+        """Return a FairPlay token. ExpressPlay documents -6008 for a device restriction on FairPlay."""
+        params = self._key_params(key)
+        params["iv"] = _check_hex32("iv", iv)
+        if rental_duration is not None:
+            params["rentalDuration"] = int(rental_duration)
+        params.update(self._restriction_params(cookie=cookie, expires=expires))
+        if device_id is not None:
+            params[self.device_id_param] = device_id
+        return self._uri_list_token(Drm.FAIRPLAY, self._post(self.endpoints.fairplay_token, params))
+
+    # --- record retrieval ------------------------------------------------------------------------------
+
+    def get_records(
+        self,
+        *,
+        cookie: str | None = None,
+        event_id: int | None = None,
+        start: int | None = None,
+        length: int | None = None,
+    ) -> list[Record]:
+        """Return transaction-log records, newest first, by at most one selector.
+
+        No selector: the most recent events. `cookie`: the events for that correlation value (one or many,
+        depending on the ExpressPlay revision). `event_id`: one event. `start` and `length`: a window over
+        all records (page with (0, 200), (200, 200), ...).
+        """
+        selectors = [cookie is not None, event_id is not None, start is not None or length is not None]
+        if sum(selectors) > 1:
+            raise ExpressPlayRequestInvalid("selector", "use one of cookie, event_id, or start and length")
+        params: dict[str, Any] = {}
+        if cookie is not None:
+            params["cookie"] = _check_cookie(cookie)
+        elif event_id is not None:
+            params["id"] = int(event_id)
+        elif start is not None or length is not None:
+            if start is None or length is None or start < 0 or length <= 0:
+                raise ExpressPlayRequestInvalid("start/length", "give both, start >= 0 and length > 0")
+            params.update(start=int(start), length=int(length))
+        body = self._get(self.endpoints.getrecord, params)
+        return parse_records(body)
+
+    def device_id_for_cookie(self, cookie: str) -> str | None:
+        """Return the device_id ExpressPlay logged for `cookie` (newest record that has one), or None."""
+        for record in self.get_records(cookie=cookie):
+            if record.device_id and (not record.cookie or record.cookie == cookie):
+                return record.device_id
+        return None
+
+    # --- plumbing ----------------------------------------------------------------------------------------
+
+    def _key_params(self, key: ContentKey) -> dict[str, Any]:
+        if not isinstance(key, ContentKey):
+            raise ExpressPlayRequestInvalid("key", "must be a ContentKey")
+        return {"kid": _check_kid(key.kid), "contentKey": _check_hex32("contentKey", key.key)}
+
+    def _policy_params(self, policy: Policy) -> dict[str, Any]:
+        if isinstance(policy, BuyToOwn):
+            return {"rightsType": "BuyToOwn"}
+        if isinstance(policy, Rental):
+            params: dict[str, Any] = {
+                "rightsType": "Rental",
+                "rental.periodEndTime": format_time(policy.period_end, field="rental.periodEndTime"),
+                # ExpressPlay: rental licences must be persistent.
+                "generalFlags": "00000001",
+            }
+            if policy.play_duration is not None:
+                if int(policy.play_duration) <= 0:
+                    raise ExpressPlayRequestInvalid("rental.playDuration", "must be a positive number of seconds")
+                params["rental.playDuration"] = int(policy.play_duration)
+            return params
+        raise ExpressPlayRequestInvalid("policy", "must be BuyToOwn or Rental")
+
+    def _restriction_params(self, *, cookie: str | None, expires: Expiry | None) -> dict[str, Any]:
+        params: dict[str, Any] = {}
+        if cookie is not None:
+            params["cookie"] = _check_cookie(cookie)
+        if expires is not None:
+            params["expirationTime"] = format_time(expires, field="expirationTime")
+            lifetime = expires if isinstance(expires, timedelta) else expires - datetime.now(UTC)
+            if lifetime > MAX_TOKEN_LIFETIME:
+                raise ExpressPlayRequestInvalid("expirationTime", "at most 30 days")
+        return params
+
+    def _uri_list_token(self, drm: Drm, body: str) -> LicenseToken:
+        url = next((ln.strip() for ln in body.splitlines() if ln.strip() and not ln.startswith("#")), "")
+        tokens = parse_qs(urlsplit(url).query).get("ExpressPlayToken")
+        if not url.startswith(("http://", "https://")) or not tokens:
+            raise ExpressPlayMalformedResponse(f"{drm.value} token response is not a licence URL with a token")
+        return LicenseToken(drm, url, tokens[0])
+
+    def _post(self, url: str, params: Mapping[str, Any]) -> str:
+        data = {"customerAuthenticator": self._authenticator, "errorFormat": "json", **params}
+        return self._send("POST", url, data=data)
+
+    def _get(self, url: str, params: Mapping[str, Any]) -> str:
+        query = {"customerAuthenticator": self._authenticator, "errorFormat": "json", **params}
+        return self._send("GET", url, params=query)
+
+    def _send(self, method: str, url: str, **kwargs: Any) -> str:
+        path = urlsplit(url).path
+        try:
+            response = self.session.request(method, url, timeout=self.timeout, **kwargs)
+        except requests.Timeout:
+            # `from None`: requests' own message repeats the URL, query string (and authenticator) included.
+            raise ExpressPlayTimeout(f"{method} {path}: no answer within {self.timeout:g} s") from None
+        except requests.RequestException as exc:
+            raise ExpressPlayTransportError(
+                f"{method} {path}: {type(exc).__name__}: {self._redact(str(exc))}"
+            ) from None
+        logger.info("ExpressPlay %s %s -> HTTP %s", method, path, response.status_code)
+        if response.status_code >= 500:
+            raise ExpressPlayTransportError(f"{method} {path}: HTTP {response.status_code}", status=response.status_code)
+        if response.status_code >= 400:
+            code, message = parse_error(response.text)
+            logger.warning("ExpressPlay %s %s refused: code %s, %s", method, path, code, self._redact(message))
+            raise ExpressPlayRejected(code=code, status=response.status_code, server_message=self._redact(message))
+        if _is_error_object(response.text):
+            code, message = parse_error(response.text)
+            raise ExpressPlayRejected(code=code, status=response.status_code, server_message=self._redact(message))
+        return response.text
+
+    def _redact(self, text: str) -> str:
+        for secret in {self._authenticator, quote(self._authenticator, safe=""), quote(self._authenticator)}:
+            text = text.replace(secret, "***")
+        return text
+
+
+# --- lenient parsers (module level: no client state, easy to test) --------------------------------------------
+
+
+_ERROR_KEYS = {"errorcode", "errormessage", "errortext", "error", "code", "message"}
+
+
+def _is_error_object(body: str) -> bool:
+    """Return True for a success-status body that is nothing but an error object."""
+    if not body.lstrip().startswith("{"):
+        return False
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return False
+    keys = {_normalise(key) for key in data} if isinstance(data, dict) else set()
+    return bool(keys) and keys <= _ERROR_KEYS and bool(keys & {"errorcode", "code"})
+
+
+def _normalise(key: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", key.lower())
+
+
+def parse_error(body: str) -> tuple[int | None, str]:
+    """Return (error code, message) from an ExpressPlay error body in JSON, HTML or plain text."""
+    try:
+        data = json.loads(body)
+    except ValueError:
+        data = None
+    if isinstance(data, dict):
+        code = message = None
+        for key, value in data.items():
+            norm = _normalise(key)
+            if code is None and "code" in norm:
+                try:
+                    code = int(value)
+                except (TypeError, ValueError):
+                    pass
+            elif message is None and ("message" in norm or "text" in norm or norm == "error"):
+                message = str(value)
+        return code, message or ""
+    text = re.sub(r"<[^>]+>", " ", body)
+    match = _ERROR_CODE_IN_TEXT.search(text)
+    return (int(match.group(1)) if match else None), " ".join(text.split())[:300]
+
+
+def _parse_time(value: Any) -> datetime | None:
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        seconds = value / 1000 if value > 10**11 else value  # epoch milliseconds or seconds
+        return datetime.fromtimestamp(seconds, tz=UTC)
+    if isinstance(value, str) and value:
+        try:
+            parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            return None
+        return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    return None
+
+
+def _parse_int(value: Any) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _record_from(item: Mapping[str, Any]) -> Record:
+    fields: dict[str, Any] = {}
+    for key, value in item.items():
+        norm = _normalise(key)
+        if "device" in norm and "id" in norm:
+            fields.setdefault("device_id", value)
+        elif norm in ("eventid", "id"):
+            fields.setdefault("event_id", value)
+        elif "time" in norm or "date" in norm:
+            fields.setdefault("time", value)
+        elif "cookie" in norm:
+            fields.setdefault("cookie", value)
+        elif norm in ("drm", "drmtype", "type"):
+            fields.setdefault("drm", value)
+        elif norm in ("kid", "keyid", "contentid"):
+            fields.setdefault("kid", value)
+        elif norm in ("result", "resultcode", "errorcode", "code", "status"):
+            fields.setdefault("result_code", value)
+    return Record(
+        event_id=_parse_int(fields.get("event_id")),
+        time=_parse_time(fields.get("time")),
+        cookie=str(fields.get("cookie") or ""),
+        device_id=str(fields.get("device_id") or "").strip(),
+        drm=str(fields.get("drm") or ""),
+        kid=str(fields.get("kid") or ""),
+        result_code=_parse_int(fields.get("result_code")),
+        raw=dict(item),
+    )
+
+
+def _record_items(data: Any) -> Iterable[Mapping[str, Any]]:
+    if isinstance(data, list):
+        return [item for item in data if isinstance(item, Mapping)]
+    if isinstance(data, Mapping):
+        # A wrapper such as {"records": [...]} or {"events": [...]}, or a single record.
+        lists = [value for value in data.values() if isinstance(value, list)]
+        if lists:
+            return _record_items(lists[0])
+        return [data] if data else []
+    return []
+
+
+def parse_records(body: str) -> list[Record]:
+    """Return the records in a getrecord body, newest first, whatever its shape.
+
+    Handles an empty body, one record, a list, or a wrapper object around a list; unknown fields are kept
+    in `Record.raw`. Newest means the latest time, then the highest event id, then the latest in the body.
+    """
+    if not body.strip():
+        return []
+    try:
+        data = json.loads(body)
+    except ValueError as exc:
+        raise ExpressPlayMalformedResponse("getrecord response is not JSON") from exc
+    records = [_record_from(item) for item in _record_items(data)]
+    epoch = datetime.min.replace(tzinfo=UTC)
+    ordered = sorted(
+        enumerate(records),
+        key=lambda pair: (pair[1].time or epoch, pair[1].event_id or -1, pair[0]),
+        reverse=True,
+    )
+    return [record for _position, record in ordered]

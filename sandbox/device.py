@@ -1,0 +1,89 @@
+"""The sandbox's simulated DRM device identity.
+
+A real DRM client proves its device identity inside the licence request. In the browser, ClearKey has
+none, so each device keeps a WebCrypto ECDSA P-256 key and signs its licence requests:
+
+    X-Sandbox-Device-Key        base64 of the public key (SubjectPublicKeyInfo DER)
+    X-Sandbox-Device-Time       Unix seconds, as a decimal string
+    X-Sandbox-Device-Signature  base64 of the raw 64-byte r‖s ECDSA-SHA256 signature over
+                                body bytes + b"\n" + the time string
+
+device_id = the first 32 hex characters of SHA-256(DER public key).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import time
+from collections.abc import Mapping
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature, encode_dss_signature
+
+from .errors import SandboxError
+
+KEY_HEADER = "X-Sandbox-Device-Key"
+TIME_HEADER = "X-Sandbox-Device-Time"
+SIGNATURE_HEADER = "X-Sandbox-Device-Signature"
+
+
+def device_id_for(public_der: bytes) -> str:
+    """Return the device_id of a public key in SubjectPublicKeyInfo DER form."""
+    return hashlib.sha256(public_der).hexdigest()[:32]
+
+
+def signed_message(body: bytes, timestamp: str) -> bytes:
+    return body + b"\n" + timestamp.encode()
+
+
+def verify_device(headers: Mapping[str, str], body: bytes, *, max_skew: int, now: float | None = None) -> str:
+    """Return the device_id proven by the request's identity headers; raise SandboxError(-4001) if unproven."""
+    key_b64, stamp, sig_b64 = (headers.get(h) for h in (KEY_HEADER, TIME_HEADER, SIGNATURE_HEADER))
+    if not (key_b64 and stamp and sig_b64):
+        raise SandboxError(-4001, "the licence request carries no device identity")
+    try:
+        der = base64.b64decode(key_b64, validate=True)
+        signature = base64.b64decode(sig_b64, validate=True)
+        public_key = serialization.load_der_public_key(der)
+        moment = int(stamp)
+    except (ValueError, binascii.Error, TypeError) as exc:
+        raise SandboxError(-4001, "unreadable device identity") from exc
+    if not isinstance(public_key, ec.EllipticCurvePublicKey) or public_key.curve.name != "secp256r1":
+        raise SandboxError(-4001, "device key is not ECDSA P-256")
+    if len(signature) != 64:
+        raise SandboxError(-4001, "device signature is not 64 bytes")
+    if abs((time.time() if now is None else now) - moment) > max_skew:
+        raise SandboxError(-4001, "device clock is too far from the licence server's")
+    r, s = int.from_bytes(signature[:32], "big"), int.from_bytes(signature[32:], "big")
+    try:
+        public_key.verify(encode_dss_signature(r, s), signed_message(body, stamp), ec.ECDSA(hashes.SHA256()))
+    except InvalidSignature as exc:
+        raise SandboxError(-4001, "device signature does not verify") from exc
+    return device_id_for(der)
+
+
+class SimulatedDevice:
+    """A device key held in Python, signing as the browser's device identity does (tests, benchmarks)."""
+
+    def __init__(self, private_key: ec.EllipticCurvePrivateKey | None = None):
+        self.private_key = private_key or ec.generate_private_key(ec.SECP256R1())
+        self.public_der = self.private_key.public_key().public_bytes(
+            serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+        self.device_id = device_id_for(self.public_der)
+
+    def headers(self, body: bytes, *, timestamp: int | None = None) -> dict[str, str]:
+        """Return the identity headers for a licence request with `body`."""
+        stamp = str(int(time.time()) if timestamp is None else timestamp)
+        der_sig = self.private_key.sign(signed_message(body, stamp), ec.ECDSA(hashes.SHA256()))
+        r, s = decode_dss_signature(der_sig)
+        raw = r.to_bytes(32, "big") + s.to_bytes(32, "big")
+        return {
+            KEY_HEADER: base64.b64encode(self.public_der).decode(),
+            TIME_HEADER: stamp,
+            SIGNATURE_HEADER: base64.b64encode(raw).decode(),
+        }

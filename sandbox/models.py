@@ -1,0 +1,66 @@
+"""What the sandbox remembers: the tokens it issued (without keys) and its transaction log."""
+
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class IssuedToken(models.Model):
+    """A token the sandbox issued. The content key is inside the token only, never in this table."""
+
+    jti = models.CharField(_("token id"), max_length=32, unique=True)
+    drm = models.CharField(_("DRM"), max_length=2)
+    kid = models.CharField(_("key id"), max_length=65)
+    rights_type = models.CharField(_("rights type"), max_length=16, blank=True)
+    period_end = models.DateTimeField(_("rental period end"), null=True, blank=True)
+    play_duration = models.PositiveIntegerField(_("play duration (s)"), null=True, blank=True)
+    cookie = models.CharField(_("cookie"), max_length=32, blank=True, db_index=True)
+    device_id = models.CharField(_("device restriction"), max_length=64, blank=True)
+    expires_at = models.DateTimeField(_("expires at"))
+    created_at = models.DateTimeField(_("issued at"), default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("issued token")
+        verbose_name_plural = _("issued tokens")
+
+    def __str__(self):
+        return f"{self.drm} token {self.jti[:8]}"
+
+
+class Record(models.Model):
+    """One redemption (licence request), granted or refused: ExpressPlay's transaction log entry."""
+
+    event_id = models.BigAutoField(primary_key=True)
+    time = models.DateTimeField(_("time"), default=timezone.now, db_index=True)
+    cookie = models.CharField(_("cookie"), max_length=32, blank=True, db_index=True)
+    device_id = models.CharField(_("device id"), max_length=32, blank=True)
+    drm = models.CharField(_("DRM"), max_length=2, blank=True)
+    kid = models.CharField(_("key id"), max_length=65, blank=True)
+    result = models.IntegerField(_("result code"), default=0, help_text=_("0 when the licence was granted."))
+    message = models.CharField(_("message"), max_length=200, blank=True)
+    token_jti = models.CharField(_("token id"), max_length=32, blank=True, db_index=True)
+
+    class Meta:
+        ordering = ["-event_id"]
+        verbose_name = _("transaction record")
+        verbose_name_plural = _("transaction records")
+
+    def __str__(self):
+        return f"event {self.event_id} ({self.result})"
+
+    @property
+    def granted(self) -> bool:
+        return self.result == 0
+
+    def as_json(self) -> dict:
+        return {
+            "event_id": self.event_id,
+            "time": self.time.isoformat().replace("+00:00", "Z"),
+            "cookie": self.cookie,
+            "device_id": self.device_id,
+            "drm": self.drm,
+            "kid": self.kid,
+            "result": self.result,
+            "message": self.message,
+        }

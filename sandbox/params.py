@@ -1,0 +1,177 @@
+"""Validation of token requests, parameter by parameter, with ExpressPlay's error codes.
+
+The order of the checks follows ExpressPlay's parameter tables (research/expressplay-api.md, sections 2-5):
+authentication first, then key material, then restrictions, then the DRM's own parameters.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Mapping
+from datetime import datetime
+
+from .errors import SandboxError
+from .tokens import TokenClaims
+
+MAX_LIFETIME = 30 * 24 * 3600
+HEX32 = re.compile(r"^[0-9a-fA-F]{32}$")
+HEX = re.compile(r"^[0-9a-fA-F]*$")
+OPL_PARAMS = (
+    "analogVideoOPL",
+    "compressedDigitalAudioOPL",
+    "compressedDigitalVideoOPL",
+    "uncompressedDigitalAudioOPL",
+    "uncompressedDigitalVideoOPL",
+)
+# The research could not confirm the spelling of the device restriction; accept both.
+DEVICE_ID_PARAMS = ("deviceId", "deviceid")
+
+
+def error_format(params: Mapping[str, str]) -> str:
+    """Return the requested error format; raise -3004 (answered in HTML) for an unknown one."""
+    value = params.get("errorFormat", "html")
+    if value not in ("html", "json"):
+        raise SandboxError(-3004)
+    return value
+
+
+def check_authenticator(params: Mapping[str, str], expected: str) -> None:
+    given = params.get("customerAuthenticator")
+    if not given:
+        raise SandboxError(-2017)
+    if given != expected:
+        raise SandboxError(-2018)
+
+
+def parse_time(value: str, *, now: int, code: int) -> int:
+    """Return Unix seconds for an RFC 3339 UTC time ending in Z, or +seconds from now."""
+    if value.startswith("+"):
+        if not value[1:].isdigit():
+            raise SandboxError(code, "relative time must be +seconds")
+        return now + int(value[1:])
+    if not value.endswith("Z"):
+        raise SandboxError(code, "time must be RFC 3339 UTC ending in Z")
+    try:
+        return int(datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp())
+    except ValueError as exc:
+        raise SandboxError(code, "unreadable time") from exc
+
+
+def _int_in(params: Mapping[str, str], name: str, low: int, high: int, code: int) -> int | None:
+    value = params.get(name)
+    if value is None:
+        return None
+    if not value.lstrip("-").isdigit() or not low <= int(value) <= high:
+        raise SandboxError(code, f"{name} must be {low} to {high}")
+    return int(value)
+
+
+def _key(params: Mapping[str, str], drm: str) -> tuple[str, str]:
+    kid = params.get("kid")
+    if not kid:
+        raise SandboxError(-4018)
+    if kid.startswith("^"):
+        # ^name refers to ExpressPlay Key Storage, which the sandbox does not emulate.
+        raise SandboxError(-4019, "the sandbox has no key storage; send contentKey")
+    if not HEX.match(kid):
+        raise SandboxError(-4022)
+    if len(kid) < 32:
+        raise SandboxError(-4020)
+    if len(kid) > 32:
+        raise SandboxError(-4021)
+    if "kek" in params or "ek" in params:
+        if drm == "pr" and "contentKey" in params:
+            raise SandboxError(-5007)
+        raise SandboxError(-4024, "the sandbox does not accept wrapped keys")
+    key = params.get("contentKey")
+    if not key:
+        raise SandboxError(-4019, "no contentKey and no key storage")
+    if not HEX32.match(key):
+        raise SandboxError(-2027)
+    return kid.lower(), key.lower()
+
+
+def _restrictions(params: Mapping[str, str], now: int) -> tuple[int, str]:
+    expires = now + MAX_LIFETIME
+    if "expirationTime" in params:
+        expires = parse_time(params["expirationTime"], now=now, code=-2002)
+        if expires <= now or expires > now + MAX_LIFETIME:
+            raise SandboxError(-2002, "must be in the future and at most 30 days away")
+    cookie = params.get("cookie", "")
+    if len(cookie) > 32 or not cookie.isprintable():
+        raise SandboxError(-2033)
+    return expires, cookie
+
+
+def _device_id(params: Mapping[str, str], drm: str, binding_drms: list[str]) -> str:
+    value = next((params[name] for name in DEVICE_ID_PARAMS if name in params), None)
+    if value is None:
+        return ""
+    if drm not in binding_drms:
+        raise SandboxError({"wv": -7002, "fp": -6008}.get(drm, -5005))
+    if not HEX32.match(value):
+        raise SandboxError(-5004)
+    return value.lower()
+
+
+def _rights(params: Mapping[str, str], now: int, *, required: bool) -> dict:
+    rights_type = params.get("rightsType")
+    if rights_type is None:
+        if required:
+            raise SandboxError(-2020)
+        return {}
+    if rights_type not in ("BuyToOwn", "Rental"):
+        raise SandboxError(-2021)
+    rights: dict = {"rights_type": rights_type}
+    if rights_type == "Rental":
+        if "rental.periodEndTime" not in params:
+            raise SandboxError(-2022)
+        rights["period_end"] = parse_time(params["rental.periodEndTime"], now=now, code=-2022)
+        if "rental.playDuration" in params:
+            value = params["rental.playDuration"]
+            if not value.isdigit() or int(value) <= 0:
+                raise SandboxError(-2025)
+            rights["play_duration"] = int(value)
+    return rights
+
+
+def token_claims(
+    drm: str, params: Mapping[str, str], *, binding_drms: list[str], now: int | None = None
+) -> TokenClaims:
+    """Return the claims of a valid token request for `drm` ("pr", "wv" or "fp"); raise SandboxError."""
+    now = int(time.time()) if now is None else now
+    kid, key = _key(params, drm)
+    expires, cookie = _restrictions(params, now)
+    extra: dict = {}
+    if drm == "pr":
+        extra.update(_rights(params, now, required=True))
+        for name in OPL_PARAMS:
+            if name not in params:
+                raise SandboxError(-5006, name)
+            _int_in(params, name, 0, 999, -2034)
+        behaviour = params.get("unknownOutputBehavior")
+        if behaviour is not None and behaviour not in ("Allow", "Disallow", "SDOnly"):
+            raise SandboxError(-5001)
+        flags = params.get("generalFlags")
+        if flags is not None and not re.fullmatch(r"[0-9a-fA-F]{8}", flags):
+            raise SandboxError(-5003)
+    elif drm == "wv":
+        extra.update(_rights(params, now, required=False))
+        if "securityLevel" not in params:
+            raise SandboxError(-7003)
+        _int_in(params, "securityLevel", 1, 5, -7004)
+        if "hdcpOutputControl" not in params:
+            raise SandboxError(-7006)
+        _int_in(params, "hdcpOutputControl", 0, 5, -7006)
+        extra["license_duration"] = _int_in(params, "licenseDuration", 1, MAX_LIFETIME * 12, -7007)
+    elif drm == "fp":
+        if not HEX32.match(params.get("iv", "")):
+            raise SandboxError(-6003)
+        rental = _int_in(params, "rentalDuration", 0, MAX_LIFETIME * 12, -6007)
+        if rental:
+            extra.update(rights_type="Rental", period_end=now + rental)
+    device_id = _device_id(params, drm, binding_drms)
+    return TokenClaims(
+        drm=drm, kid=kid, key=key, expires=expires, issued=now, cookie=cookie, device_id=device_id, **extra
+    )

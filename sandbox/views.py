@@ -1,0 +1,240 @@
+"""The sandbox's HTTP API: ExpressPlay's paths, parameters, response shapes and error codes."""
+
+from __future__ import annotations
+
+import binascii
+import html
+import json
+import time
+from datetime import UTC, datetime
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, JsonResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
+
+from .device import KEY_HEADER, SIGNATURE_HEADER, TIME_HEADER, verify_device
+from .errors import SandboxError
+from .models import IssuedToken, Record
+from .params import check_authenticator, error_format, token_claims
+from .tokens import TokenClaims, TokenInvalid, b64url, b64url_decode, open_token, seal
+
+RECENT_EVENTS = 32
+MAX_WINDOW = 1000
+
+
+def _params(request: HttpRequest) -> dict[str, str]:
+    source = request.POST if request.method == "POST" else request.GET
+    return {name: source[name] for name in source}
+
+
+def _base_url(request: HttpRequest) -> str:
+    return request.build_absolute_uri(reverse("sandbox:status")).rstrip("/")
+
+
+def _error(err: SandboxError, fmt: str) -> HttpResponse:
+    if fmt == "json":
+        body = {"errorCode": err.code, "errorMessage": err.message}
+        if err.detail:
+            body["errorDetail"] = err.detail
+        return JsonResponse(body, status=err.status)
+    text = html.escape(f"{err.code} {err.message}")
+    return HttpResponse(
+        f"<html><head><title>Error</title></head><body><h1>Error</h1><p>{text}</p></body></html>",
+        status=err.status,
+        content_type="text/html; charset=utf-8",
+    )
+
+
+def _when(seconds: int | None) -> datetime | None:
+    return datetime.fromtimestamp(seconds, tz=UTC) if seconds is not None else None
+
+
+# --- token generation ---------------------------------------------------------------------------------------
+
+
+@csrf_exempt
+def token(request: HttpRequest, drm: str) -> HttpResponse:
+    """Issue a PlayReady, Widevine or FairPlay token (GET or form POST), as /hms/{drm}/token does."""
+    if request.method not in ("GET", "POST"):
+        return HttpResponseNotAllowed(["GET", "POST"])
+    params = _params(request)
+    fmt = "html"
+    try:
+        fmt = error_format(params)
+        check_authenticator(params, settings.SANDBOX_CUSTOMER_AUTHENTICATOR)
+        claims = token_claims(drm, params, binding_drms=settings.SANDBOX_DEVICE_BINDING_DRMS)
+    except SandboxError as err:
+        return _error(err, fmt)
+    sealed = seal(claims, settings.SANDBOX_TOKEN_SECRET)
+    IssuedToken.objects.create(
+        jti=claims.jti,
+        drm=drm,
+        kid=claims.kid,
+        rights_type=claims.rights_type,
+        period_end=_when(claims.period_end),
+        play_duration=claims.play_duration,
+        cookie=claims.cookie,
+        device_id=claims.device_id,
+        expires_at=_when(claims.expires),
+    )
+    base = _base_url(request)
+    if drm == "pr":
+        return JsonResponse({"licenseAcquisitionUrl": f"{base}/playready/RightsManager.asmx", "token": sealed})
+    return HttpResponse(f"{base}/hms/{drm}/rights/?ExpressPlayToken={sealed}\r\n", content_type="text/uri-list")
+
+
+# --- redemption (the licence server) -------------------------------------------------------------------------
+
+
+def _cors(response: HttpResponse) -> HttpResponse:
+    # Browsers call ExpressPlay's licence servers from the storefront's origin; so they call the sandbox.
+    response["Access-Control-Allow-Origin"] = "*"
+    response["Access-Control-Allow-Methods"] = "POST, OPTIONS"
+    response["Access-Control-Allow-Headers"] = ", ".join(
+        ["Content-Type", "ExpressPlayToken", KEY_HEADER, TIME_HEADER, SIGNATURE_HEADER]
+    )
+    response["Access-Control-Max-Age"] = "600"
+    return response
+
+
+def _requested_kids(body: bytes) -> list[str]:
+    """Return the key ids (base64url, as sent) of a W3C ClearKey licence request."""
+    try:
+        kids = json.loads(body)["kids"]
+        if not isinstance(kids, list) or not kids or not all(isinstance(k, str) for k in kids):
+            raise ValueError
+    except (ValueError, KeyError, TypeError) as exc:
+        raise SandboxError(-4906, 'expected {"kids": [...], "type": "temporary"}') from exc
+    return kids
+
+
+def _kid_hex(kid_b64: str) -> str:
+    try:
+        return b64url_decode(kid_b64).hex()
+    except (ValueError, binascii.Error):
+        return ""
+
+
+def _check_policy(claims: TokenClaims, now: float) -> None:
+    if now >= claims.expires:
+        raise SandboxError(-4901)
+    if claims.period_end is not None and now >= claims.period_end:
+        raise SandboxError(-4902)
+    if claims.play_duration:
+        first_play = (
+            Record.objects.filter(token_jti=claims.jti, result=0).order_by("event_id").values_list("time", flat=True)
+        ).first()
+        if first_play is not None and now > first_play.timestamp() + claims.play_duration:
+            raise SandboxError(-4903)
+
+
+@csrf_exempt
+def rights(request: HttpRequest, drm: str) -> HttpResponse:
+    """Redeem a token: answer a ClearKey licence request from a proven device, and log the event."""
+    if request.method == "OPTIONS":
+        return _cors(HttpResponse(status=204))
+    if request.method != "POST":
+        return _cors(HttpResponseNotAllowed(["POST", "OPTIONS"]))
+    body = request.body
+    token_text = request.GET.get("ExpressPlayToken") or request.headers.get("ExpressPlayToken", "")
+    record = Record(drm=drm)
+    try:
+        try:
+            claims = open_token(token_text, settings.SANDBOX_TOKEN_SECRET)
+        except TokenInvalid as exc:
+            raise SandboxError(-4010, str(exc)) from exc
+        record.cookie, record.kid, record.token_jti = claims.cookie, claims.kid, claims.jti
+        if claims.drm != drm:
+            raise SandboxError(-4010, "token is for another DRM")
+        record.device_id = verify_device(request.headers, body, max_skew=settings.SANDBOX_DEVICE_CLOCK_SKEW)
+        kids = _requested_kids(body)
+        _check_policy(claims, time.time())
+        requested = next((kid for kid in kids if _kid_hex(kid) == claims.kid), None)
+        if requested is None:
+            raise SandboxError(-4904)
+        if claims.device_id and claims.device_id != record.device_id:
+            raise SandboxError(-4905)
+    except SandboxError as err:
+        record.result = err.code
+        record.message = str(err)[:200]
+        record.save()
+        return _cors(JsonResponse({"errorCode": err.code, "errorMessage": err.message}, status=err.status))
+    record.message = "licence granted"
+    record.save()
+    key = {"kty": "oct", "kid": requested, "k": b64url(bytes.fromhex(claims.key))}
+    return _cors(JsonResponse({"keys": [key], "type": "temporary"}))
+
+
+# --- record retrieval --------------------------------------------------------------------------------------
+
+
+def _non_negative(params: dict[str, str], name: str) -> int:
+    value = params.get(name, "")
+    if not value.isdigit():
+        raise SandboxError(-2035, f"{name} must be a whole number")
+    return int(value)
+
+
+@csrf_exempt
+def getrecord(request: HttpRequest) -> HttpResponse:
+    """Return transaction-log records by one selector: none, cookie, id, or start+length."""
+    if request.method not in ("GET", "POST"):
+        return HttpResponseNotAllowed(["GET", "POST"])
+    params = _params(request)
+    fmt = "html"
+    try:
+        fmt = error_format(params)
+        check_authenticator(params, settings.SANDBOX_CUSTOMER_AUTHENTICATOR)
+        window = "start" in params or "length" in params
+        if sum(["cookie" in params, "id" in params, window]) > 1:
+            raise SandboxError(-4907)
+        newest_first = Record.objects.order_by("-event_id")
+        if "cookie" in params:
+            matching = newest_first.filter(cookie=params["cookie"])
+            if settings.SANDBOX_GETRECORD_COOKIE_MODE == "latest":
+                latest = matching.first()
+                return JsonResponse(latest.as_json() if latest else [], safe=False)
+            return JsonResponse([r.as_json() for r in matching[:RECENT_EVENTS]], safe=False)
+        if "id" in params:
+            found = Record.objects.filter(event_id=_non_negative(params, "id")).first()
+            return JsonResponse(found.as_json() if found else [], safe=False)
+        if window:
+            start, length = _non_negative(params, "start"), _non_negative(params, "length")
+            if not 0 < length <= MAX_WINDOW:
+                raise SandboxError(-2035, f"length must be 1 to {MAX_WINDOW}")
+            page = Record.objects.order_by("event_id")[start : start + length]
+            return JsonResponse([r.as_json() for r in page], safe=False)
+        return JsonResponse([r.as_json() for r in newest_first[:RECENT_EVENTS]], safe=False)
+    except SandboxError as err:
+        return _error(err, fmt)
+
+
+# --- status page -------------------------------------------------------------------------------------------
+
+
+def status(request: HttpRequest) -> HttpResponse:
+    """Show what the sandbox issued and logged lately (never a key, never a whole token)."""
+    base = _base_url(request)
+    context = {
+        "base_url": base,
+        "endpoints": [
+            (_("PlayReady token"), f"{base}/hms/pr/token"),
+            (_("Widevine token"), f"{base}/hms/wv/token"),
+            (_("FairPlay token"), f"{base}/hms/fp/token"),
+            (_("PlayReady licence"), f"{base}/playready/RightsManager.asmx"),
+            (_("Widevine licence"), f"{base}/hms/wv/rights/"),
+            (_("FairPlay licence"), f"{base}/hms/fp/rights/"),
+            (_("Record retrieval"), f"{base}/cmiapi/getrecord/"),
+        ],
+        "binding_drms": settings.SANDBOX_DEVICE_BINDING_DRMS,
+        "cookie_mode": settings.SANDBOX_GETRECORD_COOKIE_MODE,
+        "tokens": IssuedToken.objects.all()[:20],
+        "records": Record.objects.all()[:20],
+        "token_count": IssuedToken.objects.count(),
+        "record_count": Record.objects.count(),
+    }
+    return render(request, "sandbox/status.html", context)
+

