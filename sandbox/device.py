@@ -81,7 +81,8 @@ class SimulatedDevice:
         stamp = str(int(time.time()) if timestamp is None else timestamp)
         der_sig = self.private_key.sign(signed_message(body, stamp), ec.ECDSA(hashes.SHA256()))
         r, s = decode_dss_signature(der_sig)
-        raw = r.to_bytes(32, "big") + s.to_bytes(32, "big")
+        size = (self.private_key.curve.key_size + 7) // 8
+        raw = r.to_bytes(size, "big") + s.to_bytes(size, "big")
         return {
             KEY_HEADER: base64.b64encode(self.public_der).decode(),
             TIME_HEADER: stamp,

@@ -82,8 +82,12 @@ def token(request: HttpRequest, drm: str) -> HttpResponse:
     )
     base = _base_url(request)
     if drm == "pr":
-        return JsonResponse({"licenseAcquisitionUrl": f"{base}/playready/RightsManager.asmx", "token": sealed})
-    return HttpResponse(f"{base}/hms/{drm}/rights/?ExpressPlayToken={sealed}\r\n", content_type="text/uri-list")
+        return JsonResponse(
+            {"licenseAcquisitionUrl": f"{base}/playready/RightsManager.asmx", "token": sealed}
+        )
+    return HttpResponse(
+        f"{base}/hms/{drm}/rights/?ExpressPlayToken={sealed}\r\n", content_type="text/uri-list"
+    )
 
 
 # --- redemption (the licence server) -------------------------------------------------------------------------
@@ -125,7 +129,9 @@ def _check_policy(claims: TokenClaims, now: float) -> None:
         raise SandboxError(-4902)
     if claims.play_duration:
         first_play = (
-            Record.objects.filter(token_jti=claims.jti, result=0).order_by("event_id").values_list("time", flat=True)
+            Record.objects.filter(token_jti=claims.jti, result=0)
+            .order_by("event_id")
+            .values_list("time", flat=True)
         ).first()
         if first_play is not None and now > first_play.timestamp() + claims.play_duration:
             raise SandboxError(-4903)
@@ -237,4 +243,3 @@ def status(request: HttpRequest) -> HttpResponse:
         "record_count": Record.objects.count(),
     }
     return render(request, "sandbox/status.html", context)
-

@@ -108,7 +108,8 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = VAR_DIR / "staticfiles"
+STATIC_ROOT.mkdir(exist_ok=True)
 # Serve straight from the finders so the demo needs no collectstatic; production runs collectstatic.
 WHITENOISE_USE_FINDERS = env.bool("WHITENOISE_USE_FINDERS", default=True)
 
@@ -150,7 +151,9 @@ EXPRESSPLAY_TIMEOUT = env.float("EXPRESSPLAY_TIMEOUT", default=10.0)
 EXPRESSPLAY_DEVICE_ID_PARAM = env("EXPRESSPLAY_DEVICE_ID_PARAM", default="deviceId")
 
 # --- The sandbox (offline ExpressPlay stand-in) --------------------------------------------------------------
-SANDBOX_CUSTOMER_AUTHENTICATOR = env("SANDBOX_CUSTOMER_AUTHENTICATOR", default=EXPRESSPLAY_CUSTOMER_AUTHENTICATOR)
+SANDBOX_CUSTOMER_AUTHENTICATOR = env(
+    "SANDBOX_CUSTOMER_AUTHENTICATOR", default=EXPRESSPLAY_CUSTOMER_AUTHENTICATOR
+)
 SANDBOX_TOKEN_SECRET = env("SANDBOX_TOKEN_SECRET", default=SECRET_KEY)
 # DRMs whose token endpoint accepts a device restriction. ExpressPlay documents -7002 (Widevine) and -6008
 # (FairPlay) for it, so only PlayReady by default.

@@ -41,4 +41,6 @@ def other_device():
 def sandbox_client(live_server):
     """An ExpressPlay client pointed at the sandbox served over real HTTP by live_server."""
     endpoints = Endpoints.for_environment("sandbox", sandbox_url=f"{live_server.url}/sandbox")
-    return ExpressPlayClient(endpoints=endpoints, customer_authenticator=settings.SANDBOX_CUSTOMER_AUTHENTICATOR)
+    return ExpressPlayClient(
+        endpoints=endpoints, customer_authenticator=settings.SANDBOX_CUSTOMER_AUTHENTICATOR
+    )

@@ -239,7 +239,9 @@ class ExpressPlayClient:
             }
             if policy.play_duration is not None:
                 if int(policy.play_duration) <= 0:
-                    raise ExpressPlayRequestInvalid("rental.playDuration", "must be a positive number of seconds")
+                    raise ExpressPlayRequestInvalid(
+                        "rental.playDuration", "must be a positive number of seconds"
+                    )
                 params["rental.playDuration"] = int(policy.play_duration)
             return params
         raise ExpressPlayRequestInvalid("policy", "must be BuyToOwn or Rental")
@@ -259,7 +261,9 @@ class ExpressPlayClient:
         url = next((ln.strip() for ln in body.splitlines() if ln.strip() and not ln.startswith("#")), "")
         tokens = parse_qs(urlsplit(url).query).get("ExpressPlayToken")
         if not url.startswith(("http://", "https://")) or not tokens:
-            raise ExpressPlayMalformedResponse(f"{drm.value} token response is not a licence URL with a token")
+            raise ExpressPlayMalformedResponse(
+                f"{drm.value} token response is not a licence URL with a token"
+            )
         return LicenseToken(drm, url, tokens[0])
 
     def _post(self, url: str, params: Mapping[str, Any]) -> str:
@@ -283,14 +287,22 @@ class ExpressPlayClient:
             ) from None
         logger.info("ExpressPlay %s %s -> HTTP %s", method, path, response.status_code)
         if response.status_code >= 500:
-            raise ExpressPlayTransportError(f"{method} {path}: HTTP {response.status_code}", status=response.status_code)
+            raise ExpressPlayTransportError(
+                f"{method} {path}: HTTP {response.status_code}", status=response.status_code
+            )
         if response.status_code >= 400:
             code, message = parse_error(response.text)
-            logger.warning("ExpressPlay %s %s refused: code %s, %s", method, path, code, self._redact(message))
-            raise ExpressPlayRejected(code=code, status=response.status_code, server_message=self._redact(message))
+            logger.warning(
+                "ExpressPlay %s %s refused: code %s, %s", method, path, code, self._redact(message)
+            )
+            raise ExpressPlayRejected(
+                code=code, status=response.status_code, server_message=self._redact(message)
+            )
         if _is_error_object(response.text):
             code, message = parse_error(response.text)
-            raise ExpressPlayRejected(code=code, status=response.status_code, server_message=self._redact(message))
+            raise ExpressPlayRejected(
+                code=code, status=response.status_code, server_message=self._redact(message)
+            )
         return response.text
 
     def _redact(self, text: str) -> str:
@@ -332,10 +344,7 @@ def parse_error(body: str) -> tuple[int | None, str]:
         for key, value in data.items():
             norm = _normalise(key)
             if code is None and "code" in norm:
-                try:
-                    code = int(value)
-                except (TypeError, ValueError):
-                    pass
+                code = _parse_int(value)
             elif message is None and ("message" in norm or "text" in norm or norm == "error"):
                 message = str(value)
         return code, message or ""

@@ -68,8 +68,16 @@ def test_endpoints_follow_expressplay_hosts_per_environment():
 
 @responses.activate
 def test_playready_token_sends_every_parameter_and_builds_the_licence_url(client):
-    responses.post(PR_URL, json={"licenseAcquisitionUrl": "https://pr.test.expressplay.com/playready/RightsManager.asmx", "token": "AQAAAx+/tok"})
-    token = client.playready_token(key=KEY, policy=BuyToOwn(), cookie="c00kie", device_id=DEVICE.upper(), expires=timedelta(days=2))
+    responses.post(
+        PR_URL,
+        json={
+            "licenseAcquisitionUrl": "https://pr.test.expressplay.com/playready/RightsManager.asmx",
+            "token": "AQAAAx+/tok",
+        },
+    )
+    token = client.playready_token(
+        key=KEY, policy=BuyToOwn(), cookie="c00kie", device_id=DEVICE.upper(), expires=timedelta(days=2)
+    )
     form = sent_form(responses.calls[0])
     assert form == {
         "customerAuthenticator": SECRET,
@@ -122,7 +130,9 @@ def test_device_restriction_parameter_name_is_configurable():
 def test_widevine_token_reads_the_uri_list_answer(client):
     url = "https://wv.service.expressplay.com/hms/wv/rights/?ExpressPlayToken=BAAAAwv"
     responses.post(WV_URL, body=url + "\r\n", content_type="text/uri-list")
-    token = client.widevine_token(key=KEY, security_level=2, hdcp_output_control=1, license_duration=3600, cookie="c")
+    token = client.widevine_token(
+        key=KEY, security_level=2, hdcp_output_control=1, license_duration=3600, cookie="c"
+    )
     form = sent_form(responses.calls[0])
     assert (form["securityLevel"], form["hdcpOutputControl"], form["licenseDuration"]) == ("2", "1", "3600")
     assert token.license_url == url
@@ -156,7 +166,10 @@ def test_fairplay_token_sends_iv_and_rental_duration(client):
         ({"expires": datetime(2001, 1, 1, tzinfo=UTC)}, "expirationTime"),
         ({"expires": datetime(2099, 1, 1)}, "expirationTime"),  # naive: ambiguous
         ({"policy": Rental(period_end=datetime(2001, 1, 1, tzinfo=UTC))}, "rental.periodEndTime"),
-        ({"policy": Rental(period_end=datetime(2099, 1, 1, tzinfo=UTC), play_duration=0)}, "rental.playDuration"),
+        (
+            {"policy": Rental(period_end=datetime(2099, 1, 1, tzinfo=UTC), play_duration=0)},
+            "rental.playDuration",
+        ),
     ],
 )
 @responses.activate
@@ -194,7 +207,11 @@ def test_json_error_becomes_rejected_with_code_and_plain_language_meaning(client
 
 @responses.activate
 def test_html_error_body_still_yields_the_code(client):
-    responses.post(WV_URL, status=400, body="<html><body><p>Error -7002: Device ID binding is not supported</p></body></html>")
+    responses.post(
+        WV_URL,
+        status=400,
+        body="<html><body><p>Error -7002: Device ID binding is not supported</p></body></html>",
+    )
     with pytest.raises(ExpressPlayRejected) as excinfo:
         client.widevine_token(key=KEY, device_id=DEVICE)
     assert excinfo.value.code == -7002
@@ -228,7 +245,10 @@ def test_server_error_is_retryable_transport_error(client):
 
 @responses.activate
 def test_timeout_is_reported_as_timeout_without_the_authenticator(client):
-    responses.get(RECORDS_URL, body=requests.ReadTimeout(f"read timed out: {RECORDS_URL}?customerAuthenticator={SECRET}"))
+    responses.get(
+        RECORDS_URL,
+        body=requests.ReadTimeout(f"read timed out: {RECORDS_URL}?customerAuthenticator={SECRET}"),
+    )
     with pytest.raises(ExpressPlayTimeout) as excinfo:
         client.get_records(cookie="abc")
     assert excinfo.value.retryable
@@ -239,7 +259,10 @@ def test_timeout_is_reported_as_timeout_without_the_authenticator(client):
 @responses.activate
 def test_connection_failure_message_is_redacted(client):
     encoded = SECRET.replace(",", "%2C")
-    responses.get(RECORDS_URL, body=requests.ConnectionError(f"Max retries exceeded with url: /?customerAuthenticator={encoded}"))
+    responses.get(
+        RECORDS_URL,
+        body=requests.ConnectionError(f"Max retries exceeded with url: /?customerAuthenticator={encoded}"),
+    )
     with pytest.raises(ExpressPlayTransportError) as excinfo:
         client.get_records()
     text = str(excinfo.value)
@@ -301,7 +324,13 @@ def test_getrecord_query_modes(client, kwargs, expected):
 
 
 @pytest.mark.parametrize(
-    "kwargs", [{"cookie": "a", "event_id": 1}, {"event_id": 1, "start": 0, "length": 5}, {"start": 0}, {"start": 0, "length": 0}]
+    "kwargs",
+    [
+        {"cookie": "a", "event_id": 1},
+        {"event_id": 1, "start": 0, "length": 5},
+        {"start": 0},
+        {"start": 0, "length": 0},
+    ],
 )
 def test_getrecord_refuses_mixed_or_incomplete_selectors(client, kwargs):
     with pytest.raises(ExpressPlayRequestInvalid):
@@ -335,7 +364,9 @@ def test_records_are_newest_first_and_unknown_fields_kept():
 
 
 def test_epoch_times_in_seconds_and_milliseconds_are_understood():
-    body = json.dumps([{"id": 1, "time": 1700000000, "device_id": "s"}, {"id": 2, "time": 1800000000000, "device_id": "ms"}])
+    body = json.dumps(
+        [{"id": 1, "time": 1700000000, "device_id": "s"}, {"id": 2, "time": 1800000000000, "device_id": "ms"}]
+    )
     assert [r.device_id for r in parse_records(body)] == ["ms", "s"]
 
 
@@ -375,7 +406,9 @@ def test_device_id_for_cookie_ignores_records_of_another_cookie(client):
 @responses.activate
 def test_authenticator_never_reaches_repr_logs_or_errors(client, caplog):
     caplog.set_level(logging.DEBUG)
-    responses.post(PR_URL, status=401, json={"errorCode": -2018, "errorMessage": f"bad authenticator {SECRET}"})
+    responses.post(
+        PR_URL, status=401, json={"errorCode": -2018, "errorMessage": f"bad authenticator {SECRET}"}
+    )
     with pytest.raises(ExpressPlayRejected) as excinfo:
         client.playready_token(key=KEY, policy=BuyToOwn())
     assert SECRET not in repr(client)

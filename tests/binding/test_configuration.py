@@ -1,0 +1,54 @@
+"""Settings guard rails and secret redaction in logs."""
+
+import logging
+
+from django.core.checks import run_checks
+
+from binding import logging as binding_logging
+from binding.expressplay import client_from_settings
+
+
+def test_client_from_settings_points_at_the_sandbox_by_default(settings):
+    client = client_from_settings()
+    assert client.endpoints.getrecord == f"{settings.EXPRESSPLAY_SANDBOX_URL}/cmiapi/getrecord/"
+    assert client.device_id_param == "deviceId"
+    assert client.timeout == settings.EXPRESSPLAY_TIMEOUT
+
+
+def test_client_from_settings_uses_expressplay_hosts_in_production(settings):
+    settings.EXPRESSPLAY_ENV = "production"
+    assert (
+        client_from_settings().endpoints.playready_token
+        == "https://pr-gen.service.expressplay.com/hms/pr/token"
+    )
+
+
+def test_production_with_the_development_authenticator_fails_the_system_check(settings):
+    settings.EXPRESSPLAY_ENV = "production"
+    ids = [error.id for error in run_checks()]
+    assert "binding.E002" in ids
+
+
+def test_unknown_environment_fails_the_system_check(settings):
+    settings.EXPRESSPLAY_ENV = "staging"
+    assert "binding.E001" in [error.id for error in run_checks()]
+
+
+def test_default_settings_pass_the_system_checks():
+    assert [error.id for error in run_checks() if error.id.startswith("binding.")] == []
+
+
+def test_log_filter_redacts_the_authenticator_plain_and_url_encoded(settings):
+    secret = settings.EXPRESSPLAY_CUSTOMER_AUTHENTICATOR
+    binding_logging._secrets.cache_clear()
+    record = logging.LogRecord(
+        "x",
+        logging.INFO,
+        __file__,
+        1,
+        "GET /?customerAuthenticator=%s and %s",
+        (secret.replace(",", "%2C"), secret),
+        None,
+    )
+    assert binding_logging.RedactSecretsFilter().filter(record)
+    assert record.getMessage() == "GET /?customerAuthenticator=*** and ***"
