@@ -1,0 +1,80 @@
+"""`manage.py rundemo` (what `make demo` ends with) starts every process and stops every one of them."""
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import requests
+from django.conf import settings
+
+pytestmark = pytest.mark.integration
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def children_of(pid: int) -> list[int]:
+    found = []
+    for status in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = status.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            child = int(status.parent.name)
+            found += [child, *children_of(child)]
+    return found
+
+
+@pytest.mark.parametrize("stop_signal", [signal.SIGINT, signal.SIGTERM])
+def test_rundemo_serves_pages_and_stops_every_process_it_started(tmp_path, stop_signal):
+    web_port = free_port()
+    env = {**os.environ, "BINDERY_VAR_DIR": str(tmp_path), "EXPRESSPLAY_SANDBOX_URL": f"http://127.0.0.1:{web_port}/sandbox"}
+    if settings.REDIS_EMBEDDED:
+        env["BINDERY_REDIS_PORT"] = str(free_port())
+    manage = [sys.executable, "manage.py"]
+    subprocess.run([*manage, "migrate", "--no-input"], cwd=settings.BASE_DIR, env=env, check=True, capture_output=True)  # noqa: S603
+    demo = subprocess.Popen(  # noqa: S603
+        [*manage, "rundemo", "--port", str(web_port), "--web-workers", "1", "--worker-concurrency", "1"],
+        cwd=settings.BASE_DIR, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        start_new_session=True,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                home = requests.get(f"http://127.0.0.1:{web_port}/", timeout=2)
+                break
+            except requests.ConnectionError:
+                assert demo.poll() is None, demo.stdout.read()
+                assert time.monotonic() < deadline, "the demo did not start within 60 s"
+                time.sleep(0.3)
+        assert home.status_code == 200
+        assert requests.get(f"http://127.0.0.1:{web_port}/sandbox/", timeout=5).status_code == 200
+        started = children_of(demo.pid)
+        expected = 1 + 1 + (1 if settings.REDIS_EMBEDDED else 0)  # web, worker, maybe redis (direct children)
+        assert len(started) >= expected
+        # Ctrl-C in a terminal signals the whole foreground group; SIGTERM comes from a supervisor, to us only.
+        if stop_signal == signal.SIGINT:
+            os.killpg(demo.pid, signal.SIGINT)
+        else:
+            demo.send_signal(signal.SIGTERM)
+        output, _ = demo.communicate(timeout=30)
+    finally:
+        if demo.poll() is None:
+            os.killpg(demo.pid, signal.SIGKILL)
+    assert "Bindery demo is running" in output
+    assert "Bindery demo stopped." in output
+    time.sleep(0.5)
+    alive = [pid for pid in started if Path(f"/proc/{pid}").exists() and "Z" not in Path(f"/proc/{pid}/stat").read_text().split()[2]]
+    assert alive == []
+    with socket.socket() as sock:
+        assert sock.connect_ex(("127.0.0.1", web_port)) != 0
