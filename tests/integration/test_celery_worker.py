@@ -27,7 +27,7 @@ def worker(redis_url, live_server):
         "EXPRESSPLAY_ENV": "sandbox",
         "EXPRESSPLAY_SANDBOX_URL": f"{live_server.url}/sandbox",
     }
-    process = subprocess.Popen(  # noqa: S603
+    process = subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "storefront", "worker", "--pool", "solo", "-Q", queue,
          "--loglevel", "WARNING", "--without-gossip", "--without-mingle"],
         cwd=BASE_DIR, env=env, stdin=subprocess.DEVNULL,

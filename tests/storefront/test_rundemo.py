@@ -37,12 +37,18 @@ def children_of(pid: int) -> list[int]:
 @pytest.mark.parametrize("stop_signal", [signal.SIGINT, signal.SIGTERM])
 def test_rundemo_serves_pages_and_stops_every_process_it_started(tmp_path, stop_signal):
     web_port = free_port()
-    env = {**os.environ, "BINDERY_VAR_DIR": str(tmp_path), "EXPRESSPLAY_SANDBOX_URL": f"http://127.0.0.1:{web_port}/sandbox"}
+    env = {
+        **os.environ,
+        "BINDERY_VAR_DIR": str(tmp_path),
+        "EXPRESSPLAY_SANDBOX_URL": f"http://127.0.0.1:{web_port}/sandbox",
+    }
     if settings.REDIS_EMBEDDED:
         env["BINDERY_REDIS_PORT"] = str(free_port())
     manage = [sys.executable, "manage.py"]
-    subprocess.run([*manage, "migrate", "--no-input"], cwd=settings.BASE_DIR, env=env, check=True, capture_output=True)  # noqa: S603
-    demo = subprocess.Popen(  # noqa: S603
+    subprocess.run(
+        [*manage, "migrate", "--no-input"], cwd=settings.BASE_DIR, env=env, check=True, capture_output=True
+    )
+    demo = subprocess.Popen(
         [*manage, "rundemo", "--port", str(web_port), "--web-workers", "1", "--worker-concurrency", "1"],
         cwd=settings.BASE_DIR, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
         start_new_session=True,
@@ -74,7 +80,11 @@ def test_rundemo_serves_pages_and_stops_every_process_it_started(tmp_path, stop_
     assert "Bindery demo is running" in output
     assert "Bindery demo stopped." in output
     time.sleep(0.5)
-    alive = [pid for pid in started if Path(f"/proc/{pid}").exists() and "Z" not in Path(f"/proc/{pid}/stat").read_text().split()[2]]
+    alive = [
+        pid
+        for pid in started
+        if Path(f"/proc/{pid}").exists() and "Z" not in Path(f"/proc/{pid}/stat").read_text().split()[2]
+    ]
     assert alive == []
     with socket.socket() as sock:
         assert sock.connect_ex(("127.0.0.1", web_port)) != 0
