@@ -1,0 +1,184 @@
+"""Device binding: correlation cookies, the devices they bind, packaged media keys, and the audit trail."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class MediaAsset(models.Model):
+    """An encrypted clip: its DASH manifest and the content key (CEK) it was encrypted with.
+
+    The key leaves this table only in a token request to ExpressPlay; it is never rendered, logged or
+    shown in admin.
+    """
+
+    slug = models.SlugField(_("slug"), unique=True)
+    kid = models.CharField(_("key id"), max_length=32, unique=True)
+    key = models.CharField(_("content key"), max_length=32)
+    manifest = models.CharField(_("manifest path"), max_length=200, help_text=_("Relative to MEDIA_URL."))
+    duration = models.FloatField(_("duration (s)"), default=0)
+    packaged_at = models.DateTimeField(_("packaged at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("media asset")
+        verbose_name_plural = _("media assets")
+
+    def __str__(self):
+        return self.slug
+
+    @property
+    def manifest_url(self) -> str:
+        return f"{settings.MEDIA_URL}{self.manifest}"
+
+
+class CookieState(models.TextChoices):
+    CREATED = "created", _("Created")
+    DUMMY_TOKEN_ISSUED = "dummy_token_issued", _("Device check token issued")
+    LICENCE_SEEN = "licence_seen", _("Licence seen")
+    BOUND = "bound", _("Bound")
+    FAILED = "failed", _("Failed")
+    EXPIRED = "expired", _("Expired")
+
+
+class CookieQuerySet(models.QuerySet):
+    def pending(self):
+        return self.filter(state__in=Cookie.PENDING_STATES)
+
+    def stale(self, now=None):
+        return self.pending().filter(expires_at__lte=now or timezone.now())
+
+
+class Cookie(models.Model):
+    """One registration attempt of one browser: the ExpressPlay correlation value and where it got to."""
+
+    PENDING_STATES = (CookieState.CREATED, CookieState.DUMMY_TOKEN_ISSUED, CookieState.LICENCE_SEEN)
+
+    value = models.CharField(_("correlation value"), max_length=32, unique=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="binding_cookies"
+    )
+    state = models.CharField(
+        _("state"), max_length=20, choices=CookieState.choices, default=CookieState.CREATED
+    )
+    device = models.ForeignKey(
+        "Device",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="cookies",
+        verbose_name=_("device"),
+    )
+    user_agent = models.CharField(_("user agent"), max_length=300, blank=True)
+    # The device-check token's licence URL: it unlocks only the device-check clip and expires with the cookie.
+    check_license_url = models.TextField(_("device check licence URL"), blank=True)
+    failure_reason = models.CharField(_("failure reason"), max_length=300, blank=True)
+    expressplay_code = models.IntegerField(_("ExpressPlay code"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    expires_at = models.DateTimeField(_("expires at"))
+
+    objects = CookieQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("binding cookie")
+        verbose_name_plural = _("binding cookies")
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(state=CookieState.BOUND) | Q(device__isnull=False),
+                name="bound_cookie_has_device",
+            ),
+        ]
+
+    def __str__(self):
+        return self.value
+
+    @property
+    def is_pending(self) -> bool:
+        return self.state in self.PENDING_STATES
+
+
+class DeviceQuerySet(models.QuerySet):
+    def active(self):
+        return self.filter(removed_at__isnull=True)
+
+
+class Device(models.Model):
+    """A DRM device of one user, as ExpressPlay's records identify it. The id never comes from the browser."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="devices")
+    device_id = models.CharField(_("device id"), max_length=64)
+    label = models.CharField(_("name"), max_length=80)
+    first_seen = models.DateTimeField(_("first seen"), default=timezone.now)
+    last_seen = models.DateTimeField(_("last seen"), default=timezone.now)
+    removed_at = models.DateTimeField(_("removed at"), null=True, blank=True)
+
+    objects = DeviceQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["first_seen"]
+        verbose_name = _("device")
+        verbose_name_plural = _("devices")
+        constraints = [models.UniqueConstraint(fields=["user", "device_id"], name="one_device_row_per_user")]
+
+    def __str__(self):
+        return self.label
+
+    @property
+    def is_active(self) -> bool:
+        return self.removed_at is None
+
+
+class Actor(models.TextChoices):
+    USER = "user", _("User")
+    OPERATOR = "operator", _("Operator")
+    SYSTEM = "system", _("System")
+
+
+class EventKind(models.TextChoices):
+    COOKIE_CREATED = "cookie_created", _("Registration started")
+    DUMMY_TOKEN_ISSUED = "dummy_token_issued", _("Device check token issued")
+    DUMMY_TOKEN_FAILED = "dummy_token_failed", _("Device check token refused")
+    LICENCE_SEEN = "licence_seen", _("Browser reported a licence")
+    RECORD_LOOKUP_FAILED = "record_lookup_failed", _("Record lookup failed")
+    DEVICE_BOUND = "device_bound", _("Device bound")
+    DEVICE_LIMIT_REACHED = "device_limit_reached", _("Device limit reached")
+    COOKIE_EXPIRED = "cookie_expired", _("Registration expired")
+    DEVICE_RENAMED = "device_renamed", _("Device renamed")
+    DEVICE_REMOVED = "device_removed", _("Device removed")
+
+
+class BindingEvent(models.Model):
+    """Append-only audit trail: who did what to which cookie or device, and ExpressPlay's code if any."""
+
+    created_at = models.DateTimeField(_("time"), default=timezone.now, db_index=True)
+    kind = models.CharField(_("what"), max_length=40, choices=EventKind.choices)
+    actor = models.CharField(_("actor"), max_length=10, choices=Actor.choices, default=Actor.SYSTEM)
+    actor_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        verbose_name=_("by"),
+    )  # fmt: skip
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, blank=True, related_name="binding_events",
+        verbose_name=_("customer"),
+    )  # fmt: skip
+    cookie = models.ForeignKey(
+        Cookie, on_delete=models.SET_NULL, null=True, blank=True, related_name="events"
+    )
+    device = models.ForeignKey(
+        Device, on_delete=models.SET_NULL, null=True, blank=True, related_name="events"
+    )
+    expressplay_code = models.IntegerField(_("ExpressPlay code"), null=True, blank=True)
+    detail = models.CharField(_("detail"), max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("binding event")
+        verbose_name_plural = _("binding events")
+
+    def __str__(self):
+        return f"{self.get_kind_display()} ({self.created_at:%Y-%m-%d %H:%M})"

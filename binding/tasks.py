@@ -1,8 +1,39 @@
-"""Celery tasks of the binding app: thin wrappers that call one service each."""
+"""Celery tasks of the binding app: thin wrappers that take ids, call one service, and own retries."""
+
+import random
 
 from celery import shared_task
+from django.conf import settings
 
 from . import services
+from .exceptions import RecordNotYetAvailable
+from .expressplay import ExpressPlayTransportError
+
+
+def backoff(retries: int, *, base: float = 0.5, cap: float = 30.0) -> float:
+    """Return the delay before retry number `retries` + 1: exponential, capped, with full jitter."""
+    return random.uniform(0, min(cap, base * 2**retries))  # noqa: S311 - jitter, not cryptography
+
+
+@shared_task(bind=True, name="binding.device_confirm", max_retries=None)
+def device_confirm(self, cookie_id: int) -> str:
+    """Find the cookie's device id in ExpressPlay's records and bind it; retry while it is not there yet."""
+    try:
+        device = services.device_confirm(cookie_id=cookie_id)
+    except (RecordNotYetAvailable, ExpressPlayTransportError) as exc:
+        if self.request.retries >= settings.BINDING_RECORD_LOOKUP_RETRIES:
+            services.device_confirm_gave_up(
+                cookie_id=cookie_id, reason=f"gave up after {self.request.retries} retries: {exc}"
+            )
+            return "gave-up"
+        raise self.retry(exc=exc, countdown=backoff(self.request.retries)) from exc
+    return "bound" if device else "not-bound"
+
+
+@shared_task(name="binding.cookies_expire_stale")
+def cookies_expire_stale() -> int:
+    """Expire registration attempts that never got a licence (run periodically by beat or cron)."""
+    return services.cookies_expire_stale()
 
 
 @shared_task(name="binding.expressplay_connection_check")

@@ -108,6 +108,10 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# Front-end packages come from npm (`make install` runs `npm ci`); nothing is vendored by hand.
+SHAKA_DIST = BASE_DIR / "node_modules" / "shaka-player" / "dist"
+if SHAKA_DIST.is_dir():
+    STATICFILES_DIRS.append(("vendor/shaka-player", SHAKA_DIST))
 STATIC_ROOT = VAR_DIR / "staticfiles"
 STATIC_ROOT.mkdir(exist_ok=True)
 # Serve straight from the finders so the demo needs no collectstatic; production runs collectstatic.
@@ -149,6 +153,37 @@ EXPRESSPLAY_PRODUCTION_DOMAIN = env("EXPRESSPLAY_PRODUCTION_DOMAIN", default="se
 EXPRESSPLAY_TIMEOUT = env.float("EXPRESSPLAY_TIMEOUT", default=10.0)
 # The device restriction's parameter name is not confirmed by any readable ExpressPlay page.
 EXPRESSPLAY_DEVICE_ID_PARAM = env("EXPRESSPLAY_DEVICE_ID_PARAM", default="deviceId")
+
+# Which DRM's token API Bindery uses: pr (PlayReady, the one ExpressPlay binds to devices), wv or fp.
+EXPRESSPLAY_DRM = env("EXPRESSPLAY_DRM", default="pr")
+# FairPlay token requests need the content IV; the sample media does not use FairPlay.
+EXPRESSPLAY_FAIRPLAY_IV = env("EXPRESSPLAY_FAIRPLAY_IV", default="00000000000000000000000000000000")
+
+# --- Device binding -----------------------------------------------------------------------------------------
+BINDING_DEVICE_LIMIT = env.int("BINDING_DEVICE_LIMIT", default=3)
+# Seconds a registration attempt (and its device-check token) stays valid.
+BINDING_COOKIE_TTL = env.int("BINDING_COOKIE_TTL", default=900)
+# How often the worker asks ExpressPlay's records for the device id before it gives up (exponential backoff).
+BINDING_RECORD_LOOKUP_RETRIES = env.int("BINDING_RECORD_LOOKUP_RETRIES", default=8)
+BINDING_DEVICE_CHECK_ASSET = "device-check"
+# The HTTP cookie in which a browser remembers its own registration (signed, HttpOnly, SameSite=Lax).
+BINDING_BROWSER_COOKIE = "bindery_device"
+BINDING_BROWSER_COOKIE_AGE = 365 * 24 * 3600
+# The player's key system. In sandbox mode the browser's built-in ClearKey; else the token DRM's own.
+PLAYER_KEY_SYSTEM = env(
+    "PLAYER_KEY_SYSTEM",
+    default={"pr": "com.microsoft.playready", "wv": "com.widevine.alpha", "fp": "com.apple.fps"}[
+        EXPRESSPLAY_DRM
+    ]
+    if EXPRESSPLAY_ENV != "sandbox"
+    else "org.w3.clearkey",
+)
+
+# Encrypted media packaged at install time (var/media), served by Django in the demo; a CDN in production.
+MEDIA_URL = "/media/"
+MEDIA_ROOT = VAR_DIR / "media"
+SERVE_MEDIA = env.bool("SERVE_MEDIA", default=True)
+MEDIA_SOURCES_DIR = BASE_DIR / "media" / "sources"
 
 # --- The sandbox (offline ExpressPlay stand-in) --------------------------------------------------------------
 SANDBOX_CUSTOMER_AUTHENTICATOR = env(

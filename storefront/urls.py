@@ -1,5 +1,7 @@
+from django.conf import settings
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
+from django.views.static import serve
 
 from . import views
 
@@ -10,6 +12,7 @@ shop_patterns = [
 
 urlpatterns = [
     path("", include((shop_patterns, "storefront"))),
+    path("devices/", include("binding.urls")),
     path("accounts/", include("django.contrib.auth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
@@ -17,3 +20,11 @@ urlpatterns = [
     # in storefront or binding imports it; they reach it over HTTP, as they would ExpressPlay.
     path("sandbox/", include("sandbox.urls")),
 ]
+
+if settings.SERVE_MEDIA:
+    # The demo serves the encrypted media itself; production points MEDIA_URL at a CDN instead.
+    urlpatterns.append(
+        re_path(
+            rf"^{settings.MEDIA_URL.strip('/')}/(?P<path>.*)$", serve, {"document_root": settings.MEDIA_ROOT}
+        )
+    )

@@ -22,6 +22,7 @@ from .types import (
     Environment,
     LicenseToken,
     PlayReadyOutputProtection,
+    Policy,
     Record,
     Rental,
 )
@@ -61,6 +62,7 @@ __all__ = [
     "ExpressPlayTransportError",
     "LicenseToken",
     "PlayReadyOutputProtection",
+    "Policy",
     "Record",
     "Rental",
     "client_from_settings",

@@ -1,11 +1,17 @@
 from django.core.management.base import BaseCommand
 
-from storefront.demo_data import demo_users_load
+from storefront.demo_data import demo_users_load, media_assets_load
 
 
 class Command(BaseCommand):
-    help = "Load the demo data (logins). Safe to run again: it resets the demo logins' passwords."
+    help = "Load the demo data: logins, and the sample clips encrypted with this install's own keys."
 
-    def handle(self, *args, **options):
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--repackage", action="store_true", help="Encrypt every clip again with new keys."
+        )
+
+    def handle(self, *args, repackage, **options):
         users = demo_users_load()
-        self.stdout.write(f"Demo data loaded: {len(users)} logins.")
+        assets = media_assets_load(force=repackage)
+        self.stdout.write(f"Demo data loaded: {len(users)} logins, {len(assets)} encrypted clips.")

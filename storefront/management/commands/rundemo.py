@@ -50,7 +50,7 @@ class Command(BaseCommand):
             self._spawn(
                 "web",
                 [sys.executable, "-m", "gunicorn", "storefront.wsgi", "--bind", f"{host}:{port}",
-                 "--workers", str(web_workers), "--threads", "8", "--timeout", "60"],
+                 "--workers", str(web_workers), "--threads", "8", "--timeout", "60", "--graceful-timeout", "5"],
             )  # fmt: skip
             self._wait_for_web(host, port)
             self._banner(host, port)
@@ -107,13 +107,12 @@ class Command(BaseCommand):
             nonlocal stop
             stop = True
 
+        # Installed explicitly: a shell that starts us in the background leaves SIGINT ignored.
         signal.signal(signal.SIGTERM, request_stop)
-        try:
-            while not stop:
-                self._check_children()
-                time.sleep(0.5)
-        except KeyboardInterrupt:
-            pass
+        signal.signal(signal.SIGINT, request_stop)
+        while not stop:
+            self._check_children()
+            time.sleep(0.2)
 
     def _stop_children(self) -> None:
         for _name, proc in self.children:

@@ -1,0 +1,22 @@
+"""What binding services raise. Messages are for the end user: translated, without secrets or codes."""
+
+from django.utils.translation import gettext_lazy as _
+
+
+class BindingError(Exception):
+    """A binding operation could not be done; `message` says so in the user's words."""
+
+    default_message = _("Something went wrong while registering this device. Please try again.")
+
+    def __init__(self, message=None, *, code: int | None = None):
+        self.message = message or self.default_message
+        self.code = code
+        super().__init__(str(self.message))
+
+
+class DeviceCheckUnavailable(BindingError):
+    default_message = _("We could not prepare the device check right now. Please try again in a minute.")
+
+
+class RecordNotYetAvailable(Exception):
+    """ExpressPlay has no record with a device id for the cookie yet (the task retries)."""

@@ -1,0 +1,15 @@
+from django.urls import path
+
+from . import views
+
+app_name = "binding"
+
+urlpatterns = [
+    path("", views.device_list, name="devices"),
+    path("register/", views.register, name="register"),
+    path("register/<str:value>/", views.check, name="check"),
+    path("register/<str:value>/licensed/", views.licensed, name="licensed"),
+    path("register/<str:value>/status/", views.status, name="status"),
+    path("<int:pk>/rename/", views.rename, name="rename"),
+    path("<int:pk>/remove/", views.remove, name="remove"),
+]

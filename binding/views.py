@@ -1,0 +1,167 @@
+"""Pages of the binding app: register this browser as a device, and "My devices"."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from . import selectors, services, tasks
+from .exceptions import BindingError
+from .forms import DeviceRenameForm
+from .models import Cookie, CookieState, Device
+from .player import player_messages
+
+
+def _safe_next(request: HttpRequest) -> str:
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return ""
+
+
+def _own_cookie(request: HttpRequest, value: str) -> Cookie:
+    return get_object_or_404(Cookie.objects.select_related("device"), value=value, user=request.user)
+
+
+def browser_cookie_value(request: HttpRequest) -> str | None:
+    """Return the correlation value this browser registered with (signed HTTP cookie), if any."""
+    return request.get_signed_cookie(settings.BINDING_BROWSER_COOKIE, default=None)
+
+
+@login_required
+@require_GET
+def device_list(request: HttpRequest) -> HttpResponse:
+    """My devices: each device with its name, first and last seen; rename and remove."""
+    devices = selectors.devices_for_user(request.user)
+    this_browser = selectors.device_for_browser(request.user, browser_cookie_value(request))
+    return render(
+        request,
+        "binding/devices.html",
+        {
+            "devices": devices,
+            "this_browser": this_browser,
+            "limit": settings.BINDING_DEVICE_LIMIT,
+            "at_limit": len(devices) >= settings.BINDING_DEVICE_LIMIT,
+        },
+    )
+
+
+@login_required
+def register(request: HttpRequest) -> HttpResponse:
+    """GET: explain the device check. POST: start a registration attempt and go to its playback page."""
+    next_url = _safe_next(request)
+    if request.method == "POST":
+        cookie = services.cookie_create(user=request.user, user_agent=request.headers.get("User-Agent", ""))
+        try:
+            services.dummy_token_issue(cookie=cookie)
+        except BindingError as exc:
+            messages.error(request, exc.message)
+            return redirect(
+                f"{reverse('binding:register')}?next={next_url}" if next_url else "binding:register"
+            )
+        url = reverse("binding:check", args=[cookie.value])
+        return redirect(f"{url}?next={next_url}" if next_url else url)
+    devices = selectors.devices_for_user(request.user)
+    this_browser = selectors.device_for_browser(request.user, browser_cookie_value(request))
+    return render(
+        request,
+        "binding/register.html",
+        {
+            "next": next_url,
+            "this_browser": this_browser,
+            "devices": devices,
+            "limit": settings.BINDING_DEVICE_LIMIT,
+        },
+    )
+
+
+@login_required
+@require_GET
+def check(request: HttpRequest, value: str) -> HttpResponse:
+    """The device-check playback page of one registration attempt."""
+    cookie = _own_cookie(request, value)
+    services.cookie_expire_if_stale(cookie=cookie)
+    asset = selectors.device_check_asset()
+    return render(
+        request,
+        "binding/check.html",
+        {
+            "cookie": cookie,
+            "asset": asset,
+            "next": _safe_next(request),
+            "player_messages": player_messages(),
+            "player_config": {
+                "manifestUrl": asset.manifest_url if asset else "",
+                "licenseUrl": cookie.check_license_url,
+                "keySystem": settings.PLAYER_KEY_SYSTEM,
+                "signRequests": settings.EXPRESSPLAY_ENV == "sandbox",
+                "licensedUrl": reverse("binding:licensed", args=[cookie.value]),
+                "statusUrl": reverse("binding:status", args=[cookie.value]),
+            },
+        },
+    )
+
+
+@login_required
+@require_POST
+def licensed(request: HttpRequest, value: str) -> JsonResponse:
+    """The page reports that the device check got its licence: queue the record lookup."""
+    cookie = _own_cookie(request, value)
+    if services.cookie_licence_seen(cookie=cookie):
+        transaction.on_commit(lambda: tasks.device_confirm.delay(cookie.pk))
+    return JsonResponse({"queued": True})
+
+
+@login_required
+@require_GET
+def status(request: HttpRequest, value: str) -> JsonResponse:
+    """Where the registration attempt is, in words; remember the browser's registration once bound."""
+    cookie = _own_cookie(request, value)
+    services.cookie_expire_if_stale(cookie=cookie)
+    payload = selectors.registration_status(cookie)
+    response = JsonResponse(payload)
+    if cookie.state == CookieState.BOUND:
+        response.set_signed_cookie(
+            settings.BINDING_BROWSER_COOKIE,
+            cookie.value,
+            max_age=settings.BINDING_BROWSER_COOKIE_AGE,
+            httponly=True,
+            samesite="Lax",
+            secure=request.is_secure(),
+        )
+    return response
+
+
+@login_required
+@require_POST
+def rename(request: HttpRequest, pk: int) -> HttpResponse:
+    device = get_object_or_404(Device.objects.active(), pk=pk, user=request.user)
+    form = DeviceRenameForm(request.POST)
+    if form.is_valid():
+        try:
+            services.device_rename(device=device, label=form.cleaned_data["label"], actor_user=request.user)
+            messages.success(request, _("Device renamed."))
+        except BindingError as exc:
+            messages.error(request, exc.message)
+    else:
+        messages.error(request, _("A device name needs 1 to 80 characters."))
+    return redirect("binding:devices")
+
+
+@login_required
+@require_POST
+def remove(request: HttpRequest, pk: int) -> HttpResponse:
+    device = get_object_or_404(Device.objects.active(), pk=pk, user=request.user)
+    services.device_remove(device=device, actor_user=request.user)
+    messages.success(request, _("“%(label)s” was removed from your devices.") % {"label": device.label})
+    return redirect("binding:devices")

@@ -1,0 +1,135 @@
+/*
+ * Bindery's player: Shaka Player with the licence URL from an ExpressPlay (or sandbox) token.
+ *
+ * Every outcome is reported, in words, to the page and to the caller: nothing stalls silently. The
+ * container element carries the machine-readable state for tests and for the page's own scripts:
+ * data-state (loading | licensed | playing | ended | error), data-error-code, data-current-time.
+ *
+ * Options: {container, video, manifestUrl, licenseUrl, keySystem, signRequests, messages,
+ *           onStatus(state, detail), timeoutMs}
+ */
+(function () {
+  "use strict";
+
+  function errorCodeFromResponse(text) {
+    try {
+      const body = JSON.parse(text);
+      return typeof body.errorCode === "number" ? body.errorCode : null;
+    } catch (e) {
+      return null;
+    }
+  }
+
+  /** Return {code, httpStatus} of the licence server's refusal hidden in a Shaka error, if any. */
+  function licenceRefusal(error) {
+    let cause = error;
+    for (let depth = 0; cause && depth < 4; depth++) {
+      if (cause.code === 1001 && cause.data) {  // BAD_HTTP_STATUS: [uri, status, responseText, ...]
+        return { httpStatus: cause.data[1], code: errorCodeFromResponse(cause.data[2] || "") };
+      }
+      cause = cause.data && cause.data[0] && typeof cause.data[0] === "object" ? cause.data[0] : null;
+    }
+    return null;
+  }
+
+  function start(options) {
+    const container = options.container;
+    const video = options.video;
+    const messages = options.messages;
+    let settled = false;
+    let state = null;
+
+    function report(next, detail) {
+      detail = detail || {};
+      if (settled && next !== "ended") return;
+      state = next;
+      container.dataset.state = next;
+      container.dataset.currentTime = video.currentTime.toFixed(2);
+      if (detail.code !== undefined && detail.code !== null) container.dataset.errorCode = String(detail.code);
+      const text = detail.message || messages[next] || "";
+      const line = container.querySelector("[data-player-message]");
+      if (line) line.textContent = text;
+      container.classList.toggle("is-error", next === "error");
+      if (next === "error") settled = true;
+      if (options.onStatus) options.onStatus(next, Object.assign({ message: text }, detail));
+    }
+
+    function fail(code, message) {
+      if (settled) return;
+      report("error", { code: code, message: message });
+      if (player) player.unload().catch(() => {});
+    }
+
+    if (!window.shaka || !shaka.Player.isBrowserSupported() || !navigator.requestMediaKeySystemAccess) {
+      report("error", { code: "no-eme", message: messages["no-eme"] });
+      return null;
+    }
+    shaka.polyfill.installAll();
+    const player = new shaka.Player();
+    const Type = shaka.net.NetworkingEngine.RequestType;
+
+    player.configure({
+      drm: {
+        servers: { [options.keySystem]: options.licenseUrl },
+        retryParameters: { maxAttempts: 1, timeout: 15000 },
+      },
+      streaming: { bufferingGoal: 10, retryParameters: { maxAttempts: 3 } },
+    });
+
+    const net = player.getNetworkingEngine();
+    net.registerRequestFilter(async (type, request) => {
+      if (type === Type.LICENSE && options.signRequests) {
+        try {
+          Object.assign(request.headers, await BinderyDevice.sign(request.body));
+        } catch (e) {
+          fail("no-identity", messages["no-identity"]);
+          throw e;
+        }
+      }
+    });
+    net.registerResponseFilter((type) => {
+      if (type === Type.LICENSE && !settled) report("licensed");
+    });
+
+    player.addEventListener("error", (event) => handleError(event.detail));
+
+    function handleError(error) {
+      const refusal = licenceRefusal(error);
+      if (refusal) {
+        const key = refusal.code !== null ? String(refusal.code) : "licence-refused";
+        fail(refusal.code !== null ? refusal.code : "http-" + refusal.httpStatus,
+          messages[key] || messages["licence-refused"]);
+      } else if (error && (error.code === 6001 || error.code === 6000)) {
+        fail("no-eme", messages["no-eme"]);
+      } else {
+        fail(error && error.code ? error.code : "playback", messages["playback"]);
+      }
+    }
+
+    video.addEventListener("timeupdate", () => {
+      container.dataset.currentTime = video.currentTime.toFixed(2);
+      if (!settled && video.currentTime > 1 && state !== "playing") report("playing");
+    });
+    video.addEventListener("ended", () => { report("ended"); settled = true; });
+    video.addEventListener("error", () => fail("media", messages["playback"]));
+
+    const timeout = setTimeout(() => {
+      if (!settled && video.currentTime <= 1) fail("timeout", messages["timeout"]);
+    }, options.timeoutMs || 20000);
+    video.addEventListener("ended", () => clearTimeout(timeout));
+
+    report("loading");
+    player.attach(video)
+      .then(() => player.load(options.manifestUrl))
+      .then(() => video.play())
+      .catch((error) => { if (!settled) handleError(error); });
+
+    return {
+      player: player,
+      state: () => state,
+      stop: () => { clearTimeout(timeout); return player.destroy(); },
+    };
+  }
+
+  window.BinderyPlayer = { start: start };
+})();

@@ -1,0 +1,72 @@
+/* The device-check page: play the check clip, report the licence, follow the server's confirmation. */
+(function () {
+  "use strict";
+
+  const config = JSON.parse(document.getElementById("player-config").textContent);
+  const messages = JSON.parse(document.getElementById("player-messages").textContent);
+  const container = document.getElementById("check");
+  const result = document.getElementById("result");
+  const csrf = document.querySelector("input[name=csrfmiddlewaretoken]").value;
+
+  function step(name, cls) {
+    const item = document.querySelector(`#progress [data-step="${name}"]`);
+    item.classList.remove("active", "done", "failed");
+    item.classList.add(cls);
+  }
+
+  function finish(ok, message, options) {
+    options = options || {};
+    result.textContent = message;
+    result.className = "result " + (ok ? "ok" : "error");
+    container.dataset.registration = ok ? "bound" : "failed";
+    document.getElementById("actions").hidden = false;
+    document.getElementById("continue").hidden = !ok;
+    document.getElementById("retry").hidden = ok;
+    document.getElementById("manage").hidden = !options.limitReached;
+  }
+
+  async function poll() {
+    for (let attempt = 0; attempt < 240; attempt++) {
+      const response = await fetch(config.statusUrl, { credentials: "same-origin" });
+      const status = await response.json();
+      if (status.done) {
+        step("confirm", status.ok ? "done" : "failed");
+        finish(status.ok, status.message, { limitReached: status.limit_reached });
+        return;
+      }
+      result.textContent = status.message;
+      await new Promise((resolve) => setTimeout(resolve, attempt < 20 ? 300 : 1000));
+    }
+    finish(false, messages.timeout);
+  }
+
+  let reported = false;
+
+  if (container.dataset.state !== "loading") {
+    // The attempt is already over (expired, failed or bound): just say so.
+    poll();
+    return;
+  }
+  step("licence", "active");
+  window.BinderyPlayer.start({
+    container: container,
+    video: document.getElementById("check-video"),
+    manifestUrl: config.manifestUrl,
+    licenseUrl: config.licenseUrl,
+    keySystem: config.keySystem,
+    signRequests: config.signRequests,
+    messages: messages,
+    onStatus: async (state, detail) => {
+      if (state === "licensed" && !reported) {
+        reported = true;
+        step("licence", "done");
+        step("confirm", "active");
+        await fetch(config.licensedUrl, { method: "POST", headers: { "X-CSRFToken": csrf }, credentials: "same-origin" });
+        poll();
+      } else if (state === "error" && !reported) {
+        step("licence", "failed");
+        finish(false, detail.message);
+      }
+    },
+  });
+})();
