@@ -8,7 +8,9 @@ STAMP  := $(VENV)/.installed
 
 .PHONY: install demo test lint format messages bench clean
 
-install: $(STAMP)
+NODE_STAMP := node_modules/.installed
+
+install: $(STAMP) $(NODE_STAMP)
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -18,13 +20,20 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
 	@touch $(STAMP)
 
+# Front-end packages (Shaka Player) from npm, served by Django staticfiles straight from node_modules.
+$(NODE_STAMP): package.json package-lock.json
+	@command -v npm >/dev/null || { echo "Bindery needs Node.js and npm for its player (apt-get install npm)"; exit 1; }
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $(NODE_STAMP)
+
 demo: install
 	$(BIN)/python manage.py migrate --no-input
 	$(BIN)/python manage.py load_demo
 	$(BIN)/python manage.py rundemo
 
+# The tests' embedded Redis gets a port of its own, so a running `make demo` worker never takes their tasks.
 test: install
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	BINDERY_REDIS_PORT=$${BINDERY_REDIS_PORT:-6391} $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: install
 	$(BIN)/ruff check .

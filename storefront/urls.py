@@ -1,7 +1,6 @@
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path, re_path
-from django.views.static import serve
 
 from . import views
 
@@ -23,8 +22,4 @@ urlpatterns = [
 
 if settings.SERVE_MEDIA:
     # The demo serves the encrypted media itself; production points MEDIA_URL at a CDN instead.
-    urlpatterns.append(
-        re_path(
-            rf"^{settings.MEDIA_URL.strip('/')}/(?P<path>.*)$", serve, {"document_root": settings.MEDIA_ROOT}
-        )
-    )
+    urlpatterns.append(re_path(rf"^{settings.MEDIA_URL.strip('/')}/(?P<path>.*)$", views.media, name="media"))

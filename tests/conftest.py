@@ -7,7 +7,14 @@ from binding.expressplay import ContentKey, Endpoints, ExpressPlayClient
 from sandbox.device import SimulatedDevice
 from storefront.redis_server import embedded_redis_from_settings
 
-AUTHENTICATOR = "900001,0123456789abcdef0123456789abcdef"
+
+def pytest_report_header(config):
+    from tests.browser.conftest import find_chromium
+
+    chromium = find_chromium()
+    return (
+        f"chromium: {chromium}" if chromium else "chromium: not found, so the browser tests will be SKIPPED"
+    )
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,194 @@
+"""Binding pages and the record-lookup task: access, JSON contracts, retries, the browser's cookie."""
+
+import pytest
+import responses
+from django.contrib.auth import get_user_model
+from django.urls import reverse
+
+from binding import services, tasks
+from binding.models import Cookie, CookieState, Device, EventKind, MediaAsset
+
+pytestmark = pytest.mark.django_db
+
+TOKEN_URL = "http://127.0.0.1:8000/sandbox/hms/pr/token"
+RECORDS_URL = "http://127.0.0.1:8000/sandbox/cmiapi/getrecord/"
+
+
+@pytest.fixture(autouse=True)
+def sandbox_url(settings):
+    settings.EXPRESSPLAY_ENV = "sandbox"
+    settings.EXPRESSPLAY_SANDBOX_URL = "http://127.0.0.1:8000/sandbox"
+
+
+@pytest.fixture
+def user():
+    return get_user_model().objects.create_user("dave", password="x")
+
+
+@pytest.fixture
+def signed_in(client, user):
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def check_asset():
+    return MediaAsset.objects.create(
+        slug="device-check", kid="11" * 16, key="22" * 16, manifest="dc/manifest.mpd"
+    )
+
+
+def test_pages_need_a_login(client):
+    for name in ("binding:devices", "binding:register"):
+        response = client.get(reverse(name))
+        assert response.status_code == 302
+        assert reverse("login") in response["Location"]
+
+
+@responses.activate
+def test_starting_a_check_creates_the_attempt_and_shows_the_player(signed_in, user, check_asset):
+    responses.post(
+        TOKEN_URL, json={"licenseAcquisitionUrl": "http://127.0.0.1:8000/sandbox/la", "token": "T"}
+    )
+    response = signed_in.post(
+        reverse("binding:register"), {"next": "/devices/"}, HTTP_USER_AGENT="Firefox/128.0 (Windows)"
+    )
+    cookie = Cookie.objects.get(user=user)
+    assert response["Location"] == reverse("binding:check", args=[cookie.value]) + "?next=/devices/"
+    page = signed_in.get(response["Location"])
+    text = page.content.decode()
+    assert "/media/dc/manifest.mpd" in text
+    assert "ExpressPlayToken=T" in text
+    assert check_asset.key not in text  # the content key never reaches the browser
+    assert '"keySystem": "org.w3.clearkey"' in text
+
+
+@responses.activate
+def test_failed_check_start_says_so_and_keeps_the_user_on_the_register_page(signed_in, check_asset):
+    responses.post(TOKEN_URL, status=503)
+    response = signed_in.post(reverse("binding:register"), follow=True)
+    assert "could not prepare the device check" in response.content.decode()
+    assert Cookie.objects.get().state == CookieState.FAILED
+
+
+def test_open_redirects_are_ignored(signed_in):
+    page = signed_in.get(reverse("binding:register"), {"next": "https://evil.example/"})
+    assert page.context["next"] == ""
+    assert '<input type="hidden" name="next" value="">' in page.content.decode()
+
+
+def test_another_users_attempt_is_not_found(signed_in):
+    other = get_user_model().objects.create_user("eve", password="x")
+    cookie = services.cookie_create(user=other)
+    assert signed_in.get(reverse("binding:check", args=[cookie.value])).status_code == 404
+    assert signed_in.get(reverse("binding:status", args=[cookie.value])).status_code == 404
+    assert signed_in.post(reverse("binding:licensed", args=[cookie.value])).status_code == 404
+
+
+def test_licensed_queues_the_lookup_after_commit(
+    signed_in, user, django_capture_on_commit_callbacks, monkeypatch
+):
+    cookie = services.cookie_create(user=user)
+    queued = []
+    monkeypatch.setattr(tasks.device_confirm, "delay", lambda cookie_id: queued.append(cookie_id))
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        response = signed_in.post(reverse("binding:licensed", args=[cookie.value]))
+    assert response.json() == {"queued": True}
+    assert len(callbacks) == 1 and queued == [cookie.pk]
+    assert Cookie.objects.get(pk=cookie.pk).state == CookieState.LICENCE_SEEN
+
+
+def test_licensed_needs_csrf(user):
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(user)
+    cookie = services.cookie_create(user=user)
+    assert client.post(reverse("binding:licensed", args=[cookie.value])).status_code == 403
+
+
+def test_status_reports_progress_then_remembers_the_browser_once_bound(signed_in, user, settings):
+    cookie = services.cookie_create(user=user, user_agent="HeadlessChrome/156 (X11; Linux x86_64)")
+    pending = signed_in.get(reverse("binding:status", args=[cookie.value]))
+    assert pending.json()["done"] is False
+    assert settings.BINDING_BROWSER_COOKIE not in pending.cookies
+    services.device_bind(cookie=cookie, device_id="a" * 32)
+    bound = signed_in.get(reverse("binding:status", args=[cookie.value]))
+    assert bound.json() == {
+        "state": "bound", "done": True, "ok": True, "message": "This browser is registered as Chrome on Linux.",
+        "device": "Chrome on Linux", "limit_reached": False,
+    }  # fmt: skip
+    remembered = bound.cookies[settings.BINDING_BROWSER_COOKIE]
+    assert remembered["httponly"] and remembered["samesite"] == "Lax"
+    devices = signed_in.get(reverse("binding:devices")).content.decode()
+    assert "This browser" in devices and "Chrome on Linux" in devices
+
+
+def test_status_at_the_device_limit_names_the_devices_to_remove(signed_in, user, settings):
+    settings.BINDING_DEVICE_LIMIT = 1
+    services.device_bind(
+        cookie=services.cookie_create(user=user, user_agent="Firefox/1 Windows"), device_id="a" * 32
+    )
+    cookie = services.cookie_create(user=user)
+    services.device_bind(cookie=cookie, device_id="b" * 32)
+    body = signed_in.get(reverse("binding:status", args=[cookie.value])).json()
+    assert body["done"] and not body["ok"] and body["limit_reached"]
+    assert "Firefox on Windows" in body["message"]
+    assert "Remove it under My devices" in body["message"]
+
+
+def test_status_in_spanish(signed_in, user):
+    cookie = services.cookie_create(user=user)
+    body = signed_in.get(reverse("binding:status", args=[cookie.value]), HTTP_ACCEPT_LANGUAGE="es").json()
+    assert body["message"] == "Reproduciendo la comprobación del dispositivo…"
+
+
+def test_rename_and_remove_from_my_devices(signed_in, user):
+    device = services.device_bind(cookie=services.cookie_create(user=user), device_id="a" * 32)
+    signed_in.post(reverse("binding:rename", args=[device.pk]), {"label": "Kitchen laptop"})
+    assert Device.objects.get(pk=device.pk).label == "Kitchen laptop"
+    response = signed_in.post(reverse("binding:remove", args=[device.pk]), follow=True)
+    assert "was removed" in response.content.decode()
+    assert not Device.objects.active().exists()
+
+
+def test_cannot_touch_another_users_device(signed_in):
+    other = get_user_model().objects.create_user("eve", password="x")
+    device = services.device_bind(cookie=services.cookie_create(user=other), device_id="a" * 32)
+    assert signed_in.post(reverse("binding:remove", args=[device.pk])).status_code == 404
+    assert Device.objects.get(pk=device.pk).is_active
+
+
+# --- the task -------------------------------------------------------------------------------------------------
+
+
+@responses.activate
+def test_task_retries_with_backoff_until_the_record_appears(user, settings):
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+    cookie = services.cookie_create(user=user)
+    responses.get(RECORDS_URL, json=[])
+    responses.get(RECORDS_URL, status=502)
+    responses.get(RECORDS_URL, json={"cookie": cookie.value, "device_id": "d" * 32})
+    result = tasks.device_confirm.apply(args=[cookie.pk])
+    assert result.get() == "bound"
+    assert len(responses.calls) == 3
+    assert Cookie.objects.get(pk=cookie.pk).device.device_id == "d" * 32
+
+
+@responses.activate
+def test_task_gives_up_after_the_configured_retries(user, settings):
+    settings.BINDING_RECORD_LOOKUP_RETRIES = 2
+    cookie = services.cookie_create(user=user)
+    responses.get(RECORDS_URL, json=[])
+    assert tasks.device_confirm.apply(args=[cookie.pk]).get() == "gave-up"
+    assert len(responses.calls) == 3
+    cookie.refresh_from_db()
+    assert cookie.state == CookieState.FAILED
+    assert cookie.events.filter(kind=EventKind.RECORD_LOOKUP_FAILED).exists()
+
+
+def test_backoff_grows_exponentially_with_jitter_and_a_cap():
+    for retries in range(10):
+        delays = [tasks.backoff(retries) for _ in range(50)]
+        assert all(0 <= d <= min(30, 0.5 * 2**retries) for d in delays)
+    assert max(tasks.backoff(3) for _ in range(200)) > 2
