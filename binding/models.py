@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -150,6 +152,108 @@ class EventKind(models.TextChoices):
     COOKIE_EXPIRED = "cookie_expired", _("Registration expired")
     DEVICE_RENAMED = "device_renamed", _("Device renamed")
     DEVICE_REMOVED = "device_removed", _("Device removed")
+    DEVICE_MISMATCH = "device_mismatch", _("Records show another device")
+    ENTITLEMENT_CREATED = "entitlement_created", _("Entitlement created")
+    TOKEN_ISSUED = "token_issued", _("Token issued")
+    TOKEN_FAILED = "token_failed", _("Token refused")
+    TOKEN_RENEWAL = "token_renewal", _("Token renewal requested")
+    ENTITLEMENT_RETRIED = "entitlement_retried", _("Issuing retried")
+    ENTITLEMENT_EXPIRED = "entitlement_expired", _("Rental ended")
+
+
+class EntitlementKind(models.TextChoices):
+    BUY = "buy", _("Buy")
+    RENT = "rent", _("Rent")
+
+
+class EntitlementState(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    READY = "ready", _("Ready")
+    FAILED = "failed", _("Failed")
+    REVOKED = "revoked", _("Revoked")
+    EXPIRED = "expired", _("Expired")
+
+
+class IssueProgress(models.TextChoices):
+    QUEUED = "queued", _("Queued")
+    DEVICE_LOOKUP = "device_lookup", _("Looking up your device")
+    TOKEN_REQUEST = "token_request", _("Issuing your licence")
+    DONE = "done", _("Ready to play")
+
+
+class Entitlement(models.Model):
+    """A user's right to play one asset, and the current device-bound token that carries it."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="entitlements")
+    asset = models.ForeignKey(MediaAsset, on_delete=models.PROTECT, related_name="entitlements")
+    kind = models.CharField(_("kind"), max_length=4, choices=EntitlementKind.choices)
+    state = models.CharField(
+        _("state"), max_length=10, choices=EntitlementState.choices, default=EntitlementState.PENDING
+    )
+    progress = models.CharField(
+        _("progress"), max_length=16, choices=IssueProgress.choices, default=IssueProgress.QUEUED
+    )
+    rental_ends_at = models.DateTimeField(_("rental ends at"), null=True, blank=True)
+    play_duration = models.PositiveIntegerField(_("viewing time after first play (s)"), null=True, blank=True)
+    first_played_at = models.DateTimeField(_("first played at"), null=True, blank=True)
+    cookie = models.ForeignKey(
+        Cookie,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="entitlements",
+        verbose_name=_("cookie"),
+    )
+    device = models.ForeignKey(
+        Device,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="entitlements",
+        verbose_name=_("device"),
+    )
+    license_url = models.TextField(_("licence URL"), blank=True)
+    token_short = models.CharField(_("token"), max_length=20, blank=True)
+    token_expires_at = models.DateTimeField(_("token expires at"), null=True, blank=True)
+    tokens_issued = models.PositiveIntegerField(_("tokens issued"), default=0)
+    error_code = models.IntegerField(_("ExpressPlay code"), null=True, blank=True)
+    error_detail = models.CharField(_("error"), max_length=500, blank=True)
+    # Which task run holds the right to issue the token now (one token per issue, however many workers).
+    issuing_task = models.CharField(max_length=64, blank=True)
+    issuing_since = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, db_index=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("entitlement")
+        verbose_name_plural = _("entitlements")
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(kind="rent") | Q(rental_ends_at__isnull=False), name="rental_has_end_time"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} {self.asset} ({self.user})"
+
+    @property
+    def rental_over(self) -> bool:
+        return (
+            self.kind == EntitlementKind.RENT
+            and self.rental_ends_at is not None
+            and self.rental_ends_at <= timezone.now()
+        )
+
+    @property
+    def play_window_ends_at(self):
+        if self.first_played_at and self.play_duration:
+            return self.first_played_at + timedelta(seconds=self.play_duration)
+        return None
+
+    @property
+    def token_expired(self) -> bool:
+        return self.token_expires_at is None or self.token_expires_at <= timezone.now()
 
 
 class BindingEvent(models.Model):
@@ -171,6 +275,9 @@ class BindingEvent(models.Model):
     )
     device = models.ForeignKey(
         Device, on_delete=models.SET_NULL, null=True, blank=True, related_name="events"
+    )
+    entitlement = models.ForeignKey(
+        Entitlement, on_delete=models.SET_NULL, null=True, blank=True, related_name="events"
     )
     expressplay_code = models.IntegerField(_("ExpressPlay code"), null=True, blank=True)
     detail = models.CharField(_("detail"), max_length=500, blank=True)

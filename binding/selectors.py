@@ -6,7 +6,7 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from .models import Cookie, CookieState, Device, MediaAsset
+from .models import Cookie, CookieState, Device, Entitlement, EntitlementState, IssueProgress, MediaAsset
 
 
 def devices_for_user(user) -> list[Device]:
@@ -14,15 +14,20 @@ def devices_for_user(user) -> list[Device]:
     return list(Device.objects.active().filter(user=user).order_by("first_seen"))
 
 
-def device_for_browser(user, cookie_value: str | None) -> Device | None:
-    """Return the user's active device this browser registered as (from its remembered cookie), if any."""
+def cookie_for_browser(user, cookie_value: str | None) -> Cookie | None:
+    """Return the bound registration this browser remembers, if it is the user's and its device is active."""
     if not cookie_value:
         return None
-    cookie = (
+    return (
         Cookie.objects.select_related("device")
         .filter(value=cookie_value, user=user, state=CookieState.BOUND, device__removed_at__isnull=True)
         .first()
     )
+
+
+def device_for_browser(user, cookie_value: str | None) -> Device | None:
+    """Return the user's active device this browser registered as (from its remembered cookie), if any."""
+    cookie = cookie_for_browser(user, cookie_value)
     return cookie.device if cookie else None
 
 
@@ -60,4 +65,50 @@ def registration_status(cookie: Cookie) -> dict:
         "message": message,
         "device": device,
         "limit_reached": cookie.failure_reason == "device_limit",
+    }
+
+
+_DEVICE_CODES = {-5004, -5005, -4001}
+
+
+def entitlement_status(entitlement: Entitlement) -> dict:
+    """Return where issuing stands, in the user's words: {state, progress, done, ok, message, next}."""
+    state, progress = entitlement.state, entitlement.progress
+    next_step = ""
+    if state == EntitlementState.READY:
+        message = _("Ready to play.")
+    elif state == EntitlementState.PENDING:
+        message = {
+            IssueProgress.QUEUED: _("Your order is confirmed. Preparing your licence…"),
+            IssueProgress.DEVICE_LOOKUP: _("Looking up your device…"),
+            IssueProgress.TOKEN_REQUEST: _("Issuing your licence…"),
+        }.get(progress, _("Issuing your licence…"))
+    elif state == EntitlementState.FAILED and entitlement.error_code in _DEVICE_CODES:
+        message = _("We could not confirm the device this title should play on.")
+        next_step = _(
+            "Register this browser again under My devices; our support team will then retry your order."
+        )
+    elif state == EntitlementState.FAILED and entitlement.error_code is None:
+        message = _("The licence service did not answer, so your licence is not ready yet.")
+        next_step = _(
+            "Nothing is lost: our support team sees the order and will retry it. You can also contact us."
+        )
+    elif state == EntitlementState.FAILED:
+        message = _("The licence service refused to issue your licence.")
+        next_step = _("Nothing is lost: our support team can see why and will retry your order.")
+    elif state == EntitlementState.EXPIRED:
+        message = _("This rental has ended.")
+        next_step = _("You can rent it again from the title's page.")
+    else:
+        message = _("This title is no longer available to you.")
+        next_step = _("Contact support if you think this is a mistake.")
+    return {
+        "state": state,
+        "progress": progress
+        if state == EntitlementState.PENDING
+        else (IssueProgress.DONE if state == EntitlementState.READY else ""),
+        "done": state != EntitlementState.PENDING,
+        "ok": state == EntitlementState.READY,
+        "message": str(message),
+        "next": str(next_step),
     }

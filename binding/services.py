@@ -9,6 +9,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -23,19 +24,32 @@ from .expressplay import (
     ExpressPlayTransportError,
     LicenseToken,
     Policy,
+    Rental,
     client_from_settings,
 )
-from .models import Actor, BindingEvent, Cookie, CookieState, Device, EventKind, MediaAsset
+from .models import (
+    Actor,
+    BindingEvent,
+    Cookie,
+    CookieState,
+    Device,
+    Entitlement,
+    EntitlementKind,
+    EntitlementState,
+    EventKind,
+    IssueProgress,
+    MediaAsset,
+)
 from .user_agents import device_label
 
 logger = logging.getLogger(__name__)
 
 
-def _event(kind: EventKind, *, user=None, cookie=None, device=None, actor=Actor.SYSTEM, actor_user=None,
-           code: int | None = None, detail: str = "") -> BindingEvent:  # fmt: skip
+def _event(kind: EventKind, *, user=None, cookie=None, device=None, entitlement=None, actor=Actor.SYSTEM,
+           actor_user=None, code: int | None = None, detail: str = "") -> BindingEvent:  # fmt: skip
     return BindingEvent.objects.create(
-        kind=kind, user=user, cookie=cookie, device=device, actor=actor, actor_user=actor_user,
-        expressplay_code=code, detail=detail[:500],
+        kind=kind, user=user, cookie=cookie, device=device, entitlement=entitlement, actor=actor,
+        actor_user=actor_user, expressplay_code=code, detail=detail[:500],
     )  # fmt: skip
 
 
@@ -278,6 +292,206 @@ def device_remove(*, device: Device, actor_user) -> Device:
         _event(EventKind.DEVICE_REMOVED, user=device.user, device=device, actor=actor, actor_user=actor_user,
                detail=device.label)  # fmt: skip
     return device
+
+
+# --- entitlements and their device-bound tokens -----------------------------------------------------------
+
+
+@transaction.atomic
+def entitlement_create(
+    *,
+    user,
+    asset: MediaAsset,
+    kind: EntitlementKind,
+    cookie: Cookie,
+    rental_period: timedelta | None = None,
+    play_duration: int | None = None,
+) -> Entitlement:
+    """Create a pending entitlement for `asset`, to be bound to the device `cookie` registered."""
+    if cookie.state != CookieState.BOUND or cookie.user_id != user.pk:
+        raise BindingError(_("Register this browser before you buy or rent."))
+    if kind == EntitlementKind.RENT and not rental_period:
+        raise BindingError(_("A rental needs a rental period."))
+    entitlement = Entitlement.objects.create(
+        user=user, asset=asset, kind=kind, cookie=cookie, device=None,
+        rental_ends_at=timezone.now() + rental_period if kind == EntitlementKind.RENT else None,
+        play_duration=play_duration if kind == EntitlementKind.RENT else None,
+    )  # fmt: skip
+    _event(EventKind.ENTITLEMENT_CREATED, user=user, cookie=cookie, entitlement=entitlement, actor=Actor.USER,
+           actor_user=user, detail=f"{entitlement.get_kind_display()} {asset.slug}")  # fmt: skip
+    return entitlement
+
+
+def _claim(entitlement_id: int, task_id: str) -> bool:
+    """Take the right to issue a token for a pending entitlement; False while another task run holds it.
+
+    A single conditional UPDATE, so it is atomic on every database: two workers never both issue.
+    """
+    now = timezone.now()
+    stale = now - timedelta(seconds=settings.ENTITLEMENT_CLAIM_TIMEOUT)
+    return bool(
+        Entitlement.objects.filter(pk=entitlement_id, state=EntitlementState.PENDING)
+        .filter(Q(issuing_task="") | Q(issuing_task=task_id) | Q(issuing_since__lt=stale))
+        .update(issuing_task=task_id, issuing_since=now, progress=IssueProgress.DEVICE_LOOKUP)
+    )
+
+
+def _device_for_record(entitlement: Entitlement, device_id: str) -> Device:
+    """Return the user's device with `device_id`, recording it when the records disagree with the registration."""
+    cookie = entitlement.cookie
+    registered = cookie.device if cookie else None
+    if registered and registered.device_id == device_id:
+        return registered
+    device = Device.objects.filter(user=entitlement.user, device_id=device_id).first()
+    if device is None:
+        now = timezone.now()
+        device = Device.objects.create(
+            user=entitlement.user, device_id=device_id, first_seen=now, last_seen=now,
+            label=_unique_label(entitlement.user, device_label(cookie.user_agent if cookie else "")),
+        )  # fmt: skip
+    _event(EventKind.DEVICE_MISMATCH, user=entitlement.user, cookie=cookie, device=device, entitlement=entitlement,
+           detail=f"registered {registered.device_id if registered else '-'}, records show {device_id}; "
+                  "the token is bound to the newest")  # fmt: skip
+    return device
+
+
+def _token_expiry(entitlement: Entitlement, now) -> timedelta:
+    lifetime = timedelta(seconds=settings.ENTITLEMENT_TOKEN_LIFETIME)
+    if entitlement.kind == EntitlementKind.RENT:
+        lifetime = min(lifetime, entitlement.rental_ends_at - now)
+    return min(lifetime, timedelta(days=30))
+
+
+def entitlement_issue(
+    *, entitlement_id: int, task_id: str, client: ExpressPlayClient | None = None
+) -> Entitlement:
+    """Bind the entitlement to the cookie's device and issue its token; return the entitlement.
+
+    First issue: the device id comes from ExpressPlay's records for the checkout browser's cookie. Renewal
+    (the entitlement already has a device): the same device again. Idempotent: a ready entitlement, or one
+    another task run is issuing, is returned untouched. Raises RecordNotYetAvailable and
+    ExpressPlayTransportError for the task to retry; an ExpressPlay refusal fails the entitlement with its
+    code, to be retried by an operator.
+    """
+    if not _claim(entitlement_id, task_id):
+        return Entitlement.objects.get(pk=entitlement_id)
+    entitlement = Entitlement.objects.select_related("asset", "cookie__device", "device", "user").get(
+        pk=entitlement_id
+    )
+    now = timezone.now()
+    if entitlement.rental_over:
+        return entitlement_expire_if_over(entitlement=entitlement)
+    client = client or client_from_settings()
+    try:
+        if entitlement.device is not None:
+            device = entitlement.device
+        else:
+            device_id = client.device_id_for_cookie(entitlement.cookie.value) if entitlement.cookie else None
+            if not device_id:
+                raise RecordNotYetAvailable(entitlement.cookie.value if entitlement.cookie else "")
+            device = _device_for_record(entitlement, device_id)
+        Entitlement.objects.filter(pk=entitlement.pk, issuing_task=task_id).update(
+            progress=IssueProgress.TOKEN_REQUEST
+        )
+        policy: Policy = BuyToOwn()
+        if entitlement.kind == EntitlementKind.RENT:
+            policy = Rental(period_end=entitlement.rental_ends_at, play_duration=entitlement.play_duration)
+        expires = _token_expiry(entitlement, now)
+        token = token_request(
+            asset=entitlement.asset, policy=policy, cookie=entitlement.cookie.value, device_id=device.device_id,
+            expires=expires, client=client,
+        )  # fmt: skip
+    except ExpressPlayTransportError:
+        raise
+    except ExpressPlayError as exc:
+        code, detail = _describe(exc)
+        _entitlement_fail(entitlement, task_id, code=code, detail=detail)
+        entitlement.refresh_from_db()
+        return entitlement
+    with transaction.atomic():
+        won = Entitlement.objects.filter(pk=entitlement.pk, issuing_task=task_id, state=EntitlementState.PENDING).update(
+            state=EntitlementState.READY, progress=IssueProgress.DONE, device=device, license_url=token.license_url,
+            token_short=token.short, token_expires_at=now + expires, tokens_issued=F("tokens_issued") + 1,
+            error_code=None, error_detail="", issuing_task="", issuing_since=None, updated_at=timezone.now(),
+        )  # fmt: skip
+        if won:
+            _event(EventKind.TOKEN_ISSUED, user=entitlement.user, cookie=entitlement.cookie, device=device,
+                   entitlement=entitlement, detail=f"token {token.short} for {device.device_id}, expires {now + expires:%Y-%m-%d %H:%M} UTC")  # fmt: skip
+    entitlement.refresh_from_db()
+    return entitlement
+
+
+def _entitlement_fail(entitlement: Entitlement, task_id: str, *, code: int | None, detail: str) -> None:
+    updated = Entitlement.objects.filter(pk=entitlement.pk, issuing_task=task_id, state=EntitlementState.PENDING).update(
+        state=EntitlementState.FAILED, error_code=code, error_detail=detail[:500], issuing_task="",
+        issuing_since=None, progress=IssueProgress.QUEUED, updated_at=timezone.now(),
+    )  # fmt: skip
+    if updated:
+        logger.warning("Entitlement %s failed: ExpressPlay code %s: %s", entitlement.pk, code, detail)
+        _event(EventKind.TOKEN_FAILED, user=entitlement.user, cookie=entitlement.cookie, entitlement=entitlement,
+               device=entitlement.device, code=code, detail=detail)  # fmt: skip
+
+
+def entitlement_give_up(*, entitlement_id: int, task_id: str, reason: str) -> None:
+    """Fail an entitlement whose token could not be issued after every retry (ExpressPlay unreachable)."""
+    entitlement = Entitlement.objects.select_related("cookie", "user", "device").get(pk=entitlement_id)
+    _entitlement_fail(entitlement, task_id, code=None, detail=reason)
+
+
+def entitlement_expire_if_over(*, entitlement: Entitlement) -> Entitlement:
+    """Mark a rental whose period has ended as expired (it no longer plays nor renews)."""
+    if entitlement.rental_over and entitlement.state != EntitlementState.EXPIRED:
+        updated = (
+            Entitlement.objects.filter(pk=entitlement.pk)
+            .exclude(state=EntitlementState.EXPIRED)
+            .update(
+                state=EntitlementState.EXPIRED, issuing_task="", issuing_since=None, updated_at=timezone.now()
+            )
+        )
+        if updated:
+            _event(EventKind.ENTITLEMENT_EXPIRED, user=entitlement.user, entitlement=entitlement)
+        entitlement.refresh_from_db()
+    return entitlement
+
+
+@transaction.atomic
+def entitlement_renew(*, entitlement: Entitlement, actor_user=None) -> bool:
+    """Ask for a new token for the same device when a ready entitlement's token has expired.
+
+    Return True when the caller must queue the issuing task. Rentals past their end expire instead.
+    """
+    entitlement = Entitlement.objects.select_for_update().get(pk=entitlement.pk)
+    if entitlement_expire_if_over(entitlement=entitlement).state != EntitlementState.READY:
+        return False
+    margin = timedelta(seconds=settings.ENTITLEMENT_RENEW_MARGIN)
+    if entitlement.token_expires_at and entitlement.token_expires_at > timezone.now() + margin:
+        return False
+    entitlement.state = EntitlementState.PENDING
+    entitlement.progress = IssueProgress.QUEUED
+    entitlement.save(update_fields=["state", "progress", "updated_at"])
+    _event(EventKind.TOKEN_RENEWAL, user=entitlement.user, entitlement=entitlement, device=entitlement.device,
+           actor=Actor.USER if actor_user == entitlement.user else Actor.SYSTEM, actor_user=actor_user)  # fmt: skip
+    return True
+
+
+@transaction.atomic
+def entitlement_retry(*, entitlement: Entitlement, actor_user) -> bool:
+    """Put a failed entitlement back in the queue (an operator's retry); return True when queued."""
+    updated = Entitlement.objects.filter(pk=entitlement.pk, state=EntitlementState.FAILED).update(
+        state=EntitlementState.PENDING, progress=IssueProgress.QUEUED, error_code=None, error_detail="",
+        updated_at=timezone.now(),
+    )  # fmt: skip
+    if updated:
+        _event(EventKind.ENTITLEMENT_RETRIED, user=entitlement.user, entitlement=entitlement,
+               actor=Actor.OPERATOR, actor_user=actor_user)  # fmt: skip
+    return bool(updated)
+
+
+def entitlement_mark_played(*, entitlement: Entitlement) -> None:
+    """Remember when a title was first played (for the rental's viewing-time display)."""
+    Entitlement.objects.filter(pk=entitlement.pk, first_played_at__isnull=True).update(
+        first_played_at=timezone.now()
+    )
 
 
 # --- connection check ------------------------------------------------------------------------------------------

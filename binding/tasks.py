@@ -40,3 +40,21 @@ def cookies_expire_stale() -> int:
 def expressplay_connection_check() -> dict:
     """Check from a worker that ExpressPlay accepts our credentials; return the report as a dict."""
     return services.expressplay_connection_check().as_dict()
+
+
+@shared_task(bind=True, name="binding.entitlement_issue", max_retries=None)
+def entitlement_issue(self, entitlement_id: int) -> str:
+    """Issue the device-bound token of an entitlement; retry timeouts, 5xx and missing records with backoff."""
+    task_id = self.request.id or f"local-{entitlement_id}"
+    try:
+        entitlement = services.entitlement_issue(entitlement_id=entitlement_id, task_id=task_id)
+    except (RecordNotYetAvailable, ExpressPlayTransportError) as exc:
+        if self.request.retries >= settings.ENTITLEMENT_ISSUE_RETRIES:
+            services.entitlement_give_up(
+                entitlement_id=entitlement_id,
+                task_id=task_id,
+                reason=f"gave up after {self.request.retries} retries: {exc}",
+            )
+            return "gave-up"
+        raise self.retry(exc=exc, countdown=backoff(self.request.retries)) from exc
+    return entitlement.state

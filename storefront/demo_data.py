@@ -5,13 +5,16 @@ import json
 import secrets
 import shutil
 from dataclasses import dataclass
+from decimal import Decimal
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.db import transaction
 
-from binding.models import MediaAsset
+from binding.models import EntitlementKind, MediaAsset
+
+from .models import Offer, Title
 
 DEMO_PASSWORD = "bindery-demo"  # noqa: S105 - a published demo login, created only by `load_demo`
 
@@ -88,3 +91,51 @@ def media_assets_load(*, force: bool = False) -> list[MediaAsset]:
         )
         assets.append(asset)
     return assets
+
+
+@dataclass(frozen=True)
+class DemoTitle:
+    slug: str
+    name: str
+    year: int
+    synopsis: str
+    buy: str
+    rent: str
+
+
+DEMO_TITLES = (
+    DemoTitle("mandelbrot", "Mandelbrot Dreams", 2024, "A camera falls for ever into the edge of a fractal, and "
+              "finds the same coastline at every scale.", "7.99", "2.99"),
+    DemoTitle("life", "A Life in Green", 2023, "Cells are born, crowd and die by four simple rules: a quiet "
+              "epic of an ecosystem in a 320-pixel world.", "6.99", "2.49"),
+    DemoTitle("colour-bars", "Colour Bars", 2022, "The test card that watched over a century of broadcasting "
+              "tells its story, one bar at a time.", "4.99", "1.99"),
+    DemoTitle("cellular", "Rule 110", 2025, "One row of cells, one rule, and the proof that a universe can "
+              "compute anything. A thriller in black and white.", "8.99", "3.49"),
+)  # fmt: skip
+RENTAL_HOURS = 48
+PLAY_HOURS = 3
+
+
+@transaction.atomic
+def titles_load() -> list[Title]:
+    """Create or update the demo catalogue from the packaged clips: a buy and a rent offer each."""
+    assets = {asset.slug: asset for asset in MediaAsset.objects.all()}
+    titles = []
+    for demo in DEMO_TITLES:
+        if demo.slug not in assets:
+            continue
+        title, _created = Title.objects.update_or_create(
+            slug=demo.slug,
+            defaults={"name": demo.name, "year": demo.year, "synopsis": demo.synopsis,
+                      "poster": f"img/posters/{demo.slug}.jpg", "asset": assets[demo.slug]},
+        )  # fmt: skip
+        Offer.objects.update_or_create(
+            title=title, kind=EntitlementKind.BUY, active=True, defaults={"price": Decimal(demo.buy)}
+        )
+        Offer.objects.update_or_create(
+            title=title, kind=EntitlementKind.RENT, active=True,
+            defaults={"price": Decimal(demo.rent), "rental_hours": RENTAL_HOURS, "play_hours": PLAY_HOURS},
+        )  # fmt: skip
+        titles.append(title)
+    return titles

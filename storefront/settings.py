@@ -166,6 +166,15 @@ BINDING_COOKIE_TTL = env.int("BINDING_COOKIE_TTL", default=900)
 # How often the worker asks ExpressPlay's records for the device id before it gives up (exponential backoff).
 BINDING_RECORD_LOOKUP_RETRIES = env.int("BINDING_RECORD_LOOKUP_RETRIES", default=8)
 BINDING_DEVICE_CHECK_ASSET = "device-check"
+# Lifetime of a buy-to-own token (ExpressPlay allows 30 days at most). Short, because ExpressPlay has no
+# revocation call: a token stays valid until it expires. Play renews an expired one for the same device.
+ENTITLEMENT_TOKEN_LIFETIME = env.int("ENTITLEMENT_TOKEN_LIFETIME", default=24 * 3600)
+# Renew a token when it has less than this many seconds left.
+ENTITLEMENT_RENEW_MARGIN = env.int("ENTITLEMENT_RENEW_MARGIN", default=300)
+# How often the worker retries a token request that timed out or met a 5xx before failing the order.
+ENTITLEMENT_ISSUE_RETRIES = env.int("ENTITLEMENT_ISSUE_RETRIES", default=6)
+# Seconds after which another task run may take over an issue whose worker died mid-way.
+ENTITLEMENT_CLAIM_TIMEOUT = env.int("ENTITLEMENT_CLAIM_TIMEOUT", default=120)
 # The HTTP cookie in which a browser remembers its own registration (signed, HttpOnly, SameSite=Lax).
 BINDING_BROWSER_COOKIE = "bindery_device"
 BINDING_BROWSER_COOKIE_AGE = 365 * 24 * 3600

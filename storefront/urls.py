@@ -7,6 +7,13 @@ from . import views
 # The shop's own pages, in the "storefront" namespace.
 shop_patterns = [
     path("", views.home, name="home"),
+    path("titles/<slug:slug>/", views.title_detail, name="title"),
+    path("checkout/<int:offer_id>/", views.checkout, name="checkout"),
+    path("orders/<str:number>/", views.order_detail, name="order"),
+    path("library/", views.library, name="library"),
+    path("library/<int:entitlement_id>/play/", views.play, name="play"),
+    path("library/<int:entitlement_id>/status/", views.entitlement_status, name="entitlement-status"),
+    path("library/<int:entitlement_id>/played/", views.played, name="played"),
 ]
 
 urlpatterns = [

@@ -1,13 +1,173 @@
+"""The shop's pages: catalogue, title, checkout, order, library and player."""
+
+from __future__ import annotations
+
 from django.conf import settings
-from django.shortcuts import render
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db import transaction
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.http import urlencode
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
 from django.views.static import serve
 
+from binding import selectors as binding_selectors
+from binding import services as binding_services
+from binding import tasks as binding_tasks
+from binding.models import EntitlementState
+from binding.player import player_messages
+from binding.views import browser_cookie_value
 
-def home(request):
-    """Say what Bindery is and where to go next."""
-    return render(request, "storefront/home.html")
+from . import selectors, services
+from .exceptions import AlreadyEntitled, DeviceNotRegistered, ShopError
+from .forms import DEMO_CARD, DemoPaymentForm
+from .models import Offer, Order, Title
 
 
-def media(request, path):
+@require_GET
+def home(request: HttpRequest) -> HttpResponse:
+    """Say what Bindery is and show the catalogue."""
+    return render(request, "storefront/home.html", {"titles": selectors.catalogue()})
+
+
+@require_GET
+def title_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    try:
+        title = selectors.title_detail(slug)
+    except Title.DoesNotExist as exc:
+        raise Http404 from exc
+    return render(
+        request,
+        "storefront/title_detail.html",
+        {"title": title, "orders": selectors.orders_for_title(request.user, title)},
+    )
+
+
+def _register_first(request: HttpRequest, offer: Offer) -> HttpResponse:
+    messages.info(
+        request, _("First, register this browser as one of your devices. You will come straight back.")
+    )
+    back = reverse("storefront:checkout", args=[offer.pk])
+    return redirect(f"{reverse('binding:register')}?{urlencode({'next': back})}")
+
+
+@login_required
+def checkout(request: HttpRequest, offer_id: int) -> HttpResponse:
+    """GET: the order summary and a demo payment form. POST: place the order."""
+    offer = get_object_or_404(Offer.objects.active().select_related("title__asset"), pk=offer_id)
+    device = binding_selectors.device_for_browser(request.user, browser_cookie_value(request))
+    if device is None:
+        return _register_first(request, offer)
+    form = DemoPaymentForm(request.POST or None, initial={"cardholder": request.user.get_full_name()})
+    if request.method == "POST" and form.is_valid():
+        try:
+            order = services.order_place(
+                user=request.user, offer=offer, browser_cookie=browser_cookie_value(request)
+            )
+        except DeviceNotRegistered:
+            return _register_first(request, offer)
+        except AlreadyEntitled as exc:
+            messages.info(request, exc.message)
+            return redirect("storefront:library")
+        except ShopError as exc:
+            messages.error(request, exc.message)
+            return redirect("storefront:title", slug=offer.title.slug)
+        return redirect("storefront:order", number=order.number)
+    return render(
+        request,
+        "storefront/checkout.html",
+        {"offer": offer, "form": form, "device": device, "demo_card": DEMO_CARD},
+    )
+
+
+@login_required
+@require_GET
+def order_detail(request: HttpRequest, number: str) -> HttpResponse:
+    try:
+        order = selectors.order_for_user(request.user, number)
+    except Order.DoesNotExist as exc:
+        raise Http404 from exc
+    return render(
+        request,
+        "storefront/order_detail.html",
+        {"order": order, "status": binding_selectors.entitlement_status(order.entitlement)},
+    )
+
+
+@login_required
+@require_GET
+def library(request: HttpRequest) -> HttpResponse:
+    """My library: every entitlement, its state, its device and, for rentals, the time left."""
+    return render(request, "storefront/library.html", {"orders": selectors.library_for_user(request.user)})
+
+
+def _own_order(request: HttpRequest, entitlement_id: int) -> Order:
+    try:
+        return selectors.entitlement_order_for_user(request.user, entitlement_id)
+    except Order.DoesNotExist as exc:
+        raise Http404 from exc
+
+
+@login_required
+@require_GET
+def play(request: HttpRequest, entitlement_id: int) -> HttpResponse:
+    """The player for one entitlement; an expired buy-to-own token is renewed first, for the same device."""
+    order = _own_order(request, entitlement_id)
+    entitlement = binding_services.entitlement_expire_if_over(entitlement=order.entitlement)
+    if entitlement.state == EntitlementState.READY and binding_services.entitlement_renew(
+        entitlement=entitlement, actor_user=request.user
+    ):
+        transaction.on_commit(lambda: binding_tasks.entitlement_issue.delay(entitlement.pk))
+        entitlement.refresh_from_db()
+    device_label = entitlement.device.label if entitlement.device else ""
+    messages_for_player = player_messages()
+    if device_label:
+        messages_for_player["-4905"] = _(
+            "This title is bound to your device “%(label)s”, so it cannot play in this browser. Watch it there, "
+            "or ask support to move it to this device."
+        ) % {"label": device_label}
+    return render(
+        request,
+        "storefront/play.html",
+        {
+            "order": order,
+            "entitlement": entitlement,
+            "status": binding_selectors.entitlement_status(entitlement),
+            "player_messages": messages_for_player,
+            "player_config": {
+                "manifestUrl": entitlement.asset.manifest_url,
+                "keySystem": settings.PLAYER_KEY_SYSTEM,
+                "signRequests": settings.EXPRESSPLAY_ENV == "sandbox",
+                "statusUrl": reverse("storefront:entitlement-status", args=[entitlement.pk]),
+                "playedUrl": reverse("storefront:played", args=[entitlement.pk]),
+            },
+        },
+    )
+
+
+@login_required
+@require_GET
+def entitlement_status(request: HttpRequest, entitlement_id: int) -> JsonResponse:
+    """Issuing progress for the order and player pages; the licence URL once ready (this user's only)."""
+    entitlement = binding_services.entitlement_expire_if_over(
+        entitlement=_own_order(request, entitlement_id).entitlement
+    )
+    payload = binding_selectors.entitlement_status(entitlement)
+    if payload["ok"]:
+        payload["licenseUrl"] = entitlement.license_url
+    return JsonResponse(payload)
+
+
+@login_required
+@require_POST
+def played(request: HttpRequest, entitlement_id: int) -> JsonResponse:
+    binding_services.entitlement_mark_played(entitlement=_own_order(request, entitlement_id).entitlement)
+    return JsonResponse({"ok": True})
+
+
+def media(request: HttpRequest, path: str) -> HttpResponse:
     """Serve packaged (encrypted) media in the demo; production serves MEDIA_URL from a CDN."""
     return serve(request, path, document_root=settings.MEDIA_ROOT)

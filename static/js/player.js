@@ -57,6 +57,7 @@
     function fail(code, message) {
       if (settled) return;
       report("error", { code: code, message: message });
+      video.removeAttribute("controls");
       if (player) player.unload().catch(() => {});
     }
 

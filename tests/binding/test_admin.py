@@ -35,8 +35,13 @@ def test_operator_finds_a_customers_cookie_device_and_events_by_email(admin_clie
 
 
 def test_media_asset_admin_never_shows_the_content_key(admin_client):
-    asset = MediaAsset.objects.create(slug="x", kid="1" * 32, key="abcdef" * 5 + "ab", manifest="x/manifest.mpd")
-    for url in (reverse("admin:binding_mediaasset_changelist"), reverse("admin:binding_mediaasset_change", args=[asset.pk])):
+    asset = MediaAsset.objects.create(
+        slug="x", kid="1" * 32, key="abcdef" * 5 + "ab", manifest="x/manifest.mpd"
+    )
+    for url in (
+        reverse("admin:binding_mediaasset_changelist"),
+        reverse("admin:binding_mediaasset_change", args=[asset.pk]),
+    ):
         text = admin_client.get(url).content.decode()
         assert asset.kid in text
         assert asset.key not in text
@@ -44,6 +49,8 @@ def test_media_asset_admin_never_shows_the_content_key(admin_client):
 
 def test_audit_trail_is_read_only(admin_client, bound):
     event = bound.events.first()
-    response = admin_client.post(reverse("admin:binding_bindingevent_change", args=[event.pk]), {"detail": "x"})
+    response = admin_client.post(
+        reverse("admin:binding_bindingevent_change", args=[event.pk]), {"detail": "x"}
+    )
     assert response.status_code == 403
     assert admin_client.get(reverse("admin:binding_bindingevent_add")).status_code == 403

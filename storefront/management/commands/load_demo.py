@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from storefront.demo_data import demo_users_load, media_assets_load
+from storefront.demo_data import demo_users_load, media_assets_load, titles_load
 
 
 class Command(BaseCommand):
@@ -14,4 +14,7 @@ class Command(BaseCommand):
     def handle(self, *args, repackage, **options):
         users = demo_users_load()
         assets = media_assets_load(force=repackage)
-        self.stdout.write(f"Demo data loaded: {len(users)} logins, {len(assets)} encrypted clips.")
+        titles = titles_load()
+        self.stdout.write(
+            f"Demo data loaded: {len(users)} logins, {len(assets)} encrypted clips, {len(titles)} titles."
+        )

@@ -1,0 +1,23 @@
+"""What shop services raise; messages are for the end user."""
+
+from django.utils.translation import gettext_lazy as _
+
+
+class ShopError(Exception):
+    default_message = _("That did not work. Please try again.")
+
+    def __init__(self, message=None):
+        self.message = message or self.default_message
+        super().__init__(str(self.message))
+
+
+class DeviceNotRegistered(ShopError):
+    default_message = _("Register this browser as one of your devices before you buy or rent.")
+
+
+class AlreadyEntitled(ShopError):
+    default_message = _("You can already watch this title.")
+
+
+class OfferUnavailable(ShopError):
+    default_message = _("This offer is no longer on sale.")

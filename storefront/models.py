@@ -1,0 +1,121 @@
+"""The shop: titles, their offers, and orders."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from binding.models import Entitlement, EntitlementKind, EntitlementState, MediaAsset
+
+
+class Title(models.Model):
+    slug = models.SlugField(_("slug"), unique=True)
+    name = models.CharField(_("name"), max_length=120)
+    synopsis = models.TextField(_("synopsis"))
+    year = models.PositiveIntegerField(_("year"))
+    poster = models.CharField(_("poster"), max_length=200, help_text=_("A static file path."))
+    asset = models.ForeignKey(
+        MediaAsset, on_delete=models.PROTECT, related_name="titles", verbose_name=_("media")
+    )
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("title")
+        verbose_name_plural = _("titles")
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def running_time(self) -> timedelta:
+        return timedelta(seconds=round(self.asset.duration))
+
+
+class OfferQuerySet(models.QuerySet):
+    def active(self):
+        return self.filter(active=True)
+
+
+class Offer(models.Model):
+    """A way to get a title: buy it to own, or rent it for a period (and a viewing time after first play)."""
+
+    title = models.ForeignKey(Title, on_delete=models.CASCADE, related_name="offers", verbose_name=_("title"))
+    kind = models.CharField(_("kind"), max_length=4, choices=EntitlementKind.choices)
+    price = models.DecimalField(
+        _("price"), max_digits=8, decimal_places=2, validators=[MinValueValidator(Decimal(0))]
+    )
+    currency = models.CharField(_("currency"), max_length=3, default="EUR")
+    rental_hours = models.PositiveIntegerField(_("rental period (hours)"), null=True, blank=True)
+    play_hours = models.PositiveIntegerField(
+        _("viewing time after first play (hours)"), null=True, blank=True
+    )
+    active = models.BooleanField(_("on sale"), default=True)
+
+    objects = OfferQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["title", "kind"]
+        verbose_name = _("offer")
+        verbose_name_plural = _("offers")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind="buy") | Q(rental_hours__isnull=False), name="rent_offer_has_period"
+            ),
+            models.UniqueConstraint(
+                fields=["title", "kind"], condition=Q(active=True), name="one_active_offer_per_kind"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.title} · {self.get_kind_display()} · {self.price} {self.currency}"
+
+
+def _order_number() -> str:
+    import secrets
+
+    return "BND-" + secrets.token_hex(4).upper()
+
+
+class Order(models.Model):
+    """One checkout: what was bought, for how much, and the entitlement it created.
+
+    Its status is the entitlement's issuing outcome, so it is derived, not stored.
+    """
+
+    number = models.CharField(_("order number"), max_length=16, unique=True, default=_order_number)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="orders")
+    title = models.ForeignKey(Title, on_delete=models.PROTECT, related_name="orders", verbose_name=_("title"))
+    offer = models.ForeignKey(Offer, on_delete=models.PROTECT, related_name="orders", verbose_name=_("offer"))
+    kind = models.CharField(_("kind"), max_length=4, choices=EntitlementKind.choices)
+    price = models.DecimalField(_("price"), max_digits=8, decimal_places=2)
+    currency = models.CharField(_("currency"), max_length=3)
+    payment_reference = models.CharField(_("payment reference"), max_length=40)
+    entitlement = models.OneToOneField(
+        Entitlement, on_delete=models.PROTECT, related_name="order", verbose_name=_("entitlement")
+    )
+    created_at = models.DateTimeField(_("placed at"), default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("order")
+        verbose_name_plural = _("orders")
+
+    def __str__(self):
+        return self.number
+
+    @property
+    def status(self) -> str:
+        """Return "pending", "fulfilled" or "failed": whether a token was ever issued for this order."""
+        if self.entitlement.tokens_issued:
+            return "fulfilled"
+        if self.entitlement.state == EntitlementState.PENDING:
+            return "pending"
+        return "failed"
