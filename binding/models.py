@@ -246,6 +246,13 @@ class Entitlement(models.Model):
         )
 
     @property
+    def effective_state(self) -> str:
+        """Return the state as the user sees it now: a rental past its end is expired even before a write says so."""
+        if self.rental_over and self.state in (EntitlementState.PENDING, EntitlementState.READY):
+            return EntitlementState.EXPIRED
+        return self.state
+
+    @property
     def play_window_ends_at(self):
         if self.first_played_at and self.play_duration:
             return self.first_played_at + timedelta(seconds=self.play_duration)

@@ -308,6 +308,7 @@ def entitlement_create(
     play_duration: int | None = None,
 ) -> Entitlement:
     """Create a pending entitlement for `asset`, to be bound to the device `cookie` registered."""
+    cookie = Cookie.objects.select_for_update().get(pk=cookie.pk)
     if cookie.state != CookieState.BOUND or cookie.user_id != user.pk:
         raise BindingError(_("Register this browser before you buy or rent."))
     if kind == EntitlementKind.RENT and not rental_period:

@@ -1,10 +1,18 @@
 """Fixtures shared by the whole suite."""
 
+import json
+import uuid
+from io import StringIO
+
 import pytest
+from celery.contrib.testing.worker import start_worker
 from django.conf import settings
+from django.core.management import call_command
 
 from binding.expressplay import ContentKey, Endpoints, ExpressPlayClient
+from binding.models import MediaAsset
 from sandbox.device import SimulatedDevice
+from storefront.celery import app as celery_app
 from storefront.redis_server import embedded_redis_from_settings
 
 
@@ -51,3 +59,44 @@ def sandbox_client(live_server):
     return ExpressPlayClient(
         endpoints=endpoints, customer_authenticator=settings.SANDBOX_CUSTOMER_AUTHENTICATOR
     )
+
+
+CLIPS = ("device-check", "mandelbrot", "life", "colour-bars", "cellular")
+
+
+@pytest.fixture(scope="session")
+def packaged_media(tmp_path_factory):
+    """Encrypt the sample clips once per session; return {slug: MediaAsset field values}."""
+    root = tmp_path_factory.mktemp("media")
+    packaged = {}
+    for slug in CLIPS:
+        kid, key = uuid.uuid4().hex, uuid.uuid4().hex
+        out = json.loads(call_command(
+            "package_clip", str(settings.MEDIA_SOURCES_DIR / slug), str(root / slug), kid=kid, key=key,
+            stdout=StringIO(),
+        ))  # fmt: skip
+        packaged[slug] = {
+            "kid": kid,
+            "key": key,
+            "manifest": f"{slug}/manifest.mpd",
+            "duration": out["duration"],
+        }
+    return root, packaged
+
+
+@pytest.fixture
+def media(packaged_media, settings, transactional_db):
+    root, packaged = packaged_media
+    settings.MEDIA_ROOT = root
+    return {slug: MediaAsset.objects.create(slug=slug, **fields) for slug, fields in packaged.items()}
+
+
+@pytest.fixture
+def celery_worker(redis_url, transactional_db):
+    """A real Celery worker (in-process thread) consuming a queue of its own from the real Redis."""
+    queue = f"browser-{uuid.uuid4().hex[:8]}"
+    previous = celery_app.conf.task_default_queue
+    celery_app.conf.task_default_queue = queue
+    with start_worker(celery_app, pool="solo", perform_ping_check=False, queues=[queue], shutdown_timeout=20):
+        yield
+    celery_app.conf.task_default_queue = previous

@@ -1,0 +1,118 @@
+"""Renting and watching in a real browser, and the same rental refused in another browser of the same user."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from binding.models import Entitlement, EntitlementState
+from sandbox.models import Record
+from storefront.demo_data import titles_load
+from storefront.models import Order
+
+from .conftest import sign_in
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def shop(bindery):
+    return {title.slug: title for title in titles_load()}
+
+
+def rent_and_wait(page, slug):
+    """Rent `slug` from its title page (registering the browser on the way) and wait for "Ready to play"."""
+    page.goto(f"/titles/{slug}/")
+    page.get_by_test_id("offer-rent").get_by_role("link").click()
+    if "/devices/register/" in page.url:
+        page.get_by_test_id("start-check").click()
+        page.wait_for_selector("#check[data-registration=bound]", timeout=30000)
+        page.click("#continue")
+    page.get_by_test_id("pay").click()
+    page.wait_for_selector("#order[data-state=ready]", timeout=30000)
+    assert page.get_by_test_id("status").inner_text() == "Ready to play."
+    return Order.objects.select_related("entitlement__device").get(
+        number=page.url.rstrip("/").rsplit("/", 1)[1]
+    )
+
+
+def playback(page):
+    return page.evaluate(
+        """() => { const v = document.getElementById('video');
+                   return {time: v.currentTime, video: v.webkitVideoDecodedByteCount, audio: v.webkitAudioDecodedByteCount}; }"""
+    )
+
+
+def test_rent_and_watch_then_a_second_browser_is_told_which_device_has_it(
+    shop, browser_profile, user, live_server
+):
+    laptop = browser_profile("laptop")
+    sign_in(laptop, user, live_server)
+    page = laptop.new_page()
+    order = rent_and_wait(page, "life")
+    assert order.entitlement.device.label == "Chrome on Linux"
+    page.get_by_test_id("play").click()
+    page.wait_for_function("document.getElementById('video').currentTime > 1", timeout=20000)
+    played = playback(page)
+    assert played["time"] > 1 and played["video"] > 0 and played["audio"] > 0
+    assert Entitlement.objects.get(pk=order.entitlement_id).first_played_at is not None
+    library = laptop.new_page()
+    library.goto("/library/")
+    entry = library.get_by_test_id("entry")
+    assert "Bound to Chrome on Linux" in entry.inner_text()
+    assert "Rental ends in 1 day 23 h" in library.get_by_test_id("time-left").inner_text()
+
+    # The same user in another browser profile: a different device, refused by the licence server.
+    tablet = browser_profile("tablet")
+    sign_in(tablet, user, live_server)
+    other = tablet.new_page()
+    other.goto(f"/library/{order.entitlement_id}/play/")
+    other.wait_for_selector("#player[data-state=error]", timeout=20000)
+    assert other.get_attribute("#player", "data-error-code") == "-4905"
+    assert "bound to your device “Chrome on Linux”" in other.inner_text("#player")
+    assert other.evaluate("document.getElementById('video').currentTime") == 0
+    refusal = Record.objects.filter(result=-4905).latest("event_id")
+    assert refusal.device_id != order.entitlement.device.device_id
+
+
+def test_expired_rental_does_not_play(shop, browser_profile, user, live_server):
+    laptop = browser_profile("laptop")
+    sign_in(laptop, user, live_server)
+    page = laptop.new_page()
+    order = rent_and_wait(page, "cellular")
+    Entitlement.objects.filter(pk=order.entitlement_id).update(
+        rental_ends_at=timezone.now() - timedelta(seconds=1)
+    )
+    page.goto(f"/library/{order.entitlement_id}/play/")
+    page.wait_for_selector("#player[data-state=unavailable]", timeout=10000)
+    assert "This rental has ended." in page.inner_text("#player")
+    assert page.evaluate("document.getElementById('video').currentTime") == 0
+    assert Entitlement.objects.get(pk=order.entitlement_id).state == EntitlementState.EXPIRED
+    page.goto("/library/")
+    assert page.get_by_test_id("entry").get_attribute("data-state") == "expired"
+
+
+def test_expired_purchase_token_is_renewed_for_the_same_device_when_played(
+    shop, browser_profile, user, live_server
+):
+    laptop = browser_profile("laptop")
+    sign_in(laptop, user, live_server)
+    page = laptop.new_page()
+    page.goto("/titles/mandelbrot/")
+    page.get_by_test_id("offer-buy").get_by_role("link").click()
+    page.get_by_test_id("start-check").click()
+    page.wait_for_selector("#check[data-registration=bound]", timeout=30000)
+    page.click("#continue")
+    page.get_by_test_id("pay").click()
+    page.wait_for_selector("#order[data-state=ready]", timeout=30000)
+    entitlement = Entitlement.objects.get(user=user)
+    old_url = entitlement.license_url
+    Entitlement.objects.filter(pk=entitlement.pk).update(
+        token_expires_at=timezone.now() - timedelta(minutes=1)
+    )
+    page.goto(f"/library/{entitlement.pk}/play/")
+    page.wait_for_function("document.getElementById('video').currentTime > 1", timeout=30000)
+    renewed = Entitlement.objects.get(pk=entitlement.pk)
+    assert renewed.tokens_issued == 2
+    assert renewed.license_url != old_url
+    assert renewed.device_id == entitlement.device_id

@@ -1,0 +1,305 @@
+"""The shop: checkout needs this browser's device, one order per checkout, pages with fixed query counts."""
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from binding import services as binding_services
+from binding import tasks as binding_tasks
+from binding.models import Entitlement, EntitlementKind, EntitlementState, MediaAsset
+from storefront import services
+from storefront.exceptions import AlreadyEntitled, DeviceNotRegistered, OfferUnavailable
+from storefront.models import Offer, Order, Title
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def queued(monkeypatch):
+    """Collect the entitlements queued for issuing instead of sending them to a broker."""
+    sent = []
+    monkeypatch.setattr(binding_tasks.entitlement_issue, "delay", lambda pk: sent.append(pk))
+    return sent
+
+
+@pytest.fixture
+def user():
+    return get_user_model().objects.create_user("jo", password="x", first_name="Jo")
+
+
+def make_title(number: int) -> Title:
+    asset = MediaAsset.objects.create(
+        slug=f"clip-{number}", kid=f"{number:032x}", key="55" * 16, manifest=f"c{number}/m.mpd", duration=6
+    )
+    title = Title.objects.create(
+        slug=f"title-{number}",
+        name=f"Title {number}",
+        synopsis="…",
+        year=2020,
+        poster="img/posters/life.jpg",
+        asset=asset,
+    )
+    Offer.objects.create(title=title, kind="buy", price=Decimal("4.99"))
+    Offer.objects.create(title=title, kind="rent", price=Decimal("1.99"), rental_hours=48, play_hours=3)
+    return title
+
+
+@pytest.fixture
+def title():
+    return make_title(1)
+
+
+@pytest.fixture
+def registered(user):
+    """The value this browser remembers after registering (the signed cookie's content)."""
+    cookie = binding_services.cookie_create(user=user, user_agent="Chrome/156 (X11; Linux x86_64)")
+    binding_services.device_bind(cookie=cookie, device_id="c3" * 16)
+    return cookie.value
+
+
+@pytest.fixture
+def browser(client, user, registered):
+    client.force_login(user)
+    client.cookies.load(
+        {settings.BINDING_BROWSER_COOKIE: client.cookies.get(settings.BINDING_BROWSER_COOKIE, "")}
+    )
+    from django.core.signing import get_cookie_signer
+
+    client.cookies[settings.BINDING_BROWSER_COOKIE] = get_cookie_signer(
+        salt=settings.BINDING_BROWSER_COOKIE
+    ).sign(registered)
+    return client
+
+
+def offer(title, kind):
+    return title.offers.get(kind=kind)
+
+
+# --- services -------------------------------------------------------------------------------------------------
+
+
+def test_order_place_creates_one_order_and_pending_entitlement_and_queues_after_commit(
+    user, title, registered, queued, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        order = services.order_place(user=user, offer=offer(title, "rent"), browser_cookie=registered)
+    assert order.number.startswith("BND-") and order.payment_reference.startswith("DEMO-")
+    assert (order.kind, order.price, order.status) == ("rent", Decimal("1.99"), "pending")
+    entitlement = order.entitlement
+    assert (entitlement.state, entitlement.kind, entitlement.play_duration) == ("pending", "rent", 3 * 3600)
+    assert (
+        timedelta(hours=47, minutes=59) < entitlement.rental_ends_at - timezone.now() <= timedelta(hours=48)
+    )
+    assert entitlement.cookie.value == registered
+    assert queued == [entitlement.pk]
+
+
+def test_nothing_is_queued_when_the_order_rolls_back(
+    user, title, registered, queued, django_capture_on_commit_callbacks
+):
+    from django.db import transaction
+
+    with django_capture_on_commit_callbacks(execute=True), pytest.raises(RuntimeError), transaction.atomic():
+        services.order_place(user=user, offer=offer(title, "buy"), browser_cookie=registered)
+        raise RuntimeError
+    assert queued == [] and not Order.objects.exists()
+
+
+def test_order_needs_this_browsers_registered_device(user, title):
+    with pytest.raises(DeviceNotRegistered):
+        services.order_place(user=user, offer=offer(title, "buy"), browser_cookie=None)
+    with pytest.raises(DeviceNotRegistered):
+        services.order_place(user=user, offer=offer(title, "buy"), browser_cookie="forged-value")
+    assert not Order.objects.exists() and not Entitlement.objects.exists()
+
+
+def test_a_removed_device_no_longer_counts_for_checkout(user, title, registered):
+    binding_services.device_remove(device=user.devices.get(), actor_user=user)
+    with pytest.raises(DeviceNotRegistered):
+        services.order_place(user=user, offer=offer(title, "buy"), browser_cookie=registered)
+
+
+def test_owned_title_cannot_be_bought_or_rented_again(user, title, registered):
+    services.order_place(user=user, offer=offer(title, "buy"), browser_cookie=registered)
+    for kind in ("buy", "rent"):
+        with pytest.raises(AlreadyEntitled):
+            services.order_place(user=user, offer=offer(title, kind), browser_cookie=registered)
+
+
+def test_active_rental_can_be_upgraded_to_a_purchase_and_an_ended_one_rented_again(user, title, registered):
+    rental = services.order_place(user=user, offer=offer(title, "rent"), browser_cookie=registered)
+    with pytest.raises(AlreadyEntitled):
+        services.order_place(user=user, offer=offer(title, "rent"), browser_cookie=registered)
+    Entitlement.objects.filter(pk=rental.entitlement_id).update(state=EntitlementState.EXPIRED)
+    assert services.order_place(user=user, offer=offer(title, "rent"), browser_cookie=registered)
+    assert services.order_place(user=user, offer=offer(title, "buy"), browser_cookie=registered)
+
+
+def test_off_sale_offer_is_refused(user, title, registered):
+    buy = offer(title, "buy")
+    Offer.objects.filter(pk=buy.pk).update(active=False)
+    with pytest.raises(OfferUnavailable):
+        services.order_place(user=user, offer=buy, browser_cookie=registered)
+
+
+# --- pages ---------------------------------------------------------------------------------------------------------
+
+
+def test_catalogue_and_title_page_show_offers(client, title):
+    home = client.get("/").content.decode()
+    assert "Title 1" in home and "4.99 €" in home and "1.99 €" in home
+    page = client.get(reverse("storefront:title", args=[title.slug])).content.decode()
+    assert "Watch within 48 hours." in page and "you have 3 hours to finish" in page
+
+
+def test_checkout_without_registered_device_redirects_to_registration_and_back(client, user, title):
+    client.force_login(user)
+    checkout = reverse("storefront:checkout", args=[offer(title, "rent").pk])
+    response = client.get(checkout)
+    assert response.status_code == 302
+    assert (
+        response["Location"]
+        == f"{reverse('binding:register')}?next=%2Fcheckout%2F{offer(title, 'rent').pk}%2F"
+    )
+
+
+def test_checkout_shows_the_demo_payment_and_the_device(browser, title):
+    page = browser.get(reverse("storefront:checkout", args=[offer(title, "buy").pk])).content.decode()
+    assert "Demo payment" in page and "4242 4242 4242 4242" in page
+    assert "Will play on: Chrome on Linux (this browser)" in page
+
+
+def test_checkout_refuses_a_real_looking_card_and_places_nothing(browser, title):
+    response = browser.post(
+        reverse("storefront:checkout", args=[offer(title, "buy").pk]),
+        {"cardholder": "Jo", "card_number": "5555 4444 3333 1111"},
+    )
+    assert "takes no real cards" in response.content.decode()
+    assert not Order.objects.exists()
+
+
+def test_checkout_places_one_order_and_goes_to_its_page(browser, title, queued):
+    response = browser.post(
+        reverse("storefront:checkout", args=[offer(title, "buy").pk]),
+        {"cardholder": "Jo", "card_number": "4242424242424242"},
+    )
+    order = Order.objects.get()
+    assert response["Location"] == reverse("storefront:order", args=[order.number])
+    page = browser.get(response["Location"]).content.decode()
+    assert "Looking up your device" in page and "Issuing your licence" in page
+    assert order.entitlement.asset.key not in page
+
+
+def test_checkout_needs_csrf(user, title, registered):
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(user)
+    response = client.post(reverse("storefront:checkout", args=[offer(title, "buy").pk]), {"cardholder": "x"})
+    assert response.status_code in (302, 403)
+    assert not Order.objects.exists()
+
+
+def test_status_json_reports_progress_and_failure_in_words(browser, user, title, registered):
+    order = services.order_place(user=user, offer=offer(title, "buy"), browser_cookie=registered)
+    url = reverse("storefront:entitlement-status", args=[order.entitlement_id])
+    assert browser.get(url).json()["message"] == "Your order is confirmed. Preparing your licence…"
+    Entitlement.objects.filter(pk=order.entitlement_id).update(
+        state="failed", error_code=-2018, error_detail="x"
+    )
+    failed = browser.get(url).json()
+    assert failed["done"] and not failed["ok"]
+    assert failed["message"] == "The licence service refused to issue your licence."
+    assert "support team" in failed["next"]
+    assert "-2018" not in str(failed)  # the code is for operators
+    assert "licenseUrl" not in failed
+
+
+def test_another_users_order_and_player_are_not_found(browser, title):
+    other = get_user_model().objects.create_user("kim", password="x")
+    cookie = binding_services.cookie_create(user=other)
+    binding_services.device_bind(cookie=cookie, device_id="d4" * 16)
+    order = services.order_place(user=other, offer=offer(title, "buy"), browser_cookie=cookie.value)
+    for url in (
+        reverse("storefront:order", args=[order.number]),
+        reverse("storefront:play", args=[order.entitlement_id]),
+        reverse("storefront:entitlement-status", args=[order.entitlement_id]),
+    ):
+        assert browser.get(url).status_code == 404
+
+
+def test_play_renews_an_expired_purchase_token(
+    browser, user, title, registered, queued, django_capture_on_commit_callbacks
+):
+    order = services.order_place(user=user, offer=offer(title, "buy"), browser_cookie=registered)
+    queued.clear()
+    Entitlement.objects.filter(pk=order.entitlement_id).update(
+        state="ready", tokens_issued=1, token_expires_at=timezone.now() - timedelta(hours=1), license_url="http://x/old",
+        device=user.devices.get(),
+    )  # fmt: skip
+    with django_capture_on_commit_callbacks(execute=True):
+        page = browser.get(reverse("storefront:play", args=[order.entitlement_id]))
+    assert page.status_code == 200
+    assert queued == [order.entitlement_id]
+    assert Entitlement.objects.get(pk=order.entitlement_id).state == EntitlementState.PENDING
+    assert "http://x/old" not in page.content.decode()
+
+
+def test_expired_rental_shows_as_ended_and_does_not_play(browser, user, title, registered):
+    order = services.order_place(user=user, offer=offer(title, "rent"), browser_cookie=registered)
+    Entitlement.objects.filter(pk=order.entitlement_id).update(
+        state="ready", tokens_issued=1, license_url="http://x/la", rental_ends_at=timezone.now() - timedelta(minutes=1),
+        token_expires_at=timezone.now() - timedelta(minutes=1),
+    )  # fmt: skip
+    library = browser.get(reverse("storefront:library")).content.decode()
+    assert "Rental ended" in library and "Rent again" in library
+    status = browser.get(reverse("storefront:entitlement-status", args=[order.entitlement_id])).json()
+    assert status["state"] == "expired" and status["message"] == "This rental has ended."
+    assert "licenseUrl" not in status
+
+
+def test_library_in_spanish(browser, user, title, registered):
+    services.order_place(user=user, offer=offer(title, "rent"), browser_cookie=registered)
+    page = browser.get(reverse("storefront:library"), HTTP_ACCEPT_LANGUAGE="es").content.decode()
+    assert "Mi biblioteca" in page and "Alquiler" in page
+
+
+# --- query counts ----------------------------------------------------------------------------------------------
+
+
+def queries_for(client, url) -> int:
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get(url).status_code == 200
+    return len(captured)
+
+
+@pytest.mark.parametrize("page", ["catalogue", "library", "order"])
+def test_pages_need_the_same_number_of_queries_for_10_and_200_rows(browser, user, registered, page):
+    counts = []
+    for total in (10, 200):
+        for number in range(Title.objects.count(), total):
+            title = make_title(number + 1)
+            if page != "catalogue":
+                entitlement = Entitlement.objects.create(
+                    user=user, asset=title.asset, kind=EntitlementKind.BUY, state="ready"
+                )
+                Order.objects.create(
+                    user=user, title=title, offer=offer(title, "buy"), kind="buy", price=1, currency="EUR",
+                    payment_reference="DEMO", entitlement=entitlement,
+                )  # fmt: skip
+        url = {
+            "catalogue": "/",
+            "library": reverse("storefront:library"),
+            "order": reverse("storefront:order", args=[Order.objects.order_by("?").first().number])
+            if page == "order"
+            else "",
+        }[page]
+        counts.append(queries_for(browser, url))
+    assert counts[0] == counts[1], counts
