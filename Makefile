@@ -35,6 +35,10 @@ demo: install
 test: install
 	BINDERY_REDIS_PORT=$${BINDERY_REDIS_PORT:-6391} $(BIN)/python -m pytest $(PYTEST_ARGS)
 
+# Checkout-to-ready latency against the floor of two bare ExpressPlay calls, and tokens per second.
+bench: install
+	$(BIN)/python scripts/bench.py
+
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .

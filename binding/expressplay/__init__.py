@@ -4,6 +4,8 @@
 plain HTTP and dataclasses.
 """
 
+import threading
+
 from .client import ExpressPlayClient, parse_error, parse_records
 from .errors import ERROR_CODES, ErrorCode, explain
 from .exceptions import (
@@ -27,22 +29,37 @@ from .types import (
     Rental,
 )
 
+_per_thread = threading.local()
+
 
 def client_from_settings() -> ExpressPlayClient:
-    """Return a client for the ExpressPlay environment the settings select (EXPRESSPLAY_*)."""
+    """Return a client for the ExpressPlay environment the settings select (EXPRESSPLAY_*).
+
+    One client per thread and configuration, so its HTTP session keeps connections (and TLS sessions) to
+    ExpressPlay alive between calls; requests' Session is not meant to be shared between threads.
+    """
     from django.conf import settings
 
-    endpoints = Endpoints.for_environment(
+    config = (
         settings.EXPRESSPLAY_ENV,
-        sandbox_url=settings.EXPRESSPLAY_SANDBOX_URL,
-        production_domain=settings.EXPRESSPLAY_PRODUCTION_DOMAIN,
+        settings.EXPRESSPLAY_SANDBOX_URL,
+        settings.EXPRESSPLAY_PRODUCTION_DOMAIN,
+        settings.EXPRESSPLAY_CUSTOMER_AUTHENTICATOR,
+        settings.EXPRESSPLAY_TIMEOUT,
+        settings.EXPRESSPLAY_DEVICE_ID_PARAM,
     )
-    return ExpressPlayClient(
-        endpoints=endpoints,
-        customer_authenticator=settings.EXPRESSPLAY_CUSTOMER_AUTHENTICATOR,
-        timeout=settings.EXPRESSPLAY_TIMEOUT,
-        device_id_param=settings.EXPRESSPLAY_DEVICE_ID_PARAM,
+    cached = getattr(_per_thread, "client", None)
+    if cached is not None and cached[0] == config:
+        return cached[1]
+    environment, sandbox_url, domain, authenticator, timeout, device_id_param = config
+    client = ExpressPlayClient(
+        endpoints=Endpoints.for_environment(environment, sandbox_url=sandbox_url, production_domain=domain),
+        customer_authenticator=authenticator,
+        timeout=timeout,
+        device_id_param=device_id_param,
     )
+    _per_thread.client = (config, client)
+    return client
 
 
 __all__ = [

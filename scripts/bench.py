@@ -1,0 +1,201 @@
+"""Benchmark: checkout-to-ready latency and bound-token throughput with every real part.
+
+Starts its own web server (gunicorn, serving the sandbox), one Celery worker process (concurrency 1) and
+Redis, on a throw-away database. It never touches DATABASE_URL or REDIS_URL: it uses SQLite in a temporary
+folder and an embedded Redis, or BENCH_DATABASE_URL and BENCH_REDIS_URL, which it fills with bench data.
+Prints figures and ratios; asserts nothing.
+
+    make bench                      # defaults: 50 orders, 200 tokens
+    BENCH_ORDERS=100 BENCH_TOKENS=500 make bench
+    BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/bench BENCH_REDIS_URL=redis://127.0.0.1:6379/3 make bench
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import timedelta
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+ORDERS = int(os.environ.get("BENCH_ORDERS", "50"))
+TOKENS = int(os.environ.get("BENCH_TOKENS", "200"))
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
+
+
+def configure() -> dict[str, str]:
+    """Point this process (and the servers it starts) at a fresh database, Redis port and web port."""
+    web_port = free_port()
+    env = {
+        "BINDERY_VAR_DIR": tempfile.mkdtemp(prefix="bindery-bench-"),
+        "EXPRESSPLAY_ENV": "sandbox",
+        "EXPRESSPLAY_SANDBOX_URL": f"http://127.0.0.1:{web_port}/sandbox",
+        "BINDERY_REDIS_PORT": str(free_port()),
+        "DJANGO_SETTINGS_MODULE": "storefront.settings",
+        "LOG_LEVEL": "WARNING",
+        "BENCH_WEB_PORT": str(web_port),
+    }
+    for name in ("DATABASE_URL", "REDIS_URL"):
+        os.environ.pop(name, None)
+        if os.environ.get(f"BENCH_{name}"):
+            env[name] = os.environ[f"BENCH_{name}"]
+    os.environ.update(env)
+    sys.path.insert(0, str(BASE_DIR))
+    return env
+
+
+def wait_for_port(port: int, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with socket.socket() as sock:
+            if sock.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.1)
+    raise RuntimeError(f"nothing listens on port {port}")
+
+
+def main() -> None:
+    env = configure()
+    import django
+
+    django.setup()
+    import requests
+    from django.conf import settings
+    from django.contrib.auth import get_user_model
+    from django.core.management import call_command
+
+    from binding import selectors as binding_selectors
+    from binding import services as binding_services
+    from binding import tasks as binding_tasks
+    from binding.expressplay import BuyToOwn, ContentKey, client_from_settings
+    from binding.models import Entitlement, EntitlementKind, EntitlementState
+    from sandbox.device import SimulatedDevice
+    from sandbox.tokens import b64url
+    from storefront import services as shop_services
+    from storefront.demo_data import media_assets_load, titles_load
+    from storefront.redis_server import embedded_redis_from_settings
+
+    call_command("migrate", verbosity=0)
+    media_assets_load()
+    title = titles_load()[0]
+    redis = embedded_redis_from_settings()
+    if redis:
+        redis.start()
+    child_env = dict(os.environ)
+    web_port = int(env["BENCH_WEB_PORT"])
+    processes = [
+        subprocess.Popen(  # noqa: S603
+            [sys.executable, "-m", "gunicorn", "storefront.wsgi", "--bind", f"127.0.0.1:{web_port}", "--workers", "2",
+             "--threads", "8", "--log-level", "warning"],
+            cwd=BASE_DIR, env=child_env,
+        ),
+        subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "storefront", "worker", "--concurrency", "1", "--loglevel", "WARNING",
+             "--without-gossip", "--without-mingle"],
+            cwd=BASE_DIR, env=child_env,
+        ),
+    ]  # fmt: skip
+    try:
+        wait_for_port(web_port)
+        time.sleep(2)  # let the worker connect to the broker
+        user = get_user_model().objects.create_user(f"bench-{time.time_ns()}", password="bench")
+
+        # Register one simulated device: dummy token, its redemption, the record lookup.
+        device = SimulatedDevice()
+        cookie = binding_services.cookie_create(user=user, user_agent="Bench/1.0 (X11; Linux x86_64)")
+        check = binding_services.dummy_token_issue(cookie=cookie)
+        check_kid = binding_selectors.device_check_asset().kid
+        body = json.dumps({"kids": [b64url(bytes.fromhex(check_kid))], "type": "temporary"}).encode()
+        requests.post(check.license_url, data=body, headers=device.headers(body), timeout=10)
+        binding_services.device_confirm(cookie_id=cookie.pk)
+
+        # The floor: the two bare ExpressPlay calls one order needs.
+        client = client_from_settings()
+        key = ContentKey(kid=title.asset.kid, key=title.asset.key)
+        floor = []
+        for _ in range(ORDERS):
+            start = time.perf_counter()
+            device_id = client.device_id_for_cookie(cookie.value)
+            client.playready_token(
+                key=key,
+                policy=BuyToOwn(),
+                cookie=cookie.value,
+                device_id=device_id,
+                expires=timedelta(hours=1),
+            )
+            floor.append(time.perf_counter() - start)
+
+        # Checkout to ready, one order at a time, as a user would place them.
+        rent = title.offers.get(kind=EntitlementKind.RENT)
+        latency = []
+        for _ in range(ORDERS):
+            start = time.perf_counter()
+            order = shop_services.order_place(user=user, offer=rent, browser_cookie=cookie.value)
+            while Entitlement.objects.filter(
+                pk=order.entitlement_id, state=EntitlementState.PENDING
+            ).exists():
+                time.sleep(0.001)
+            latency.append(time.perf_counter() - start)
+            if Entitlement.objects.get(pk=order.entitlement_id).state != EntitlementState.READY:
+                raise RuntimeError("an order failed; see the worker's log")
+            Entitlement.objects.filter(pk=order.entitlement_id).update(state=EntitlementState.EXPIRED)
+
+        # Throughput: many entitlements queued at once, one worker process.
+        entitlements = [
+            binding_services.entitlement_create(
+                user=user, asset=title.asset, kind=EntitlementKind.BUY, cookie=cookie
+            )
+            for _ in range(TOKENS)
+        ]
+        start = time.perf_counter()
+        for entitlement in entitlements:
+            binding_tasks.entitlement_issue.delay(entitlement.pk)
+        ids = [e.pk for e in entitlements]
+        while Entitlement.objects.filter(pk__in=ids, state=EntitlementState.PENDING).exists():
+            time.sleep(0.01)
+        elapsed = time.perf_counter() - start
+        ready = Entitlement.objects.filter(pk__in=ids, state=EntitlementState.READY).count()
+
+        database = settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[1]
+        ms = 1000
+        print()
+        print(f"Bindery benchmark: sandbox over HTTP (gunicorn), 1 Celery worker process, Redis, {database}")
+        print(f"  checkout -> ready, {ORDERS} orders        median {statistics.median(latency) * ms:7.1f} ms   "
+              f"p95 {percentile(latency, 0.95) * ms:7.1f} ms")  # fmt: skip
+        print(f"  floor: getrecord + token request       median {statistics.median(floor) * ms:7.1f} ms   "
+              f"p95 {percentile(floor, 0.95) * ms:7.1f} ms")  # fmt: skip
+        print(f"  ratio checkout-to-ready / floor        median {statistics.median(latency) / statistics.median(floor):7.1f} x   "
+              f"p95 {percentile(latency, 0.95) / percentile(floor, 0.95):7.1f} x")  # fmt: skip
+        print(
+            f"  bound tokens issued, 1 worker          {ready / elapsed:7.1f} per second ({ready} of {TOKENS} in {elapsed:.1f} s)"
+        )
+    finally:
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+        if redis:
+            redis.stop()
+
+
+if __name__ == "__main__":
+    main()
