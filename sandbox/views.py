@@ -27,7 +27,11 @@ MAX_WINDOW = 1000
 
 def _params(request: HttpRequest) -> dict[str, str]:
     source = request.POST if request.method == "POST" else request.GET
-    return {name: source[name] for name in source}
+    params = {name: source[name] for name in source}
+    header_cookie = request.headers.get(settings.SANDBOX_COOKIE_HEADER)
+    if header_cookie is not None and "cookie" not in params:
+        params["cookie"] = header_cookie
+    return params
 
 
 def _base_url(request: HttpRequest) -> str:

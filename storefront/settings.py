@@ -163,6 +163,9 @@ EXPRESSPLAY_PRODUCTION_DOMAIN = env("EXPRESSPLAY_PRODUCTION_DOMAIN", default="se
 EXPRESSPLAY_TIMEOUT = env.float("EXPRESSPLAY_TIMEOUT", default=10.0)
 # The device restriction's parameter name is not confirmed by any readable ExpressPlay page.
 EXPRESSPLAY_DEVICE_ID_PARAM = env("EXPRESSPLAY_DEVICE_ID_PARAM", default="deviceId")
+# Send the correlation cookie in this HTTP header instead of the `cookie` parameter (empty: parameter).
+# ExpressPlay allows headers without naming one; the sandbox reads SANDBOX_COOKIE_HEADER.
+EXPRESSPLAY_COOKIE_HEADER = env("EXPRESSPLAY_COOKIE_HEADER", default="")
 
 # Which DRM's token API Bindery uses: pr (PlayReady, the one ExpressPlay binds to devices), wv or fp.
 EXPRESSPLAY_DRM = env("EXPRESSPLAY_DRM", default="pr")
@@ -216,6 +219,8 @@ SANDBOX_DEVICE_BINDING_DRMS = env.list("SANDBOX_DEVICE_BINDING_DRMS", default=["
 # "recent" (up to the 32 newest, as its older page says).
 SANDBOX_GETRECORD_COOKIE_MODE = env("SANDBOX_GETRECORD_COOKIE_MODE", default="latest")
 SANDBOX_DEVICE_CLOCK_SKEW = env.int("SANDBOX_DEVICE_CLOCK_SKEW", default=300)
+# The header in which the sandbox also accepts the correlation cookie of a token request.
+SANDBOX_COOKIE_HEADER = env("SANDBOX_COOKIE_HEADER", default="ExpressPlayCookie")
 
 # --- Logging ---------------------------------------------------------------------------------------------------
 LOG_LEVEL = env("LOG_LEVEL", default="INFO")

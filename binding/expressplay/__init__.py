@@ -47,16 +47,18 @@ def client_from_settings() -> ExpressPlayClient:
         settings.EXPRESSPLAY_CUSTOMER_AUTHENTICATOR,
         settings.EXPRESSPLAY_TIMEOUT,
         settings.EXPRESSPLAY_DEVICE_ID_PARAM,
+        settings.EXPRESSPLAY_COOKIE_HEADER,
     )
     cached = getattr(_per_thread, "client", None)
     if cached is not None and cached[0] == config:
         return cached[1]
-    environment, sandbox_url, domain, authenticator, timeout, device_id_param = config
+    environment, sandbox_url, domain, authenticator, timeout, device_id_param, cookie_header = config
     client = ExpressPlayClient(
         endpoints=Endpoints.for_environment(environment, sandbox_url=sandbox_url, production_domain=domain),
         customer_authenticator=authenticator,
         timeout=timeout,
         device_id_param=device_id_param,
+        cookie_header=cookie_header,
     )
     _per_thread.client = (config, client)
     return client

@@ -91,6 +91,7 @@ class ExpressPlayClient:
         customer_authenticator: str,
         timeout: float = 10.0,
         device_id_param: str = "deviceId",
+        cookie_header: str = "",
         session: requests.Session | None = None,
     ):
         if not customer_authenticator:
@@ -99,6 +100,8 @@ class ExpressPlayClient:
         self._authenticator = customer_authenticator
         self.timeout = timeout
         self.device_id_param = device_id_param
+        # ExpressPlay says the cookie may travel "as headers" without naming one: empty sends it as a parameter.
+        self.cookie_header = cookie_header
         self.session = session or requests.Session()
         self.session.headers.setdefault("User-Agent", "Bindery ExpressPlay client")
 
@@ -214,9 +217,15 @@ class ExpressPlayClient:
         return parse_records(body)
 
     def device_id_for_cookie(self, cookie: str) -> str | None:
-        """Return the device_id ExpressPlay logged for `cookie` (newest record that has one), or None."""
+        """Return the device_id ExpressPlay logged for `cookie`, or None while there is none.
+
+        The newest record with a device id wins, among granted redemptions (or records that carry no result):
+        a refused one is another device trying a token bound to this cookie, not this browser's device.
+        """
         for record in self.get_records(cookie=cookie):
-            if record.device_id and (not record.cookie or record.cookie == cookie):
+            if not record.device_id or (record.cookie and record.cookie != cookie):
+                continue
+            if record.result_code in (None, 0):
                 return record.device_id
         return None
 
@@ -268,7 +277,10 @@ class ExpressPlayClient:
 
     def _post(self, url: str, params: Mapping[str, Any]) -> str:
         data = {"customerAuthenticator": self._authenticator, "errorFormat": "json", **params}
-        return self._send("POST", url, data=data)
+        headers = {}
+        if self.cookie_header and "cookie" in data:
+            headers[self.cookie_header] = data.pop("cookie")
+        return self._send("POST", url, data=data, headers=headers)
 
     def _get(self, url: str, params: Mapping[str, Any]) -> str:
         query = {"customerAuthenticator": self._authenticator, "errorFormat": "json", **params}

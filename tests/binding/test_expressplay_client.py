@@ -376,10 +376,11 @@ def test_non_json_getrecord_answer_is_malformed():
 
 
 @responses.activate
-def test_device_id_for_cookie_takes_the_newest_record_that_has_one(client):
+def test_device_id_for_cookie_takes_the_newest_granted_record_that_has_one(client):
     responses.get(
         RECORDS_URL,
         json=[
+            {"event_id": 10, "cookie": "abc", "device_id": "another-device", "result": -4905},
             {"event_id": 9, "cookie": "abc", "device_id": "", "result": -4010},
             {"event_id": 8, "cookie": "abc", "device_id": "dev-newer", "result": 0},
             {"event_id": 5, "cookie": "abc", "device_id": "dev-older", "result": 0},
@@ -440,3 +441,15 @@ def test_catalogue_explains_every_documented_code():
 def test_unknown_codes_still_get_an_explanation():
     assert "Undocumented" in str(explain(-9999).meaning)
     assert explain(-9999).code == -9999
+
+
+@responses.activate
+def test_cookie_can_travel_in_a_header_instead_of_a_parameter():
+    client = ExpressPlayClient(
+        endpoints=ENDPOINTS, customer_authenticator=SECRET, cookie_header="ExpressPlayCookie"
+    )
+    responses.post(PR_URL, json={"licenseAcquisitionUrl": "https://x/la", "token": "t"})
+    client.playready_token(key=KEY, policy=BuyToOwn(), cookie="c00kie")
+    request = responses.calls[0].request
+    assert request.headers["ExpressPlayCookie"] == "c00kie"
+    assert "cookie" not in sent_form(responses.calls[0])

@@ -5,6 +5,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import requests
+from django.conf import settings
 
 from binding.expressplay import BuyToOwn, Endpoints, ExpressPlayClient, ExpressPlayRejected, Rental
 from sandbox.models import Record
@@ -89,3 +90,15 @@ def test_record_paging_through_the_client(sandbox_client, content_key, device):
     assert [len(page) for page in pages] == [2, 2, 1, 0]
     first = sandbox_client.get_records(event_id=pages[0][-1].event_id)
     assert first[0].event_id == pages[0][-1].event_id
+
+
+def test_binding_works_with_the_cookie_in_a_header(live_server, content_key, device):
+    endpoints = Endpoints.for_environment("sandbox", sandbox_url=f"{live_server.url}/sandbox")
+    client = ExpressPlayClient(
+        endpoints=endpoints,
+        customer_authenticator=settings.SANDBOX_CUSTOMER_AUTHENTICATOR,
+        cookie_header="ExpressPlayCookie",
+    )
+    dummy = client.playready_token(key=content_key, policy=BuyToOwn(), cookie="hdr-cookie")
+    assert play(dummy.license_url, content_key.kid, device).status_code == 200
+    assert client.device_id_for_cookie("hdr-cookie") == device.device_id

@@ -178,3 +178,9 @@ def test_unknown_drm_path_is_404(client):
 
 def test_other_methods_are_refused(client):
     assert client.put(url("pr")).status_code == 405
+
+
+def test_cookie_is_also_accepted_in_the_cookie_header(client):
+    response = client.post(url("pr"), valid("pr"), headers={"ExpressPlayCookie": "from-header"})
+    claims = open_token(response.json()["token"], settings.SANDBOX_TOKEN_SECRET)
+    assert claims.cookie == "from-header"
