@@ -1,49 +1,436 @@
-"""Admin for binding data. Content keys are never shown; the audit trail is read-only."""
+"""Operators' admin for binding data.
 
-from django.contrib import admin
+Content keys, whole tokens and licence URLs are never shown. The audit trail is read-only. Every action goes
+through a service, asks for a reason, and writes a BindingEvent with the operator as actor.
+"""
 
-from .models import BindingEvent, Cookie, Device, MediaAsset
+from __future__ import annotations
+
+import csv
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import UserAdmin
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404
+from django.template.loader import render_to_string
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from . import services, tasks
+from .diagnostics import entitlement_diagnosis
+from .exceptions import BindingError
+from .expressplay import explain
+from .models import BindingEvent, Cookie, Device, Entitlement, MediaAsset
+
+User = get_user_model()
 
 
-@admin.register(MediaAsset)
-class MediaAssetAdmin(admin.ModelAdmin):
-    list_display = ("slug", "kid", "duration", "packaged_at")
-    search_fields = ("slug", "kid")
-    fields = ("slug", "kid", "manifest", "duration", "packaged_at")  # never the content key
+# --- helpers ----------------------------------------------------------------------------------------------------
+
+
+def admin_link(obj, text=None):
+    """Return a link to `obj`'s admin page, or a dash."""
+    if obj is None:
+        return "-"
+    url = reverse(f"admin:{obj._meta.app_label}_{obj._meta.model_name}_change", args=[obj.pk])
+    return format_html('<a href="{}">{}</a>', url, text if text is not None else str(obj))
+
+
+def customer_link(user):
+    """Return a link to the customer overview (all of one user's binding data on one page)."""
+    if user is None:
+        return "-"
+    label = user.email or user.get_username()
+    return format_html('<a href="{}">{}</a>', reverse("admin:binding_customer", args=[user.pk]), label)
+
+
+def events_table(events) -> str:
+    return render_to_string("admin/binding/_events.html", {"events": list(events[:50])})
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Reason"), max_length=300, widget=forms.Textarea(attrs={"rows": 2, "cols": 60}),
+        help_text=_("Kept in the audit trail with your name."),
+    )  # fmt: skip
+
+
+def run_with_reason(
+    modeladmin, request, queryset, *, title, help_text, apply, form_class=ReasonForm, form_kwargs=None
+):
+    """Ask for a reason on an intermediate page, then call apply(obj, cleaned_data) for each selected object."""
+    form = form_class(request.POST if "apply" in request.POST else None, **(form_kwargs or {}))
+    if "apply" in request.POST and form.is_valid():
+        done, refused = 0, []
+        for obj in queryset:
+            try:
+                if apply(obj, form.cleaned_data) is not False:
+                    done += 1
+            except BindingError as exc:
+                refused.append(f"{obj}: {exc.message}")
+        if done:
+            modeladmin.message_user(
+                request, ngettext("%(n)d done.", "%(n)d done.", done) % {"n": done}, messages.SUCCESS
+            )
+        for line in refused:
+            modeladmin.message_user(request, line, messages.ERROR)
+        if not done and not refused:
+            modeladmin.message_user(request, _("Nothing to do for the selected rows."), messages.WARNING)
+        return None
+    return TemplateResponse(
+        request,
+        "admin/binding/action_form.html",
+        {
+            **modeladmin.admin_site.each_context(request),
+            "title": title,
+            "help_text": help_text,
+            "form": form,
+            "queryset": queryset,
+            # The rows picked on the changelist (an order action may act on their entitlements).
+            "selected": request.POST.getlist(admin.helpers.ACTION_CHECKBOX_NAME),
+            "select_across": request.POST.get("select_across", "0"),
+            "action": request.POST.get("action"),
+            "opts": modeladmin.model._meta,
+            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+        },
+    )
+
+
+def _queue_issue(entitlement_id: int) -> None:
+    transaction.on_commit(lambda: tasks.entitlement_issue.delay(entitlement_id))
+
+
+class PermissionActionsMixin:
+    """`has_<name>_permission` for the custom permissions the actions require."""
+
+    def has_retry_permission(self, request):
+        return request.user.has_perm("binding.retry_entitlement")
+
+    def has_reissue_permission(self, request):
+        return request.user.has_perm("binding.reissue_entitlement")
+
+    def has_revoke_permission(self, request):
+        return request.user.has_perm("binding.revoke_entitlement")
+
+    def has_move_permission(self, request):
+        return request.user.has_perm("binding.move_entitlement")
+
+    def has_remove_permission(self, request):
+        return request.user.has_perm("binding.remove_device")
+
+    def has_refresh_permission(self, request):
+        return request.user.has_perm("binding.refresh_device")
+
+    def has_reset_swaps_permission(self, request):
+        return request.user.has_perm("binding.reset_device_swaps")
+
+    def has_export_permission(self, request):
+        return request.user.has_perm("binding.export_bindingevent")
+
+
+# --- entitlements -----------------------------------------------------------------------------------------------
+
+
+class MoveForm(ReasonForm):
+    device = forms.ModelChoiceField(queryset=Device.objects.none(), label=_("Move to device"))
+
+    def __init__(self, *args, users=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["device"].queryset = Device.objects.active().filter(user__in=users).select_related("user")
+        self.fields["device"].label_from_instance = lambda d: f"{d.label} · {d.device_id[:12]}… · {d.user}"
+
+
+def retry_entitlements(modeladmin, request, queryset):
+    def apply(entitlement, data):
+        if services.entitlement_retry(
+            entitlement=entitlement, actor_user=request.user, reason=data["reason"]
+        ):
+            _queue_issue(entitlement.pk)
+            return True
+        return False
+
+    return run_with_reason(
+        modeladmin, request, queryset, title=_("Retry issuing"), apply=apply,
+        help_text=_("Failed entitlements go back to the worker, which asks ExpressPlay for their token again."),
+    )  # fmt: skip
+
+
+class EntitlementAdmin(PermissionActionsMixin, admin.ModelAdmin):
+    change_form_template = "admin/binding/entitlement/change_form.html"
+    list_display = (
+        "id", "customer", "asset", "kind", "state", "device_link", "token_short", "token_expires_at", "error",
+        "created_at",
+    )  # fmt: skip
+    list_filter = ("state", "kind", "created_at", "asset")
+    search_fields = (
+        "user__email", "user__username", "user__first_name", "user__last_name", "cookie__value",
+        "device__device_id", "token_device_id", "order__number", "asset__titles__name", "asset__slug",
+    )  # fmt: skip
+    list_select_related = ("user", "asset", "device")
+    date_hierarchy = "created_at"
+    fieldsets = (
+        (None, {"fields": ("customer", "order_link", "asset", "kind", "state", "progress")}),
+        (_("Binding"), {"fields": ("cookie_link", "device_link", "token_device_id")}),
+        (_("Token"), {"fields": ("token_short", "token_expires_at", "tokens_issued", "error")}),
+        (_("Rental"), {"fields": ("rental_ends_at", "play_duration", "first_played_at")}),
+        (_("Audit trail"), {"fields": ("events",)}),
+    )
+    actions = ["retry", "reissue", "revoke", "move"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return [f for fieldset in self.fieldsets for f in fieldset[1]["fields"]]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("user", "asset", "device", "cookie", "order")
+
+    @admin.display(description=_("customer"), ordering="user__email")
+    def customer(self, obj):
+        return customer_link(obj.user)
+
+    @admin.display(description=_("order"))
+    def order_link(self, obj):
+        return admin_link(getattr(obj, "order", None))
+
+    @admin.display(description=_("cookie"))
+    def cookie_link(self, obj):
+        return admin_link(obj.cookie)
+
+    @admin.display(description=_("device"), ordering="device__label")
+    def device_link(self, obj):
+        return admin_link(obj.device)
+
+    @admin.display(description=_("ExpressPlay error"))
+    def error(self, obj):
+        if obj.error_code is None:
+            return obj.error_detail[:80] or "-"
+        return format_html("<strong>{}</strong> {}", obj.error_code, explain(obj.error_code).meaning)
+
+    @admin.display(description=_("events"))
+    def events(self, obj):
+        return events_table(obj.events.select_related("actor_user"))
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        entitlement = self.get_object(request, object_id)
+        extra = {"diagnosis": entitlement_diagnosis(entitlement) if entitlement else None}
+        return super().change_view(
+            request, object_id, form_url, extra_context={**(extra_context or {}), **extra}
+        )
+
+    @admin.action(description=_("Retry issuing (failed only)"), permissions=["retry"])
+    def retry(self, request, queryset):
+        return retry_entitlements(self, request, queryset)
+
+    @admin.action(description=_("Re-issue the token"), permissions=["reissue"])
+    def reissue(self, request, queryset):
+        def apply(entitlement, data):
+            if services.entitlement_reissue(
+                entitlement=entitlement, actor_user=request.user, reason=data["reason"]
+            ):
+                _queue_issue(entitlement.pk)
+                return True
+            return False
+
+        return run_with_reason(
+            self, request, queryset, title=_("Re-issue the token"), apply=apply,
+            help_text=_("A new token is requested for the device each entitlement is bound to."),
+        )  # fmt: skip
+
+    @admin.action(description=_("Revoke"), permissions=["revoke"])
+    def revoke(self, request, queryset):
+        return run_with_reason(
+            self, request, queryset, title=_("Revoke entitlements"),
+            apply=lambda e, data: services.entitlement_revoke(entitlement=e, actor_user=request.user, reason=data["reason"]),
+            help_text=_(
+                "Bindery stops handing out and renewing the token. ExpressPlay has no revocation call: a token "
+                "already issued stays valid until it expires (at most ENTITLEMENT_TOKEN_LIFETIME, a day by "
+                "default), which is why tokens are kept short-lived."
+            ),
+        )  # fmt: skip
+
+    @admin.action(description=_("Move to another of the customer's devices"), permissions=["move"])
+    def move(self, request, queryset):
+        def apply(entitlement, data):
+            if services.entitlement_move(
+                entitlement=entitlement, device=data["device"], actor_user=request.user, reason=data["reason"]
+            ):
+                _queue_issue(entitlement.pk)
+                return True
+            return False
+
+        return run_with_reason(
+            self, request, queryset, title=_("Move to another device"), apply=apply, form_class=MoveForm,
+            form_kwargs={"users": {e.user_id for e in queryset}},
+            help_text=_("The title is bound to the chosen device and a new token is issued for it."),
+        )  # fmt: skip
+
+
+# --- devices, cookies, events, media ------------------------------------------------------------------------
+
+
+class DeviceAdmin(PermissionActionsMixin, admin.ModelAdmin):
+    list_display = ("label", "customer", "device_id", "first_seen", "last_seen", "removed_at")
+    list_filter = (("removed_at", admin.EmptyFieldListFilter), "first_seen", "last_seen")
+    search_fields = (
+        "label",
+        "device_id",
+        "user__email",
+        "user__username",
+        "user__first_name",
+        "user__last_name",
+    )
+    list_select_related = ("user",)
+    readonly_fields = (
+        "customer",
+        "device_id",
+        "first_seen",
+        "last_seen",
+        "removed_at",
+        "swaps",
+        "entitlements_list",
+        "events",
+    )
+    fields = ("label", *readonly_fields)
+    actions = ["remove", "refresh", "reset_swaps"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description=_("customer"), ordering="user__email")
+    def customer(self, obj):
+        return customer_link(obj.user)
+
+    @admin.display(description=_("device swaps"))
+    def swaps(self, obj):
+        allowance = services.device_swap_allowance(obj.user)
+        return _("%(used)d of %(limit)d used in the last %(days)d days") % {
+            "used": allowance.used, "limit": allowance.limit, "days": allowance.period_days,
+        }  # fmt: skip
+
+    @admin.display(description=_("entitlements bound here"))
+    def entitlements_list(self, obj):
+        items = obj.entitlements.select_related("asset")
+        rows = ((admin_link(e, f"{e} · {e.get_state_display()}"),) for e in items)
+        return format_html_join(mark_safe("<br>"), "{}", rows) or "-"
+
+    @admin.display(description=_("events"))
+    def events(self, obj):
+        return events_table(obj.events.select_related("actor_user"))
+
+    @admin.action(description=_("Remove the device"), permissions=["remove"])
+    def remove(self, request, queryset):
+        return run_with_reason(
+            self, request, queryset, title=_("Remove devices"),
+            apply=lambda d, data: services.device_remove(device=d, actor_user=request.user, reason=data["reason"]),
+            help_text=_(
+                "The device stops counting towards the customer's limit. Titles bound to it are not renewed until "
+                "moved to another device. Removals by operators do not use the customer's swap allowance."
+            ),
+        )  # fmt: skip
+
+    @admin.action(description=_("Refresh from ExpressPlay records"), permissions=["refresh"])
+    def refresh(self, request, queryset):
+        def apply(device, data):
+            summary = services.device_refresh(device=device, actor_user=request.user, reason=data["reason"])
+            self.message_user(request, f"{device}: {summary}")
+
+        return run_with_reason(
+            self, request, queryset, title=_("Refresh devices from ExpressPlay records"), apply=apply,
+            help_text=_("Asks ExpressPlay's records for each device's registrations and reports what they say."),
+        )  # fmt: skip
+
+    @admin.action(description=_("Reset the customer's device swap allowance"), permissions=["reset_swaps"])
+    def reset_swaps(self, request, queryset):
+        return run_with_reason(
+            self, request, queryset.distinct(), title=_("Reset device swap allowance"),
+            apply=lambda d, data: services.device_swaps_reset(user=d.user, actor_user=request.user, reason=data["reason"]),
+            help_text=_("The customer may again remove devices or move titles as if none were used this period."),
+        )  # fmt: skip
+
+
+class CookieAdmin(admin.ModelAdmin):
+    list_display = (
+        "value",
+        "customer",
+        "state",
+        "device_link",
+        "expressplay_code",
+        "created_at",
+        "expires_at",
+    )
+    list_filter = ("state", "created_at")
+    search_fields = ("value", "user__email", "user__username", "device__device_id")
+    list_select_related = ("user", "device")
+    date_hierarchy = "created_at"
+    fields = (
+        "value", "customer", "state", "device_link", "user_agent", "failure_reason", "expressplay_code",
+        "created_at", "updated_at", "expires_at", "events",
+    )  # fmt: skip
     readonly_fields = fields
 
     def has_add_permission(self, request):
-        return False  # assets come from the packager (load_demo), with keys nobody types
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description=_("customer"), ordering="user__email")
+    def customer(self, obj):
+        return customer_link(obj.user)
+
+    @admin.display(description=_("device"))
+    def device_link(self, obj):
+        return admin_link(obj.device)
+
+    @admin.display(description=_("events"))
+    def events(self, obj):
+        return events_table(obj.events.select_related("actor_user"))
 
 
-@admin.register(Cookie)
-class CookieAdmin(admin.ModelAdmin):
-    list_display = ("value", "user", "state", "device", "expressplay_code", "created_at", "expires_at")
-    list_filter = ("state", "created_at")
-    search_fields = ("value", "user__username", "user__email", "device__device_id")
-    list_select_related = ("user", "device")
-    readonly_fields = (
-        "value", "user", "state", "device", "user_agent", "failure_reason", "expressplay_code", "created_at",
-        "updated_at", "expires_at",
-    )  # fmt: skip
-    exclude = ("check_license_url",)
+def events_csv(events, filename: str) -> HttpResponse:
+    """Return the events as a CSV download (ExpressPlay codes with their meaning)."""
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    writer = csv.writer(response)
+    writer.writerow(["time", "event", "customer", "actor", "by", "cookie", "device_id", "entitlement", "expressplay_code",
+                     "code_meaning", "detail"])  # fmt: skip
+    for event in events.select_related("user", "actor_user", "cookie", "device"):
+        writer.writerow([
+            event.created_at.isoformat(), event.kind, event.user.email if event.user else "", event.actor,
+            event.actor_user.get_username() if event.actor_user else "", event.cookie.value if event.cookie else "",
+            event.device.device_id if event.device else "", event.entitlement_id or "",
+            "" if event.expressplay_code is None else event.expressplay_code,
+            "" if event.expressplay_code is None else explain(event.expressplay_code).meaning, event.detail,
+        ])  # fmt: skip
+    return response
 
 
-@admin.register(Device)
-class DeviceAdmin(admin.ModelAdmin):
-    list_display = ("label", "user", "device_id", "first_seen", "last_seen", "removed_at")
-    list_filter = ("removed_at", "first_seen")
-    search_fields = ("label", "device_id", "user__username", "user__email")
-    list_select_related = ("user",)
-    readonly_fields = ("user", "device_id", "first_seen", "last_seen", "removed_at")
-
-
-@admin.register(BindingEvent)
-class BindingEventAdmin(admin.ModelAdmin):
-    list_display = ("created_at", "kind", "user", "actor", "actor_user", "expressplay_code", "detail")
+class BindingEventAdmin(PermissionActionsMixin, admin.ModelAdmin):
+    list_display = ("created_at", "kind", "customer", "actor", "actor_user", "expressplay_code", "detail")
     list_filter = ("kind", "actor", "created_at")
-    search_fields = ("user__username", "user__email", "cookie__value", "device__device_id", "detail")
+    search_fields = (
+        "user__email", "user__username", "cookie__value", "device__device_id", "entitlement__order__number", "detail",
+    )  # fmt: skip
     list_select_related = ("user", "actor_user")
+    date_hierarchy = "created_at"
+    actions = ["export"]
 
     def has_add_permission(self, request):
         return False
@@ -53,3 +440,96 @@ class BindingEventAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+    @admin.display(description=_("customer"), ordering="user__email")
+    def customer(self, obj):
+        return customer_link(obj.user)
+
+    @admin.action(description=_("Export as CSV"), permissions=["export"])
+    def export(self, request, queryset):
+        return events_csv(
+            BindingEvent.objects.filter(pk__in=queryset.values("pk")),
+            f"bindery-audit-{timezone.now():%Y%m%d-%H%M}.csv",
+        )
+
+    def get_urls(self):
+        return [
+            path(
+                "customer/<int:user_id>/",
+                self.admin_site.admin_view(self.customer_view),
+                name="binding_customer",
+            ),
+            path(
+                "customer/<int:user_id>/audit.csv",
+                self.admin_site.admin_view(self.customer_export),
+                name="binding_customer_export",
+            ),
+            *super().get_urls(),
+        ]
+
+    def customer_view(self, request, user_id):
+        """Every cookie, device, entitlement and event of one customer on one page."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        customer = get_object_or_404(User, pk=user_id)
+        entitlements = list(
+            Entitlement.objects.filter(user=customer)
+            .select_related("asset", "device", "order")
+            .order_by("-created_at")
+        )
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Customer %(name)s") % {"name": customer.email or customer.get_username()},
+            "customer": customer,
+            "cookies": customer.binding_cookies.select_related("device").order_by("-created_at")[:50],
+            "devices": customer.devices.order_by("removed_at", "first_seen"),
+            "entitlements": entitlements,
+            "events": customer.binding_events.select_related("actor_user", "device", "cookie")[:200],
+            "swaps": services.device_swap_allowance(customer),
+            "opts": BindingEvent._meta,
+            "can_export": self.has_export_permission(request),
+        }
+        return TemplateResponse(request, "admin/binding/customer.html", context)
+
+    def customer_export(self, request, user_id):
+        if not self.has_export_permission(request):
+            raise PermissionDenied
+        customer = get_object_or_404(User, pk=user_id)
+        return events_csv(
+            BindingEvent.objects.filter(user=customer), f"bindery-audit-{customer.get_username()}.csv"
+        )
+
+
+class MediaAssetAdmin(admin.ModelAdmin):
+    list_display = ("slug", "kid", "duration", "packaged_at")
+    search_fields = ("slug", "kid")
+    fields = ("slug", "kid", "manifest", "duration", "packaged_at")  # never the content key
+    readonly_fields = fields
+
+    def has_add_permission(self, request):
+        return False  # assets come from the packager (load_demo), with keys nobody types
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class CustomerUserAdmin(UserAdmin):
+    """Django's user admin, with a way into each customer's binding overview."""
+
+    list_display = (*UserAdmin.list_display, "overview")
+
+    @admin.display(description=_("Bindery"))
+    def overview(self, obj):
+        return format_html(
+            '<a href="{}">{}</a>', reverse("admin:binding_customer", args=[obj.pk]), _("overview")
+        )
+
+
+admin.site.register(Entitlement, EntitlementAdmin)
+admin.site.register(Device, DeviceAdmin)
+admin.site.register(Cookie, CookieAdmin)
+admin.site.register(BindingEvent, BindingEventAdmin)
+admin.site.register(MediaAsset, MediaAssetAdmin)
+if admin.site.is_registered(User):
+    admin.site.unregister(User)
+admin.site.register(User, CustomerUserAdmin)

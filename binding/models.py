@@ -126,6 +126,11 @@ class Device(models.Model):
         verbose_name = _("device")
         verbose_name_plural = _("devices")
         constraints = [models.UniqueConstraint(fields=["user", "device_id"], name="one_device_row_per_user")]
+        permissions = [
+            ("remove_device", _("Can remove a customer's device")),
+            ("refresh_device", _("Can refresh a device from ExpressPlay records")),
+            ("reset_device_swaps", _("Can reset a customer's device swap allowance")),
+        ]
 
     def __str__(self):
         return self.label
@@ -159,6 +164,11 @@ class EventKind(models.TextChoices):
     TOKEN_RENEWAL = "token_renewal", _("Token renewal requested")
     ENTITLEMENT_RETRIED = "entitlement_retried", _("Issuing retried")
     ENTITLEMENT_EXPIRED = "entitlement_expired", _("Rental ended")
+    ENTITLEMENT_REVOKED = "entitlement_revoked", _("Entitlement revoked")
+    TOKEN_REISSUE = "token_reissue", _("Token re-issue requested")
+    ENTITLEMENT_MOVED = "entitlement_moved", _("Entitlement moved to another device")
+    DEVICE_REFRESHED = "device_refreshed", _("Device refreshed from records")
+    SWAPS_RESET = "swaps_reset", _("Device swap allowance reset")
 
 
 class EntitlementKind(models.TextChoices):
@@ -215,6 +225,8 @@ class Entitlement(models.Model):
     license_url = models.TextField(_("licence URL"), blank=True)
     token_short = models.CharField(_("token"), max_length=20, blank=True)
     token_expires_at = models.DateTimeField(_("token expires at"), null=True, blank=True)
+    # The device id inside the current token: it may differ from `device` after a move, until re-issued.
+    token_device_id = models.CharField(_("device id in the token"), max_length=64, blank=True)
     tokens_issued = models.PositiveIntegerField(_("tokens issued"), default=0)
     error_code = models.IntegerField(_("ExpressPlay code"), null=True, blank=True)
     error_detail = models.CharField(_("error"), max_length=500, blank=True)
@@ -232,6 +244,12 @@ class Entitlement(models.Model):
             models.CheckConstraint(
                 condition=~Q(kind="rent") | Q(rental_ends_at__isnull=False), name="rental_has_end_time"
             ),
+        ]
+        permissions = [
+            ("retry_entitlement", _("Can retry issuing a failed entitlement")),
+            ("reissue_entitlement", _("Can re-issue an entitlement's token")),
+            ("revoke_entitlement", _("Can revoke an entitlement")),
+            ("move_entitlement", _("Can move an entitlement to another device")),
         ]
 
     def __str__(self):
@@ -293,6 +311,7 @@ class BindingEvent(models.Model):
         ordering = ["-created_at", "-id"]
         verbose_name = _("binding event")
         verbose_name_plural = _("binding events")
+        permissions = [("export_bindingevent", _("Can export the audit trail"))]
 
     def __str__(self):
         return f"{self.get_kind_display()} ({self.created_at:%Y-%m-%d %H:%M})"

@@ -75,7 +75,15 @@ def entitlement_status(entitlement: Entitlement) -> dict:
     """Return where issuing stands, in the user's words: {state, progress, done, ok, message, next}."""
     state, progress = entitlement.state, entitlement.progress
     next_step = ""
-    if state == EntitlementState.READY:
+    removed = (
+        state == EntitlementState.READY
+        and entitlement.device is not None
+        and not entitlement.device.is_active
+    )
+    if removed:
+        message = _("This title is bound to a device you removed.")
+        next_step = _("Open My library in the browser you want to watch in and choose “Move to this device”.")
+    elif state == EntitlementState.READY:
         message = _("Ready to play.")
     elif state == EntitlementState.PENDING:
         message = {
@@ -108,7 +116,7 @@ def entitlement_status(entitlement: Entitlement) -> dict:
         if state == EntitlementState.PENDING
         else (IssueProgress.DONE if state == EntitlementState.READY else ""),
         "done": state != EntitlementState.PENDING,
-        "ok": state == EntitlementState.READY,
+        "ok": state == EntitlementState.READY and not removed,
         "message": str(message),
         "next": str(next_step),
     }

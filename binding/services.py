@@ -282,16 +282,113 @@ def device_rename(*, device: Device, label: str, actor_user) -> Device:
     return device
 
 
+@dataclass(frozen=True)
+class SwapAllowance:
+    """How many more devices a user may remove (or titles move) in the current period."""
+
+    limit: int
+    used: int
+    period_days: int
+
+    @property
+    def left(self) -> int:
+        return max(0, self.limit - self.used)
+
+
+def device_swap_allowance(user, *, now=None) -> SwapAllowance:
+    """Return the user's own removals and moves in the last BINDING_SWAP_PERIOD_DAYS, since any operator reset."""
+    now = now or timezone.now()
+    since = now - timedelta(days=settings.BINDING_SWAP_PERIOD_DAYS)
+    events = BindingEvent.objects.filter(user=user, created_at__gte=since)
+    reset = (
+        events.filter(kind=EventKind.SWAPS_RESET)
+        .order_by("-created_at")
+        .values_list("created_at", flat=True)
+        .first()
+    )
+    if reset:
+        events = events.filter(created_at__gt=reset)
+    used = events.filter(
+        kind__in=[EventKind.DEVICE_REMOVED, EventKind.ENTITLEMENT_MOVED], actor=Actor.USER
+    ).count()
+    return SwapAllowance(settings.BINDING_SWAPS_PER_PERIOD, used, settings.BINDING_SWAP_PERIOD_DAYS)
+
+
+def _check_swap_allowed(user, actor_user) -> Actor:
+    """Return the actor; a user's own swap must fit the allowance (operators override it)."""
+    if actor_user is not None and actor_user.pk != user.pk:
+        return Actor.OPERATOR
+    allowance = device_swap_allowance(user)
+    if allowance.left <= 0:
+        raise BindingError(
+            _(
+                "You have used your %(limit)d device changes for the last %(days)d days. Contact support if you "
+                "need another."
+            )
+            % {"limit": allowance.limit, "days": allowance.period_days}
+        )
+    return Actor.USER
+
+
 @transaction.atomic
-def device_remove(*, device: Device, actor_user) -> Device:
-    """Remove a device from the user's list (it no longer counts towards the device limit)."""
+def device_remove(*, device: Device, actor_user, reason: str = "") -> Device:
+    """Remove a device from the user's list: it no longer counts towards the limit, and titles bound to it
+    are not renewed until moved. A user's own removals count against their swap allowance."""
+    device = Device.objects.select_for_update().get(pk=device.pk)
     if device.removed_at is None:
+        actor = _check_swap_allowed(device.user, actor_user)
         device.removed_at = timezone.now()
         device.save(update_fields=["removed_at"])
-        actor = Actor.USER if actor_user == device.user else Actor.OPERATOR
         _event(EventKind.DEVICE_REMOVED, user=device.user, device=device, actor=actor, actor_user=actor_user,
-               detail=device.label)  # fmt: skip
+               detail=f"{device.label}{': ' + reason if reason else ''}")  # fmt: skip
     return device
+
+
+@transaction.atomic
+def device_swaps_reset(*, user, actor_user, reason: str) -> None:
+    """Give the user their full swap allowance back (an operator's override)."""
+    _event(EventKind.SWAPS_RESET, user=user, actor=Actor.OPERATOR, actor_user=actor_user, detail=reason)
+
+
+def device_refresh(
+    *, device: Device, actor_user, reason: str = "", client: ExpressPlayClient | None = None
+) -> str:
+    """Look the device's registrations up in ExpressPlay's records again; return what was found, in words.
+
+    Updates last seen from the newest granted record; records a mismatch when the records now name another
+    device for the same registration.
+    """
+    client = client or client_from_settings()
+    cookies = list(device.cookies.filter(state=CookieState.BOUND).order_by("-created_at")[:3])
+    found: list[str] = []
+    newest = None
+    for cookie in cookies:
+        try:
+            records = client.get_records(cookie=cookie.value)
+        except ExpressPlayError as exc:
+            code, detail = _describe(exc)
+            _event(EventKind.DEVICE_REFRESHED, user=device.user, device=device, cookie=cookie, actor=Actor.OPERATOR,
+                   actor_user=actor_user, code=code, detail=f"lookup failed: {detail}")  # fmt: skip
+            return _("ExpressPlay could not be asked: %(detail)s") % {"detail": detail}
+        granted = [r for r in records if r.device_id and r.result_code in (None, 0)]
+        if granted:
+            found.append(granted[0].device_id)
+            if granted[0].time and (newest is None or granted[0].time > newest):
+                newest = granted[0].time
+    if newest:
+        Device.objects.filter(pk=device.pk, last_seen__lt=newest).update(last_seen=newest)
+    others = sorted({d for d in found if d != device.device_id})
+    if not found:
+        summary = _("No granted licence is recorded for this device's registrations.")
+    elif others:
+        summary = _("The records name another device id for this registration: %(ids)s.") % {
+            "ids": ", ".join(others)
+        }
+    else:
+        summary = _("The records confirm this device id.")
+    _event(EventKind.DEVICE_REFRESHED if not others else EventKind.DEVICE_MISMATCH, user=device.user, device=device,
+           actor=Actor.OPERATOR, actor_user=actor_user, detail=f"{summary} {reason}".strip())  # fmt: skip
+    return summary
 
 
 # --- entitlements and their device-bound tokens -----------------------------------------------------------
@@ -412,6 +509,7 @@ def entitlement_issue(
     with transaction.atomic():
         won = Entitlement.objects.filter(pk=entitlement.pk, issuing_task=task_id, state=EntitlementState.PENDING).update(
             state=EntitlementState.READY, progress=IssueProgress.DONE, device=device, license_url=token.license_url,
+            token_device_id=device.device_id,
             token_short=token.short, token_expires_at=now + expires, tokens_issued=F("tokens_issued") + 1,
             error_code=None, error_detail="", issuing_task="", issuing_since=None, updated_at=timezone.now(),
         )  # fmt: skip
@@ -461,9 +559,13 @@ def entitlement_renew(*, entitlement: Entitlement, actor_user=None) -> bool:
 
     Return True when the caller must queue the issuing task. Rentals past their end expire instead.
     """
-    entitlement = Entitlement.objects.select_for_update().get(pk=entitlement.pk)
+    entitlement = (
+        Entitlement.objects.select_for_update(of=("self",)).select_related("device").get(pk=entitlement.pk)
+    )
     if entitlement_expire_if_over(entitlement=entitlement).state != EntitlementState.READY:
         return False
+    if entitlement.device and not entitlement.device.is_active:
+        return False  # bound to a removed device: not renewed until moved
     margin = timedelta(seconds=settings.ENTITLEMENT_RENEW_MARGIN)
     if entitlement.token_expires_at and entitlement.token_expires_at > timezone.now() + margin:
         return False
@@ -476,7 +578,7 @@ def entitlement_renew(*, entitlement: Entitlement, actor_user=None) -> bool:
 
 
 @transaction.atomic
-def entitlement_retry(*, entitlement: Entitlement, actor_user) -> bool:
+def entitlement_retry(*, entitlement: Entitlement, actor_user, reason: str = "") -> bool:
     """Put a failed entitlement back in the queue (an operator's retry); return True when queued."""
     updated = Entitlement.objects.filter(pk=entitlement.pk, state=EntitlementState.FAILED).update(
         state=EntitlementState.PENDING, progress=IssueProgress.QUEUED, error_code=None, error_detail="",
@@ -484,8 +586,77 @@ def entitlement_retry(*, entitlement: Entitlement, actor_user) -> bool:
     )  # fmt: skip
     if updated:
         _event(EventKind.ENTITLEMENT_RETRIED, user=entitlement.user, entitlement=entitlement,
-               actor=Actor.OPERATOR, actor_user=actor_user)  # fmt: skip
+               actor=Actor.OPERATOR, actor_user=actor_user, detail=reason)  # fmt: skip
     return bool(updated)
+
+
+@transaction.atomic
+def entitlement_revoke(*, entitlement: Entitlement, actor_user, reason: str) -> Entitlement:
+    """Revoke an entitlement: Bindery stops handing out and renewing its token.
+
+    ExpressPlay has no revocation call, so a token already issued stays valid until it expires.
+    """
+    entitlement = Entitlement.objects.select_for_update().get(pk=entitlement.pk)
+    if entitlement.state != EntitlementState.REVOKED:
+        entitlement.state = EntitlementState.REVOKED
+        entitlement.license_url = ""
+        entitlement.issuing_task = ""
+        entitlement.save(update_fields=["state", "license_url", "issuing_task", "updated_at"])
+        _event(EventKind.ENTITLEMENT_REVOKED, user=entitlement.user, entitlement=entitlement, device=entitlement.device,
+               actor=Actor.OPERATOR, actor_user=actor_user, detail=reason)  # fmt: skip
+    return entitlement
+
+
+@transaction.atomic
+def entitlement_reissue(*, entitlement: Entitlement, actor_user, reason: str) -> bool:
+    """Request a fresh token for a ready (or failed) entitlement, for its device; True when the caller must queue it."""
+    entitlement = (
+        Entitlement.objects.select_for_update(of=("self",)).select_related("device").get(pk=entitlement.pk)
+    )
+    if entitlement.state not in (EntitlementState.READY, EntitlementState.FAILED) or entitlement.rental_over:
+        return False
+    if entitlement.device and not entitlement.device.is_active:
+        raise BindingError(
+            _("The device this title is bound to was removed: move it to another device first.")
+        )
+    entitlement.state, entitlement.progress = EntitlementState.PENDING, IssueProgress.QUEUED
+    entitlement.error_code, entitlement.error_detail = None, ""
+    entitlement.save(update_fields=["state", "progress", "error_code", "error_detail", "updated_at"])
+    _event(EventKind.TOKEN_REISSUE, user=entitlement.user, entitlement=entitlement, device=entitlement.device,
+           actor=Actor.OPERATOR, actor_user=actor_user, detail=reason)  # fmt: skip
+    return True
+
+
+@transaction.atomic
+def entitlement_move(*, entitlement: Entitlement, device: Device, actor_user, reason: str = "") -> bool:
+    """Bind the entitlement to another of its user's devices and ask for a token for it; True to queue.
+
+    A user may move only titles they bought, within their swap allowance; an operator may move any.
+    """
+    entitlement = (
+        Entitlement.objects.select_for_update(of=("self",)).select_related("device").get(pk=entitlement.pk)
+    )
+    if device.user_id != entitlement.user_id or not device.is_active:
+        raise BindingError(_("That device is not one of this customer's registered devices."))
+    if entitlement.device_id == device.pk and entitlement.state != EntitlementState.FAILED:
+        return False
+    if entitlement.state in (EntitlementState.REVOKED, EntitlementState.EXPIRED) or entitlement.rental_over:
+        raise BindingError(_("This title can no longer be watched, so it cannot be moved."))
+    is_user = actor_user is None or actor_user.pk == entitlement.user_id
+    if is_user and entitlement.kind != EntitlementKind.BUY:
+        raise BindingError(_("Only titles you bought can be moved to another device."))
+    actor = _check_swap_allowed(entitlement.user, actor_user)
+    cookie = device.cookies.filter(state=CookieState.BOUND).order_by("-created_at").first()
+    previous = entitlement.device.label if entitlement.device else "-"
+    entitlement.device, entitlement.cookie = device, cookie or entitlement.cookie
+    entitlement.state, entitlement.progress = EntitlementState.PENDING, IssueProgress.QUEUED
+    entitlement.error_code, entitlement.error_detail = None, ""
+    entitlement.save(
+        update_fields=["device", "cookie", "state", "progress", "error_code", "error_detail", "updated_at"]
+    )
+    _event(EventKind.ENTITLEMENT_MOVED, user=entitlement.user, entitlement=entitlement, device=device, actor=actor,
+           actor_user=actor_user, detail=f"{previous} → {device.label}{': ' + reason if reason else ''}")  # fmt: skip
+    return True
 
 
 def entitlement_mark_played(*, entitlement: Entitlement) -> None:

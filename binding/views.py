@@ -52,6 +52,7 @@ def device_list(request: HttpRequest) -> HttpResponse:
             "this_browser": this_browser,
             "limit": settings.BINDING_DEVICE_LIMIT,
             "at_limit": len(devices) >= settings.BINDING_DEVICE_LIMIT,
+            "swaps": services.device_swap_allowance(request.user),
         },
     )
 
@@ -162,6 +163,10 @@ def rename(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def remove(request: HttpRequest, pk: int) -> HttpResponse:
     device = get_object_or_404(Device.objects.active(), pk=pk, user=request.user)
-    services.device_remove(device=device, actor_user=request.user)
-    messages.success(request, _("“%(label)s” was removed from your devices.") % {"label": device.label})
+    try:
+        services.device_remove(device=device, actor_user=request.user)
+    except BindingError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("“%(label)s” was removed from your devices.") % {"label": device.label})
     return redirect("binding:devices")

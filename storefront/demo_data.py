@@ -9,6 +9,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 from django.core.management import call_command
 from django.db import transaction
 
@@ -24,14 +25,21 @@ class DemoUser:
     username: str
     email: str
     first_name: str
-    is_staff: bool
+    group: str  # a staff group, or "" for an end user
     description: str
+
+    @property
+    def is_staff(self) -> bool:
+        return bool(self.group)
 
 
 DEMO_USERS = (
-    DemoUser("operator", "operator@bindery.example", "Olga", True, "staff operator (admin)"),
-    DemoUser("alice", "alice@bindery.example", "Alice", False, "end user"),
-    DemoUser("bob", "bob@bindery.example", "Bob", False, "end user"),
+    DemoUser("operator", "operator@bindery.example", "Olga", "Operations", "staff, Operations group (admin)"),
+    DemoUser(
+        "support", "support@bindery.example", "Sam", "Support", "staff, Support group (read-only + retry)"
+    ),
+    DemoUser("alice", "alice@bindery.example", "Alice", "", "end user"),
+    DemoUser("bob", "bob@bindery.example", "Bob", "", "end user"),
 )
 
 
@@ -45,10 +53,11 @@ def demo_users_load() -> list:
         user.email = demo.email
         user.first_name = demo.first_name
         user.is_staff = demo.is_staff
-        user.is_superuser = demo.is_staff
+        user.is_superuser = False
         user.is_active = True
         user.set_password(DEMO_PASSWORD)
         user.save()
+        user.groups.set(Group.objects.filter(name=demo.group))
         users.append(user)
     return users
 

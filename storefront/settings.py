@@ -174,6 +174,9 @@ EXPRESSPLAY_FAIRPLAY_IV = env("EXPRESSPLAY_FAIRPLAY_IV", default="00000000000000
 
 # --- Device binding -----------------------------------------------------------------------------------------
 BINDING_DEVICE_LIMIT = env.int("BINDING_DEVICE_LIMIT", default=3)
+# Device swaps: how many devices a user may remove (or titles move) per period. Operators are not limited.
+BINDING_SWAPS_PER_PERIOD = env.int("BINDING_SWAPS_PER_PERIOD", default=2)
+BINDING_SWAP_PERIOD_DAYS = env.int("BINDING_SWAP_PERIOD_DAYS", default=30)
 # Seconds a registration attempt (and its device-check token) stays valid.
 BINDING_COOKIE_TTL = env.int("BINDING_COOKIE_TTL", default=900)
 # How often the worker asks ExpressPlay's records for the device id before it gives up (exponential backoff).

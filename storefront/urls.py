@@ -14,6 +14,7 @@ shop_patterns = [
     path("library/<int:entitlement_id>/play/", views.play, name="play"),
     path("library/<int:entitlement_id>/status/", views.entitlement_status, name="entitlement-status"),
     path("library/<int:entitlement_id>/played/", views.played, name="played"),
+    path("library/<int:entitlement_id>/move-here/", views.move_here, name="move-here"),
 ]
 
 urlpatterns = [

@@ -17,6 +17,7 @@ from django.views.static import serve
 from binding import selectors as binding_selectors
 from binding import services as binding_services
 from binding import tasks as binding_tasks
+from binding.exceptions import BindingError
 from binding.models import EntitlementState
 from binding.player import player_messages
 from binding.views import browser_cookie_value
@@ -101,7 +102,38 @@ def order_detail(request: HttpRequest, number: str) -> HttpResponse:
 @require_GET
 def library(request: HttpRequest) -> HttpResponse:
     """My library: every entitlement, its state, its device and, for rentals, the time left."""
-    return render(request, "storefront/library.html", {"orders": selectors.library_for_user(request.user)})
+    this_device = binding_selectors.device_for_browser(request.user, browser_cookie_value(request))
+    return render(
+        request,
+        "storefront/library.html",
+        {
+            "orders": selectors.library_for_user(request.user),
+            "this_device": this_device,
+            "swaps": binding_services.device_swap_allowance(request.user),
+        },
+    )
+
+
+@login_required
+@require_POST
+def move_here(request: HttpRequest, entitlement_id: int) -> HttpResponse:
+    """Move a bought title to the device this browser is (a device swap, within the user's allowance)."""
+    order = _own_order(request, entitlement_id)
+    device = binding_selectors.device_for_browser(request.user, browser_cookie_value(request))
+    if device is None:
+        messages.info(request, _("Register this browser first; then you can move titles to it."))
+        return redirect("binding:register")
+    try:
+        queued = binding_services.entitlement_move(
+            entitlement=order.entitlement, device=device, actor_user=request.user
+        )
+    except BindingError as exc:
+        messages.error(request, exc.message)
+        return redirect("storefront:library")
+    if queued:
+        transaction.on_commit(lambda: binding_tasks.entitlement_issue.delay(order.entitlement_id))
+        messages.success(request, _("“%(title)s” now plays on this device.") % {"title": order.title.name})
+    return redirect("storefront:play", entitlement_id=order.entitlement_id)
 
 
 def _own_order(request: HttpRequest, entitlement_id: int) -> Order:

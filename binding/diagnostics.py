@@ -1,0 +1,148 @@
+"""Why can't this customer play? The entitlement's token, ExpressPlay's records and the registered device,
+side by side, with a one-line verdict."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from .expressplay import ExpressPlayClient, ExpressPlayError, Record, client_from_settings, explain
+from .models import Entitlement, EntitlementState
+
+
+@dataclass(frozen=True)
+class RecordLine:
+    event_id: int | None
+    time: object
+    device_id: str
+    result_code: int | None
+    meaning: str
+    this_title: bool
+    matches_token: bool
+
+
+@dataclass(frozen=True)
+class Diagnosis:
+    verdict: str
+    ok: bool
+    explanation: str
+    token_device_id: str
+    record_device_id: str
+    registered_device_id: str
+    registered_device_label: str
+    records: list[RecordLine] = field(default_factory=list)
+    lookup_error: str = ""
+
+
+def _line(record: Record, entitlement: Entitlement) -> RecordLine:
+    code = record.result_code
+    meaning = _("Licence granted.") if code == 0 else str(explain(code).meaning) if code is not None else ""
+    return RecordLine(
+        event_id=record.event_id,
+        time=record.time,
+        device_id=record.device_id,
+        result_code=code,
+        meaning=meaning,
+        this_title=record.kid.lower() == entitlement.asset.kid.lower(),
+        matches_token=bool(entitlement.token_device_id) and record.device_id == entitlement.token_device_id,
+    )
+
+
+def entitlement_diagnosis(entitlement: Entitlement, *, client: ExpressPlayClient | None = None) -> Diagnosis:
+    """Return the side-by-side picture and a verdict: "OK", "bound to another device", "token expired",
+    "rental ended", "never played", and the others below. Asks ExpressPlay's records live (one call)."""
+    records: list[Record] = []
+    lookup_error = ""
+    if entitlement.cookie:
+        try:
+            records = (client or client_from_settings()).get_records(cookie=entitlement.cookie.value)
+        except ExpressPlayError as exc:
+            lookup_error = str(exc)
+    lines = [_line(record, entitlement) for record in records]
+    plays = [line for line in lines if line.this_title]
+    record_device = next((r.device_id for r in records if r.device_id and r.result_code in (None, 0)), "")
+    device = entitlement.device
+    verdict, ok, explanation = _verdict(entitlement, plays)
+    return Diagnosis(
+        verdict=verdict,
+        ok=ok,
+        explanation=explanation,
+        token_device_id=entitlement.token_device_id,
+        record_device_id=record_device,
+        registered_device_id=device.device_id if device else "",
+        registered_device_label=device.label if device else "",
+        records=lines,
+        lookup_error=lookup_error,
+    )
+
+
+def _verdict(entitlement: Entitlement, plays: list[RecordLine]) -> tuple[str, bool, str]:
+    state = entitlement.state
+    newest = plays[0] if plays else None
+    if state == EntitlementState.REVOKED:
+        return (
+            _("revoked"),
+            False,
+            _("An operator revoked this entitlement; Bindery hands out no token for it."),
+        )
+    if entitlement.rental_over or state == EntitlementState.EXPIRED:
+        return _("rental ended"), False, _("The rental period is over.")
+    if state == EntitlementState.FAILED:
+        meaning = (
+            explain(entitlement.error_code).meaning
+            if entitlement.error_code is not None
+            else entitlement.error_detail
+        )
+        return (
+            _("token not issued"),
+            False,
+            _("Issuing failed: %(meaning)s Retry once the cause is fixed.") % {"meaning": meaning},
+        )
+    if state == EntitlementState.PENDING:
+        return _("being issued"), False, _("The worker is issuing a token right now.")
+    if entitlement.device and not entitlement.device.is_active:
+        return (
+            _("bound to a removed device"),
+            False,
+            _(
+                "The device was removed, so the token is not renewed. Move the title to one of the customer's devices."
+            ),
+        )
+    if newest and newest.result_code == -4905:
+        return (
+            _("bound to another device"),
+            False,
+            _(
+                "The newest licence request came from device %(other)s, but the token is bound to %(bound)s. The "
+                "customer is playing on another device: ask them to use the bound one, or move the title."
+            )
+            % {"other": newest.device_id, "bound": entitlement.token_device_id},
+        )
+    if entitlement.token_expired or (newest and newest.result_code == -4901):
+        return (
+            _("token expired"),
+            False,
+            _("The token has expired; playing the title renews it for the same device."),
+        )
+    if newest and newest.result_code == -4903:
+        return _("viewing time used up"), False, _("The rental's viewing time after first play is over.")
+    if newest and newest.result_code not in (0, None):
+        return (
+            _("licence refused"),
+            False,
+            _("The newest licence request was refused: %(meaning)s") % {"meaning": newest.meaning},
+        )
+    if not plays:
+        return (
+            _("never played"),
+            True,
+            _("A token is ready but no licence request for this title is recorded yet."),
+        )
+    return (
+        _("OK"),
+        True,
+        _("The bound device got its licence at %(time)s.")
+        % {"time": timezone.localtime(newest.time).strftime("%Y-%m-%d %H:%M:%S") if newest.time else "?"},
+    )
