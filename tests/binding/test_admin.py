@@ -1,56 +1,417 @@
-"""Operators see cookies, devices and events in admin; never a content key or a licence URL."""
+"""Operators in Django admin: lists, search, filters, links, actions with reasons, diagnostics, permissions."""
+
+from datetime import timedelta
+from decimal import Decimal
 
 import pytest
+import responses
+from django.conf import settings
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 from django.urls import reverse
+from django.utils import timezone
 
-from binding import services
-from binding.models import MediaAsset
+from binding import services, tasks
+from binding.diagnostics import entitlement_diagnosis
+from binding.models import BindingEvent, Cookie, Device, Entitlement, EntitlementState, EventKind, MediaAsset
+from storefront.models import Offer, Order, Title
 
 pytestmark = pytest.mark.django_db
+
+RECORDS_URL = "http://127.0.0.1:8000/sandbox/cmiapi/getrecord/"
+DEVICE_A = "a" * 32
+DEVICE_B = "b" * 32
+
+
+@pytest.fixture(autouse=True)
+def sandbox_url(settings, monkeypatch):
+    settings.EXPRESSPLAY_ENV = "sandbox"
+    settings.EXPRESSPLAY_SANDBOX_URL = "http://127.0.0.1:8000/sandbox"
+    monkeypatch.setattr(tasks.entitlement_issue, "delay", lambda pk: None)
+
+
+def staff(username, group):
+    user = get_user_model().objects.create_user(username, password="pw", is_staff=True)
+    user.groups.add(Group.objects.get(name=group))
+    return user
+
+
+@pytest.fixture
+def operations(client):
+    client.force_login(staff("olga", "Operations"))
+    return client
+
+
+@pytest.fixture
+def support(client):
+    client.force_login(staff("sam", "Support"))
+    return client
 
 
 @pytest.fixture
 def customer():
-    return get_user_model().objects.create_user("gina", email="gina@example.com", password="x")
+    return get_user_model().objects.create_user(
+        "gina", email="gina@example.com", password="x", first_name="Gina"
+    )
 
 
 @pytest.fixture
-def bound(customer):
-    cookie = services.cookie_create(user=customer, user_agent="Firefox/128 Windows")
-    cookie.check_license_url = "http://x/la?ExpressPlayToken=SECRETTOKEN"
-    cookie.save()
-    services.device_bind(cookie=cookie, device_id="e" * 32)
-    return cookie
-
-
-def test_operator_finds_a_customers_cookie_device_and_events_by_email(admin_client, bound):
-    for name in ("cookie", "device", "bindingevent"):
-        page = admin_client.get(reverse(f"admin:binding_{name}_changelist"), {"q": "gina@example.com"})
-        assert page.status_code == 200
-        assert page.context["cl"].result_count >= 1, name
-    cookie_page = admin_client.get(reverse("admin:binding_cookie_change", args=[bound.pk])).content.decode()
-    assert bound.value in cookie_page
-    assert "SECRETTOKEN" not in cookie_page
-
-
-def test_media_asset_admin_never_shows_the_content_key(admin_client):
+def world(customer):
+    """A customer with two devices and a bought title whose token is bound to device A."""
     asset = MediaAsset.objects.create(
-        slug="x", kid="1" * 32, key="abcdef" * 5 + "ab", manifest="x/manifest.mpd"
+        slug="film", kid="12" * 16, key="34" * 16, manifest="f/m.mpd", duration=6
     )
-    for url in (
+    title = Title.objects.create(
+        slug="film", name="The Film", synopsis="…", year=2020, poster="p.jpg", asset=asset
+    )
+    offer = Offer.objects.create(title=title, kind="buy", price=Decimal("5.00"))
+    cookie = services.cookie_create(user=customer, user_agent="Chrome/156 (X11; Linux x86_64)")
+    cookie.check_license_url = "http://x/la?ExpressPlayToken=SECRETCHECKTOKEN"
+    cookie.save()
+    device_a = services.device_bind(cookie=cookie, device_id=DEVICE_A)
+    other = services.cookie_create(user=customer, user_agent="Firefox/128 (Windows NT 10.0)")
+    device_b = services.device_bind(cookie=other, device_id=DEVICE_B)
+    entitlement = services.entitlement_create(user=customer, asset=asset, kind="buy", cookie=cookie)
+    Entitlement.objects.filter(pk=entitlement.pk).update(
+        state="ready", device=device_a, token_device_id=DEVICE_A, tokens_issued=1, token_short="AQAAAx…abcdef",
+        license_url="http://x/pr?ExpressPlayToken=SECRETFULLTOKEN", token_expires_at=timezone.now() + timedelta(hours=5),
+    )  # fmt: skip
+    order = Order.objects.create(
+        user=customer, title=title, offer=offer, kind="buy", price=offer.price, currency="EUR",
+        payment_reference="DEMO-1", entitlement=entitlement, number="BND-TEST0001",
+    )  # fmt: skip
+    entitlement.refresh_from_db()
+    return {
+        "cookie": cookie,
+        "a": device_a,
+        "b": device_b,
+        "entitlement": entitlement,
+        "order": order,
+        "title": title,
+    }
+
+
+def act(client, model, action, objects, **data):
+    url = reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist")
+    return client.post(
+        url, {"action": action, ACTION_CHECKBOX_NAME: [o.pk for o in objects], "apply": "1", **data}
+    )
+
+
+def last_event(kind):
+    return BindingEvent.objects.filter(kind=kind).latest("id")
+
+
+# --- lists, search, filters, links ------------------------------------------------------------------------------
+
+
+LISTS = [
+    ("binding", "entitlement"), ("binding", "device"), ("binding", "cookie"), ("binding", "bindingevent"),
+    ("binding", "mediaasset"), ("storefront", "order"), ("storefront", "title"), ("storefront", "offer"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("app", "model"), LISTS)
+def test_every_list_opens_for_operations_and_support(client, world, app, model):
+    for who in (staff("ops", "Operations"), staff("sup", "Support")):
+        client.force_login(who)
+        response = client.get(reverse(f"admin:{app}_{model}_changelist"))
+        assert response.status_code == 200, (who, model)
+
+
+@pytest.mark.parametrize(
+    ("model", "query"),
+    [
+        ("binding_entitlement", "gina@example.com"), ("binding_entitlement", "BND-TEST0001"),
+        ("binding_entitlement", "The Film"), ("binding_entitlement", DEVICE_A), ("binding_device", "gina@example.com"),
+        ("binding_device", DEVICE_B), ("binding_cookie", "gina@example.com"), ("binding_bindingevent", "gina@example.com"),
+        ("storefront_order", "BND-TEST0001"), ("storefront_order", "gina@example.com"), ("storefront_order", "The Film"),
+        ("storefront_order", DEVICE_A),
+    ],
+)  # fmt: skip
+def test_search_finds_the_customers_rows(operations, world, model, query):
+    response = operations.get(reverse(f"admin:{model}_changelist"), {"q": query})
+    assert response.context["cl"].result_count >= 1, (model, query)
+
+
+def test_search_by_cookie_value(operations, world):
+    for model in ("binding_cookie", "binding_entitlement", "storefront_order", "binding_bindingevent"):
+        response = operations.get(reverse(f"admin:{model}_changelist"), {"q": world["cookie"].value})
+        assert response.context["cl"].result_count >= 1, model
+
+
+@pytest.mark.parametrize(
+    ("model", "params"),
+    [
+        ("binding_entitlement", {"state__exact": "ready"}), ("binding_entitlement", {"kind__exact": "buy"}),
+        ("binding_cookie", {"state__exact": "bound"}), ("binding_bindingevent", {"kind__exact": "device_bound"}),
+        ("storefront_order", {"entitlement__state__exact": "ready"}), ("storefront_order", {"kind__exact": "buy"}),
+        ("binding_device", {"removed_at__isnull": "True"}),
+    ],
+)  # fmt: skip
+def test_filters(operations, world, model, params):
+    response = operations.get(reverse(f"admin:{model}_changelist"), params)
+    assert response.status_code == 200 and response.context["cl"].result_count >= 1
+
+
+def test_date_filter(operations, world):
+    today = timezone.now()
+    params = {"created_at__year": today.year, "created_at__month": today.month, "created_at__day": today.day}
+    assert (
+        operations.get(reverse("admin:storefront_order_changelist"), params).context["cl"].result_count == 1
+    )
+
+
+def test_order_page_links_to_its_entitlement_device_cookie_and_events(operations, world):
+    page = operations.get(reverse("admin:storefront_order_change", args=[world["order"].pk])).content.decode()
+    assert reverse("admin:binding_entitlement_change", args=[world["entitlement"].pk]) in page
+    assert reverse("admin:binding_device_change", args=[world["a"].pk]) in page
+    assert reverse("admin:binding_cookie_change", args=[world["cookie"].pk]) in page
+    assert "Entitlement created" in page
+    assert reverse("admin:binding_customer", args=[world["order"].user_id]) in page
+
+
+def test_secrets_never_show_in_admin(operations, world, settings):
+    urls = [
+        reverse("admin:binding_entitlement_change", args=[world["entitlement"].pk]),
+        reverse("admin:binding_cookie_change", args=[world["cookie"].pk]),
+        reverse("admin:storefront_order_change", args=[world["order"].pk]),
         reverse("admin:binding_mediaasset_changelist"),
-        reverse("admin:binding_mediaasset_change", args=[asset.pk]),
-    ):
-        text = admin_client.get(url).content.decode()
-        assert asset.kid in text
-        assert asset.key not in text
+        reverse("admin:binding_mediaasset_change", args=[world["title"].asset.pk]),
+        reverse("admin:binding_customer", args=[world["order"].user_id]),
+        reverse("admin:binding_entitlement_changelist"),
+    ]
+    with responses.RequestsMock() as stub:
+        stub.get(RECORDS_URL, json=[])
+        for url in urls:
+            page = operations.get(url).content.decode()
+            assert "34" * 16 not in page, url  # content key
+            assert "SECRETFULLTOKEN" not in page and "SECRETCHECKTOKEN" not in page, url
+            assert settings.EXPRESSPLAY_CUSTOMER_AUTHENTICATOR not in page, url
+    assert "AQAAAx…abcdef" in operations.get(urls[6]).content.decode()  # tokens only shortened
 
 
-def test_audit_trail_is_read_only(admin_client, bound):
-    event = bound.events.first()
-    response = admin_client.post(
-        reverse("admin:binding_bindingevent_change", args=[event.pk]), {"detail": "x"}
+# --- actions -----------------------------------------------------------------------------------------------------
+
+
+def test_revoke_asks_for_a_reason_explains_expressplay_and_writes_an_event(operations, world):
+    form = operations.post(
+        reverse("admin:binding_entitlement_changelist"),
+        {"action": "revoke", ACTION_CHECKBOX_NAME: [world["entitlement"].pk]},
     )
-    assert response.status_code == 403
+    assert "ExpressPlay has no revocation call" in form.content.decode()
+    act(operations, Entitlement, "revoke", [world["entitlement"]], reason="chargeback")
+    entitlement = Entitlement.objects.get(pk=world["entitlement"].pk)
+    assert entitlement.state == EntitlementState.REVOKED and entitlement.license_url == ""
+    event = last_event(EventKind.ENTITLEMENT_REVOKED)
+    assert (event.actor, event.actor_user.username, event.detail) == ("operator", "olga", "chargeback")
+    assert not services.entitlement_renew(entitlement=entitlement)
+
+
+def test_an_action_without_a_reason_does_nothing(operations, world):
+    act(operations, Entitlement, "revoke", [world["entitlement"]], reason="")
+    assert Entitlement.objects.get(pk=world["entitlement"].pk).state == EntitlementState.READY
+
+
+def test_reissue_and_retry(operations, world, monkeypatch, django_capture_on_commit_callbacks):
+    queued = []
+    monkeypatch.setattr(tasks.entitlement_issue, "delay", queued.append)
+    with django_capture_on_commit_callbacks(execute=True):
+        act(operations, Entitlement, "reissue", [world["entitlement"]], reason="customer says it stopped")
+    assert queued == [world["entitlement"].pk]
+    assert Entitlement.objects.get(pk=world["entitlement"].pk).state == EntitlementState.PENDING
+    assert last_event(EventKind.TOKEN_REISSUE).detail == "customer says it stopped"
+    Entitlement.objects.filter(pk=world["entitlement"].pk).update(state="failed", error_code=-2019)
+    with django_capture_on_commit_callbacks(execute=True):
+        act(operations, Order, "retry", [world["order"]], reason="credits topped up")
+    assert queued == [world["entitlement"].pk] * 2
+    assert last_event(EventKind.ENTITLEMENT_RETRIED).detail == "credits topped up"
+
+
+def test_move_to_another_of_the_customers_devices(operations, world):
+    act(operations, Entitlement, "move", [world["entitlement"]], reason="new laptop", device=world["b"].pk)
+    entitlement = Entitlement.objects.get(pk=world["entitlement"].pk)
+    assert entitlement.device == world["b"] and entitlement.state == EntitlementState.PENDING
+    assert entitlement.cookie.device == world["b"]  # its token will carry the new device's registration
+    event = last_event(EventKind.ENTITLEMENT_MOVED)
+    assert event.actor == "operator" and "new laptop" in event.detail
+
+
+def test_remove_device_stops_renewal_until_moved(operations, world):
+    act(operations, Device, "remove", [world["a"]], reason="lost phone")
+    assert not Device.objects.get(pk=world["a"].pk).is_active
+    Entitlement.objects.filter(pk=world["entitlement"].pk).update(
+        token_expires_at=timezone.now() - timedelta(minutes=1)
+    )
+    assert not services.entitlement_renew(entitlement=world["entitlement"])
+    assert services.device_swap_allowance(world["a"].user).used == 0  # operators do not use the allowance
+
+
+@responses.activate
+def test_refresh_device_reports_what_the_records_say(operations, world):
+    responses.get(
+        RECORDS_URL,
+        json=[{"event_id": 3, "device_id": DEVICE_A, "result": 0, "time": "2026-11-22T10:00:00Z"}],
+    )
+    response = act(operations, Device, "refresh", [world["a"]], reason="customer call")
+    assert response.status_code == 302
+    event = last_event(EventKind.DEVICE_REFRESHED)
+    assert "confirm this device id" in event.detail and event.actor_user.username == "olga"
+
+
+def test_reset_swaps_gives_the_allowance_back(operations, world, customer):
+    services.device_remove(device=world["b"], actor_user=customer)
+    assert services.device_swap_allowance(customer).used == 1
+    act(operations, Device, "reset_swaps", [world["a"]], reason="goodwill")
+    assert services.device_swap_allowance(customer).used == 0
+
+
+def test_export_the_audit_trail_as_csv(operations, world, customer):
+    response = act(operations, BindingEvent, "export", BindingEvent.objects.filter(user=customer))
+    assert response["Content-Type"].startswith("text/csv")
+    body = response.content.decode()
+    assert body.splitlines()[0].startswith("time,event,customer,actor")
+    assert "device_bound" in body and "gina@example.com" in body
+    per_customer = operations.get(reverse("admin:binding_customer_export", args=[customer.pk]))
+    assert per_customer.content.decode().count("\n") == BindingEvent.objects.filter(user=customer).count() + 1
+
+
+def test_customer_overview_shows_cookies_devices_entitlements_and_events(operations, world, customer):
+    page = operations.get(reverse("admin:binding_customer", args=[customer.pk])).content.decode()
+    for expected in (
+        world["cookie"].value,
+        DEVICE_A,
+        DEVICE_B,
+        "BND-TEST0001",
+        "The Film",
+        "Device bound",
+        "Firefox on Windows",
+    ):
+        assert expected in page, expected
+    users = operations.get(reverse("admin:auth_user_changelist")).content.decode()
+    assert reverse("admin:binding_customer", args=[customer.pk]) in users
+
+
+# --- permissions -----------------------------------------------------------------------------------------------
+
+
+def test_plain_users_get_no_admin(client, customer):
+    client.force_login(customer)
+    response = client.get(reverse("admin:binding_entitlement_changelist"))
+    assert response.status_code == 302 and reverse("admin:login") in response["Location"]
+    assert client.get(reverse("admin:binding_customer", args=[customer.pk])).status_code == 302
+
+
+def test_support_can_read_and_retry_but_not_change(support, world):
+    changelist = support.get(reverse("admin:binding_entitlement_changelist"))
+    actions = [name for name, _ in changelist.context["action_form"].fields["action"].choices]
+    assert "retry" in actions
+    assert not {"revoke", "reissue", "move"} & set(actions)
+    device_form = support.get(reverse("admin:binding_device_changelist")).context["action_form"]
+    device_actions = [n for n, _ in device_form.fields["action"].choices] if device_form else []
+    assert not {"remove", "refresh", "reset_swaps"} & set(device_actions)
+    act(support, Entitlement, "revoke", [world["entitlement"]], reason="should not work")
+    assert Entitlement.objects.get(pk=world["entitlement"].pk).state == EntitlementState.READY
+    # Read-only: the device's change page has no save button, and a POST changes nothing.
+    change_url = reverse("admin:binding_device_change", args=[world["a"].pk])
+    assert 'name="_save"' not in support.get(change_url).content.decode()
+    support.post(change_url, {"label": "hacked"})
+    assert Device.objects.get(pk=world["a"].pk).label != "hacked"
+    Entitlement.objects.filter(pk=world["entitlement"].pk).update(state="failed")
+    act(support, Entitlement, "retry", [world["entitlement"]], reason="try again")
+    assert Entitlement.objects.get(pk=world["entitlement"].pk).state == EntitlementState.PENDING
+
+
+def test_operations_can_rename_a_device(operations, world):
+    url = reverse("admin:binding_device_change", args=[world["a"].pk])
+    operations.post(url, {"label": "Gina's laptop"})
+    assert Device.objects.get(pk=world["a"].pk).label == "Gina's laptop"
+
+
+def test_the_audit_trail_is_read_only_for_everyone(admin_client, world):
+    event = BindingEvent.objects.first()
+    assert (
+        admin_client.post(
+            reverse("admin:binding_bindingevent_change", args=[event.pk]), {"detail": "x"}
+        ).status_code
+        == 403
+    )
     assert admin_client.get(reverse("admin:binding_bindingevent_add")).status_code == 403
+    assert (
+        admin_client.post(
+            reverse("admin:binding_bindingevent_delete", args=[event.pk]), {"post": "yes"}
+        ).status_code
+        == 403
+    )
+
+
+# --- diagnostics --------------------------------------------------------------------------------------------------
+
+
+def record(event_id, device_id, result, kid="12" * 16):
+    return {
+        "event_id": event_id,
+        "device_id": device_id,
+        "result": result,
+        "kid": kid,
+        "time": f"2026-11-22T10:00:{event_id:02d}Z",
+    }
+
+
+@pytest.mark.parametrize(
+    ("records", "changes", "verdict"),
+    [
+        ([record(1, DEVICE_A, 0, kid="ff" * 16), record(2, DEVICE_A, 0)], {}, "OK"),
+        ([record(1, DEVICE_A, 0, kid="ff" * 16)], {}, "never played"),
+        ([record(2, DEVICE_A, 0), record(3, DEVICE_B, -4905)], {}, "bound to another device"),
+        (
+            [record(2, DEVICE_A, 0)],
+            {"token_expires_at": timezone.now() - timedelta(minutes=1)},
+            "token expired",
+        ),
+        ([], {"kind": "rent", "rental_ends_at": timezone.now() - timedelta(minutes=1)}, "rental ended"),
+        ([], {"state": "failed", "error_code": -2018}, "token not issued"),
+        ([], {"state": "revoked"}, "revoked"),
+        ([record(2, DEVICE_A, -4001)], {}, "licence refused"),
+    ],
+)
+@responses.activate
+def test_diagnosis_verdicts(world, records, changes, verdict):
+    responses.get(RECORDS_URL, json=records)
+    Entitlement.objects.filter(pk=world["entitlement"].pk).update(**changes)
+    diagnosis = entitlement_diagnosis(
+        Entitlement.objects.select_related("asset", "device", "cookie").get(pk=world["entitlement"].pk)
+    )
+    assert diagnosis.verdict == verdict
+    assert diagnosis.token_device_id == DEVICE_A and diagnosis.registered_device_id == DEVICE_A
+    if verdict == "bound to another device":
+        assert DEVICE_B in diagnosis.explanation
+        assert diagnosis.records[0].meaning == "The token is bound to another device."
+        assert diagnosis.record_device_id == DEVICE_A  # the newest *granted* record
+
+
+@responses.activate
+def test_entitlement_page_shows_the_diagnosis_side_by_side(operations, world):
+    responses.get(RECORDS_URL, json=[record(2, DEVICE_A, 0), record(3, DEVICE_B, -4905)])
+    page = operations.get(
+        reverse("admin:binding_entitlement_change", args=[world["entitlement"].pk])
+    ).content.decode()
+    assert 'data-testid="verdict">bound to another device<' in page
+    assert "Device id in the token" in page and DEVICE_B in page
+    assert "The token is bound to another device." in page
+
+
+@responses.activate
+def test_diagnosis_survives_expressplay_being_down(operations, world):
+    responses.get(RECORDS_URL, status=503)
+    page = operations.get(
+        reverse("admin:binding_entitlement_change", args=[world["entitlement"].pk])
+    ).content.decode()
+    assert "records could not be read" in page
+
+
+def test_cookie_admin_has_no_add_or_delete(operations, world):
+    assert operations.get(reverse("admin:binding_cookie_add")).status_code == 403
+    assert Cookie.objects.count() == 2
+    assert settings.BINDING_SWAPS_PER_PERIOD == 2

@@ -1,0 +1,117 @@
+"""Device swaps: removals and moves per period, shown to the user, overridable by operators."""
+
+from decimal import Decimal
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.signing import get_cookie_signer
+from django.urls import reverse
+
+from binding import services, tasks
+from binding.models import Entitlement, EntitlementState, MediaAsset
+from storefront import services as shop_services
+from storefront.models import Offer, Title
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def no_broker(monkeypatch):
+    monkeypatch.setattr(tasks.entitlement_issue, "delay", lambda pk: None)
+
+
+@pytest.fixture
+def user():
+    return get_user_model().objects.create_user("mia", password="x")
+
+
+def register(user, device_id, agent="Chrome/156 (X11; Linux x86_64)"):
+    cookie = services.cookie_create(user=user, user_agent=agent)
+    services.device_bind(cookie=cookie, device_id=device_id)
+    cookie.refresh_from_db()
+    return cookie
+
+
+def as_browser(client, user, cookie):
+    client.force_login(user)
+    client.cookies["bindery_device"] = get_cookie_signer(salt="bindery_device").sign(cookie.value)
+    return client
+
+
+def test_user_removals_are_limited_per_period_and_my_devices_says_so(client, user, settings):
+    settings.BINDING_SWAPS_PER_PERIOD = 2
+    cookies = [register(user, f"{n:032x}") for n in range(3)]
+    as_browser(client, user, cookies[0])
+    assert "You can remove 2 more devices" in client.get(reverse("binding:devices")).content.decode()
+    devices = list(user.devices.order_by("first_seen"))
+    client.post(reverse("binding:remove", args=[devices[1].pk]))
+    client.post(reverse("binding:remove", args=[devices[2].pk]))
+    page = client.get(reverse("binding:devices")).content.decode()
+    assert "No device changes left this period" in page
+    refused = client.post(reverse("binding:remove", args=[devices[0].pk]), follow=True)
+    assert "You have used your 2 device changes for the last 30 days" in refused.content.decode()
+    assert devices[0].__class__.objects.get(pk=devices[0].pk).is_active
+
+
+def test_operator_removals_do_not_count_and_a_reset_restores_the_allowance(user):
+    operator = get_user_model().objects.create_user("op", is_staff=True)
+    a, b = register(user, "a" * 32), register(user, "b" * 32)
+    services.device_remove(device=a.device, actor_user=operator, reason="support call")
+    assert services.device_swap_allowance(user).used == 0
+    services.device_remove(device=b.device, actor_user=user)
+    assert services.device_swap_allowance(user).used == 1
+    services.device_swaps_reset(user=user, actor_user=operator, reason="goodwill")
+    assert services.device_swap_allowance(user).left == 2
+
+
+def make_offer(kind):
+    asset = MediaAsset.objects.create(
+        slug=f"clip-{kind}", kid=("ab" if kind == "buy" else "cd") * 16, key="ef" * 16, manifest="m.mpd"
+    )
+    title = Title.objects.create(
+        slug=f"t-{kind}", name=f"T {kind}", synopsis=".", year=2020, poster="p.jpg", asset=asset
+    )
+    return Offer.objects.create(
+        title=title, kind=kind, price=Decimal(1), rental_hours=48 if kind == "rent" else None
+    )
+
+
+def test_move_a_bought_title_to_this_browser_counts_as_a_swap(client, user):
+    laptop, tablet = register(user, "a" * 32), register(user, "b" * 32)
+    order = shop_services.order_place(user=user, offer=make_offer("buy"), browser_cookie=laptop.value)
+    Entitlement.objects.filter(pk=order.entitlement_id).update(
+        state="ready", device=laptop.device, tokens_issued=1
+    )
+    as_browser(client, user, tablet)
+    library = client.get(reverse("storefront:library")).content.decode()
+    assert 'data-testid="move-here"' in library
+    response = client.post(reverse("storefront:move-here", args=[order.entitlement_id]))
+    assert response["Location"] == reverse("storefront:play", args=[order.entitlement_id])
+    entitlement = Entitlement.objects.get(pk=order.entitlement_id)
+    assert (entitlement.device, entitlement.cookie, entitlement.state) == (
+        tablet.device,
+        tablet,
+        EntitlementState.PENDING,
+    )
+    assert services.device_swap_allowance(user).used == 1
+
+
+def test_rentals_cannot_be_moved_by_the_user(user):
+    laptop, tablet = register(user, "a" * 32), register(user, "b" * 32)
+    order = shop_services.order_place(user=user, offer=make_offer("rent"), browser_cookie=laptop.value)
+    Entitlement.objects.filter(pk=order.entitlement_id).update(state="ready", device=laptop.device)
+    with pytest.raises(services.BindingError, match="Only titles you bought"):
+        services.entitlement_move(entitlement=order.entitlement, device=tablet.device, actor_user=user)
+
+
+def test_a_title_bound_to_a_removed_device_says_how_to_get_it_back(client, user):
+    laptop, tablet = register(user, "a" * 32), register(user, "b" * 32)
+    order = shop_services.order_place(user=user, offer=make_offer("buy"), browser_cookie=laptop.value)
+    Entitlement.objects.filter(pk=order.entitlement_id).update(
+        state="ready", device=laptop.device, tokens_issued=1
+    )
+    services.device_remove(device=laptop.device, actor_user=user)
+    as_browser(client, user, tablet)
+    status = client.get(reverse("storefront:entitlement-status", args=[order.entitlement_id])).json()
+    assert status["ok"] is False and "device you removed" in status["message"]
+    assert "Move to this device" in status["next"]
