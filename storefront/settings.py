@@ -48,9 +48,10 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
-    "storefront",
+    # Storefront last: its post_migrate handler (staff groups) needs the other apps' permissions.
     "binding",
     "sandbox",
+    "storefront",
 ]
 
 MIDDLEWARE = [
