@@ -137,6 +137,20 @@ class PermissionActionsMixin:
         return request.user.has_perm("binding.export_bindingevent")
 
 
+class RecordAdmin(admin.ModelAdmin):
+    """Rows that only Bindery's services create: no add or delete in admin, and a link to the customer."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description=_("customer"), ordering="user__email")
+    def customer(self, obj):
+        return customer_link(obj.user)
+
+
 # --- entitlements -----------------------------------------------------------------------------------------------
 
 
@@ -164,7 +178,7 @@ def retry_entitlements(modeladmin, request, queryset):
     )  # fmt: skip
 
 
-class EntitlementAdmin(PermissionActionsMixin, admin.ModelAdmin):
+class EntitlementAdmin(PermissionActionsMixin, RecordAdmin):
     change_form_template = "admin/binding/entitlement/change_form.html"
     list_display = (
         "id", "customer", "asset", "kind", "state", "device_link", "token_short", "token_expires_at", "error",
@@ -189,18 +203,8 @@ class EntitlementAdmin(PermissionActionsMixin, admin.ModelAdmin):
     def get_readonly_fields(self, request, obj=None):
         return [f for fieldset in self.fieldsets for f in fieldset[1]["fields"]]
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("user", "asset", "device", "cookie", "order")
-
-    @admin.display(description=_("customer"), ordering="user__email")
-    def customer(self, obj):
-        return customer_link(obj.user)
 
     @admin.display(description=_("order"))
     def order_link(self, obj):
@@ -282,7 +286,7 @@ class EntitlementAdmin(PermissionActionsMixin, admin.ModelAdmin):
 # --- devices, cookies, events, media ------------------------------------------------------------------------
 
 
-class DeviceAdmin(PermissionActionsMixin, admin.ModelAdmin):
+class DeviceAdmin(PermissionActionsMixin, RecordAdmin):
     list_display = ("label", "customer", "device_id", "first_seen", "last_seen", "removed_at")
     list_filter = (("removed_at", admin.EmptyFieldListFilter), "first_seen", "last_seen")
     search_fields = (
@@ -306,16 +310,6 @@ class DeviceAdmin(PermissionActionsMixin, admin.ModelAdmin):
     )
     fields = ("label", *readonly_fields)
     actions = ["remove", "refresh", "reset_swaps"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-    @admin.display(description=_("customer"), ordering="user__email")
-    def customer(self, obj):
-        return customer_link(obj.user)
 
     @admin.display(description=_("device swaps"))
     def swaps(self, obj):
@@ -365,7 +359,7 @@ class DeviceAdmin(PermissionActionsMixin, admin.ModelAdmin):
         )  # fmt: skip
 
 
-class CookieAdmin(admin.ModelAdmin):
+class CookieAdmin(RecordAdmin):
     list_display = (
         "value",
         "customer",
@@ -384,16 +378,6 @@ class CookieAdmin(admin.ModelAdmin):
         "created_at", "updated_at", "expires_at", "events",
     )  # fmt: skip
     readonly_fields = fields
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-    @admin.display(description=_("customer"), ordering="user__email")
-    def customer(self, obj):
-        return customer_link(obj.user)
 
     @admin.display(description=_("device"))
     def device_link(self, obj):
@@ -422,7 +406,7 @@ def events_csv(events, filename: str) -> HttpResponse:
     return response
 
 
-class BindingEventAdmin(PermissionActionsMixin, admin.ModelAdmin):
+class BindingEventAdmin(PermissionActionsMixin, RecordAdmin):
     list_display = ("created_at", "kind", "customer", "actor", "actor_user", "expressplay_code", "detail")
     list_filter = ("kind", "actor", "created_at")
     search_fields = (
@@ -432,18 +416,8 @@ class BindingEventAdmin(PermissionActionsMixin, admin.ModelAdmin):
     date_hierarchy = "created_at"
     actions = ["export"]
 
-    def has_add_permission(self, request):
-        return False
-
     def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-    @admin.display(description=_("customer"), ordering="user__email")
-    def customer(self, obj):
-        return customer_link(obj.user)
+        return False  # the audit trail is append-only
 
     @admin.action(description=_("Export as CSV"), permissions=["export"])
     def export(self, request, queryset):

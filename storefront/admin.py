@@ -3,7 +3,7 @@
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from binding.admin import PermissionActionsMixin, admin_link, customer_link, events_table, retry_entitlements
+from binding.admin import PermissionActionsMixin, RecordAdmin, admin_link, events_table, retry_entitlements
 from binding.models import Entitlement
 
 from .models import Offer, Order, Title
@@ -41,7 +41,7 @@ class OfferAdmin(admin.ModelAdmin):
 
 
 @admin.register(Order)
-class OrderAdmin(PermissionActionsMixin, admin.ModelAdmin):
+class OrderAdmin(PermissionActionsMixin, RecordAdmin):
     list_display = ("number", "customer", "title", "kind", "price", "status_display", "device", "created_at")
     list_filter = ("kind", "entitlement__state", "created_at")
     search_fields = (
@@ -56,16 +56,6 @@ class OrderAdmin(PermissionActionsMixin, admin.ModelAdmin):
     )  # fmt: skip
     readonly_fields = fields
     actions = ["retry"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-    @admin.display(description=_("customer"), ordering="user__email")
-    def customer(self, obj):
-        return customer_link(obj.user)
 
     @admin.display(description=_("status"), ordering="entitlement__state")
     def status_display(self, obj):

@@ -38,6 +38,14 @@ def redis_url():
 
 
 @pytest.fixture
+def sandbox_settings(settings):
+    """Point Bindery at the sandbox on its usual demo URL (HTTP to it is stubbed with `responses`)."""
+    settings.EXPRESSPLAY_ENV = "sandbox"
+    settings.EXPRESSPLAY_SANDBOX_URL = "http://127.0.0.1:8000/sandbox"
+    return settings
+
+
+@pytest.fixture
 def content_key():
     return ContentKey(kid="0123456789abcdef0123456789abcdef", key="00112233445566778899aabbccddeeff")
 

@@ -17,7 +17,7 @@ from binding.diagnostics import entitlement_diagnosis
 from binding.models import BindingEvent, Cookie, Device, Entitlement, EntitlementState, EventKind, MediaAsset
 from storefront.models import Offer, Order, Title
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("sandbox_settings")]
 
 RECORDS_URL = "http://127.0.0.1:8000/sandbox/cmiapi/getrecord/"
 DEVICE_A = "a" * 32
@@ -25,9 +25,7 @@ DEVICE_B = "b" * 32
 
 
 @pytest.fixture(autouse=True)
-def sandbox_url(settings, monkeypatch):
-    settings.EXPRESSPLAY_ENV = "sandbox"
-    settings.EXPRESSPLAY_SANDBOX_URL = "http://127.0.0.1:8000/sandbox"
+def no_broker(monkeypatch):
     monkeypatch.setattr(tasks.entitlement_issue, "delay", lambda pk: None)
 
 

@@ -24,18 +24,12 @@ from binding.models import (
     MediaAsset,
 )
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("sandbox_settings")]
 
 TOKEN_URL = "http://127.0.0.1:8000/sandbox/hms/pr/token"
 RECORDS_URL = "http://127.0.0.1:8000/sandbox/cmiapi/getrecord/"
 DEVICE = "a1" * 16
 OTHER_DEVICE = "b2" * 16
-
-
-@pytest.fixture(autouse=True)
-def sandbox_url(settings):
-    settings.EXPRESSPLAY_ENV = "sandbox"
-    settings.EXPRESSPLAY_SANDBOX_URL = "http://127.0.0.1:8000/sandbox"
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from binding.exceptions import DeviceCheckUnavailable, RecordNotYetAvailable
 from binding.models import BindingEvent, Cookie, CookieState, Device, EventKind, MediaAsset
 from binding.user_agents import device_label
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("sandbox_settings")]
 
 TOKEN_URL = "http://127.0.0.1:8000/sandbox/hms/pr/token"
 RECORDS_URL = "http://127.0.0.1:8000/sandbox/cmiapi/getrecord/"
@@ -22,12 +22,6 @@ CHROME_LINUX = (
 )
 DEVICE_A = "a" * 32
 DEVICE_B = "b" * 32
-
-
-@pytest.fixture(autouse=True)
-def sandbox_url(settings):
-    settings.EXPRESSPLAY_ENV = "sandbox"
-    settings.EXPRESSPLAY_SANDBOX_URL = "http://127.0.0.1:8000/sandbox"
 
 
 @pytest.fixture

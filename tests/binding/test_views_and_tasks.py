@@ -8,16 +8,10 @@ from django.urls import reverse
 from binding import services, tasks
 from binding.models import Cookie, CookieState, Device, EventKind, MediaAsset
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("sandbox_settings")]
 
 TOKEN_URL = "http://127.0.0.1:8000/sandbox/hms/pr/token"
 RECORDS_URL = "http://127.0.0.1:8000/sandbox/cmiapi/getrecord/"
-
-
-@pytest.fixture(autouse=True)
-def sandbox_url(settings):
-    settings.EXPRESSPLAY_ENV = "sandbox"
-    settings.EXPRESSPLAY_SANDBOX_URL = "http://127.0.0.1:8000/sandbox"
 
 
 @pytest.fixture
