@@ -499,6 +499,10 @@ class CustomerUserAdmin(UserAdmin):
         )
 
 
+admin.site.site_header = _("Bindery operations")
+admin.site.site_title = _("Bindery operations")
+admin.site.index_title = _("Customers, devices and entitlements")
+
 admin.site.register(Entitlement, EntitlementAdmin)
 admin.site.register(Device, DeviceAdmin)
 admin.site.register(Cookie, CookieAdmin)

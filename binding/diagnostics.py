@@ -62,7 +62,7 @@ def entitlement_diagnosis(entitlement: Entitlement, *, client: ExpressPlayClient
             lookup_error = str(exc)
     lines = [_line(record, entitlement) for record in records]
     plays = [line for line in lines if line.this_title]
-    record_device = next((r.device_id for r in records if r.device_id and r.result_code in (None, 0)), "")
+    record_device = next((r.device_id for r in records if r.device_id), "")
     device = entitlement.device
     verdict, ok, explanation = _verdict(entitlement, plays)
     return Diagnosis(

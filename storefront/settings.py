@@ -219,9 +219,9 @@ SANDBOX_TOKEN_SECRET = env("SANDBOX_TOKEN_SECRET", default=SECRET_KEY)
 # DRMs whose token endpoint accepts a device restriction. ExpressPlay documents -7002 (Widevine) and -6008
 # (FairPlay) for it, so only PlayReady by default.
 SANDBOX_DEVICE_BINDING_DRMS = env.list("SANDBOX_DEVICE_BINDING_DRMS", default=["pr"])
-# What getrecord?cookie= returns: "latest" (the newest record, as ExpressPlay's current page says) or
-# "recent" (up to the 32 newest, as its older page says).
-SANDBOX_GETRECORD_COOKIE_MODE = env("SANDBOX_GETRECORD_COOKIE_MODE", default="latest")
+# What getrecord?cookie= returns: "recent" (up to the 32 newest, as ExpressPlay's older page says, and what
+# gives operators a history) or "latest" (the newest one only, as its current page says). The client reads both.
+SANDBOX_GETRECORD_COOKIE_MODE = env("SANDBOX_GETRECORD_COOKIE_MODE", default="recent")
 SANDBOX_DEVICE_CLOCK_SKEW = env.int("SANDBOX_DEVICE_CLOCK_SKEW", default=300)
 # The header in which the sandbox also accepts the correlation cookie of a token request.
 SANDBOX_COOKIE_HEADER = env("SANDBOX_COOKIE_HEADER", default="ExpressPlayCookie")

@@ -386,7 +386,7 @@ def test_diagnosis_verdicts(world, records, changes, verdict):
     if verdict == "bound to another device":
         assert DEVICE_B in diagnosis.explanation
         assert diagnosis.records[0].meaning == "The token is bound to another device."
-        assert diagnosis.record_device_id == DEVICE_A  # the newest *granted* record
+        assert diagnosis.record_device_id == DEVICE_B  # what the newest record says, refused or not
 
 
 @responses.activate

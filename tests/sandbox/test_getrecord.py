@@ -30,7 +30,8 @@ def test_no_selector_returns_the_32_most_recent_events(client, log):
     assert set(body[0]) == {"event_id", "time", "cookie", "device_id", "drm", "kid", "result", "message"}
 
 
-def test_cookie_returns_the_latest_event_for_that_cookie(client, log):
+def test_cookie_in_latest_mode_returns_the_latest_event_for_that_cookie(client, log, settings):
+    settings.SANDBOX_GETRECORD_COOKIE_MODE = "latest"
     body = client.get(URL, auth(cookie="c1")).json()
     assert body["event_id"] == max(r.event_id for r in log if r.cookie == "c1")
     assert body["cookie"] == "c1"
@@ -44,7 +45,9 @@ def test_cookie_in_recent_mode_returns_up_to_32_events(client, log, settings):
     assert body[0]["event_id"] > body[-1]["event_id"]
 
 
-def test_unknown_cookie_returns_no_records(client, log):
+@pytest.mark.parametrize("mode", ["latest", "recent"])
+def test_unknown_cookie_returns_no_records(client, log, settings, mode):
+    settings.SANDBOX_GETRECORD_COOKIE_MODE = mode
     assert client.get(URL, auth(cookie="nobody")).json() == []
 
 
