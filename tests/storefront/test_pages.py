@@ -50,3 +50,9 @@ def test_sign_in_page_shows_a_clear_error(client):
 def test_anonymous_admin_access_redirects_to_login(client):
     response = client.get(reverse("admin:index"))
     assert response.status_code == 302
+
+
+def test_unknown_pages_get_a_friendly_translated_404(client):
+    response = client.get("/no-such-page/", HTTP_ACCEPT_LANGUAGE="es")
+    assert response.status_code == 404
+    assert "No encontramos esa página." in response.content.decode()
