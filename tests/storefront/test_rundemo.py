@@ -40,7 +40,6 @@ def test_rundemo_serves_pages_and_stops_every_process_it_started(tmp_path, stop_
     env = {
         **os.environ,
         "BINDERY_VAR_DIR": str(tmp_path),
-        "EXPRESSPLAY_SANDBOX_URL": f"http://127.0.0.1:{web_port}/sandbox",
     }
     if settings.REDIS_EMBEDDED:
         env["BINDERY_REDIS_PORT"] = str(free_port())

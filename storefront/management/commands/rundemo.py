@@ -3,6 +3,7 @@
 Ctrl-C (or SIGTERM) stops every process this command started, so a second `make demo` starts cleanly.
 """
 
+import os
 import signal
 import socket
 import subprocess
@@ -35,6 +36,10 @@ class Command(BaseCommand):
                 f"Port {port} on {host} is already taken (another `make demo`?). Stop that process first."
             )
         self.children: list[tuple[str, subprocess.Popen]] = []
+        self.env = dict(os.environ)
+        if "EXPRESSPLAY_SANDBOX_URL" not in os.environ:
+            # The worker and the web server reach the sandbox where this very server listens.
+            self.env["EXPRESSPLAY_SANDBOX_URL"] = f"http://{host}:{port}/sandbox"
         redis = embedded_redis_from_settings()
         try:
             if redis is not None:
@@ -64,7 +69,7 @@ class Command(BaseCommand):
             self.stdout.write("Bindery demo stopped.")
 
     def _spawn(self, name: str, argv: list[str]) -> None:
-        self.children.append((name, subprocess.Popen(argv, stdin=subprocess.DEVNULL)))  # noqa: S603
+        self.children.append((name, subprocess.Popen(argv, stdin=subprocess.DEVNULL, env=self.env)))  # noqa: S603
 
     def _wait_for_web(self, host: str, port: int, timeout: float = 30.0) -> None:
         deadline = time.monotonic() + timeout
