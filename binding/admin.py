@@ -9,11 +9,11 @@ from __future__ import annotations
 import csv
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from django.template.loader import render_to_string
@@ -25,11 +25,11 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from . import services, tasks
+from . import services
 from .diagnostics import entitlement_diagnosis
 from .exceptions import BindingError
 from .expressplay import explain
-from .models import BindingEvent, Cookie, Device, Entitlement, MediaAsset
+from .models import BindingEvent, Cookie, Device, Entitlement, MediaAsset, TokenRequestOutcome
 
 User = get_user_model()
 
@@ -105,10 +105,6 @@ def run_with_reason(
     )
 
 
-def _queue_issue(entitlement_id: int) -> None:
-    transaction.on_commit(lambda: tasks.entitlement_issue.delay(entitlement_id))
-
-
 class PermissionActionsMixin:
     """`has_<name>_permission` for the custom permissions the actions require."""
 
@@ -165,12 +161,9 @@ class MoveForm(ReasonForm):
 
 def retry_entitlements(modeladmin, request, queryset):
     def apply(entitlement, data):
-        if services.entitlement_retry(
+        return services.entitlement_retry(
             entitlement=entitlement, actor_user=request.user, reason=data["reason"]
-        ):
-            _queue_issue(entitlement.pk)
-            return True
-        return False
+        )
 
     return run_with_reason(
         modeladmin, request, queryset, title=_("Retry issuing"), apply=apply,
@@ -178,13 +171,37 @@ def retry_entitlements(modeladmin, request, queryset):
     )  # fmt: skip
 
 
+class WaitingTooLongFilter(admin.SimpleListFilter):
+    title = _("waiting")
+    parameter_name = "waiting"
+
+    def lookups(self, request, model_admin):
+        return [("long", _("Pending longer than expected"))]
+
+    def queryset(self, request, queryset):
+        return queryset.waiting_too_long() if self.value() == "long" else queryset
+
+
+def token_requests_table(entitlement) -> str:
+    requests = list(entitlement.token_requests.all()[:50])
+    return render_to_string(
+        "admin/binding/_token_requests.html",
+        {
+            "requests": requests,
+            "issued": sum(r.outcome == TokenRequestOutcome.ISSUED for r in requests),
+            "lost": sum(r.outcome in (TokenRequestOutcome.LOST, TokenRequestOutcome.SENT) for r in requests),
+        },
+    )
+
+
 class EntitlementAdmin(PermissionActionsMixin, RecordAdmin):
     change_form_template = "admin/binding/entitlement/change_form.html"
+    change_list_template = "admin/binding/entitlement/change_list.html"
     list_display = (
         "id", "customer", "asset", "kind", "state", "device_link", "token_short", "token_expires_at", "error",
         "created_at",
     )  # fmt: skip
-    list_filter = ("state", "kind", "created_at", "asset")
+    list_filter = (WaitingTooLongFilter, "state", "kind", "created_at", "asset")
     search_fields = (
         "user__email", "user__username", "user__first_name", "user__last_name", "cookie__value",
         "device__device_id", "token_device_id", "order__number", "asset__titles__name", "asset__slug",
@@ -194,7 +211,10 @@ class EntitlementAdmin(PermissionActionsMixin, RecordAdmin):
     fieldsets = (
         (None, {"fields": ("customer", "order_link", "asset", "kind", "state", "progress")}),
         (_("Binding"), {"fields": ("cookie_link", "device_link", "token_device_id")}),
-        (_("Token"), {"fields": ("token_short", "token_expires_at", "tokens_issued", "error")}),
+        (
+            _("Token"),
+            {"fields": ("token_short", "token_expires_at", "tokens_issued", "error", "token_requests")},
+        ),
         (_("Rental"), {"fields": ("rental_ends_at", "play_duration", "first_played_at")}),
         (_("Audit trail"), {"fields": ("events",)}),
     )
@@ -228,12 +248,27 @@ class EntitlementAdmin(PermissionActionsMixin, RecordAdmin):
     def events(self, obj):
         return events_table(obj.events.select_related("actor_user"))
 
+    @admin.display(description=_("token requests"))
+    def token_requests(self, obj):
+        return token_requests_table(obj)
+
     def change_view(self, request, object_id, form_url="", extra_context=None):
         entitlement = self.get_object(request, object_id)
-        extra = {"diagnosis": entitlement_diagnosis(entitlement) if entitlement else None}
+        # ExpressPlay's records are asked only when the operator asks (a link), with a short timeout.
+        lookup = request.GET.get("records") == "1"
+        extra = {
+            "diagnosis": entitlement_diagnosis(entitlement, lookup=lookup) if entitlement else None,
+        }
         return super().change_view(
             request, object_id, form_url, extra_context={**(extra_context or {}), **extra}
         )
+
+    def changelist_view(self, request, extra_context=None):
+        extra = {
+            "waiting_too_long": Entitlement.objects.waiting_too_long().count(),
+            "alert_after_minutes": settings.BINDING_PENDING_ALERT_AFTER // 60,
+        }
+        return super().changelist_view(request, extra_context={**(extra_context or {}), **extra})
 
     @admin.action(description=_("Retry issuing (failed only)"), permissions=["retry"])
     def retry(self, request, queryset):
@@ -242,12 +277,9 @@ class EntitlementAdmin(PermissionActionsMixin, RecordAdmin):
     @admin.action(description=_("Re-issue the token"), permissions=["reissue"])
     def reissue(self, request, queryset):
         def apply(entitlement, data):
-            if services.entitlement_reissue(
+            return services.entitlement_reissue(
                 entitlement=entitlement, actor_user=request.user, reason=data["reason"]
-            ):
-                _queue_issue(entitlement.pk)
-                return True
-            return False
+            )
 
         return run_with_reason(
             self, request, queryset, title=_("Re-issue the token"), apply=apply,
@@ -269,12 +301,9 @@ class EntitlementAdmin(PermissionActionsMixin, RecordAdmin):
     @admin.action(description=_("Move to another of the customer's devices"), permissions=["move"])
     def move(self, request, queryset):
         def apply(entitlement, data):
-            if services.entitlement_move(
+            return services.entitlement_move(
                 entitlement=entitlement, device=data["device"], actor_user=request.user, reason=data["reason"]
-            ):
-                _queue_issue(entitlement.pk)
-                return True
-            return False
+            )
 
         return run_with_reason(
             self, request, queryset, title=_("Move to another device"), apply=apply, form_class=MoveForm,

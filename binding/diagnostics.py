@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -34,6 +35,7 @@ class Diagnosis:
     registered_device_label: str
     records: list[RecordLine] = field(default_factory=list)
     lookup_error: str = ""
+    looked_up: bool = False
 
 
 def _line(record: Record, entitlement: Entitlement) -> RecordLine:
@@ -50,21 +52,29 @@ def _line(record: Record, entitlement: Entitlement) -> RecordLine:
     )
 
 
-def entitlement_diagnosis(entitlement: Entitlement, *, client: ExpressPlayClient | None = None) -> Diagnosis:
+def entitlement_diagnosis(
+    entitlement: Entitlement, *, lookup: bool = True, client: ExpressPlayClient | None = None
+) -> Diagnosis:
     """Return the side-by-side picture and a verdict: "OK", "bound to another device", "token expired",
-    "rental ended", "never played", and the others below. Asks ExpressPlay's records live (one call)."""
+    "rental ended", "never played", and the others below.
+
+    With `lookup`, asks ExpressPlay's records live (one call, ADMIN_RECORD_LOOKUP_TIMEOUT seconds at most);
+    without, judges from Bindery's own data only.
+    """
     records: list[Record] = []
     lookup_error = ""
-    if entitlement.cookie:
+    looked_up = lookup and entitlement.cookie is not None
+    if looked_up:
         try:
-            records = (client or client_from_settings()).get_records(cookie=entitlement.cookie.value)
+            client = client or client_from_settings(timeout=settings.ADMIN_RECORD_LOOKUP_TIMEOUT)
+            records = client.get_records(cookie=entitlement.cookie.value)
         except ExpressPlayError as exc:
             lookup_error = str(exc)
     lines = [_line(record, entitlement) for record in records]
     plays = [line for line in lines if line.this_title]
     record_device = next((r.device_id for r in records if r.device_id), "")
     device = entitlement.device
-    verdict, ok, explanation = _verdict(entitlement, plays)
+    verdict, ok, explanation = _verdict(entitlement, plays, looked_up=looked_up and not lookup_error)
     return Diagnosis(
         verdict=verdict,
         ok=ok,
@@ -75,10 +85,11 @@ def entitlement_diagnosis(entitlement: Entitlement, *, client: ExpressPlayClient
         registered_device_label=device.label if device else "",
         records=lines,
         lookup_error=lookup_error,
+        looked_up=looked_up,
     )
 
 
-def _verdict(entitlement: Entitlement, plays: list[RecordLine]) -> tuple[str, bool, str]:
+def _verdict(entitlement: Entitlement, plays: list[RecordLine], *, looked_up: bool) -> tuple[str, bool, str]:
     state = entitlement.state
     newest = plays[0] if plays else None
     if state == EntitlementState.REVOKED:
@@ -125,6 +136,12 @@ def _verdict(entitlement: Entitlement, plays: list[RecordLine]) -> tuple[str, bo
             _("token expired"),
             False,
             _("The token has expired; playing the title renews it for the same device."),
+        )
+    if not looked_up:
+        return (
+            _("token ready"),
+            True,
+            _("A token is ready. Look up ExpressPlay's records to see whether the device got its licence."),
         )
     if newest and newest.result_code == -4903:
         return _("viewing time used up"), False, _("The rental's viewing time after first play is over.")

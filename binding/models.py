@@ -82,6 +82,9 @@ class Cookie(models.Model):
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
     expires_at = models.DateTimeField(_("expires at"))
+    # When the record lookup was last handed to the queue (or is due to run again); None: not queued, so the
+    # sweep queues it at once. The database, not the queue, says what still has to be done.
+    queued_at = models.DateTimeField(_("lookup queued at"), null=True, blank=True)
 
     objects = CookieQuerySet.as_manager()
 
@@ -102,6 +105,13 @@ class Cookie(models.Model):
     @property
     def is_pending(self) -> bool:
         return self.state in self.PENDING_STATES
+
+    @property
+    def effective_state(self) -> str:
+        """Return the state as the user sees it now: a pending attempt past its time is expired before a write says so."""
+        if self.is_pending and self.expires_at <= timezone.now():
+            return CookieState.EXPIRED
+        return self.state
 
 
 class DeviceQuerySet(models.QuerySet):
@@ -191,6 +201,13 @@ class IssueProgress(models.TextChoices):
     DONE = "done", _("Ready to play")
 
 
+class EntitlementQuerySet(models.QuerySet):
+    def waiting_too_long(self, now=None):
+        """Pending entitlements queued longer ago than BINDING_PENDING_ALERT_AFTER (what operators should look at)."""
+        since = (now or timezone.now()) - timedelta(seconds=settings.BINDING_PENDING_ALERT_AFTER)
+        return self.filter(state=EntitlementState.PENDING, updated_at__lt=since)
+
+
 class Entitlement(models.Model):
     """A user's right to play one asset, and the current device-bound token that carries it."""
 
@@ -230,11 +247,17 @@ class Entitlement(models.Model):
     tokens_issued = models.PositiveIntegerField(_("tokens issued"), default=0)
     error_code = models.IntegerField(_("ExpressPlay code"), null=True, blank=True)
     error_detail = models.CharField(_("error"), max_length=500, blank=True)
-    # Which task run holds the right to issue the token now (one token per issue, however many workers).
-    issuing_task = models.CharField(max_length=64, blank=True)
-    issuing_since = models.DateTimeField(null=True, blank=True)
+    # Which task run holds the right to issue the token now (one token per issue, however many workers), and
+    # until when: a claim is a lease, so the work of a worker that died is taken over once it runs out.
+    issuing_task = models.CharField(_("issuing task"), max_length=64, blank=True)
+    claimed_until = models.DateTimeField(_("claimed until"), null=True, blank=True)
+    # When issuing was last handed to the queue (or is due to run again after a retry's wait); None: not
+    # queued (the broker was away), so the sweep queues it at once.
+    queued_at = models.DateTimeField(_("queued at"), null=True, blank=True)
     created_at = models.DateTimeField(_("created at"), default=timezone.now, db_index=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    objects = EntitlementQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at"]
@@ -315,3 +338,72 @@ class BindingEvent(models.Model):
 
     def __str__(self):
         return f"{self.get_kind_display()} ({self.created_at:%Y-%m-%d %H:%M})"
+
+
+class TokenRequestPurpose(models.TextChoices):
+    DEVICE_CHECK = "device_check", _("Device check")
+    ENTITLEMENT = "entitlement", _("Entitlement")
+
+
+class TokenRequestOutcome(models.TextChoices):
+    SENT = "sent", _("Sent, no answer yet")
+    ISSUED = "issued", _("Token issued")
+    REFUSED = "refused", _("Refused by ExpressPlay")
+    NOT_SENT = "not_sent", _("Not sent: ExpressPlay could not be reached")
+    SERVER_ERROR = "server_error", _("Server error: no token")
+    LOST = "lost", _("Answer lost: a token may exist")
+
+
+class TokenRequest(models.Model):
+    """One token request to ExpressPlay, on record before it is sent and updated with its outcome.
+
+    ExpressPlay cannot tell us afterwards which tokens it made, so this table is how an operator counts
+    them: every issued token, and every request whose answer was lost (a token may exist, unused, until
+    `expires_at`).
+    """
+
+    purpose = models.CharField(_("purpose"), max_length=16, choices=TokenRequestPurpose.choices)
+    entitlement = models.ForeignKey(
+        Entitlement,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="token_requests",
+        verbose_name=_("entitlement"),
+    )
+    cookie = models.ForeignKey(
+        Cookie,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="token_requests",
+        verbose_name=_("cookie"),
+    )
+    task_id = models.CharField(_("task"), max_length=64, blank=True)
+    device_id = models.CharField(_("device restriction"), max_length=64, blank=True)
+    expires_at = models.DateTimeField(_("token would expire at"), null=True, blank=True)
+    requested_at = models.DateTimeField(_("requested at"), default=timezone.now)
+    answered_at = models.DateTimeField(_("answered at"), null=True, blank=True)
+    outcome = models.CharField(
+        _("outcome"), max_length=16, choices=TokenRequestOutcome.choices, default=TokenRequestOutcome.SENT
+    )
+    expressplay_code = models.IntegerField(_("ExpressPlay code"), null=True, blank=True)
+    detail = models.CharField(_("detail"), max_length=300, blank=True)
+    token_short = models.CharField(_("token"), max_length=20, blank=True)
+
+    class Meta:
+        ordering = ["-requested_at", "-id"]
+        verbose_name = _("token request")
+        verbose_name_plural = _("token requests")
+        indexes = [models.Index(fields=["entitlement", "requested_at"])]
+
+    def __str__(self):
+        return f"{self.get_purpose_display()} {self.requested_at:%Y-%m-%d %H:%M:%S} ({self.get_outcome_display()})"
+
+    @property
+    def may_have_made_a_token(self) -> bool:
+        return self.outcome in (
+            TokenRequestOutcome.ISSUED,
+            TokenRequestOutcome.LOST,
+            TokenRequestOutcome.SENT,
+        )

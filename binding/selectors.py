@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.conf import settings
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -37,7 +40,7 @@ def device_check_asset() -> MediaAsset | None:
 
 def registration_status(cookie: Cookie) -> dict:
     """Return the registration attempt's state for the page: {state, done, ok, message, device}."""
-    state = cookie.state
+    state = cookie.effective_state
     device = cookie.device.label if cookie.device_id and cookie.device else ""
     if state == CookieState.BOUND:
         message = _("This browser is registered as %(label)s.") % {"label": device}
@@ -68,12 +71,26 @@ def registration_status(cookie: Cookie) -> dict:
     }
 
 
+def entitlement_needs_renewal(entitlement: Entitlement) -> bool:
+    """Return True for a ready entitlement whose token has (nearly) expired and may be renewed: not a rental
+    past its end, not bound to a removed device. Reads only."""
+    if entitlement.state != EntitlementState.READY or entitlement.rental_over:
+        return False
+    if entitlement.device and not entitlement.device.is_active:
+        return False  # bound to a removed device: not renewed until moved
+    margin = timedelta(seconds=settings.ENTITLEMENT_RENEW_MARGIN)
+    return not (entitlement.token_expires_at and entitlement.token_expires_at > timezone.now() + margin)
+
+
 _DEVICE_CODES = {-5004, -5005, -4001}
 
 
 def entitlement_status(entitlement: Entitlement) -> dict:
-    """Return where issuing stands, in the user's words: {state, progress, done, ok, message, next}."""
-    state, progress = entitlement.state, entitlement.progress
+    """Return where issuing stands, in the user's words: {state, progress, done, ok, message, next, renew}.
+
+    `renew` is True when the token has (nearly) expired: the player asks for a new one (a POST) first.
+    """
+    state, progress = entitlement.effective_state, entitlement.progress
     next_step = ""
     removed = (
         state == EntitlementState.READY
@@ -119,4 +136,5 @@ def entitlement_status(entitlement: Entitlement) -> dict:
         "ok": state == EntitlementState.READY and not removed,
         "message": str(message),
         "next": str(next_step),
+        "renew": entitlement_needs_renewal(entitlement),
     }

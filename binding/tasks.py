@@ -1,4 +1,8 @@
-"""Celery tasks of the binding app: thin wrappers that take ids, call one service, and own retries."""
+"""Celery tasks of the binding app: thin wrappers that take ids, call one service, and own retries.
+
+Tasks are queued only by `binding.services` (after commit, through `queue_after_commit`) and found again by
+the sweep when a message is lost, so each may run more than once: every one is idempotent.
+"""
 
 import random
 
@@ -15,7 +19,7 @@ def backoff(retries: int, *, base: float = 0.5, cap: float = 30.0) -> float:
     return random.uniform(0, min(cap, base * 2**retries))  # noqa: S311 - jitter, not cryptography
 
 
-@shared_task(bind=True, name="binding.device_confirm", max_retries=None)
+@shared_task(bind=True, name="binding.device_confirm", max_retries=None, ignore_result=True)
 def device_confirm(self, cookie_id: int) -> str:
     """Find the cookie's device id in ExpressPlay's records and bind it; retry while it is not there yet."""
     try:
@@ -26,23 +30,31 @@ def device_confirm(self, cookie_id: int) -> str:
                 cookie_id=cookie_id, reason=f"gave up after {self.request.retries} retries: {exc}"
             )
             return "gave-up"
-        raise self.retry(exc=exc, countdown=backoff(self.request.retries)) from exc
+        countdown = backoff(self.request.retries)
+        services.device_confirm_retry_later(cookie_id=cookie_id, countdown=countdown)
+        raise self.retry(exc=exc, countdown=countdown) from exc
     return "bound" if device else "not-bound"
 
 
-@shared_task(name="binding.cookies_expire_stale")
+@shared_task(name="binding.cookies_expire_stale", ignore_result=True)
 def cookies_expire_stale() -> int:
-    """Expire registration attempts that never got a licence (run periodically by beat or cron)."""
+    """Expire registration attempts that never got a licence (the sweep does this too)."""
     return services.cookies_expire_stale()
 
 
-@shared_task(name="binding.expressplay_connection_check")
+@shared_task(name="binding.work_sweep", ignore_result=True)
+def work_sweep() -> dict:
+    """Queue again the work a lost message stranded; expire what is over (run by beat)."""
+    return services.work_sweep().as_dict()
+
+
+@shared_task(name="binding.expressplay_connection_check", ignore_result=False)
 def expressplay_connection_check() -> dict:
     """Check from a worker that ExpressPlay accepts our credentials; return the report as a dict."""
     return services.expressplay_connection_check().as_dict()
 
 
-@shared_task(bind=True, name="binding.entitlement_issue", max_retries=None)
+@shared_task(bind=True, name="binding.entitlement_issue", max_retries=None, ignore_result=True)
 def entitlement_issue(self, entitlement_id: int) -> str:
     """Issue the device-bound token of an entitlement; retry timeouts, 5xx and missing records with backoff."""
     task_id = self.request.id or f"local-{entitlement_id}"
@@ -56,5 +68,7 @@ def entitlement_issue(self, entitlement_id: int) -> str:
                 reason=f"gave up after {self.request.retries} retries: {exc}",
             )
             return "gave-up"
-        raise self.retry(exc=exc, countdown=backoff(self.request.retries)) from exc
+        countdown = backoff(self.request.retries)
+        services.entitlement_retry_later(entitlement_id=entitlement_id, task_id=task_id, countdown=countdown)
+        raise self.retry(exc=exc, countdown=countdown) from exc
     return entitlement.state

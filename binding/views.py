@@ -5,7 +5,6 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db import transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -13,7 +12,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from . import selectors, services, tasks
+from . import selectors, services
 from .exceptions import BindingError
 from .forms import DeviceRenameForm
 from .models import Cookie, CookieState, Device
@@ -91,7 +90,6 @@ def register(request: HttpRequest) -> HttpResponse:
 def check(request: HttpRequest, value: str) -> HttpResponse:
     """The device-check playback page of one registration attempt."""
     cookie = _own_cookie(request, value)
-    services.cookie_expire_if_stale(cookie=cookie)
     asset = selectors.device_check_asset()
     return render(
         request,
@@ -118,9 +116,7 @@ def check(request: HttpRequest, value: str) -> HttpResponse:
 def licensed(request: HttpRequest, value: str) -> JsonResponse:
     """The page reports that the device check got its licence: queue the record lookup."""
     cookie = _own_cookie(request, value)
-    if services.cookie_licence_seen(cookie=cookie):
-        transaction.on_commit(lambda: tasks.device_confirm.delay(cookie.pk))
-    return JsonResponse({"queued": True})
+    return JsonResponse({"queued": services.cookie_licence_seen(cookie=cookie)})
 
 
 @login_required
@@ -128,7 +124,6 @@ def licensed(request: HttpRequest, value: str) -> JsonResponse:
 def status(request: HttpRequest, value: str) -> JsonResponse:
     """Where the registration attempt is, in words; remember the browser's registration once bound."""
     cookie = _own_cookie(request, value)
-    services.cookie_expire_if_stale(cookie=cookie)
     payload = selectors.registration_status(cookie)
     response = JsonResponse(payload)
     if cookie.state == CookieState.BOUND:

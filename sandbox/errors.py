@@ -4,11 +4,14 @@ MESSAGES = {
     -2002: "Bad expiration time",
     -2017: "Customer authenticator is missing",
     -2018: "Invalid customer authenticator, or authenticator of another environment",
+    -2019: "Insufficient tokens",
     -2020: "Rights type is missing",
     -2021: "Invalid rights type",
     -2022: "Rental period end time is missing or invalid",
     -2025: "Invalid rental play duration",
     -2027: "Content key must be 32 hexadecimal characters",
+    -2030: "Admin error",
+    -2031: "Service account disabled",
     -2033: "Invalid cookie",
     -2034: "Output control value out of range",
     -2035: "No corresponding value",
@@ -52,14 +55,17 @@ _REFUSED = {-4010, -4901, -4902, -4903, -4904, -4905}
 class SandboxError(Exception):
     """An ExpressPlay error code with its HTTP status and message."""
 
-    def __init__(self, code: int, detail: str = ""):
+    def __init__(self, code: int, detail: str = "", *, status: int | None = None):
         self.code = code
+        self._status = status
         self.message = MESSAGES.get(code, "Error")
         self.detail = detail
         super().__init__(f"{code} {self.message}{': ' + detail if detail else ''}")
 
     @property
     def status(self) -> int:
+        if self._status is not None:
+            return self._status
         if self.code in _UNAUTHORISED:
             return 401
         if self.code in _REFUSED:

@@ -64,3 +64,31 @@ class Record(models.Model):
             "result": self.result,
             "message": self.message,
         }
+
+
+class FaultSettings(models.Model):
+    """The faults the sandbox injects (one row, set on the staff page); without it, SANDBOX_FAULTS applies."""
+
+    latency_ms = models.PositiveIntegerField(_("latency (ms)"), default=0)
+    jitter_ms = models.PositiveIntegerField(_("random extra latency, up to (ms)"), default=0)
+    server_error = models.FloatField(_("HTTP 503 rate"), default=0)
+    error_code = models.FloatField(_("ExpressPlay error code rate"), default=0)
+    error_codes = models.CharField(_("error codes"), max_length=100, default="-2030")
+    hang = models.FloatField(_("hang rate"), default=0)
+    hang_seconds = models.FloatField(_("hang for (s)"), default=15)
+    drop = models.FloatField(_("lost answer rate (after the work is done)"), default=0)
+    no_record = models.FloatField(_("no record yet rate"), default=0)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("fault settings")
+        verbose_name_plural = _("fault settings")
+        constraints = [models.CheckConstraint(condition=models.Q(pk=1), name="one_fault_settings_row")]
+
+    def __str__(self):
+        return str(_("Sandbox faults"))
+
+    def as_faults(self):
+        from .faults import Faults
+
+        return Faults(**{name: getattr(self, name) for name in Faults.__dataclass_fields__})

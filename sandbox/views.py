@@ -8,16 +8,20 @@ import json
 import time
 from datetime import UTC, datetime
 
+from django import forms
 from django.conf import settings
+from django.contrib import messages
+from django.contrib.admin.views.decorators import staff_member_required
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, JsonResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 
+from . import faults
 from .device import KEY_HEADER, SIGNATURE_HEADER, TIME_HEADER, verify_device
 from .errors import SandboxError
-from .models import IssuedToken, Record
+from .models import FaultSettings, IssuedToken, Record
 from .params import check_authenticator, error_format, token_claims
 from .tokens import TokenClaims, TokenInvalid, b64url, b64url_decode, open_token, seal
 
@@ -66,8 +70,10 @@ def token(request: HttpRequest, drm: str) -> HttpResponse:
         return HttpResponseNotAllowed(["GET", "POST"])
     params = _params(request)
     fmt = "html"
+    active = faults.current()
     try:
         fmt = error_format(params)
+        fault = faults.before_call(faults=active)
         check_authenticator(params, settings.SANDBOX_CUSTOMER_AUTHENTICATOR)
         claims = token_claims(drm, params, binding_drms=settings.SANDBOX_DEVICE_BINDING_DRMS)
     except SandboxError as err:
@@ -84,6 +90,8 @@ def token(request: HttpRequest, drm: str) -> HttpResponse:
         device_id=claims.device_id,
         expires_at=_when(claims.expires),
     )
+    if fault == "drop":
+        faults.drop_answer(request, faults=active)  # the token exists; its answer never arrives
     base = _base_url(request)
     if drm == "pr":
         return JsonResponse(
@@ -195,14 +203,20 @@ def getrecord(request: HttpRequest) -> HttpResponse:
         return HttpResponseNotAllowed(["GET", "POST"])
     params = _params(request)
     fmt = "html"
+    active = faults.current()
     try:
         fmt = error_format(params)
+        fault = faults.before_call(faults=active, lookup=True)
+        if fault == "drop":
+            faults.drop_answer(request, faults=active)
         check_authenticator(params, settings.SANDBOX_CUSTOMER_AUTHENTICATOR)
         window = "start" in params or "length" in params
         if sum(["cookie" in params, "id" in params, window]) > 1:
             raise SandboxError(-4907)
         newest_first = Record.objects.order_by("-event_id")
         if "cookie" in params:
+            if fault == "no_record":
+                return JsonResponse([], safe=False)
             matching = newest_first.filter(cookie=params["cookie"])
             if settings.SANDBOX_GETRECORD_COOKIE_MODE == "latest":
                 latest = matching.first()
@@ -247,3 +261,53 @@ def status(request: HttpRequest) -> HttpResponse:
         "record_count": Record.objects.count(),
     }
     return render(request, "sandbox/status.html", context)
+
+
+# --- fault injection (staff only) ---------------------------------------------------------------------------
+
+
+class FaultForm(forms.ModelForm):
+    class Meta:
+        model = FaultSettings
+        fields = [
+            "latency_ms",
+            "jitter_ms",
+            "server_error",
+            "error_code",
+            "error_codes",
+            "hang",
+            "hang_seconds",
+            "drop",
+            "no_record",
+        ]
+
+    def clean(self):
+        data = super().clean()
+        rates = ["server_error", "error_code", "hang", "drop", "no_record"]
+        for name in rates:
+            if not 0 <= (data.get(name) or 0) <= 1:
+                self.add_error(name, _("A rate is between 0 and 1."))
+        if sum(data.get(name) or 0 for name in rates) > 1:
+            raise forms.ValidationError(_("The rates add up to more than 1."))
+        return data
+
+
+@staff_member_required
+def fault_settings(request: HttpRequest) -> HttpResponse:
+    """Staff only: switch the sandbox's injected faults on and off (a demo's "watch it survive" moment)."""
+    row = FaultSettings.objects.filter(pk=1).first() or FaultSettings(pk=1, **faults.current().as_dict())
+    if request.method == "POST":
+        if "reset" in request.POST:
+            FaultSettings.objects.update_or_create(pk=1, defaults=faults.Faults().as_dict())
+            faults.forget()
+            messages.success(request, _("Faults switched off."))
+            return redirect("sandbox:faults")
+        form = FaultForm(request.POST, instance=row)
+        if form.is_valid():
+            form.save()
+            faults.forget()
+            messages.success(request, _("Faults saved. They apply to new calls within a second."))
+            return redirect("sandbox:faults")
+    else:
+        form = FaultForm(instance=row)
+    return render(request, "sandbox/faults.html", {"form": form, "active": faults.current().active})

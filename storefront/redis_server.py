@@ -40,6 +40,9 @@ class EmbeddedRedis:
 
     port: int
     data_dir: Path
+    # Keep queued tasks across a restart (an append-only file, synced every second). The tests' throwaway
+    # server does without.
+    persistent: bool = True
     process: subprocess.Popen | None = None
 
     @property
@@ -50,20 +53,31 @@ class EmbeddedRedis:
         """Start redis-server unless one already answers on the port; wait until it answers PING."""
         if is_answering(self.port):
             return self
-        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         log = self.data_dir / "redis.log"
+        persistence = (
+            ["--appendonly", "yes", "--appendfsync", "everysec"]
+            if self.persistent
+            else ["--appendonly", "no"]
+        )
         self.process = subprocess.Popen(  # noqa: S603 - fixed argv, no shell
             [
                 redis_executable(),
-                "--port", str(self.port),
-                "--bind", "127.0.0.1",
-                "--save", "",
-                "--appendonly", "no",
-                "--dir", str(self.data_dir),
-                "--logfile", str(log),
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                *persistence,
+                # One folder per port: the demo's and the tests' servers never share an append-only file.
+                "--dir",
+                str(self.data_dir),
+                "--logfile",
+                str(log),
             ],
             stdin=subprocess.DEVNULL,
-        )  # fmt: skip
+        )
         deadline = time.monotonic() + wait
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -88,10 +102,11 @@ class EmbeddedRedis:
             self.process.wait()
 
 
-def embedded_redis_from_settings() -> EmbeddedRedis | None:
+def embedded_redis_from_settings(*, persistent: bool = True) -> EmbeddedRedis | None:
     """Return the embedded Redis the settings ask for, or None when REDIS_URL points elsewhere."""
     from django.conf import settings
 
     if not settings.REDIS_EMBEDDED:
         return None
-    return EmbeddedRedis(port=settings.BINDERY_REDIS_PORT, data_dir=settings.VAR_DIR / "redis")
+    port = settings.BINDERY_REDIS_PORT
+    return EmbeddedRedis(port=port, data_dir=settings.VAR_DIR / "redis" / str(port), persistent=persistent)

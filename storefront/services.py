@@ -9,7 +9,6 @@ from django.db import transaction
 
 from binding import selectors as binding_selectors
 from binding import services as binding_services
-from binding import tasks as binding_tasks
 from binding.exceptions import BindingError
 from binding.models import EntitlementKind, EntitlementState
 
@@ -19,7 +18,7 @@ from .models import Offer, Order
 
 @transaction.atomic
 def order_place(*, user, offer: Offer, browser_cookie: str | None) -> Order:
-    """Place one order for `offer`, bound to the device this browser registered; queue the token after commit.
+    """Place one order for `offer`, bound to the device this browser registered; its token is issued after commit.
 
     Raises DeviceNotRegistered when this browser is not one of the user's devices, AlreadyEntitled when the
     user can already watch the title that way, OfferUnavailable when the offer is off sale.
@@ -51,5 +50,4 @@ def order_place(*, user, offer: Offer, browser_cookie: str | None) -> Order:
         user=user, title=offer.title, offer=offer, kind=offer.kind, price=offer.price, currency=offer.currency,
         payment_reference=f"DEMO-{secrets.token_hex(6).upper()}", entitlement=entitlement,
     )  # fmt: skip
-    transaction.on_commit(lambda: binding_tasks.entitlement_issue.delay(entitlement.pk))
     return order

@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    "health_check",
     # Storefront last: its post_migrate handler (staff groups) needs the other apps' permissions.
     "binding",
     "sandbox",
@@ -148,6 +149,23 @@ CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_RESULT_EXPIRES = 3600
 CELERY_TIMEZONE = TIME_ZONE
+# Nothing reads the results of the binding tasks; only the connection check's is waited for.
+CELERY_TASK_IGNORE_RESULT = True
+# A message taken by a worker that then died comes back after this many seconds (Redis's default is an
+# hour). It must exceed the longest retry wait (30 s) so a waiting retry is not handed out twice.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=120),
+    "socket_connect_timeout": 2,
+}
+# With the broker away, a checkout must not hang: try briefly, then leave the work to the sweep.
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 2,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.5,
+}
+CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
 # --- ExpressPlay ---------------------------------------------------------------------------------------------
 # The development authenticator only ever works against the sandbox; binding/checks.py refuses it on the
@@ -162,6 +180,8 @@ EXPRESSPLAY_SANDBOX_URL = env("EXPRESSPLAY_SANDBOX_URL", default="http://127.0.0
 # ExpressPlay's region for the production hosts: service.expressplay.com (Europe) or service.expressplay.cn.
 EXPRESSPLAY_PRODUCTION_DOMAIN = env("EXPRESSPLAY_PRODUCTION_DOMAIN", default="service.expressplay.com")
 EXPRESSPLAY_TIMEOUT = env.float("EXPRESSPLAY_TIMEOUT", default=10.0)
+# An operator's live record lookup on an entitlement's page waits at most this long.
+ADMIN_RECORD_LOOKUP_TIMEOUT = env.float("ADMIN_RECORD_LOOKUP_TIMEOUT", default=3.0)
 # The device restriction's parameter name is not confirmed by any readable ExpressPlay page.
 EXPRESSPLAY_DEVICE_ID_PARAM = env("EXPRESSPLAY_DEVICE_ID_PARAM", default="deviceId")
 # Send the correlation cookie in this HTTP header instead of the `cookie` parameter (empty: parameter).
@@ -190,8 +210,22 @@ ENTITLEMENT_TOKEN_LIFETIME = env.int("ENTITLEMENT_TOKEN_LIFETIME", default=24 * 
 ENTITLEMENT_RENEW_MARGIN = env.int("ENTITLEMENT_RENEW_MARGIN", default=300)
 # How often the worker retries a token request that timed out or met a 5xx before failing the order.
 ENTITLEMENT_ISSUE_RETRIES = env.int("ENTITLEMENT_ISSUE_RETRIES", default=6)
-# Seconds after which another task run may take over an issue whose worker died mid-way.
-ENTITLEMENT_CLAIM_TIMEOUT = env.int("ENTITLEMENT_CLAIM_TIMEOUT", default=120)
+# Seconds a task run holds its claim on an issue (a lease): long enough for a record lookup and a token
+# request that both run into the timeout. When a worker dies mid-way, the sweep hands the issue on after it.
+ENTITLEMENT_CLAIM_TIMEOUT = env.int("ENTITLEMENT_CLAIM_TIMEOUT", default=int(2 * EXPRESSPLAY_TIMEOUT) + 10)
+
+# --- Nothing lost: the database is the truth, the queue a hint ------------------------------------------------
+# Every BINDING_SWEEP_INTERVAL seconds (Celery beat), the sweep queues again every pending entitlement and
+# registration lookup that has no live claim and was last queued more than BINDING_REQUEUE_AFTER seconds
+# ago (or never: the broker was away), expires stale registrations and ended rentals.
+BINDING_SWEEP_INTERVAL = env.float("BINDING_SWEEP_INTERVAL", default=10.0)
+BINDING_REQUEUE_AFTER = env.int("BINDING_REQUEUE_AFTER", default=30)
+BINDING_SWEEP_BATCH = env.int("BINDING_SWEEP_BATCH", default=500)
+# Admin flags pending entitlements older than this many seconds.
+BINDING_PENDING_ALERT_AFTER = env.int("BINDING_PENDING_ALERT_AFTER", default=300)
+CELERY_BEAT_SCHEDULE = {
+    "binding-sweep": {"task": "binding.work_sweep", "schedule": BINDING_SWEEP_INTERVAL},
+}
 # The HTTP cookie in which a browser remembers its own registration (signed, HttpOnly, SameSite=Lax).
 BINDING_BROWSER_COOKIE = "bindery_device"
 BINDING_BROWSER_COOKIE_AGE = 365 * 24 * 3600
@@ -225,6 +259,9 @@ SANDBOX_GETRECORD_COOKIE_MODE = env("SANDBOX_GETRECORD_COOKIE_MODE", default="re
 SANDBOX_DEVICE_CLOCK_SKEW = env.int("SANDBOX_DEVICE_CLOCK_SKEW", default=300)
 # The header in which the sandbox also accepts the correlation cookie of a token request.
 SANDBOX_COOKIE_HEADER = env("SANDBOX_COOKIE_HEADER", default="ExpressPlayCookie")
+# Faults the sandbox injects into token and record calls (sandbox/faults.py), e.g.
+# "latency_ms=100,drop=0.05"; off when empty. Staff change them at run time on /sandbox/faults/.
+SANDBOX_FAULTS = env("SANDBOX_FAULTS", default="")
 
 # --- Logging ---------------------------------------------------------------------------------------------------
 LOG_LEVEL = env("LOG_LEVEL", default="INFO")

@@ -3,6 +3,7 @@ from django.contrib import admin
 from django.urls import include, path, re_path
 
 from . import views
+from .health import BinderyHealthView
 
 # The shop's own pages, in the "storefront" namespace.
 shop_patterns = [
@@ -13,6 +14,7 @@ shop_patterns = [
     path("library/", views.library, name="library"),
     path("library/<int:entitlement_id>/play/", views.play, name="play"),
     path("library/<int:entitlement_id>/status/", views.entitlement_status, name="entitlement-status"),
+    path("library/<int:entitlement_id>/renew/", views.renew, name="renew"),
     path("library/<int:entitlement_id>/played/", views.played, name="played"),
     path("library/<int:entitlement_id>/move-here/", views.move_here, name="move-here"),
 ]
@@ -23,6 +25,8 @@ urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
+    # Database, Redis, a worker and ExpressPlay; 200 when all answer, 500 otherwise (?format=json for tools).
+    path("health/", BinderyHealthView.as_view(), name="health"),
     # The offline ExpressPlay stand-in. It shares this process in the demo but is its own service: nothing
     # in storefront or binding imports it; they reach it over HTTP, as they would ExpressPlay.
     path("sandbox/", include("sandbox.urls")),

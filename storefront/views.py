@@ -5,7 +5,6 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -16,9 +15,7 @@ from django.views.static import serve
 
 from binding import selectors as binding_selectors
 from binding import services as binding_services
-from binding import tasks as binding_tasks
 from binding.exceptions import BindingError
-from binding.models import EntitlementState
 from binding.player import player_messages
 from binding.views import browser_cookie_value
 
@@ -131,7 +128,6 @@ def move_here(request: HttpRequest, entitlement_id: int) -> HttpResponse:
         messages.error(request, exc.message)
         return redirect("storefront:library")
     if queued:
-        transaction.on_commit(lambda: binding_tasks.entitlement_issue.delay(order.entitlement_id))
         messages.success(request, _("“%(title)s” now plays on this device.") % {"title": order.title.name})
     return redirect("storefront:play", entitlement_id=order.entitlement_id)
 
@@ -146,14 +142,9 @@ def _own_order(request: HttpRequest, entitlement_id: int) -> Order:
 @login_required
 @require_GET
 def play(request: HttpRequest, entitlement_id: int) -> HttpResponse:
-    """The player for one entitlement; an expired buy-to-own token is renewed first, for the same device."""
+    """The player for one entitlement. Reads only: when the token needs renewing, the page asks for it (POST)."""
     order = _own_order(request, entitlement_id)
-    entitlement = binding_services.entitlement_expire_if_over(entitlement=order.entitlement)
-    if entitlement.state == EntitlementState.READY and binding_services.entitlement_renew(
-        entitlement=entitlement, actor_user=request.user
-    ):
-        transaction.on_commit(lambda: binding_tasks.entitlement_issue.delay(entitlement.pk))
-        entitlement.refresh_from_db()
+    entitlement = order.entitlement
     device_label = entitlement.device.label if entitlement.device else ""
     messages_for_player = player_messages()
     if device_label:
@@ -174,6 +165,7 @@ def play(request: HttpRequest, entitlement_id: int) -> HttpResponse:
                 "keySystem": settings.PLAYER_KEY_SYSTEM,
                 "signRequests": settings.EXPRESSPLAY_ENV == "sandbox",
                 "statusUrl": reverse("storefront:entitlement-status", args=[entitlement.pk]),
+                "renewUrl": reverse("storefront:renew", args=[entitlement.pk]),
                 "playedUrl": reverse("storefront:played", args=[entitlement.pk]),
             },
         },
@@ -184,13 +176,21 @@ def play(request: HttpRequest, entitlement_id: int) -> HttpResponse:
 @require_GET
 def entitlement_status(request: HttpRequest, entitlement_id: int) -> JsonResponse:
     """Issuing progress for the order and player pages; the licence URL once ready (this user's only)."""
-    entitlement = binding_services.entitlement_expire_if_over(
-        entitlement=_own_order(request, entitlement_id).entitlement
-    )
+    entitlement = _own_order(request, entitlement_id).entitlement
     payload = binding_selectors.entitlement_status(entitlement)
     if payload["ok"]:
         payload["licenseUrl"] = entitlement.license_url
     return JsonResponse(payload)
+
+
+@login_required
+@require_POST
+def renew(request: HttpRequest, entitlement_id: int) -> JsonResponse:
+    """Ask for a new token for the same device when the current one has (nearly) expired; answer the status."""
+    entitlement = _own_order(request, entitlement_id).entitlement
+    binding_services.entitlement_renew(entitlement=entitlement, actor_user=request.user)
+    entitlement.refresh_from_db()
+    return JsonResponse(binding_selectors.entitlement_status(entitlement))
 
 
 @login_required

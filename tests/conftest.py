@@ -28,7 +28,7 @@ def pytest_report_header(config):
 @pytest.fixture(scope="session")
 def redis_url():
     """Return the URL of a real Redis: REDIS_URL's, or the embedded server started for this session."""
-    embedded = embedded_redis_from_settings()
+    embedded = embedded_redis_from_settings(persistent=False)
     if embedded is None:
         yield settings.REDIS_URL
         return

@@ -32,8 +32,9 @@ from .types import (
 _per_thread = threading.local()
 
 
-def client_from_settings() -> ExpressPlayClient:
-    """Return a client for the ExpressPlay environment the settings select (EXPRESSPLAY_*).
+def client_from_settings(*, timeout: float | None = None) -> ExpressPlayClient:
+    """Return a client for the ExpressPlay environment the settings select (EXPRESSPLAY_*); `timeout`
+    overrides EXPRESSPLAY_TIMEOUT (an operator's page waits less than a worker).
 
     One client per thread and configuration, so its HTTP session keeps connections (and TLS sessions) to
     ExpressPlay alive between calls; requests' Session is not meant to be shared between threads.
@@ -45,7 +46,7 @@ def client_from_settings() -> ExpressPlayClient:
         settings.EXPRESSPLAY_SANDBOX_URL,
         settings.EXPRESSPLAY_PRODUCTION_DOMAIN,
         settings.EXPRESSPLAY_CUSTOMER_AUTHENTICATOR,
-        settings.EXPRESSPLAY_TIMEOUT,
+        settings.EXPRESSPLAY_TIMEOUT if timeout is None else timeout,
         settings.EXPRESSPLAY_DEVICE_ID_PARAM,
         settings.EXPRESSPLAY_COOKIE_HEADER,
     )

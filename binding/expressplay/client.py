@@ -16,6 +16,7 @@ from typing import Any
 from urllib.parse import parse_qs, quote, urlsplit
 
 import requests
+from urllib3.exceptions import NewConnectionError
 
 from .exceptions import (
     ExpressPlayMalformedResponse,
@@ -290,12 +291,16 @@ class ExpressPlayClient:
         path = urlsplit(url).path
         try:
             response = self.session.request(method, url, timeout=self.timeout, **kwargs)
+        except requests.ConnectTimeout:
+            raise ExpressPlayTimeout(
+                f"{method} {path}: no connection within {self.timeout:g} s", sent=False
+            ) from None
         except requests.Timeout:
             # `from None`: requests' own message repeats the URL, query string (and authenticator) included.
             raise ExpressPlayTimeout(f"{method} {path}: no answer within {self.timeout:g} s") from None
         except requests.RequestException as exc:
             raise ExpressPlayTransportError(
-                f"{method} {path}: {type(exc).__name__}: {self._redact(str(exc))}"
+                f"{method} {path}: {type(exc).__name__}: {self._redact(str(exc))}", sent=_was_sent(exc)
             ) from None
         logger.info("ExpressPlay %s %s -> HTTP %s", method, path, response.status_code)
         if response.status_code >= 500:
@@ -321,6 +326,12 @@ class ExpressPlayClient:
         for secret in {self._authenticator, quote(self._authenticator, safe=""), quote(self._authenticator)}:
             text = text.replace(secret, "***")
         return text
+
+
+def _was_sent(exc: requests.RequestException) -> bool:
+    """Return False when no connection was ever made (the request cannot have been processed)."""
+    reason = getattr(exc.args[0], "reason", None) if exc.args else None
+    return not isinstance(reason, NewConnectionError)
 
 
 # --- lenient parsers (module level: no client state, easy to test) --------------------------------------------

@@ -33,8 +33,10 @@ class ExpressPlayTransportError(ExpressPlayError):
 
     retryable = True
 
-    def __init__(self, message: str, *, status: int | None = None):
+    def __init__(self, message: str, *, status: int | None = None, sent: bool = True):
         self.status = status
+        # False when the request never left (no connection could be made): ExpressPlay did nothing.
+        self.sent = sent
         super().__init__(message)
 
 

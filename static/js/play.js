@@ -28,7 +28,13 @@
     });
   }
 
-  window.BinderyProgress.follow(root).then((status) => {
+  // A token that has (nearly) expired is renewed for the same device: a POST, never a side effect of a GET.
+  const renewed = root.dataset.renew === "true"
+    ? fetch(config.renewUrl, { method: "POST", headers: { "X-CSRFToken": csrf }, credentials: "same-origin" })
+        .catch(() => null)
+    : Promise.resolve(null);
+
+  renewed.then(() => window.BinderyProgress.follow(root)).then((status) => {
     if (status && status.ok) {
       start(status.licenseUrl);
     } else {

@@ -26,7 +26,7 @@ DEVICE_B = "b" * 32
 
 @pytest.fixture(autouse=True)
 def no_broker(monkeypatch):
-    monkeypatch.setattr(tasks.entitlement_issue, "delay", lambda pk: None)
+    monkeypatch.setattr(tasks.entitlement_issue, "apply_async", lambda args: None)
 
 
 def staff(username, group):
@@ -172,7 +172,7 @@ def test_order_page_links_to_its_entitlement_device_cookie_and_events(operations
 
 def test_secrets_never_show_in_admin(operations, world, settings):
     urls = [
-        reverse("admin:binding_entitlement_change", args=[world["entitlement"].pk]),
+        reverse("admin:binding_entitlement_change", args=[world["entitlement"].pk]) + "?records=1",
         reverse("admin:binding_cookie_change", args=[world["cookie"].pk]),
         reverse("admin:storefront_order_change", args=[world["order"].pk]),
         reverse("admin:binding_mediaasset_changelist"),
@@ -214,7 +214,7 @@ def test_an_action_without_a_reason_does_nothing(operations, world):
 
 def test_reissue_and_retry(operations, world, monkeypatch, django_capture_on_commit_callbacks):
     queued = []
-    monkeypatch.setattr(tasks.entitlement_issue, "delay", queued.append)
+    monkeypatch.setattr(tasks.entitlement_issue, "apply_async", lambda args: queued.append(args[0]))
     with django_capture_on_commit_callbacks(execute=True):
         act(operations, Entitlement, "reissue", [world["entitlement"]], reason="customer says it stopped")
     assert queued == [world["entitlement"].pk]
@@ -393,7 +393,7 @@ def test_diagnosis_verdicts(world, records, changes, verdict):
 def test_entitlement_page_shows_the_diagnosis_side_by_side(operations, world):
     responses.get(RECORDS_URL, json=[record(2, DEVICE_A, 0), record(3, DEVICE_B, -4905)])
     page = operations.get(
-        reverse("admin:binding_entitlement_change", args=[world["entitlement"].pk])
+        reverse("admin:binding_entitlement_change", args=[world["entitlement"].pk]) + "?records=1"
     ).content.decode()
     assert 'data-testid="verdict">bound to another device<' in page
     assert "Device id in the token" in page and DEVICE_B in page
@@ -404,9 +404,31 @@ def test_entitlement_page_shows_the_diagnosis_side_by_side(operations, world):
 def test_diagnosis_survives_expressplay_being_down(operations, world):
     responses.get(RECORDS_URL, status=503)
     page = operations.get(
-        reverse("admin:binding_entitlement_change", args=[world["entitlement"].pk])
+        reverse("admin:binding_entitlement_change", args=[world["entitlement"].pk]) + "?records=1"
     ).content.decode()
     assert "records could not be read" in page
+
+
+def test_entitlement_page_asks_expressplay_only_when_the_operator_asks(operations, world):
+    url = reverse("admin:binding_entitlement_change", args=[world["entitlement"].pk])
+    with responses.RequestsMock() as stub:  # any call to ExpressPlay would fail: none is registered
+        page = operations.get(url).content.decode()
+        assert len(stub.calls) == 0
+    assert 'data-testid="verdict">token ready<' in page
+    assert 'href="?records=1"' in page
+
+
+def test_changelist_flags_entitlements_pending_longer_than_expected(operations, world, settings):
+    url = reverse("admin:binding_entitlement_changelist")
+    Entitlement.objects.filter(pk=world["entitlement"].pk).update(state="pending")
+    assert 'data-testid="waiting-too-long"' not in operations.get(url).content.decode()
+    Entitlement.objects.filter(pk=world["entitlement"].pk).update(
+        updated_at=timezone.now() - timedelta(seconds=settings.BINDING_PENDING_ALERT_AFTER + 1)
+    )
+    page = operations.get(url).content.decode()
+    assert "1 entitlement has been pending for more than 5 minutes." in page
+    listed = operations.get(url + "?waiting=long").context["cl"].result_list
+    assert [e.pk for e in listed] == [world["entitlement"].pk]
 
 
 def test_cookie_admin_has_no_add_or_delete(operations, world):

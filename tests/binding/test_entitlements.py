@@ -140,7 +140,7 @@ def test_a_second_worker_cannot_take_an_issue_that_is_under_way(purchase):
 def test_a_claim_left_by_a_dead_worker_is_taken_over_when_stale(purchase, settings):
     stub_expressplay()
     assert services._claim(purchase.pk, "dead-worker")
-    Entitlement.objects.filter(pk=purchase.pk).update(issuing_since=timezone.now() - timedelta(hours=1))
+    Entitlement.objects.filter(pk=purchase.pk).update(claimed_until=timezone.now() - timedelta(seconds=1))
     assert (
         services.entitlement_issue(entitlement_id=purchase.pk, task_id="new").state == EntitlementState.READY
     )

@@ -52,6 +52,8 @@ def test_operator_finds_the_failing_entitlement_by_email_and_reads_the_verdict(
     page.fill("#searchbar", "nora@example.com")
     page.press("#searchbar", "Enter")
     page.locator("#result_list tbody tr").first.locator("a").first.click()
+    assert page.get_by_test_id("verdict").inner_text() == "token ready"  # nothing asked of ExpressPlay yet
+    page.get_by_test_id("lookup-records").click()
     verdict = page.get_by_test_id("verdict")
     assert verdict.inner_text() == "bound to another device"
     diagnosis = page.locator("#diagnosis").inner_text()

@@ -5,6 +5,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from binding import services as binding_services
 from binding.models import Entitlement, EntitlementState
 from sandbox.models import Record
 from storefront.demo_data import titles_load
@@ -87,6 +88,9 @@ def test_expired_rental_does_not_play(shop, browser_profile, user, live_server):
     page.wait_for_selector("#player[data-state=unavailable]", timeout=10000)
     assert "This rental has ended." in page.inner_text("#player")
     assert page.evaluate("document.getElementById('video').currentTime") == 0
+    # Showing the page wrote nothing; the sweep (beat) records the end of the rental.
+    assert Entitlement.objects.get(pk=order.entitlement_id).effective_state == EntitlementState.EXPIRED
+    assert binding_services.work_sweep().rentals_expired == 1
     assert Entitlement.objects.get(pk=order.entitlement_id).state == EntitlementState.EXPIRED
     page.goto("/library/")
     assert page.get_by_test_id("entry").get_attribute("data-state") == "expired"

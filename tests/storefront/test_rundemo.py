@@ -34,6 +34,13 @@ def children_of(pid: int) -> list[int]:
     return found
 
 
+def is_celery_worker(pid: int) -> bool:
+    try:
+        return b"celery\x00-A\x00storefront\x00worker\x00" in Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return False
+
+
 @pytest.mark.parametrize("stop_signal", [signal.SIGINT, signal.SIGTERM])
 def test_rundemo_serves_pages_and_stops_every_process_it_started(tmp_path, stop_signal):
     web_port = free_port()
@@ -65,8 +72,22 @@ def test_rundemo_serves_pages_and_stops_every_process_it_started(tmp_path, stop_
         assert home.status_code == 200
         assert requests.get(f"http://127.0.0.1:{web_port}/sandbox/", timeout=5).status_code == 200
         started = children_of(demo.pid)
-        expected = 1 + 1 + (1 if settings.REDIS_EMBEDDED else 0)  # web, worker, maybe redis (direct children)
+        expected = 1 + 1 + 1 + (1 if settings.REDIS_EMBEDDED else 0)  # web, worker, beat, maybe redis
         assert len(started) >= expected
+        if stop_signal == signal.SIGTERM:
+            # A part that dies is started again; the web server keeps serving.
+            def workers():
+                return [pid for pid in children_of(demo.pid) if is_celery_worker(pid)]
+
+            worker = workers()[0]
+            os.kill(worker, signal.SIGKILL)
+            deadline = time.monotonic() + 20
+            while not [pid for pid in workers() if pid not in started]:
+                assert time.monotonic() < deadline, "the worker was not started again"
+                time.sleep(0.3)
+            assert demo.poll() is None
+            assert requests.get(f"http://127.0.0.1:{web_port}/", timeout=5).status_code == 200
+            started = sorted(set(started) | set(children_of(demo.pid)))
         # Ctrl-C in a terminal signals the whole foreground group; SIGTERM comes from a supervisor, to us only.
         if stop_signal == signal.SIGINT:
             os.killpg(demo.pid, signal.SIGINT)
@@ -78,6 +99,8 @@ def test_rundemo_serves_pages_and_stops_every_process_it_started(tmp_path, stop_
             os.killpg(demo.pid, signal.SIGKILL)
     assert "Bindery demo is running" in output
     assert "Bindery demo stopped." in output
+    if stop_signal == signal.SIGTERM:
+        assert "the worker process exited with code" in output and "starting it again" in output
     time.sleep(0.5)
     alive = [
         pid

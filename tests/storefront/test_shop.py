@@ -25,7 +25,7 @@ pytestmark = pytest.mark.django_db
 def queued(monkeypatch):
     """Collect the entitlements queued for issuing instead of sending them to a broker."""
     sent = []
-    monkeypatch.setattr(binding_tasks.entitlement_issue, "delay", lambda pk: sent.append(pk))
+    monkeypatch.setattr(binding_tasks.entitlement_issue, "apply_async", lambda args: sent.append(args[0]))
     return sent
 
 
@@ -244,12 +244,17 @@ def test_play_renews_an_expired_purchase_token(
         state="ready", tokens_issued=1, token_expires_at=timezone.now() - timedelta(hours=1), license_url="http://x/old",
         device=user.devices.get(),
     )  # fmt: skip
-    with django_capture_on_commit_callbacks(execute=True):
-        page = browser.get(reverse("storefront:play", args=[order.entitlement_id]))
+    page = browser.get(reverse("storefront:play", args=[order.entitlement_id]))
     assert page.status_code == 200
+    assert 'data-renew="true"' in page.content.decode()
+    assert queued == [] and Entitlement.objects.get(pk=order.entitlement_id).state == EntitlementState.READY
+    assert "http://x/old" not in page.content.decode()
+    # The page asks for the renewal with a POST; the GET changed nothing.
+    with django_capture_on_commit_callbacks(execute=True):
+        status = browser.post(reverse("storefront:renew", args=[order.entitlement_id])).json()
+    assert status["state"] == "pending" and status["renew"] is False
     assert queued == [order.entitlement_id]
     assert Entitlement.objects.get(pk=order.entitlement_id).state == EntitlementState.PENDING
-    assert "http://x/old" not in page.content.decode()
 
 
 def test_expired_rental_shows_as_ended_and_does_not_play(browser, user, title, registered):

@@ -1,6 +1,9 @@
-"""Run the whole demo in the foreground: embedded Redis (if needed), one Celery worker, the web server.
+"""Run the whole demo in the foreground: embedded Redis (if needed), a Celery worker, Celery beat (the
+sweep that finds stranded work again) and the web server.
 
-Ctrl-C (or SIGTERM) stops every process this command started, so a second `make demo` starts cleanly.
+A part that dies is started again, with a line in the log saying so; one that keeps dying (5 times in a
+minute) stops the demo. Ctrl-C (or SIGTERM) stops every process this command started, so a second
+`make demo` starts cleanly.
 """
 
 import os
@@ -9,6 +12,7 @@ import socket
 import subprocess
 import sys
 import time
+from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
@@ -21,8 +25,20 @@ def _port_in_use(host: str, port: int) -> bool:
         return sock.connect_ex((host, port)) == 0
 
 
+RESTART_LIMIT = 5  # deaths of one part within RESTART_WINDOW seconds before the demo gives up
+RESTART_WINDOW = 60.0
+
+
+@dataclass
+class Child:
+    name: str
+    argv: list[str]
+    process: subprocess.Popen | None = None
+    deaths: list[float] = field(default_factory=list)
+
+
 class Command(BaseCommand):
-    help = "Start Redis (embedded when REDIS_URL is unset), a Celery worker and the web server."
+    help = "Start Redis (embedded when REDIS_URL is unset), a Celery worker, Celery beat and the web server."
 
     def add_arguments(self, parser):
         parser.add_argument("--host", default="127.0.0.1")
@@ -35,28 +51,52 @@ class Command(BaseCommand):
             raise CommandError(
                 f"Port {port} on {host} is already taken (another `make demo`?). Stop that process first."
             )
-        self.children: list[tuple[str, subprocess.Popen]] = []
+        self.children: list[Child] = []
+        self.stopping = False
         self.env = dict(os.environ)
         if "EXPRESSPLAY_SANDBOX_URL" not in os.environ:
             # The worker and the web server reach the sandbox where this very server listens.
             self.env["EXPRESSPLAY_SANDBOX_URL"] = f"http://{host}:{port}/sandbox"
-        redis = embedded_redis_from_settings()
+        redis = self.redis = embedded_redis_from_settings()
         try:
             if redis is not None:
                 redis.start()
                 where = "started" if redis.process else "already running"
                 self.stdout.write(f"Redis: embedded server {where} on {redis.url}")
+            celery = [sys.executable, "-m", "celery", "-A", "storefront"]
             self._spawn(
                 "worker",
-                [sys.executable, "-m", "celery", "-A", "storefront", "worker",
-                 "--loglevel", "INFO", "--concurrency", str(worker_concurrency), "--without-gossip"],
-            )  # fmt: skip
+                [
+                    *celery,
+                    "worker",
+                    "--loglevel",
+                    "INFO",
+                    "--concurrency",
+                    str(worker_concurrency),
+                    "--without-gossip",
+                ],
+            )
+            self._spawn(
+                "beat",
+                [*celery, "beat", "--loglevel", "INFO", "--schedule", settings.CELERY_BEAT_SCHEDULE_FILENAME],
+            )
             # Threads matter: a web request may call the sandbox, which this same server also serves.
             self._spawn(
                 "web",
-                [sys.executable, "-m", "gunicorn", "storefront.wsgi", "--bind", f"{host}:{port}",
-                 "--workers", str(web_workers), "--threads", "8", "--timeout", "60", "--graceful-timeout", "5"],
-            )  # fmt: skip
+                [
+                    *[sys.executable, "-m", "gunicorn", "storefront.wsgi", "--bind", f"{host}:{port}"],
+                    *[
+                        "--workers",
+                        str(web_workers),
+                        "--threads",
+                        "8",
+                        "--timeout",
+                        "60",
+                        "--graceful-timeout",
+                        "5",
+                    ],
+                ],
+            )
             self._wait_for_web(host, port)
             self._banner(host, port)
             self._supervise()
@@ -69,7 +109,12 @@ class Command(BaseCommand):
             self.stdout.write("Bindery demo stopped.")
 
     def _spawn(self, name: str, argv: list[str]) -> None:
-        self.children.append((name, subprocess.Popen(argv, stdin=subprocess.DEVNULL, env=self.env)))  # noqa: S603
+        child = Child(name, argv)
+        self._start(child)
+        self.children.append(child)
+
+    def _start(self, child: Child) -> None:
+        child.process = subprocess.Popen(child.argv, stdin=subprocess.DEVNULL, env=self.env)  # noqa: S603
 
     def _wait_for_web(self, host: str, port: int, timeout: float = 30.0) -> None:
         deadline = time.monotonic() + timeout
@@ -88,7 +133,8 @@ class Command(BaseCommand):
             "=" * 72,
             f"  Bindery demo is running:   {url}",
             f"  Admin:                     {url}admin/",
-            f"  ExpressPlay sandbox:       {url}sandbox/",
+            f"  ExpressPlay sandbox:       {url}sandbox/   (faults, for staff: {url}sandbox/faults/)",
+            f"  Health:                    {url}health/",
             f"  ExpressPlay environment:   {settings.EXPRESSPLAY_ENV}",
             "",
             "  Demo logins (password for all: " + DEMO_PASSWORD + "):",
@@ -101,16 +147,44 @@ class Command(BaseCommand):
         self.stdout.write("\n".join(lines))
 
     def _check_children(self) -> None:
-        for name, proc in self.children:
-            if proc.poll() is not None:
-                raise CommandError(f"The {name} process exited with code {proc.returncode}.")
+        """Start again every part that died; give up on one that keeps dying."""
+        for child in self.children:
+            code = child.process.poll()
+            if code is None:
+                continue
+            time.sleep(0.3)  # a Ctrl-C reaches the children too: let our own handler see it first
+            if self.stopping:
+                return
+            now = time.monotonic()
+            child.deaths = [t for t in child.deaths if now - t < RESTART_WINDOW] + [now]
+            if len(child.deaths) > RESTART_LIMIT:
+                raise CommandError(
+                    f"The {child.name} process keeps exiting (code {code}, {len(child.deaths)} times within "
+                    f"{RESTART_WINDOW:.0f} s); stopping the demo."
+                )
+            self.stdout.write(
+                f"rundemo: the {child.name} process exited with code {code}; starting it again."
+            )
+            self._start(child)
+        redis = self.redis
+        if (
+            redis is not None
+            and redis.process is not None
+            and redis.process.poll() is not None
+            and not self.stopping
+        ):
+            self.stdout.write(
+                f"rundemo: the embedded Redis exited with code {redis.process.returncode}; starting it again."
+            )
+            redis.process = None
+            redis.start()
 
     def _supervise(self) -> None:
         stop = False
 
         def request_stop(signum, frame):
             nonlocal stop
-            stop = True
+            stop = self.stopping = True
 
         # Installed explicitly: a shell that starts us in the background leaves SIGINT ignored.
         signal.signal(signal.SIGTERM, request_stop)
@@ -120,12 +194,13 @@ class Command(BaseCommand):
             time.sleep(0.2)
 
     def _stop_children(self) -> None:
-        for _name, proc in self.children:
-            if proc.poll() is None:
-                proc.terminate()
-        for _name, proc in self.children:
+        self.stopping = True
+        for child in self.children:
+            if child.process.poll() is None:
+                child.process.terminate()
+        for child in self.children:
             try:
-                proc.wait(timeout=10)
+                child.process.wait(timeout=10)
             except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+                child.process.kill()
+                child.process.wait()

@@ -1,0 +1,90 @@
+"""Business operations of the binding app, by concern. Views, tasks and admin actions call these, nothing else.
+
+    cookies        registration: a browser's correlation cookie, its device-check token, the record lookup
+    devices        a customer's devices: rename, remove, swap allowance, refresh from records
+    entitlements   entitlements and their device-bound tokens
+    tokens         token requests to ExpressPlay, each on record
+    queueing       queue a task after commit, never losing the work when the broker is away
+    sweep          find stranded work again from the database (run by beat)
+    connection     the operators' connection check
+
+Callers keep `from binding import services` and use the names re-exported here.
+"""
+
+from ..exceptions import BindingError
+from .connection import ConnectionReport, expressplay_connection_check
+from .cookies import (
+    cookie_create,
+    cookie_expire_if_stale,
+    cookie_licence_seen,
+    cookies_expire_stale,
+    device_bind,
+    device_confirm,
+    device_confirm_gave_up,
+    device_confirm_retry_later,
+    dummy_token_issue,
+)
+from .devices import (
+    SwapAllowance,
+    device_refresh,
+    device_remove,
+    device_rename,
+    device_swap_allowance,
+    device_swaps_reset,
+)
+from .entitlements import (
+    _claim,
+    entitlement_create,
+    entitlement_expire_if_over,
+    entitlement_give_up,
+    entitlement_issue,
+    entitlement_mark_played,
+    entitlement_move,
+    entitlement_reissue,
+    entitlement_renew,
+    entitlement_retry,
+    entitlement_retry_later,
+    entitlement_revoke,
+    entitlements_expire_ended,
+)
+from .queueing import queue_after_commit
+from .sweep import SweepReport, work_sweep
+from .tokens import token_request
+
+__all__ = [
+    "BindingError",
+    "ConnectionReport",
+    "SwapAllowance",
+    "SweepReport",
+    "_claim",
+    "cookie_create",
+    "cookie_expire_if_stale",
+    "cookie_licence_seen",
+    "cookies_expire_stale",
+    "device_bind",
+    "device_confirm",
+    "device_confirm_gave_up",
+    "device_confirm_retry_later",
+    "device_refresh",
+    "device_remove",
+    "device_rename",
+    "device_swap_allowance",
+    "device_swaps_reset",
+    "dummy_token_issue",
+    "entitlement_create",
+    "entitlement_expire_if_over",
+    "entitlement_give_up",
+    "entitlement_issue",
+    "entitlement_mark_played",
+    "entitlement_move",
+    "entitlement_reissue",
+    "entitlement_renew",
+    "entitlement_retry",
+    "entitlement_retry_later",
+    "entitlement_revoke",
+    "entitlements_expire_ended",
+    "expressplay_connection_check",
+    "queue_after_commit",
+    "token_request",
+    "work_sweep",
+]

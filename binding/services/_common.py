@@ -1,0 +1,49 @@
+"""Helpers shared by the binding services: the audit trail and ExpressPlay failures in words."""
+
+from __future__ import annotations
+
+import logging
+
+from ..expressplay import (
+    ExpressPlayError,
+    ExpressPlayRejected,
+)
+from ..models import (
+    Actor,
+    BindingEvent,
+    EventKind,
+)
+
+logger = logging.getLogger(__name__)
+
+
+def _event(
+    kind: EventKind,
+    *,
+    user=None,
+    cookie=None,
+    device=None,
+    entitlement=None,
+    actor=Actor.SYSTEM,
+    actor_user=None,
+    code: int | None = None,
+    detail: str = "",
+) -> BindingEvent:
+    return BindingEvent.objects.create(
+        kind=kind,
+        user=user,
+        cookie=cookie,
+        device=device,
+        entitlement=entitlement,
+        actor=actor,
+        actor_user=actor_user,
+        expressplay_code=code,
+        detail=detail[:500],
+    )
+
+
+def _describe(exc: ExpressPlayError) -> tuple[int | None, str]:
+    """Return (ExpressPlay code, operator-facing explanation) of a client failure."""
+    if isinstance(exc, ExpressPlayRejected):
+        return exc.code, f"{exc.meaning} {exc.advice}".strip()
+    return None, str(exc)

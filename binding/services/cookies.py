@@ -1,0 +1,221 @@
+"""Registration: a browser's correlation cookie, its device-check token, and the record lookup that binds it."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from ..exceptions import DeviceCheckUnavailable, RecordNotYetAvailable
+from ..expressplay import (
+    BuyToOwn,
+    ExpressPlayClient,
+    ExpressPlayError,
+    ExpressPlayTransportError,
+    LicenseToken,
+    client_from_settings,
+)
+from ..models import (
+    Actor,
+    Cookie,
+    CookieState,
+    Device,
+    EventKind,
+    MediaAsset,
+)
+from ..user_agents import device_label
+from ._common import _describe, _event
+from .queueing import DEVICE_CONFIRM, due_again, queue_after_commit
+from .tokens import token_request
+
+logger = logging.getLogger(__name__)
+
+
+@transaction.atomic
+def cookie_create(*, user, user_agent: str = "") -> Cookie:
+    """Start a registration attempt for `user`'s browser: a new, unique ExpressPlay correlation value."""
+    now = timezone.now()
+    cookie = Cookie.objects.create(
+        value=secrets.token_urlsafe(18),  # 24 characters, under ExpressPlay's 32
+        user=user,
+        user_agent=user_agent[:300],
+        expires_at=now + timedelta(seconds=settings.BINDING_COOKIE_TTL),
+    )
+    _event(EventKind.COOKIE_CREATED, user=user, cookie=cookie, actor=Actor.USER, actor_user=user)
+    return cookie
+
+
+def dummy_token_issue(*, cookie: Cookie, client: ExpressPlayClient | None = None) -> LicenseToken:
+    """Ask ExpressPlay for the device-check token carrying `cookie`; keep its licence URL on the cookie.
+
+    Raises DeviceCheckUnavailable (and marks the cookie failed) when the clip is missing or ExpressPlay
+    refuses or cannot be reached.
+    """
+    asset = MediaAsset.objects.filter(slug=settings.BINDING_DEVICE_CHECK_ASSET).first()
+    if asset is None:
+        _cookie_fail(
+            cookie, EventKind.DUMMY_TOKEN_FAILED, detail="The device-check clip is not packaged (load_demo)."
+        )
+        raise DeviceCheckUnavailable()
+    try:
+        token = token_request(
+            asset=asset,
+            policy=BuyToOwn(),
+            cookie=cookie,
+            expires=timedelta(seconds=settings.BINDING_COOKIE_TTL),
+            client=client,
+        )
+    except ExpressPlayError as exc:
+        code, detail = _describe(exc)
+        logger.warning("Device-check token refused for cookie %s: %s %s", cookie.pk, code, detail)
+        _cookie_fail(cookie, EventKind.DUMMY_TOKEN_FAILED, code=code, detail=detail)
+        raise DeviceCheckUnavailable(code=code) from exc
+    Cookie.objects.filter(pk=cookie.pk).update(
+        state=CookieState.DUMMY_TOKEN_ISSUED, check_license_url=token.license_url, updated_at=timezone.now()
+    )
+    cookie.refresh_from_db()
+    _event(EventKind.DUMMY_TOKEN_ISSUED, user=cookie.user, cookie=cookie, detail=f"token {token.short}")
+    return token
+
+
+def _cookie_fail(cookie: Cookie, kind: EventKind, *, code: int | None = None, detail: str = "") -> None:
+    Cookie.objects.filter(pk=cookie.pk).update(
+        state=CookieState.FAILED,
+        expressplay_code=code,
+        failure_reason=detail[:300],
+        updated_at=timezone.now(),
+    )
+    cookie.refresh_from_db()
+    _event(kind, user=cookie.user, cookie=cookie, code=code, detail=detail)
+
+
+@transaction.atomic
+def cookie_licence_seen(*, cookie: Cookie) -> bool:
+    """Record that the browser says the device check played and queue the record lookup; return True when
+    queued (False when the attempt is already over).
+
+    The browser's word only triggers the lookup: the device id itself comes from ExpressPlay's records.
+    """
+    cookie = Cookie.objects.select_for_update().get(pk=cookie.pk)
+    if cookie_expire_if_stale(cookie=cookie) or not cookie.is_pending:
+        return False
+    first = cookie.state != CookieState.LICENCE_SEEN
+    cookie.state = CookieState.LICENCE_SEEN
+    cookie.queued_at = timezone.now()
+    cookie.save(update_fields=["state", "queued_at", "updated_at"])
+    if first:
+        _event(
+            EventKind.LICENCE_SEEN, user=cookie.user, cookie=cookie, actor=Actor.USER, actor_user=cookie.user
+        )
+    queue_after_commit(DEVICE_CONFIRM, model=Cookie, pk=cookie.pk)
+    return True
+
+
+def cookie_expire_if_stale(*, cookie: Cookie, now=None) -> bool:
+    """Expire a registration attempt that never got its licence in time; return True if it did now."""
+    now = now or timezone.now()
+    if not cookie.is_pending or cookie.expires_at > now:
+        return False
+    updated = Cookie.objects.filter(pk=cookie.pk, state__in=Cookie.PENDING_STATES).update(
+        state=CookieState.EXPIRED, updated_at=now
+    )
+    cookie.refresh_from_db()
+    if updated:
+        _event(EventKind.COOKIE_EXPIRED, user=cookie.user, cookie=cookie)
+    return bool(updated)
+
+
+def cookies_expire_stale(*, now=None) -> int:
+    """Expire every stale registration attempt; return how many."""
+    return sum(cookie_expire_if_stale(cookie=cookie, now=now) for cookie in Cookie.objects.stale(now))
+
+
+def device_confirm(*, cookie_id: int, client: ExpressPlayClient | None = None) -> Device | None:
+    """Look the cookie's device id up in ExpressPlay's records and bind it; return the Device.
+
+    Raises RecordNotYetAvailable while ExpressPlay has no record with a device id for the cookie, and
+    ExpressPlayTransportError when ExpressPlay cannot be reached (both retryable by the task). Returns
+    None when the attempt is over (expired, failed, or refused by the device limit).
+    """
+    cookie = Cookie.objects.select_related("user").get(pk=cookie_id)
+    if cookie.state == CookieState.BOUND:
+        return cookie.device
+    if cookie_expire_if_stale(cookie=cookie) or not cookie.is_pending:
+        return None
+    client = client or client_from_settings()
+    try:
+        device_id = client.device_id_for_cookie(cookie.value)
+    except ExpressPlayTransportError:
+        raise
+    except ExpressPlayError as exc:
+        code, detail = _describe(exc)
+        _cookie_fail(cookie, EventKind.RECORD_LOOKUP_FAILED, code=code, detail=detail)
+        return None
+    if not device_id:
+        raise RecordNotYetAvailable(cookie.value)
+    return device_bind(cookie=cookie, device_id=device_id)
+
+
+def device_confirm_gave_up(*, cookie_id: int, reason: str) -> None:
+    """Mark a registration attempt failed after the record lookup ran out of retries."""
+    cookie = Cookie.objects.get(pk=cookie_id)
+    if cookie.is_pending:
+        _cookie_fail(cookie, EventKind.RECORD_LOOKUP_FAILED, detail=reason)
+
+
+@transaction.atomic
+def device_bind(*, cookie: Cookie, device_id: str) -> Device | None:
+    """Bind the cookie to the user's device with `device_id`, creating or re-activating it.
+
+    Idempotent: a cookie already bound returns its device. Returns None (and fails the cookie) when the
+    device is new and the user already has BINDING_DEVICE_LIMIT active devices.
+    """
+    cookie = Cookie.objects.select_for_update().select_related("user").get(pk=cookie.pk)
+    if cookie.state == CookieState.BOUND:
+        return cookie.device
+    user, now = cookie.user, timezone.now()
+    device = Device.objects.select_for_update().filter(user=user, device_id=device_id).first()
+    if device is None or not device.is_active:
+        active = list(Device.objects.active().filter(user=user).values_list("label", flat=True))
+        if len(active) >= settings.BINDING_DEVICE_LIMIT:
+            cookie.state = CookieState.FAILED
+            cookie.failure_reason = "device_limit"
+            cookie.save(update_fields=["state", "failure_reason", "updated_at"])
+            _event(EventKind.DEVICE_LIMIT_REACHED, user=user, cookie=cookie, detail=", ".join(active))
+            return None
+    if device is None:
+        device = Device.objects.create(
+            user=user,
+            device_id=device_id,
+            label=_unique_label(user, device_label(cookie.user_agent)),
+            first_seen=now,
+            last_seen=now,
+        )
+    else:
+        device.removed_at = None
+        device.last_seen = now
+        device.save(update_fields=["removed_at", "last_seen"])
+    cookie.device = device
+    cookie.state = CookieState.BOUND
+    cookie.save(update_fields=["device", "state", "updated_at"])
+    _event(
+        EventKind.DEVICE_BOUND, user=user, cookie=cookie, device=device, detail=f"{device.label}: {device_id}"
+    )
+    return device
+
+
+def _unique_label(user, label: str) -> str:
+    taken = set(Device.objects.filter(user=user).values_list("label", flat=True))
+    candidate, number = label, 2
+    while candidate in taken:
+        candidate, number = f"{label} ({number})", number + 1
+    return candidate[:80]
+
+
+def device_confirm_retry_later(*, cookie_id: int, countdown: float) -> None:
+    """Record that the record lookup runs again in `countdown` seconds, so the sweep leaves the wait alone."""
+    due_again(Cookie, cookie_id, countdown=countdown)

@@ -1,0 +1,75 @@
+"""The sweep: find again, from the database, every piece of work a lost message could have stranded.
+
+Celery beat runs it every BINDING_SWEEP_INTERVAL seconds. The queue may lose a message (a broker restart
+without persistence, a publish while the broker was away, a worker killed holding it); the rows do not.
+The entitlement claim (a conditional UPDATE with a lease) keeps a re-queued issue to one token, however
+many copies of its message exist.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import asdict, dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.db.models import Q
+from django.utils import timezone
+
+from ..models import Cookie, CookieState, Entitlement, EntitlementState
+from .cookies import cookies_expire_stale
+from .entitlements import entitlements_expire_ended
+from .queueing import DEVICE_CONFIRM, ENTITLEMENT_ISSUE, queue_after_commit
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class SweepReport:
+    entitlements_requeued: int
+    lookups_requeued: int
+    registrations_expired: int
+    rentals_expired: int
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def _due(now) -> Q:
+    """Never queued (the broker was away), or queued (or due after a retry's wait) long enough ago."""
+    return Q(queued_at__isnull=True) | Q(
+        queued_at__lt=now - timedelta(seconds=settings.BINDING_REQUEUE_AFTER)
+    )
+
+
+def _requeue(queryset, task_name: str, now) -> int:
+    ids = list(
+        queryset.order_by("queued_at", "pk").values_list("pk", flat=True)[: settings.BINDING_SWEEP_BATCH]
+    )
+    if not ids:
+        return 0
+    # Mark first: a second sweep running at the same time finds them queued just now and leaves them.
+    marked = queryset.model.objects.filter(pk__in=ids).filter(_due(now)).update(queued_at=now)
+    for pk in ids:
+        queue_after_commit(task_name, model=queryset.model, pk=pk)
+    return marked
+
+
+def work_sweep(*, now=None) -> SweepReport:
+    """Queue again every pending issue without a live claim and every registration lookup that waits too
+    long; expire stale registrations and ended rentals. Return what it did."""
+    now = now or timezone.now()
+    registrations_expired = cookies_expire_stale(now=now)
+    rentals_expired = entitlements_expire_ended(now=now)
+    stranded = Entitlement.objects.filter(state=EntitlementState.PENDING).filter(
+        Q(issuing_task="") | Q(claimed_until__isnull=True) | Q(claimed_until__lt=now)
+    )
+    entitlements = _requeue(stranded.filter(_due(now)), ENTITLEMENT_ISSUE, now)
+    lookups = Cookie.objects.filter(state=CookieState.LICENCE_SEEN, expires_at__gt=now).filter(_due(now))
+    lookups_requeued = _requeue(lookups, DEVICE_CONFIRM, now)
+    report = SweepReport(entitlements, lookups_requeued, registrations_expired, rentals_expired)
+    if entitlements or lookups_requeued:
+        logger.warning(
+            "Sweep queued again %s entitlement issues and %s device lookups", entitlements, lookups_requeued
+        )
+    return report

@@ -1,0 +1,126 @@
+"""Token requests to ExpressPlay for a media asset, each on record before it is sent and after it answers.
+
+ExpressPlay makes a new token for every request and offers no way to read back a token it made (there is
+no token lookup or revocation call), so after a lost answer the only way on is to ask again. What keeps the
+count honest is the TokenRequest row written (and committed) before the request leaves and updated with
+what came back: an operator sees every token that was made and every one that may have been.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from django.conf import settings
+from django.utils import timezone
+
+from ..expressplay import (
+    ContentKey,
+    Drm,
+    ExpressPlayClient,
+    ExpressPlayError,
+    ExpressPlayRejected,
+    ExpressPlayRequestInvalid,
+    ExpressPlayTransportError,
+    LicenseToken,
+    Policy,
+    client_from_settings,
+)
+from ..models import (
+    Cookie,
+    Entitlement,
+    MediaAsset,
+    TokenRequest,
+    TokenRequestOutcome,
+    TokenRequestPurpose,
+)
+from ._common import _describe
+
+logger = logging.getLogger(__name__)
+
+
+def outcome_of(exc: ExpressPlayError) -> TokenRequestOutcome:
+    """Return what a failed token request means for the count of tokens that exist."""
+    if isinstance(exc, ExpressPlayRejected):
+        return TokenRequestOutcome.REFUSED
+    if isinstance(exc, ExpressPlayRequestInvalid):
+        return TokenRequestOutcome.NOT_SENT
+    if isinstance(exc, ExpressPlayTransportError):
+        if exc.status is not None:
+            return TokenRequestOutcome.SERVER_ERROR
+        if not exc.sent:
+            return TokenRequestOutcome.NOT_SENT
+    # A timeout, a dropped connection or an unreadable 2xx: ExpressPlay may have made the token.
+    return TokenRequestOutcome.LOST
+
+
+def token_request(
+    *,
+    asset: MediaAsset,
+    policy: Policy,
+    cookie: Cookie,
+    expires: timedelta,
+    device_id: str | None = None,
+    entitlement: Entitlement | None = None,
+    task_id: str = "",
+    client: ExpressPlayClient | None = None,
+) -> LicenseToken:
+    """Return a token for `asset` from the DRM the settings select (EXPRESSPLAY_DRM), carrying `cookie`.
+
+    The request is recorded as a TokenRequest before it is sent and updated with its outcome. Raises
+    ExpressPlayError as the client does.
+    """
+    client = client or client_from_settings()
+    attempt = TokenRequest.objects.create(
+        purpose=TokenRequestPurpose.ENTITLEMENT if entitlement else TokenRequestPurpose.DEVICE_CHECK,
+        entitlement=entitlement,
+        cookie=cookie,
+        task_id=task_id[:64],
+        device_id=device_id or "",
+        expires_at=timezone.now() + expires,
+    )
+    try:
+        token = _send(
+            client, asset=asset, policy=policy, cookie=cookie.value, device_id=device_id, expires=expires
+        )
+    except ExpressPlayError as exc:
+        code, detail = _describe(exc)
+        outcome = outcome_of(exc)
+        TokenRequest.objects.filter(pk=attempt.pk).update(
+            outcome=outcome, answered_at=timezone.now(), expressplay_code=code, detail=detail[:300]
+        )
+        if outcome == TokenRequestOutcome.LOST:
+            logger.warning(
+                "Token request %s for %s lost its answer (%s); a token may exist until %s.",
+                attempt.pk,
+                entitlement or cookie,
+                detail,
+                attempt.expires_at,
+            )
+        raise
+    TokenRequest.objects.filter(pk=attempt.pk).update(
+        outcome=TokenRequestOutcome.ISSUED, answered_at=timezone.now(), token_short=token.short
+    )
+    return token
+
+
+def _send(
+    client: ExpressPlayClient,
+    *,
+    asset: MediaAsset,
+    policy: Policy,
+    cookie: str,
+    device_id: str | None,
+    expires: timedelta,
+) -> LicenseToken:
+    key = ContentKey(kid=asset.kid, key=asset.key)
+    drm = Drm(settings.EXPRESSPLAY_DRM)
+    if drm is Drm.PLAYREADY:
+        return client.playready_token(
+            key=key, policy=policy, cookie=cookie, device_id=device_id, expires=expires
+        )
+    if drm is Drm.WIDEVINE:
+        return client.widevine_token(key=key, cookie=cookie, device_id=device_id, expires=expires)
+    return client.fairplay_token(
+        key=key, iv=settings.EXPRESSPLAY_FAIRPLAY_IV, cookie=cookie, device_id=device_id, expires=expires
+    )

@@ -1,0 +1,146 @@
+"""Fault injection: make the sandbox behave like an ExpressPlay having a bad day, on purpose.
+
+Off by default. SANDBOX_FAULTS (an environment variable) sets the faults a process starts with; a staff
+member can change them at run time on /sandbox/faults/ (kept in the database, so every web process sees the
+same within a second). Each fault applies to the ExpressPlay API calls Bindery's worker makes (token
+requests and record retrieval), each at its own rate (0 to 1):
+
+    latency_ms, jitter_ms   a fixed delay plus a uniformly random one on every call
+    server_error            answer HTTP 503 without doing anything
+    error_code              answer a documented ExpressPlay error (one of error_codes) without doing anything
+    hang                    keep the connection open for hang_seconds (past the client's timeout)
+    drop                    do the work (issue the token), then lose the answer: the connection is closed
+                            unanswered (under gunicorn) or held past the client's timeout
+    no_record               record retrieval by cookie answers as if nothing were logged yet
+
+SANDBOX_FAULTS reads like "latency_ms=100,drop=0.05,error_codes=-2030 -2019".
+"""
+
+from __future__ import annotations
+
+import random
+import socket
+import time
+from dataclasses import asdict, dataclass, fields, replace
+
+from django.conf import settings
+
+from .errors import SandboxError
+
+_CACHE_SECONDS = 1.0
+_cache: tuple[float, Faults] | None = None
+
+
+@dataclass(frozen=True)
+class Faults:
+    latency_ms: int = 0
+    jitter_ms: int = 0
+    server_error: float = 0.0
+    error_code: float = 0.0
+    error_codes: str = "-2030"
+    hang: float = 0.0
+    hang_seconds: float = 15.0
+    drop: float = 0.0
+    no_record: float = 0.0
+
+    @property
+    def active(self) -> bool:
+        return bool(
+            self.latency_ms
+            or self.jitter_ms
+            or self.server_error
+            or self.error_code
+            or self.hang
+            or self.drop
+        ) or bool(self.no_record)
+
+    def codes(self) -> list[int]:
+        return [
+            int(code) for code in self.error_codes.replace(",", " ").split() if code.lstrip("-").isdigit()
+        ]
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def parse(cls, text: str) -> Faults:
+        """Return the faults described by "name=value,..." (unknown names and bad values are refused)."""
+        faults, types = cls(), {f.name: f.type for f in fields(cls)}
+        for part in filter(None, (p.strip() for p in text.split(","))):
+            name, _, value = part.partition("=")
+            name = name.strip()
+            if name not in types:
+                raise ValueError(f"SANDBOX_FAULTS: unknown fault {name!r}")
+            kind = {"int": int, "float": float, "str": str}[types[name]]
+            faults = replace(faults, **{name: kind(value.strip())})
+        return faults
+
+
+def current() -> Faults:
+    """Return the faults in force: the staff page's (database) if set, else SANDBOX_FAULTS'."""
+    global _cache
+    now = time.monotonic()
+    if _cache is not None and now - _cache[0] < _CACHE_SECONDS:
+        return _cache[1]
+    from .models import FaultSettings
+
+    row = FaultSettings.objects.filter(pk=1).first()
+    faults = row.as_faults() if row else Faults.parse(settings.SANDBOX_FAULTS)
+    _cache = (now, faults)
+    return faults
+
+
+def forget() -> None:
+    """Drop the cached faults (after the staff page or a test changes them)."""
+    global _cache
+    _cache = None
+
+
+class DropAnswer(Exception):
+    """Do the work, then lose the answer."""
+
+
+def before_call(*, faults: Faults, lookup: bool = False, rng: random.Random | None = None) -> str:
+    """Apply latency, then pick at most one fault for this call; return its name ("" for none).
+
+    Raises SandboxError for server_error and error_code; sleeps for hang (then raises a 503 that the client
+    has stopped waiting for). The caller handles "drop" (after the work) and "no_record".
+    """
+    if not faults.active:
+        return ""
+    rng = rng or random
+    delay = faults.latency_ms + (rng.uniform(0, faults.jitter_ms) if faults.jitter_ms else 0)
+    if delay:
+        time.sleep(delay / 1000)
+    roll = rng.random()
+    for name in ("server_error", "error_code", "hang", "drop", "no_record"):
+        rate = getattr(faults, name)
+        if name == "no_record" and not lookup:
+            continue
+        if roll < rate:
+            break
+        roll -= rate
+    else:
+        return ""
+    if name == "server_error":
+        raise SandboxError(-2030, "injected fault: server error", status=503)
+    if name == "error_code":
+        codes = faults.codes() or [-2030]
+        raise SandboxError(rng.choice(codes), "injected fault")
+    if name == "hang":
+        time.sleep(faults.hang_seconds)
+        raise SandboxError(-2030, "injected fault: hung", status=503)
+    return name
+
+
+def drop_answer(request, *, faults: Faults) -> None:
+    """Lose the answer to `request`: close its connection unanswered where the server lets us (gunicorn),
+    else hold it past the client's timeout."""
+    sock = request.META.get("gunicorn.socket")
+    if sock is not None:
+        try:
+            sock.shutdown(socket.SHUT_RDWR)
+            return
+        except OSError:
+            pass
+    time.sleep(faults.hang_seconds)

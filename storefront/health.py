@@ -1,0 +1,49 @@
+"""The health endpoint (django-health-check) for a load balancer and for operators.
+
+Database, Redis (the broker), a Celery worker answering, and ExpressPlay (or the sandbox) accepting our
+credentials. Every check has a short timeout; none shows a secret.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+
+from django.conf import settings
+from health_check.base import HealthCheck
+from health_check.checks import Database
+from health_check.contrib.celery import Ping
+from health_check.contrib.redis import Redis
+from health_check.exceptions import ServiceUnavailable
+from health_check.views import HealthCheckView
+from redis.asyncio import Redis as RedisClient
+
+from binding import services as binding_services
+from binding.expressplay import client_from_settings
+
+
+@dataclasses.dataclass
+class ExpressPlay(HealthCheck):
+    """ExpressPlay (or the sandbox) answers one authenticated record lookup."""
+
+    timeout = datetime.timedelta(seconds=3)
+
+    def run(self):
+        client = client_from_settings(timeout=self.timeout.total_seconds())
+        report = binding_services.expressplay_connection_check(client=client)
+        if not report.ok:
+            code = f" (code {report.error_code})" if report.error_code is not None else ""
+            raise ServiceUnavailable(f"{report.environment}: {report.meaning}{code}")
+
+
+def _redis_client() -> RedisClient:
+    return RedisClient.from_url(settings.REDIS_URL, socket_connect_timeout=2, socket_timeout=2)
+
+
+class BinderyHealthView(HealthCheckView):
+    checks = (
+        Database,
+        (Redis, {"client_factory": _redis_client}),
+        (Ping, {"timeout": datetime.timedelta(seconds=2)}),
+        ExpressPlay,
+    )
