@@ -151,6 +151,7 @@ CELERY_RESULT_EXPIRES = 3600
 CELERY_TIMEZONE = TIME_ZONE
 # Nothing reads the results of the binding tasks; only the connection check's is waited for.
 CELERY_TASK_IGNORE_RESULT = True
+CELERY_TASK_DEFAULT_QUEUE = env("CELERY_TASK_DEFAULT_QUEUE", default="celery")
 # A message taken by a worker that then died comes back after this many seconds (Redis's default is an
 # hour). It must exceed the longest retry wait (30 s) so a waiting retry is not handed out twice.
 CELERY_BROKER_TRANSPORT_OPTIONS = {

@@ -1,0 +1,249 @@
+"""Nothing lost, unit by unit: queueing that survives the broker, the sweep, claims as leases, every token
+request on record. (tests/integration/test_nothing_lost.py runs the same with real processes.)"""
+
+import contextlib
+from datetime import timedelta
+
+import pytest
+import requests
+import responses
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+from kombu.exceptions import OperationalError
+
+from binding import services, tasks
+from binding.expressplay import ExpressPlayTransportError
+from binding.models import (
+    Cookie,
+    CookieState,
+    Entitlement,
+    EntitlementKind,
+    EntitlementState,
+    MediaAsset,
+    TokenRequest,
+    TokenRequestOutcome,
+)
+
+from .test_entitlements import DEVICE, TOKEN_URL, stub_expressplay
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("sandbox_settings")]
+
+
+@pytest.fixture
+def user():
+    return get_user_model().objects.create_user("rosa", password="x")
+
+
+@pytest.fixture
+def asset():
+    return MediaAsset.objects.create(
+        slug="film", kid="33" * 16, key="44" * 16, manifest="film/m.mpd", duration=6
+    )
+
+
+@pytest.fixture
+def cookie(user):
+    cookie = services.cookie_create(user=user, user_agent="Chrome/156 (X11; Linux x86_64)")
+    services.device_bind(cookie=cookie, device_id=DEVICE)
+    cookie.refresh_from_db()
+    return cookie
+
+
+@pytest.fixture
+def sent(monkeypatch):
+    """The (task, id) pairs handed to the broker."""
+    handed = []
+    for task in (tasks.entitlement_issue, tasks.device_confirm):
+        monkeypatch.setattr(task, "apply_async", lambda args, name=task.name: handed.append((name, args[0])))
+    return handed
+
+
+@pytest.fixture
+def broker_down(monkeypatch):
+    def refuse(args):
+        raise OperationalError("Error 111 connecting to 127.0.0.1:6390. Connection refused.")
+
+    for task in (tasks.entitlement_issue, tasks.device_confirm):
+        monkeypatch.setattr(task, "apply_async", refuse)
+
+
+def purchase_for(user, asset, cookie):
+    return services.entitlement_create(user=user, asset=asset, kind=EntitlementKind.BUY, cookie=cookie)
+
+
+# --- queueing after commit ---------------------------------------------------------------------------------
+
+
+def test_a_new_entitlement_is_queued_once_after_commit(
+    user, asset, cookie, sent, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        entitlement = purchase_for(user, asset, cookie)
+        assert sent == []  # not before the commit
+    assert sent == [("binding.entitlement_issue", entitlement.pk)]
+    assert entitlement.queued_at is not None
+
+
+def test_with_the_broker_down_the_entitlement_is_kept_and_marked_not_queued(
+    user, asset, cookie, broker_down, django_capture_on_commit_callbacks, caplog
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        entitlement = purchase_for(user, asset, cookie)  # no exception reaches the caller
+    entitlement.refresh_from_db()
+    assert (entitlement.state, entitlement.queued_at) == (EntitlementState.PENDING, None)
+    assert "the sweep will queue it once the broker is back" in caplog.text
+
+
+def test_renew_retry_reissue_and_move_all_queue_through_the_same_place(
+    user, asset, cookie, sent, django_capture_on_commit_callbacks
+):
+    entitlement = purchase_for(user, asset, cookie)
+    Entitlement.objects.filter(pk=entitlement.pk).update(state=EntitlementState.READY, device=cookie.device)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.entitlement_renew(entitlement=entitlement, actor_user=user)
+    Entitlement.objects.filter(pk=entitlement.pk).update(state=EntitlementState.FAILED)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.entitlement_retry(entitlement=entitlement, actor_user=None, reason="test")
+    Entitlement.objects.filter(pk=entitlement.pk).update(state=EntitlementState.READY)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.entitlement_reissue(entitlement=entitlement, actor_user=None, reason="test")
+    assert sent == [("binding.entitlement_issue", entitlement.pk)] * 3
+
+
+def test_licence_seen_queues_the_lookup_and_marks_it_queued(user, sent, django_capture_on_commit_callbacks):
+    cookie = services.cookie_create(user=user)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.cookie_licence_seen(cookie=cookie)
+    cookie.refresh_from_db()
+    assert cookie.state == CookieState.LICENCE_SEEN and cookie.queued_at is not None
+    assert sent == [("binding.device_confirm", cookie.pk)]
+
+
+# --- the sweep ----------------------------------------------------------------------------------------------
+
+
+def test_sweep_queues_what_was_never_queued_or_waits_too_long_and_leaves_live_claims(
+    user, asset, cookie, sent, settings, django_capture_on_commit_callbacks
+):
+    now = timezone.now()
+    never = purchase_for(user, asset, cookie)
+    stale = purchase_for(user, asset, cookie)
+    fresh = purchase_for(user, asset, cookie)
+    claimed = purchase_for(user, asset, cookie)
+    dead_claim = purchase_for(user, asset, cookie)
+    old = now - timedelta(seconds=settings.BINDING_REQUEUE_AFTER + 1)
+    Entitlement.objects.filter(pk=never.pk).update(queued_at=None)
+    Entitlement.objects.filter(pk=stale.pk).update(queued_at=old)
+    Entitlement.objects.filter(pk=claimed.pk).update(
+        queued_at=old, issuing_task="alive", claimed_until=now + timedelta(seconds=20)
+    )
+    Entitlement.objects.filter(pk=dead_claim.pk).update(
+        queued_at=old, issuing_task="dead", claimed_until=now - timedelta(seconds=1)
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        report = services.work_sweep(now=now)
+    assert report.entitlements_requeued == 3
+    assert sorted(pk for _, pk in sent) == sorted([never.pk, stale.pk, dead_claim.pk])
+    assert fresh.pk not in [pk for _, pk in sent]
+    # Marked as queued now: the next sweep leaves them alone.
+    sent.clear()
+    assert services.work_sweep(now=now).entitlements_requeued == 0 and sent == []
+
+
+def test_sweep_queues_stranded_lookups_and_expires_stale_registrations_and_ended_rentals(
+    user, asset, cookie, sent, settings, django_capture_on_commit_callbacks
+):
+    now = timezone.now()
+    waiting = services.cookie_create(user=user)
+    Cookie.objects.filter(pk=waiting.pk).update(state=CookieState.LICENCE_SEEN, queued_at=None)
+    stale = services.cookie_create(user=user)
+    Cookie.objects.filter(pk=stale.pk).update(expires_at=now - timedelta(seconds=1))
+    rental = services.entitlement_create(
+        user=user, asset=asset, kind=EntitlementKind.RENT, cookie=cookie, rental_period=timedelta(hours=1)
+    )
+    Entitlement.objects.filter(pk=rental.pk).update(
+        state=EntitlementState.READY, rental_ends_at=now - timedelta(seconds=1)
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        report = services.work_sweep(now=now)
+    assert (report.lookups_requeued, report.registrations_expired, report.rentals_expired) == (1, 1, 1)
+    assert ("binding.device_confirm", waiting.pk) in sent
+    assert Cookie.objects.get(pk=stale.pk).state == CookieState.EXPIRED
+    assert Entitlement.objects.get(pk=rental.pk).state == EntitlementState.EXPIRED
+
+
+def test_a_retry_keeps_its_claim_through_its_wait(user, asset, cookie, settings):
+    entitlement = purchase_for(user, asset, cookie)
+    assert services._claim(entitlement.pk, "task-1")
+    services.entitlement_retry_later(entitlement_id=entitlement.pk, task_id="task-1", countdown=25)
+    entitlement.refresh_from_db()
+    assert entitlement.claimed_until > timezone.now() + timedelta(seconds=25)
+    assert not services._claim(entitlement.pk, "task-2")  # another copy of the message waits its turn
+    assert services.work_sweep().entitlements_requeued == 0
+    assert services._claim(entitlement.pk, "task-1")  # the retry itself goes on
+
+
+# --- every token request on record ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("answer", "outcome", "code"),
+    [
+        (
+            {"json": {"licenseAcquisitionUrl": "http://x/pr", "token": "T" * 30}},
+            TokenRequestOutcome.ISSUED,
+            None,
+        ),
+        (
+            {"json": {"errorCode": -2019, "errorMessage": "Insufficient tokens"}, "status": 400},
+            "refused",
+            -2019,
+        ),
+        ({"status": 503}, TokenRequestOutcome.SERVER_ERROR, None),
+        ({"body": requests.ReadTimeout("read timed out")}, TokenRequestOutcome.LOST, None),
+        ({"body": requests.ConnectionError("Connection aborted.")}, TokenRequestOutcome.LOST, None),
+    ],
+)
+@responses.activate
+def test_every_token_request_is_recorded_before_it_is_sent_with_its_outcome(
+    user, asset, cookie, answer, outcome, code
+):
+    entitlement = purchase_for(user, asset, cookie)
+    Entitlement.objects.filter(pk=entitlement.pk).update(device=cookie.device)
+    responses.post(TOKEN_URL, **answer)
+    # Transport errors are the task's to retry (they raise); the record is what is checked here.
+    with contextlib.suppress(ExpressPlayTransportError):
+        services.entitlement_issue(entitlement_id=entitlement.pk, task_id="t")
+    attempt = TokenRequest.objects.get(entitlement=entitlement)
+    assert (attempt.outcome, attempt.expressplay_code, attempt.device_id) == (outcome, code, DEVICE)
+    assert attempt.answered_at is not None and attempt.expires_at > timezone.now()
+    assert attempt.may_have_made_a_token == (outcome in ("issued", "lost"))
+
+
+@responses.activate
+def test_a_request_that_never_left_is_recorded_as_not_sent(user, asset, cookie, settings):
+    settings.EXPRESSPLAY_SANDBOX_URL = "http://127.0.0.1:9/sandbox"  # nothing listens on port 9
+    responses.add_passthru("http://127.0.0.1:9")
+    entitlement = purchase_for(user, asset, cookie)
+    Entitlement.objects.filter(pk=entitlement.pk).update(device=cookie.device)
+    with pytest.raises(
+        services.ExpressPlayTransportError if hasattr(services, "ExpressPlayTransportError") else Exception
+    ):
+        services.entitlement_issue(entitlement_id=entitlement.pk, task_id="t")
+    assert TokenRequest.objects.get(entitlement=entitlement).outcome == TokenRequestOutcome.NOT_SENT
+
+
+@responses.activate
+def test_the_device_check_token_is_on_record_too(user, media_asset_for_check):
+    stub_expressplay()
+    cookie = services.cookie_create(user=user)
+    services.dummy_token_issue(cookie=cookie)
+    attempt = TokenRequest.objects.get(cookie=cookie)
+    assert (attempt.purpose, attempt.outcome, attempt.entitlement) == ("device_check", "issued", None)
+
+
+@pytest.fixture
+def media_asset_for_check(settings):
+    return MediaAsset.objects.create(
+        slug=settings.BINDING_DEVICE_CHECK_ASSET, kid="66" * 16, key="77" * 16, manifest="c/m.mpd"
+    )
