@@ -1,6 +1,7 @@
 """An operator finds why a customer's second browser was refused, starting from the customer's email."""
 
 import json
+import time
 
 import pytest
 import requests
@@ -8,6 +9,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 
 from binding import services
+from binding.models import Entitlement, EntitlementState
 from sandbox.device import SimulatedDevice
 from sandbox.tokens import b64url
 from storefront import services as shop_services
@@ -38,7 +40,11 @@ def test_operator_finds_the_failing_entitlement_by_email_and_reads_the_verdict(
     order = shop_services.order_place(
         user=customer, offer=title.offers.get(kind="buy"), browser_cookie=cookie.value
     )
-    entitlement = services.entitlement_issue(entitlement_id=order.entitlement_id, task_id="test")
+    # The worker issues the token (queued after the order's commit).
+    deadline = time.monotonic() + 30
+    while (entitlement := Entitlement.objects.get(pk=order.entitlement_id)).state == EntitlementState.PENDING:
+        assert time.monotonic() < deadline, "the worker did not issue the token"
+        time.sleep(0.1)
     assert redeem(entitlement.license_url, title.asset.kid, laptop).ok
     assert redeem(entitlement.license_url, title.asset.kid, tablet).json()["errorCode"] == -4905
 

@@ -1,0 +1,418 @@
+"""Reliability run: a thousand paid checkouts while everything breaks; prints what became of each order.
+
+Starts its own web server (gunicorn, serving the shop and the sandbox), Redis (with its append-only file),
+a Celery worker and Celery beat, on a throw-away SQLite database (or CHAOS_DATABASE_URL). Then, while
+customers check out through real HTTP POSTs:
+
+  - the sandbox faults about 20 % of ExpressPlay calls: HTTP 503, ExpressPlay error codes, hangs past the
+    client's timeout, answers lost after the token was made, records not there yet;
+  - the worker is SIGKILLed every few seconds (at least CHAOS_KILLS times) and started again;
+  - Redis is stopped and started again CHAOS_REDIS_RESTARTS times.
+
+When the checkouts are done, the faults stop and the run waits up to CHAOS_RECOVERY seconds for every order
+to settle. It prints orders placed, ready, failed with a reason, stuck (still pending), lost (a payment
+taken with no order, or an order with no entitlement), tokens on record per entitlement against the tokens
+the sandbox made, and the time from the last fault to the last order settled. Asserts nothing; exits 1 when
+an order is lost or stuck.
+
+    make chaos                                  # 1000 checkouts, 20 worker kills, 3 Redis restarts
+    CHAOS_ORDERS=200 CHAOS_KILLS=5 make chaos   # a shorter run
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import secrets
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+ORDERS = int(os.environ.get("CHAOS_ORDERS", "1000"))
+KILLS = int(os.environ.get("CHAOS_KILLS", "20"))
+REDIS_RESTARTS = int(os.environ.get("CHAOS_REDIS_RESTARTS", "3"))
+DURATION = float(os.environ.get("CHAOS_DURATION", str(max(60, ORDERS * 0.15))))  # seconds of checkouts
+RECOVERY = float(os.environ.get("CHAOS_RECOVERY", "300"))
+CLIENTS = 8
+TITLES = 25
+# About 20 % of ExpressPlay calls faulted: 15 % of token requests, 20 % of record lookups.
+FAULTS = {
+    "latency_ms": 5,
+    "jitter_ms": 20,
+    "server_error": 0.04,
+    "error_code": 0.02,
+    "error_codes": "-2019 -2030",
+    "hang": 0.04,
+    "hang_seconds": 3.0,
+    "drop": 0.05,
+    "no_record": 0.05,
+}
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def log(message: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", flush=True)
+
+
+def configure() -> dict[str, str]:
+    """Point this process and the servers it starts at a fresh database, Redis and web port."""
+    web_port, redis_port = free_port(), free_port()
+    env = {
+        "BINDERY_VAR_DIR": tempfile.mkdtemp(prefix="bindery-chaos-"),
+        "DJANGO_SETTINGS_MODULE": "storefront.settings",
+        "EXPRESSPLAY_ENV": "sandbox",
+        "EXPRESSPLAY_SANDBOX_URL": f"http://127.0.0.1:{web_port}/sandbox",
+        "EXPRESSPLAY_TIMEOUT": "2",
+        "REDIS_URL": f"redis://127.0.0.1:{redis_port}/0",
+        "BINDERY_REDIS_PORT": str(redis_port),
+        "BINDING_SWEEP_INTERVAL": "2",
+        "BINDING_REQUEUE_AFTER": "10",
+        "LOG_LEVEL": "ERROR",
+        "CHAOS_WEB_PORT": str(web_port),
+    }
+    os.environ.pop("DATABASE_URL", None)
+    if os.environ.get("CHAOS_DATABASE_URL"):
+        env["DATABASE_URL"] = os.environ["CHAOS_DATABASE_URL"]
+    os.environ.update(env)
+    sys.path.insert(0, str(BASE_DIR))
+    return env
+
+
+class Part:
+    """One process of the stack, in a process group of its own so that a kill takes its children too."""
+
+    def __init__(self, name: str, argv: list[str], logfile: Path):
+        self.name, self.argv, self.logfile = name, argv, logfile
+        self.process: subprocess.Popen | None = None
+        self.starts = 0
+
+    def start(self) -> None:
+        with self.logfile.open("a") as out:
+            self.process = subprocess.Popen(  # noqa: S603 - fixed argv
+                self.argv,
+                cwd=BASE_DIR,
+                env=dict(os.environ),
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        self.starts += 1
+
+    def alive(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def signal(self, sig: int) -> None:
+        if self.alive():
+            os.killpg(self.process.pid, sig)
+            self.process.wait()
+
+    def stop(self) -> None:
+        if self.alive():
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait()
+
+
+def main() -> int:
+    env = configure()
+    import django
+
+    django.setup()
+    import requests
+    from django.conf import settings
+    from django.contrib.auth import get_user_model
+    from django.core.management import call_command
+    from django.core.signing import get_cookie_signer
+    from django.test import Client
+
+    from binding import services as binding_services
+    from binding.models import Entitlement, EntitlementState, MediaAsset, TokenRequest, TokenRequestOutcome
+    from sandbox.device import SimulatedDevice
+    from sandbox.models import FaultSettings, IssuedToken, Record
+    from storefront.forms import DEMO_CARD
+    from storefront.models import Offer, Order, Title
+    from storefront.redis_server import EmbeddedRedis
+
+    var = Path(env["BINDERY_VAR_DIR"])
+    log(
+        f"chaos run in {var}: {ORDERS} checkouts over {DURATION:.0f} s, {KILLS} worker kills, "
+        f"{REDIS_RESTARTS} Redis restarts"
+    )
+    call_command("migrate", verbosity=0)
+
+    # Customers whose browsers registered (a bound cookie and the licence record ExpressPlay logged), and
+    # titles with offers; every (customer, title) pair is one checkout.
+    customers_needed = -(-ORDERS // TITLES)
+    titles = []
+    for number in range(TITLES):
+        asset = MediaAsset.objects.create(
+            slug=f"chaos-{number}", kid=secrets.token_hex(16), key=secrets.token_hex(16), manifest="x/m.mpd"
+        )
+        title = Title.objects.create(
+            slug=f"chaos-{number}", name=f"Chaos {number}", synopsis="-", year=2026, poster="-", asset=asset
+        )
+        Offer.objects.create(title=title, kind="buy", price=4)
+        Offer.objects.create(title=title, kind="rent", price=2, rental_hours=48, play_hours=3)
+        titles.append(title)
+    signer = get_cookie_signer(salt=settings.BINDING_BROWSER_COOKIE)
+    browsers = []
+    for number in range(customers_needed):
+        user = get_user_model().objects.create_user(f"chaos{number}", email=f"chaos{number}@example.com")
+        device = SimulatedDevice()
+        cookie = binding_services.cookie_create(user=user, user_agent="Chaos/1.0 (X11; Linux x86_64)")
+        binding_services.device_bind(cookie=cookie, device_id=device.device_id)
+        Record.objects.create(cookie=cookie.value, device_id=device.device_id, drm="pr")
+        login = Client()
+        login.force_login(user)
+        browsers.append(
+            {
+                "sessionid": login.cookies["sessionid"].value,
+                settings.BINDING_BROWSER_COOKIE: signer.sign(cookie.value),
+            }
+        )
+    offers = {(o.title_id, o.kind): o.pk for o in Offer.objects.all()}
+    plan = [
+        (b, offers[(t.pk, random.choice(["buy", "rent"]))]) for b in range(customers_needed) for t in titles
+    ]
+    random.shuffle(plan)
+    plan = plan[:ORDERS]
+
+    # The stack.
+    redis = EmbeddedRedis(port=int(env["BINDERY_REDIS_PORT"]), data_dir=var / "redis")
+    redis.start()
+    web_port = int(env["CHAOS_WEB_PORT"])
+    celery = [sys.executable, "-m", "celery", "-A", "storefront"]
+    worker = Part(
+        "worker",
+        [*celery, "worker", "--concurrency", "2", "--loglevel", "WARNING", "--without-gossip"],
+        var / "worker.log",
+    )
+    beat = Part(
+        "beat",
+        [*celery, "beat", "--loglevel", "WARNING", "--schedule", str(var / "beat-schedule")],
+        var / "beat.log",
+    )
+    web = Part(
+        "web",
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "storefront.wsgi",
+            "--bind",
+            f"127.0.0.1:{web_port}",
+            "--workers",
+            "2",
+            "--threads",
+            "8",
+            "--timeout",
+            "60",
+            "--log-level",
+            "warning",
+        ],
+        var / "web.log",
+    )
+    parts = [web, worker, beat]
+    for part in parts:
+        part.start()
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            requests.get(f"http://127.0.0.1:{web_port}/", timeout=2)
+            break
+        except requests.ConnectionError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
+    FaultSettings.objects.update_or_create(pk=1, defaults=FAULTS)
+
+    # Checkouts, paced over DURATION by CLIENTS concurrent customers.
+    answers: Counter[str] = Counter()
+    placed: list[str] = []
+    slow: list[float] = []
+    started = time.monotonic()
+    lock = threading.Lock()
+
+    def checkout(index: int) -> None:
+        browser, offer_id = plan[index]
+        delay = started + index * DURATION / len(plan) - time.monotonic()
+        if delay > 0:
+            time.sleep(delay)
+        csrf = secrets.token_hex(16)
+        session = requests.Session()
+        session.cookies.update({**browsers[browser], "csrftoken": csrf})
+        begun = time.monotonic()
+        try:
+            response = session.post(
+                f"http://127.0.0.1:{web_port}/checkout/{offer_id}/",
+                data={"csrfmiddlewaretoken": csrf, "cardholder": "Chaos", "card_number": DEMO_CARD},
+                allow_redirects=False,
+                timeout=60,
+            )
+            outcome = f"HTTP {response.status_code}"
+            location = response.headers.get("Location", "")
+        except requests.RequestException as exc:
+            outcome, location = type(exc).__name__, ""
+        with lock:
+            slow.append(time.monotonic() - begun)
+            if outcome == "HTTP 302" and location.startswith("/orders/"):
+                placed.append(location.split("/")[2])
+                answers["order placed"] += 1
+            else:
+                answers[f"{outcome} {location}".strip()] += 1
+
+    stop_chaos = threading.Event()
+    events = Counter()
+    last_fault = [time.time()]
+
+    def chaos() -> None:
+        kill_every = DURATION / (KILLS + 1)
+        redis_at = [DURATION * (n + 1) / (REDIS_RESTARTS + 1) for n in range(REDIS_RESTARTS)]
+        next_kill = kill_every
+        while not stop_chaos.is_set():
+            now = time.monotonic() - started
+            if redis_at and now >= redis_at[0]:
+                redis_at.pop(0)
+                redis.stop()  # SIGTERM: Redis writes its append-only file and exits
+                events["Redis stopped"] += 1
+                log("Redis stopped")
+                time.sleep(5)
+                redis.process = None
+                redis.start()
+                last_fault[0] = time.time()
+                log("Redis started again")
+            elif events["worker killed"] < KILLS and now >= next_kill:
+                worker.signal(signal.SIGKILL)
+                events["worker killed"] += 1
+                last_fault[0] = time.time()
+                time.sleep(random.uniform(0.5, 2))
+                worker.start()
+                next_kill += kill_every
+            for part in parts:  # what died on its own (beat losing Redis, say) is started again
+                if not part.alive() and not stop_chaos.is_set():
+                    log(f"{part.name} exited with code {part.process.returncode}; starting it again")
+                    events[f"{part.name} restarted"] += 1
+                    part.start()
+            time.sleep(0.2)
+
+    chaos_thread = threading.Thread(target=chaos, daemon=True)
+    chaos_thread.start()
+    try:
+        with ThreadPoolExecutor(CLIENTS) as pool:
+            list(pool.map(checkout, range(len(plan))))
+        while events["worker killed"] < KILLS and chaos_thread.is_alive():
+            time.sleep(0.5)  # the run promised its kills
+        stop_chaos.set()
+        chaos_thread.join()
+        FaultSettings.objects.filter(pk=1).update(
+            **{
+                name: 0
+                for name in (
+                    "latency_ms",
+                    "jitter_ms",
+                    "server_error",
+                    "error_code",
+                    "hang",
+                    "drop",
+                    "no_record",
+                )
+            }
+        )
+        last_fault[0] = max(last_fault[0], time.time())
+        log(
+            f"checkouts done ({answers['order placed']} placed); faults off; waiting for every order to settle"
+        )
+        for part in parts:
+            if not part.alive():
+                part.start()
+        recovery_deadline = time.monotonic() + RECOVERY
+        pending = Entitlement.objects.filter(state=EntitlementState.PENDING)
+        while pending.exists() and time.monotonic() < recovery_deadline:
+            time.sleep(1)
+        settled_at = max(
+            (e.updated_at for e in Entitlement.objects.exclude(state=EntitlementState.PENDING)), default=None
+        )
+    finally:
+        stop_chaos.set()
+        for part in parts:
+            part.stop()
+        redis.stop()
+
+    # What became of each order.
+    orders = Order.objects.filter(number__in=placed).select_related("entitlement")
+    states = Counter(order.entitlement.state for order in orders)
+    failed = [o.entitlement for o in orders if o.entitlement.state == EntitlementState.FAILED]
+    with_code = [e for e in failed if e.error_code is not None]
+    with_words = [e for e in failed if e.error_code is not None or e.error_detail]
+    lost = (len(placed) - orders.count()) + sum(1 for o in orders if o.entitlement_id is None)
+    stuck = states[EntitlementState.PENDING]
+    ids = [o.entitlement_id for o in orders]
+    attempts = TokenRequest.objects.filter(entitlement_id__in=ids)
+    per_entitlement = Counter(attempts.values_list("entitlement_id", flat=True))
+    outcomes = Counter(attempts.values_list("outcome", flat=True))
+    kids = list(MediaAsset.objects.filter(slug__startswith="chaos-").values_list("kid", flat=True))
+    made = IssuedToken.objects.filter(kid__in=kids).count()
+    may_exist = (
+        outcomes[TokenRequestOutcome.ISSUED]
+        + outcomes[TokenRequestOutcome.LOST]
+        + outcomes[TokenRequestOutcome.SENT]
+    )
+    codes = Counter(e.error_code for e in with_code)
+    recovery = max(0.0, settled_at.timestamp() - last_fault[0]) if settled_at else 0.0
+
+    print()
+    print(
+        f"Bindery chaos run: {len(plan)} checkouts over {DURATION:.0f} s, "
+        f"{settings.DATABASES['default']['ENGINE'].rsplit('.', 1)[1]}, gunicorn + 1 worker + beat + Redis"
+    )
+    print(
+        f"  faults: worker SIGKILLed {events['worker killed']} times, Redis stopped and started "
+        f"{events['Redis stopped']} times, ~20 % of ExpressPlay calls faulted"
+    )
+    for name, count in sorted(events.items()):
+        if name.endswith("restarted"):
+            print(f"          {name} by the run after dying on its own: {count}")
+    print(f"  checkout answers:       {dict(answers)}")
+    print(f"  checkout time:          median {statistics.median(slow):.2f} s, max {max(slow):.2f} s")
+    print(f"  orders placed:          {len(placed)}")
+    print(f"  ready:                  {states[EntitlementState.READY]}")
+    print(
+        f"  failed with a reason:   {len(with_words)}  (with an ExpressPlay code: {len(with_code)} {dict(codes)})"
+    )
+    print(f"  failed without reason:  {len(failed) - len(with_words)}")
+    print(f"  stuck (pending):        {stuck}")
+    print(f"  lost:                   {lost}")
+    print(
+        f"  token requests:         {sum(per_entitlement.values())} for {len(per_entitlement)} entitlements "
+        f"(mean {statistics.mean(per_entitlement.values()) if per_entitlement else 0:.2f}, "
+        f"max {max(per_entitlement.values(), default=0)}); outcomes {dict(outcomes)}"
+    )
+    print(
+        f"  tokens the sandbox made: {made}; on record as issued or answer lost: {may_exist} "
+        f"({'every one on record' if made <= may_exist else 'SOME NOT ON RECORD'})"
+    )
+    print(f"  last fault -> last order settled: {recovery:.1f} s")
+    print(f"  logs: {var}")
+    return 1 if lost or stuck else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
