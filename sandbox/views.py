@@ -258,6 +258,7 @@ def status(request: HttpRequest) -> HttpResponse:
         "tokens": IssuedToken.objects.all()[:20],
         "records": Record.objects.all()[:20],
         "token_count": IssuedToken.objects.count(),
+        "faults_active": faults.current().active,
         "record_count": Record.objects.count(),
     }
     return render(request, "sandbox/status.html", context)
