@@ -231,91 +231,91 @@ def main() -> int:
         var / "web.log",
     )
     parts = [web, worker, beat]
-    for part in parts:
-        part.start()
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            requests.get(f"http://127.0.0.1:{web_port}/", timeout=2)
-            break
-        except requests.ConnectionError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.2)
-    FaultSettings.objects.update_or_create(pk=1, defaults=FAULTS)
-
-    # Checkouts, paced over DURATION by CLIENTS concurrent customers.
-    answers: Counter[str] = Counter()
-    placed: list[str] = []
-    slow: list[float] = []
-    started = time.monotonic()
-    lock = threading.Lock()
-
-    def checkout(index: int) -> None:
-        browser, offer_id = plan[index]
-        delay = started + index * DURATION / len(plan) - time.monotonic()
-        if delay > 0:
-            time.sleep(delay)
-        csrf = secrets.token_hex(16)
-        session = requests.Session()
-        session.cookies.update({**browsers[browser], "csrftoken": csrf})
-        begun = time.monotonic()
-        try:
-            response = session.post(
-                f"http://127.0.0.1:{web_port}/checkout/{offer_id}/",
-                data={"csrfmiddlewaretoken": csrf, "cardholder": "Chaos", "card_number": DEMO_CARD},
-                allow_redirects=False,
-                timeout=60,
-            )
-            outcome = f"HTTP {response.status_code}"
-            location = response.headers.get("Location", "")
-        except requests.RequestException as exc:
-            outcome, location = type(exc).__name__, ""
-        with lock:
-            slow.append(time.monotonic() - begun)
-            if outcome == "HTTP 302" and location.startswith("/orders/"):
-                placed.append(location.split("/")[2])
-                answers["order placed"] += 1
-            else:
-                answers[f"{outcome} {location}".strip()] += 1
-
-    stop_chaos = threading.Event()
-    events = Counter()
-    last_fault = [time.time()]
-
-    def chaos() -> None:
-        kill_every = DURATION / (KILLS + 1)
-        redis_at = [DURATION * (n + 1) / (REDIS_RESTARTS + 1) for n in range(REDIS_RESTARTS)]
-        next_kill = kill_every
-        while not stop_chaos.is_set():
-            now = time.monotonic() - started
-            if redis_at and now >= redis_at[0]:
-                redis_at.pop(0)
-                redis.stop()  # SIGTERM: Redis writes its append-only file and exits
-                events["Redis stopped"] += 1
-                log("Redis stopped")
-                time.sleep(5)
-                redis.process = None
-                redis.start()
-                last_fault[0] = time.time()
-                log("Redis started again")
-            elif events["worker killed"] < KILLS and now >= next_kill:
-                worker.signal(signal.SIGKILL)
-                events["worker killed"] += 1
-                last_fault[0] = time.time()
-                time.sleep(random.uniform(0.5, 2))
-                worker.start()
-                next_kill += kill_every
-            for part in parts:  # what died on its own (beat losing Redis, say) is started again
-                if not part.alive() and not stop_chaos.is_set():
-                    log(f"{part.name} exited with code {part.process.returncode}; starting it again")
-                    events[f"{part.name} restarted"] += 1
-                    part.start()
-            time.sleep(0.2)
-
-    chaos_thread = threading.Thread(target=chaos, daemon=True)
-    chaos_thread.start()
     try:
+        for part in parts:
+            part.start()
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                requests.get(f"http://127.0.0.1:{web_port}/", timeout=5)
+                break
+            except requests.RequestException:  # not listening yet, or still loading the app
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.2)
+        FaultSettings.objects.update_or_create(pk=1, defaults=FAULTS)
+
+        # Checkouts, paced over DURATION by CLIENTS concurrent customers.
+        answers: Counter[str] = Counter()
+        placed: list[str] = []
+        slow: list[float] = []
+        started = time.monotonic()
+        lock = threading.Lock()
+
+        def checkout(index: int) -> None:
+            browser, offer_id = plan[index]
+            delay = started + index * DURATION / len(plan) - time.monotonic()
+            if delay > 0:
+                time.sleep(delay)
+            csrf = secrets.token_hex(16)
+            session = requests.Session()
+            session.cookies.update({**browsers[browser], "csrftoken": csrf})
+            begun = time.monotonic()
+            try:
+                response = session.post(
+                    f"http://127.0.0.1:{web_port}/checkout/{offer_id}/",
+                    data={"csrfmiddlewaretoken": csrf, "cardholder": "Chaos", "card_number": DEMO_CARD},
+                    allow_redirects=False,
+                    timeout=60,
+                )
+                outcome = f"HTTP {response.status_code}"
+                location = response.headers.get("Location", "")
+            except requests.RequestException as exc:
+                outcome, location = type(exc).__name__, ""
+            with lock:
+                slow.append(time.monotonic() - begun)
+                if outcome == "HTTP 302" and location.startswith("/orders/"):
+                    placed.append(location.split("/")[2])
+                    answers["order placed"] += 1
+                else:
+                    answers[f"{outcome} {location}".strip()] += 1
+
+        stop_chaos = threading.Event()
+        events = Counter()
+        last_fault = [time.time()]
+
+        def chaos() -> None:
+            kill_every = DURATION / (KILLS + 1)
+            redis_at = [DURATION * (n + 1) / (REDIS_RESTARTS + 1) for n in range(REDIS_RESTARTS)]
+            next_kill = kill_every
+            while not stop_chaos.is_set():
+                now = time.monotonic() - started
+                if redis_at and now >= redis_at[0]:
+                    redis_at.pop(0)
+                    redis.stop()  # SIGTERM: Redis writes its append-only file and exits
+                    events["Redis stopped"] += 1
+                    log("Redis stopped")
+                    time.sleep(5)
+                    redis.process = None
+                    redis.start()
+                    last_fault[0] = time.time()
+                    log("Redis started again")
+                elif events["worker killed"] < KILLS and now >= next_kill:
+                    worker.signal(signal.SIGKILL)
+                    events["worker killed"] += 1
+                    last_fault[0] = time.time()
+                    time.sleep(random.uniform(0.5, 2))
+                    worker.start()
+                    next_kill += kill_every
+                for part in parts:  # what died on its own (beat losing Redis, say) is started again
+                    if not part.alive() and not stop_chaos.is_set():
+                        log(f"{part.name} exited with code {part.process.returncode}; starting it again")
+                        events[f"{part.name} restarted"] += 1
+                        part.start()
+                time.sleep(0.2)
+
+        chaos_thread = threading.Thread(target=chaos, daemon=True)
+        chaos_thread.start()
         with ThreadPoolExecutor(CLIENTS) as pool:
             list(pool.map(checkout, range(len(plan))))
         while events["worker killed"] < KILLS and chaos_thread.is_alive():

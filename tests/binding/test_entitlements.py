@@ -21,7 +21,6 @@ from binding.models import (
     EntitlementState,
     EventKind,
     IssueProgress,
-    MediaAsset,
 )
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("sandbox_settings")]
@@ -30,26 +29,6 @@ TOKEN_URL = "http://127.0.0.1:8000/sandbox/hms/pr/token"
 RECORDS_URL = "http://127.0.0.1:8000/sandbox/cmiapi/getrecord/"
 DEVICE = "a1" * 16
 OTHER_DEVICE = "b2" * 16
-
-
-@pytest.fixture
-def user():
-    return get_user_model().objects.create_user("hana", password="x")
-
-
-@pytest.fixture
-def asset():
-    return MediaAsset.objects.create(
-        slug="film", kid="33" * 16, key="44" * 16, manifest="film/manifest.mpd", duration=6
-    )
-
-
-@pytest.fixture
-def cookie(user):
-    cookie = services.cookie_create(user=user, user_agent="Chrome/156 (X11; Linux x86_64)")
-    services.device_bind(cookie=cookie, device_id=DEVICE)
-    cookie.refresh_from_db()
-    return cookie
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ from datetime import timedelta
 import pytest
 import requests
 import responses
-from django.contrib.auth import get_user_model
 from django.utils import timezone
 from kombu.exceptions import OperationalError
 
@@ -27,26 +26,6 @@ from binding.models import (
 from .test_entitlements import DEVICE, TOKEN_URL, stub_expressplay
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("sandbox_settings")]
-
-
-@pytest.fixture
-def user():
-    return get_user_model().objects.create_user("rosa", password="x")
-
-
-@pytest.fixture
-def asset():
-    return MediaAsset.objects.create(
-        slug="film", kid="33" * 16, key="44" * 16, manifest="film/m.mpd", duration=6
-    )
-
-
-@pytest.fixture
-def cookie(user):
-    cookie = services.cookie_create(user=user, user_agent="Chrome/156 (X11; Linux x86_64)")
-    services.device_bind(cookie=cookie, device_id=DEVICE)
-    cookie.refresh_from_db()
-    return cookie
 
 
 @pytest.fixture

@@ -214,52 +214,43 @@ def test_redis_down_at_checkout_the_order_is_kept_and_issued_once_redis_is_back(
     assert entitlement.tokens_issued == 1
 
 
-def test_answer_lost_after_the_token_was_made_is_asked_again_and_every_token_is_on_record(
-    spawn_worker, customer, titles
-):
+def renew_through(fault: dict, spawn_worker, customer, titles) -> tuple[Entitlement, int, int, int]:
+    """Renew a token while the sandbox suffers `fault` until one request went unanswered, then heal it;
+    return the settled entitlement, its (lost, issued) requests and the tokens the sandbox made for it."""
     user, cookie = customer
     entitlement = ready_with_expired_token(user, cookie, titles)
-    set_faults(drop=1.0, hang_seconds=1.5)  # the sandbox makes the token, the answer never arrives
+    set_faults(**fault)
     spawn_worker()
     assert binding_services.entitlement_renew(entitlement=entitlement, actor_user=user)
-    wait_for(
-        lambda: TokenRequest.objects.filter(
-            entitlement=entitlement, outcome=TokenRequestOutcome.LOST
-        ).exists(),
-        30,
-        "a lost answer",
-    )
+    attempts = TokenRequest.objects.filter(entitlement=entitlement)
+    wait_for(lambda: attempts.filter(outcome=TokenRequestOutcome.LOST).exists(), 30, "an unanswered request")
     set_faults()
     entitlement = wait_for(lambda: settled(entitlement.pk), 60, "the renewal settled")
     assert entitlement.state == EntitlementState.READY, entitlement.error_detail
-    attempts = TokenRequest.objects.filter(entitlement=entitlement)
     lost = attempts.filter(outcome=TokenRequestOutcome.LOST).count()
     issued = attempts.filter(outcome=TokenRequestOutcome.ISSUED).count()
+    made = IssuedToken.objects.filter(cookie=cookie.value, kid=entitlement.asset.kid).count()
+    return entitlement, lost, issued, made
+
+
+def test_answer_lost_after_the_token_was_made_is_asked_again_and_every_token_is_on_record(
+    spawn_worker, customer, titles
+):
+    # The sandbox makes the token; its answer never arrives within the client's 1 s.
+    _, lost, issued, made = renew_through({"drop": 1.0, "hang_seconds": 1.5}, spawn_worker, customer, titles)
     assert lost >= 1 and issued == 1
     # The honest count: every token the sandbox made for this title is one Bindery has on record.
-    made = IssuedToken.objects.filter(cookie=cookie.value, kid=entitlement.asset.kid).count()
     assert made == lost + issued
 
 
 def test_hang_past_the_timeout_is_retried_and_recorded(spawn_worker, customer, titles):
-    user, cookie = customer
-    entitlement = ready_with_expired_token(user, cookie, titles)
-    set_faults(hang=1.0, hang_seconds=1.5)  # no answer within the client's 1 s, nothing made
-    spawn_worker()
-    assert binding_services.entitlement_renew(entitlement=entitlement, actor_user=user)
-    wait_for(
-        lambda: TokenRequest.objects.filter(
-            entitlement=entitlement, outcome=TokenRequestOutcome.LOST
-        ).exists(),
-        30,
-        "a timed-out request",
+    # No answer within the client's 1 s, and nothing made.
+    entitlement, lost, issued, made = renew_through(
+        {"hang": 1.0, "hang_seconds": 1.5}, spawn_worker, customer, titles
     )
-    set_faults()
-    entitlement = wait_for(lambda: settled(entitlement.pk), 60, "the renewal settled")
-    assert entitlement.state == EntitlementState.READY, entitlement.error_detail
-    timed_out = TokenRequest.objects.filter(entitlement=entitlement, outcome=TokenRequestOutcome.LOST)
-    assert all("no answer within 1 s" in attempt.detail for attempt in timed_out)
-    assert IssuedToken.objects.filter(cookie=cookie.value, kid=entitlement.asset.kid).count() == 1
+    assert lost >= 1 and issued == 1 and made == 1
+    unanswered = entitlement.token_requests.filter(outcome=TokenRequestOutcome.LOST)
+    assert all("no answer within 1 s" in attempt.detail for attempt in unanswered)
 
 
 def ready_with_expired_token(user, cookie, titles) -> Entitlement:
