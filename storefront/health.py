@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+import time
 
 from django.conf import settings
 from health_check.base import HealthCheck
@@ -21,6 +22,10 @@ from redis.asyncio import Redis as RedisClient
 from binding import services as binding_services
 from binding.expressplay import client_from_settings
 
+# A load balancer polls often; ExpressPlay's record retrieval is meant for troubleshooting, so one real call
+# answers for HEALTH_EXPRESSPLAY_CACHE seconds (per web process).
+_last_report: tuple[float, binding_services.ConnectionReport] | None = None
+
 
 @dataclasses.dataclass
 class ExpressPlay(HealthCheck):
@@ -29,8 +34,14 @@ class ExpressPlay(HealthCheck):
     timeout = datetime.timedelta(seconds=3)
 
     def run(self):
-        client = client_from_settings(timeout=self.timeout.total_seconds())
-        report = binding_services.expressplay_connection_check(client=client)
+        global _last_report
+        now = time.monotonic()
+        if _last_report is not None and now - _last_report[0] < settings.HEALTH_EXPRESSPLAY_CACHE:
+            report = _last_report[1]
+        else:
+            client = client_from_settings(timeout=self.timeout.total_seconds())
+            report = binding_services.expressplay_connection_check(client=client)
+            _last_report = (now, report)
         if not report.ok:
             code = f" (code {report.error_code})" if report.error_code is not None else ""
             raise ServiceUnavailable(f"{report.environment}: {report.meaning}{code}")

@@ -181,6 +181,8 @@ EXPRESSPLAY_SANDBOX_URL = env("EXPRESSPLAY_SANDBOX_URL", default="http://127.0.0
 # ExpressPlay's region for the production hosts: service.expressplay.com (Europe) or service.expressplay.cn.
 EXPRESSPLAY_PRODUCTION_DOMAIN = env("EXPRESSPLAY_PRODUCTION_DOMAIN", default="service.expressplay.com")
 EXPRESSPLAY_TIMEOUT = env.float("EXPRESSPLAY_TIMEOUT", default=10.0)
+# /health/ asks ExpressPlay at most once per this many seconds (per web process).
+HEALTH_EXPRESSPLAY_CACHE = env.float("HEALTH_EXPRESSPLAY_CACHE", default=30.0)
 # An operator's live record lookup on an entitlement's page waits at most this long.
 ADMIN_RECORD_LOOKUP_TIMEOUT = env.float("ADMIN_RECORD_LOOKUP_TIMEOUT", default=3.0)
 # The device restriction's parameter name is not confirmed by any readable ExpressPlay page.
