@@ -213,7 +213,18 @@ class EntitlementAdmin(PermissionActionsMixin, RecordAdmin):
         (_("Binding"), {"fields": ("cookie_link", "device_link", "token_device_id")}),
         (
             _("Token"),
-            {"fields": ("token_short", "token_expires_at", "tokens_issued", "error", "token_requests")},
+            {
+                "fields": (
+                    "token_short",
+                    "token_expires_at",
+                    "tokens_issued",
+                    "error",
+                    "error_detail",
+                    "retry_at",
+                    "auto_retries",
+                    "token_requests",
+                )
+            },
         ),
         (_("Rental"), {"fields": ("rental_ends_at", "play_duration", "first_played_at")}),
         (_("Audit trail"), {"fields": ("events",)}),

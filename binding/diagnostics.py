@@ -73,7 +73,8 @@ def entitlement_diagnosis(
     lines = [_line(record, entitlement) for record in records]
     plays = [line for line in lines if line.this_title]
     record_device = next((r.device_id for r in records if r.device_id), "")
-    device = entitlement.device
+    # Before the first token, the device is the one the checkout browser registered.
+    device = entitlement.device or (entitlement.cookie.device if entitlement.cookie else None)
     verdict, ok, explanation = _verdict(entitlement, plays, looked_up=looked_up and not lookup_error)
     return Diagnosis(
         verdict=verdict,

@@ -170,7 +170,7 @@ class EventKind(models.TextChoices):
     DEVICE_MISMATCH = "device_mismatch", _("Records show another device")
     ENTITLEMENT_CREATED = "entitlement_created", _("Entitlement created")
     TOKEN_ISSUED = "token_issued", _("Token issued")
-    TOKEN_FAILED = "token_failed", _("Token refused")
+    TOKEN_FAILED = "token_failed", _("Token not issued")
     TOKEN_RENEWAL = "token_renewal", _("Token renewal requested")
     ENTITLEMENT_RETRIED = "entitlement_retried", _("Issuing retried")
     ENTITLEMENT_EXPIRED = "entitlement_expired", _("Rental ended")
@@ -254,6 +254,10 @@ class Entitlement(models.Model):
     # When issuing was last handed to the queue (or is due to run again after a retry's wait); None: not
     # queued (the broker was away), so the sweep queues it at once.
     queued_at = models.DateTimeField(_("queued at"), null=True, blank=True)
+    # After ExpressPlay could not be reached through every retry: when the sweep tries again on its own, and
+    # how many times it did (BINDING_AUTO_RETRIES at most). None for a refusal, which waits for an operator.
+    retry_at = models.DateTimeField(_("automatic retry at"), null=True, blank=True)
+    auto_retries = models.PositiveSmallIntegerField(_("automatic retries"), default=0)
     created_at = models.DateTimeField(_("created at"), default=timezone.now, db_index=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 

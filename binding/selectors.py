@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -115,9 +116,14 @@ def entitlement_status(entitlement: Entitlement) -> dict:
         )
     elif state == EntitlementState.FAILED and entitlement.error_code is None:
         message = _("The licence service did not answer, so your licence is not ready yet.")
-        next_step = _(
-            "Nothing is lost: our support team sees the order and will retry it. You can also contact us."
-        )
+        if entitlement.retry_at:
+            next_step = _("Nothing is lost: we try again on our own at %(time)s. Come back then.") % {
+                "time": date_format(timezone.localtime(entitlement.retry_at), "TIME_FORMAT")
+            }
+        else:
+            next_step = _(
+                "Nothing is lost: our support team sees the order and will retry it. You can also contact us."
+            )
     elif state == EntitlementState.FAILED:
         message = _("The licence service refused to issue your licence.")
         next_step = _("Nothing is lost: our support team can see why and will retry your order.")

@@ -10,6 +10,8 @@ import dataclasses
 import datetime
 import time
 
+import celery
+from celery.app import app_or_default
 from django.conf import settings
 from health_check.base import HealthCheck
 from health_check.checks import Database
@@ -47,6 +49,13 @@ class ExpressPlay(HealthCheck):
             raise ServiceUnavailable(f"{report.environment}: {report.meaning}{code}")
 
 
+@dataclasses.dataclass
+class CeleryWorkers(Ping):
+    """A Celery worker answers a ping and consumes every queue (named without the app's memory address)."""
+
+    app: celery.Celery = dataclasses.field(default_factory=app_or_default, repr=False)
+
+
 def _redis_client() -> RedisClient:
     return RedisClient.from_url(settings.REDIS_URL, socket_connect_timeout=2, socket_timeout=2)
 
@@ -55,6 +64,6 @@ class BinderyHealthView(HealthCheckView):
     checks = (
         Database,
         (Redis, {"client_factory": _redis_client}),
-        (Ping, {"timeout": datetime.timedelta(seconds=2)}),
+        (CeleryWorkers, {"timeout": datetime.timedelta(seconds=2)}),
         ExpressPlay,
     )

@@ -224,6 +224,10 @@ ENTITLEMENT_CLAIM_TIMEOUT = env.int("ENTITLEMENT_CLAIM_TIMEOUT", default=int(2 *
 BINDING_SWEEP_INTERVAL = env.float("BINDING_SWEEP_INTERVAL", default=10.0)
 BINDING_REQUEUE_AFTER = env.int("BINDING_REQUEUE_AFTER", default=30)
 BINDING_SWEEP_BATCH = env.int("BINDING_SWEEP_BATCH", default=500)
+# An issue that failed because ExpressPlay could not be reached (every retry used) is tried again by the
+# sweep this many times, after BINDING_AUTO_RETRY_AFTER seconds, doubling each time. Refusals wait for an operator.
+BINDING_AUTO_RETRIES = env.int("BINDING_AUTO_RETRIES", default=3)
+BINDING_AUTO_RETRY_AFTER = env.int("BINDING_AUTO_RETRY_AFTER", default=60)
 # Admin flags pending entitlements older than this many seconds.
 BINDING_PENDING_ALERT_AFTER = env.int("BINDING_PENDING_ALERT_AFTER", default=300)
 CELERY_BEAT_SCHEDULE = {

@@ -93,6 +93,7 @@ def _make_pending(entitlement: Entitlement, **fields) -> None:
         "error_code": None,
         "error_detail": "",
         "queued_at": now,
+        "retry_at": None,
         "updated_at": now,
         **fields,
     }
@@ -248,7 +249,9 @@ def entitlement_issue(
     return entitlement
 
 
-def _entitlement_fail(entitlement: Entitlement, task_id: str, *, code: int | None, detail: str) -> None:
+def _entitlement_fail(
+    entitlement: Entitlement, task_id: str, *, code: int | None, detail: str, retry_at=None
+) -> None:
     updated = Entitlement.objects.filter(
         pk=entitlement.pk, issuing_task=task_id, state=EntitlementState.PENDING
     ).update(
@@ -257,11 +260,14 @@ def _entitlement_fail(entitlement: Entitlement, task_id: str, *, code: int | Non
         error_detail=detail[:500],
         issuing_task="",
         claimed_until=None,
-        progress=IssueProgress.QUEUED,
+        retry_at=retry_at,
         updated_at=timezone.now(),
     )
     if updated:
-        logger.warning("Entitlement %s failed: ExpressPlay code %s: %s", entitlement.pk, code, detail)
+        if code is not None:
+            logger.warning("Entitlement %s failed: ExpressPlay code %s: %s", entitlement.pk, code, detail)
+        else:
+            logger.warning("Entitlement %s failed: %s", entitlement.pk, detail)
         _event(
             EventKind.TOKEN_FAILED,
             user=entitlement.user,
@@ -269,14 +275,40 @@ def _entitlement_fail(entitlement: Entitlement, task_id: str, *, code: int | Non
             entitlement=entitlement,
             device=entitlement.device,
             code=code,
-            detail=detail,
+            detail=f"{detail} (tried again automatically at {retry_at:%H:%M:%S} UTC)" if retry_at else detail,
         )
 
 
 def entitlement_give_up(*, entitlement_id: int, task_id: str, reason: str) -> None:
-    """Fail an entitlement whose token could not be issued after every retry (ExpressPlay unreachable)."""
+    """Fail an entitlement whose token could not be issued after every retry (ExpressPlay unreachable).
+
+    Unreachable is not refused: the sweep tries again on its own, BINDING_AUTO_RETRIES times at most, after
+    BINDING_AUTO_RETRY_AFTER seconds, doubling each time.
+    """
     entitlement = Entitlement.objects.select_related("cookie", "user", "device").get(pk=entitlement_id)
-    _entitlement_fail(entitlement, task_id, code=None, detail=reason)
+    retry_at = None
+    if entitlement.auto_retries < settings.BINDING_AUTO_RETRIES:
+        wait = settings.BINDING_AUTO_RETRY_AFTER * 2**entitlement.auto_retries
+        retry_at = timezone.now() + timedelta(seconds=wait)
+    _entitlement_fail(entitlement, task_id, code=None, detail=reason, retry_at=retry_at)
+
+
+@transaction.atomic
+def entitlement_retry_automatically(*, entitlement_id: int) -> bool:
+    """Put back to the worker a failed entitlement whose automatic retry is due; return True when queued."""
+    entitlement = Entitlement.objects.select_for_update(of=("self",)).get(pk=entitlement_id)
+    due = entitlement.retry_at is not None and entitlement.retry_at <= timezone.now()
+    if entitlement.state != EntitlementState.FAILED or not due or entitlement.rental_over:
+        return False
+    attempt = entitlement.auto_retries + 1
+    _make_pending(entitlement, auto_retries=attempt)
+    _event(
+        EventKind.ENTITLEMENT_RETRIED,
+        user=entitlement.user,
+        entitlement=entitlement,
+        detail=f"automatic retry {attempt} of {settings.BINDING_AUTO_RETRIES}: ExpressPlay could not be reached",
+    )
+    return True
 
 
 def entitlement_expire_if_over(*, entitlement: Entitlement) -> Entitlement:

@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from ..models import Cookie, CookieState, Entitlement, EntitlementState
 from .cookies import cookies_expire_stale
-from .entitlements import entitlements_expire_ended
+from .entitlements import entitlement_retry_automatically, entitlements_expire_ended
 from .queueing import DEVICE_CONFIRM, ENTITLEMENT_ISSUE, queue_after_commit
 
 logger = logging.getLogger(__name__)
@@ -30,6 +30,7 @@ class SweepReport:
     lookups_requeued: int
     registrations_expired: int
     rentals_expired: int
+    failures_retried: int = 0
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -57,7 +58,8 @@ def _requeue(queryset, task_name: str, now) -> int:
 
 def work_sweep(*, now=None) -> SweepReport:
     """Queue again every pending issue without a live claim and every registration lookup that waits too
-    long; expire stale registrations and ended rentals. Return what it did."""
+    long; retry failures whose automatic retry is due (ExpressPlay was unreachable); expire stale
+    registrations and ended rentals. Return what it did."""
     now = now or timezone.now()
     registrations_expired = cookies_expire_stale(now=now)
     rentals_expired = entitlements_expire_ended(now=now)
@@ -67,7 +69,12 @@ def work_sweep(*, now=None) -> SweepReport:
     entitlements = _requeue(stranded.filter(_due(now)), ENTITLEMENT_ISSUE, now)
     lookups = Cookie.objects.filter(state=CookieState.LICENCE_SEEN, expires_at__gt=now).filter(_due(now))
     lookups_requeued = _requeue(lookups, DEVICE_CONFIRM, now)
-    report = SweepReport(entitlements, lookups_requeued, registrations_expired, rentals_expired)
+    due = Entitlement.objects.filter(state=EntitlementState.FAILED, retry_at__lte=now).order_by("retry_at")
+    retried = sum(
+        entitlement_retry_automatically(entitlement_id=pk)
+        for pk in due.values_list("pk", flat=True)[: settings.BINDING_SWEEP_BATCH]
+    )
+    report = SweepReport(entitlements, lookups_requeued, registrations_expired, rentals_expired, retried)
     if entitlements or lookups_requeued:
         logger.warning(
             "Sweep queued again %s entitlement issues and %s device lookups", entitlements, lookups_requeued

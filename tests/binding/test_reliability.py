@@ -10,7 +10,7 @@ import responses
 from django.utils import timezone
 from kombu.exceptions import OperationalError
 
-from binding import services, tasks
+from binding import selectors, services, tasks
 from binding.expressplay import ExpressPlayTransportError
 from binding.models import (
     Cookie,
@@ -226,3 +226,49 @@ def media_asset_for_check(settings):
     return MediaAsset.objects.create(
         slug=settings.BINDING_DEVICE_CHECK_ASSET, kid="66" * 16, key="77" * 16, manifest="c/m.mpd"
     )
+
+
+# --- failures that were only ExpressPlay being unreachable heal on their own ----------------------------------
+
+
+def test_an_unreachable_failure_is_retried_by_the_sweep_a_few_times_then_left_to_support(
+    user, asset, cookie, sent, settings, django_capture_on_commit_callbacks
+):
+    settings.BINDING_AUTO_RETRIES, settings.BINDING_AUTO_RETRY_AFTER = 2, 60
+    entitlement = purchase_for(user, asset, cookie)
+    for attempt in range(3):
+        assert services._claim(entitlement.pk, f"task-{attempt}")
+        services.entitlement_give_up(
+            entitlement_id=entitlement.pk, task_id=f"task-{attempt}", reason="unreachable"
+        )
+        entitlement.refresh_from_db()
+        assert entitlement.state == EntitlementState.FAILED
+        if attempt == 2:
+            break
+        wait = 60 * 2**attempt
+        assert timedelta(seconds=wait - 5) < entitlement.retry_at - timezone.now() <= timedelta(seconds=wait)
+        status = selectors.entitlement_status(entitlement)
+        assert "we try again on our own at" in status["next"]
+        with django_capture_on_commit_callbacks(execute=True):
+            assert services.work_sweep().failures_retried == 0  # not due yet
+            Entitlement.objects.filter(pk=entitlement.pk).update(
+                retry_at=timezone.now() - timedelta(seconds=1)
+            )
+            assert services.work_sweep().failures_retried == 1
+        entitlement.refresh_from_db()
+        assert (entitlement.state, entitlement.auto_retries, entitlement.retry_at) == (
+            "pending",
+            attempt + 1,
+            None,
+        )
+    assert entitlement.retry_at is None  # two automatic retries used: support takes it from here
+    assert "support team" in selectors.entitlement_status(entitlement)["next"]
+    assert [pk for _, pk in sent].count(entitlement.pk) == 2
+
+
+def test_a_refusal_is_not_retried_automatically(user, asset, cookie):
+    entitlement = purchase_for(user, asset, cookie)
+    services._claim(entitlement.pk, "t")
+    services.entitlements._entitlement_fail(entitlement, "t", code=-2019, detail="Insufficient tokens")
+    entitlement.refresh_from_db()
+    assert entitlement.state == EntitlementState.FAILED and entitlement.retry_at is None
