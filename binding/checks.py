@@ -1,7 +1,7 @@
 """System checks that stop a misconfigured ExpressPlay setup before it reaches a customer."""
 
 from django.conf import settings
-from django.core.checks import Error, Tags, register
+from django.core.checks import Error, Tags, Warning, register
 
 from .expressplay import Environment
 
@@ -31,3 +31,19 @@ def check_expressplay_settings(app_configs, **kwargs):
             )
         )
     return errors
+
+
+@register(Tags.security, deploy=True)
+def check_data_keys(app_configs, **kwargs):
+    """In deployment, secrets at rest need keys of their own, not ones derived from SECRET_KEY."""
+    if settings.BINDERY_DATA_KEYS:
+        return []
+    return [
+        Warning(
+            "BINDERY_DATA_KEYS is not set: content keys and tokens are encrypted at rest with a key derived "
+            "from SECRET_KEY, so rotating SECRET_KEY would make them unreadable.",
+            hint='Set BINDERY_DATA_KEYS to a Fernet key: python -c "from cryptography.fernet import Fernet; '
+            'print(Fernet.generate_key().decode())"',
+            id="binding.W001",
+        )
+    ]

@@ -10,6 +10,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from .fields import EncryptedTextField
+
 
 class MediaAsset(models.Model):
     """An encrypted clip: its DASH manifest and the content key (CEK) it was encrypted with.
@@ -20,7 +22,7 @@ class MediaAsset(models.Model):
 
     slug = models.SlugField(_("slug"), unique=True)
     kid = models.CharField(_("key id"), max_length=32, unique=True)
-    key = models.CharField(_("content key"), max_length=32)
+    key = EncryptedTextField(_("content key"))  # encrypted at rest (binding/fields.py)
     manifest = models.CharField(_("manifest path"), max_length=200, help_text=_("Relative to MEDIA_URL."))
     duration = models.FloatField(_("duration (s)"), default=0)
     packaged_at = models.DateTimeField(_("packaged at"), default=timezone.now)
@@ -76,7 +78,7 @@ class Cookie(models.Model):
     )
     user_agent = models.CharField(_("user agent"), max_length=300, blank=True)
     # The device-check token's licence URL: it unlocks only the device-check clip and expires with the cookie.
-    check_license_url = models.TextField(_("device check licence URL"), blank=True)
+    check_license_url = EncryptedTextField(_("device check licence URL"), blank=True)
     failure_reason = models.CharField(_("failure reason"), max_length=300, blank=True)
     expressplay_code = models.IntegerField(_("ExpressPlay code"), null=True, blank=True)
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
@@ -239,7 +241,8 @@ class Entitlement(models.Model):
         related_name="entitlements",
         verbose_name=_("device"),
     )
-    license_url = models.TextField(_("licence URL"), blank=True)
+    # The whole token is in it: encrypted at rest, never shown in admin (token_short is).
+    license_url = EncryptedTextField(_("licence URL"), blank=True)
     token_short = models.CharField(_("token"), max_length=20, blank=True)
     token_expires_at = models.DateTimeField(_("token expires at"), null=True, blank=True)
     # The device id inside the current token: it may differ from `device` after a move, until re-issued.

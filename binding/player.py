@@ -24,4 +24,5 @@ def player_messages() -> dict[str, str]:
         "-4903": _("The viewing time of this rental is used up."),
         "-4904": _("This licence is for another title."),
         "-4905": _("This title is bound to another of your devices, so it cannot play in this browser."),
+        "-4908": _("This licence request was already used. Reload the page and try again."),
     }

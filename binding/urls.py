@@ -1,6 +1,9 @@
 from django.urls import path
 
-from . import views
+from . import (
+    converters,  # noqa: F401 - registers <id:…>
+    views,
+)
 
 app_name = "binding"
 
@@ -10,6 +13,6 @@ urlpatterns = [
     path("register/<str:value>/", views.check, name="check"),
     path("register/<str:value>/licensed/", views.licensed, name="licensed"),
     path("register/<str:value>/status/", views.status, name="status"),
-    path("<int:pk>/rename/", views.rename, name="rename"),
-    path("<int:pk>/remove/", views.remove, name="remove"),
+    path("<id:pk>/rename/", views.rename, name="rename"),
+    path("<id:pk>/remove/", views.remove, name="remove"),
 ]

@@ -31,6 +31,7 @@ MESSAGES = {
     -4905: "Device does not match the token's device restriction",
     -4906: "Malformed licence request",
     -4907: "Use only one record selector",
+    -4908: "Licence request replayed",
     -5001: "Invalid unknownOutputBehavior",
     -5003: "Invalid generalFlags",
     -5004: "Device ID must be 32 hexadecimal characters long",
@@ -49,7 +50,7 @@ MESSAGES = {
 # Authentication failures answer 401, argument errors 400 (ExpressPlay's documented mapping); refused
 # redemptions answer 403.
 _UNAUTHORISED = {-2017, -2018, -4001}
-_REFUSED = {-4010, -4901, -4902, -4903, -4904, -4905}
+_REFUSED = {-4010, -4901, -4902, -4903, -4904, -4905, -4908}
 
 
 class SandboxError(Exception):

@@ -66,6 +66,20 @@ class Record(models.Model):
         }
 
 
+class SeenNonce(models.Model):
+    """A licence request's nonce, kept while its signed time is within the clock-skew window (no replays)."""
+
+    nonce = models.CharField(max_length=32, unique=True)
+    seen_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = _("seen nonce")
+        verbose_name_plural = _("seen nonces")
+
+    def __str__(self):
+        return self.nonce
+
+
 class FaultSettings(models.Model):
     """The faults the sandbox injects (one row, set on the staff page); without it, SANDBOX_FAULTS applies."""
 

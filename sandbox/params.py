@@ -17,6 +17,9 @@ from .tokens import TokenClaims
 MAX_LIFETIME = 30 * 24 * 3600
 HEX32 = re.compile(r"^[0-9a-fA-F]{32}$")
 HEX = re.compile(r"^[0-9a-fA-F]*$")
+# ASCII digits only: str.isdigit() is also true for superscripts and other scripts, which int() refuses.
+DIGITS = re.compile(r"[0-9]{1,12}")
+SIGNED_DIGITS = re.compile(r"-?[0-9]{1,12}")
 OPL_PARAMS = (
     "analogVideoOPL",
     "compressedDigitalAudioOPL",
@@ -44,25 +47,31 @@ def check_authenticator(params: Mapping[str, str], expected: str) -> None:
         raise SandboxError(-2018)
 
 
+LATEST = 100 * 365 * 24 * 3600  # no time further than a century away is meant
+
+
 def parse_time(value: str, *, now: int, code: int) -> int:
-    """Return Unix seconds for an RFC 3339 UTC time ending in Z, or +seconds from now."""
+    """Return Unix seconds for an RFC 3339 UTC time ending in Z, or +seconds from now (within a century)."""
     if value.startswith("+"):
-        if not value[1:].isdigit():
-            raise SandboxError(code, "relative time must be +seconds")
+        if not DIGITS.fullmatch(value[1:]) or int(value[1:]) > LATEST:
+            raise SandboxError(code, "relative time must be +seconds, at most a century")
         return now + int(value[1:])
-    if not value.endswith("Z"):
+    if not value.endswith("Z") or not value.isascii() or len(value) > 40:
         raise SandboxError(code, "time must be RFC 3339 UTC ending in Z")
     try:
-        return int(datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp())
-    except ValueError as exc:
+        moment = int(datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp())
+    except (ValueError, OverflowError, OSError) as exc:
         raise SandboxError(code, "unreadable time") from exc
+    if not 0 <= moment <= now + LATEST:
+        raise SandboxError(code, "time out of range")
+    return moment
 
 
 def _int_in(params: Mapping[str, str], name: str, low: int, high: int, code: int) -> int | None:
     value = params.get(name)
     if value is None:
         return None
-    if not value.lstrip("-").isdigit() or not low <= int(value) <= high:
+    if not SIGNED_DIGITS.fullmatch(value) or not low <= int(value) <= high:
         raise SandboxError(code, f"{name} must be {low} to {high}")
     return int(value)
 
@@ -130,7 +139,7 @@ def _rights(params: Mapping[str, str], now: int, *, required: bool) -> dict:
         rights["period_end"] = parse_time(params["rental.periodEndTime"], now=now, code=-2022)
         if "rental.playDuration" in params:
             value = params["rental.playDuration"]
-            if not value.isdigit() or int(value) <= 0:
+            if not DIGITS.fullmatch(value) or not 0 < int(value) <= MAX_LIFETIME * 12:
                 raise SandboxError(-2025)
             rights["play_duration"] = int(value)
     return rights

@@ -5,23 +5,26 @@ from __future__ import annotations
 import binascii
 import html
 import json
+import re
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.admin.views.decorators import staff_member_required
+from django.db import IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 
 from . import faults
-from .device import KEY_HEADER, SIGNATURE_HEADER, TIME_HEADER, verify_device
+from .device import KEY_HEADER, NONCE_HEADER, SIGNATURE_HEADER, TIME_HEADER, verify_device
 from .errors import SandboxError
-from .models import FaultSettings, IssuedToken, Record
+from .models import FaultSettings, IssuedToken, Record, SeenNonce
 from .params import check_authenticator, error_format, token_claims
 from .tokens import TokenClaims, TokenInvalid, b64url, b64url_decode, open_token, seal
 
@@ -110,7 +113,7 @@ def _cors(response: HttpResponse) -> HttpResponse:
     response["Access-Control-Allow-Origin"] = "*"
     response["Access-Control-Allow-Methods"] = "POST, OPTIONS"
     response["Access-Control-Allow-Headers"] = ", ".join(
-        ["Content-Type", "ExpressPlayToken", KEY_HEADER, TIME_HEADER, SIGNATURE_HEADER]
+        ["Content-Type", "ExpressPlayToken", KEY_HEADER, TIME_HEADER, NONCE_HEADER, SIGNATURE_HEADER]
     )
     response["Access-Control-Max-Age"] = "600"
     return response
@@ -132,6 +135,20 @@ def _kid_hex(kid_b64: str) -> str:
         return b64url_decode(kid_b64).hex()
     except (ValueError, binascii.Error):
         return ""
+
+
+def _use_nonce(nonce: str) -> None:
+    """Remember a licence request's nonce; raise -4908 when it was used before (a replayed request).
+
+    Nonces are forgotten once their request's signed time is out of the clock-skew window anyway.
+    """
+    forget_before = timezone.now() - timedelta(seconds=2 * settings.SANDBOX_DEVICE_CLOCK_SKEW)
+    SeenNonce.objects.filter(seen_at__lt=forget_before).delete()
+    try:
+        with transaction.atomic():
+            SeenNonce.objects.create(nonce=nonce)
+    except IntegrityError as exc:
+        raise SandboxError(-4908) from exc
 
 
 def _check_policy(claims: TokenClaims, now: float) -> None:
@@ -167,7 +184,10 @@ def rights(request: HttpRequest, drm: str) -> HttpResponse:
         record.cookie, record.kid, record.token_jti = claims.cookie, claims.kid, claims.jti
         if claims.drm != drm:
             raise SandboxError(-4010, "token is for another DRM")
-        record.device_id = verify_device(request.headers, body, max_skew=settings.SANDBOX_DEVICE_CLOCK_SKEW)
+        record.device_id, nonce = verify_device(
+            request.headers, body, max_skew=settings.SANDBOX_DEVICE_CLOCK_SKEW
+        )
+        _use_nonce(nonce)
         kids = _requested_kids(body)
         _check_policy(claims, time.time())
         requested = next((kid for kid in kids if _kid_hex(kid) == claims.kid), None)
@@ -189,9 +209,13 @@ def rights(request: HttpRequest, drm: str) -> HttpResponse:
 # --- record retrieval --------------------------------------------------------------------------------------
 
 
+MAX_ID = 2**63 - 1  # what a database's bigint holds
+ID_DIGITS = re.compile(r"[0-9]{1,19}")
+
+
 def _non_negative(params: dict[str, str], name: str) -> int:
     value = params.get(name, "")
-    if not value.isdigit():
+    if not ID_DIGITS.fullmatch(value) or int(value) > MAX_ID:
         raise SandboxError(-2035, f"{name} must be a whole number")
     return int(value)
 

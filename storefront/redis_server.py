@@ -77,6 +77,7 @@ class EmbeddedRedis:
                 str(log),
             ],
             stdin=subprocess.DEVNULL,
+            umask=0o077,  # its log and append-only file are the owner's only
         )
         deadline = time.monotonic() + wait
         while time.monotonic() < deadline:

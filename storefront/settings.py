@@ -7,9 +7,12 @@ variable; production differs from the demo only by variables.
 """
 
 import secrets
+from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import environ
+from csp.constants import NONE, SELF, UNSAFE_INLINE
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -20,7 +23,9 @@ if (BASE_DIR / ".env").is_file():
 
 # Runtime state of the embedded defaults (SQLite file, Redis data, generated secret key, packaged media).
 VAR_DIR = Path(env("BINDERY_VAR_DIR", default=str(BASE_DIR / "var")))
-VAR_DIR.mkdir(parents=True, exist_ok=True)
+# Owner-only: the database, Redis's files, the secret key and packaged media live here (storefront/files.py).
+VAR_DIR.mkdir(mode=0o700, parents=True, exist_ok=True)
+VAR_DIR.chmod(0o700)
 
 
 def _local_secret_key(path: Path) -> str:
@@ -37,6 +42,9 @@ def _local_secret_key(path: Path) -> str:
 
 SECRET_KEY = env("SECRET_KEY", default="") or _local_secret_key(VAR_DIR / "secret_key")
 DEBUG = env.bool("DEBUG", default=False)
+# Fernet keys that encrypt content keys and tokens at rest (binding/fields.py): the first encrypts, all
+# decrypt. Unset: one derived from SECRET_KEY (fine for the demo; production sets its own).
+BINDERY_DATA_KEYS = env.list("BINDERY_DATA_KEYS", default=[])
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
@@ -49,6 +57,8 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "health_check",
+    "axes",
+    "csp",
     # Storefront last: its post_migrate handler (staff groups) needs the other apps' permissions.
     "binding",
     "sandbox",
@@ -65,6 +75,9 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    # Last, as django-axes asks: it turns a locked-out sign-in into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "storefront.urls"
@@ -106,6 +119,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# django-axes first: it refuses sign-ins after too many failures, before any password is checked.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "storefront:home"
 LOGOUT_REDIRECT_URL = "storefront:home"
@@ -269,6 +284,62 @@ SANDBOX_COOKIE_HEADER = env("SANDBOX_COOKIE_HEADER", default="ExpressPlayCookie"
 # Faults the sandbox injects into token and record calls (sandbox/faults.py), e.g.
 # "latency_ms=100,drop=0.05"; off when empty. Staff change them at run time on /sandbox/faults/.
 SANDBOX_FAULTS = env("SANDBOX_FAULTS", default="")
+
+# --- Security: HTTPS, cookies, sign-in throttling, Content-Security-Policy ----------------------------------------
+# HTTPS defaults to on in production-like setups (DEBUG off and a real ExpressPlay environment) and off for the
+# offline demo on http://127.0.0.1. README "Deploying" lists what to set.
+HTTPS = env.bool("HTTPS", default=not DEBUG and EXPRESSPLAY_ENV != "sandbox")
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=HTTPS)
+SECURE_REDIRECT_EXEMPT = [r"^health/$"]  # load balancers probe over plain HTTP
+SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=HTTPS)
+CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=HTTPS)
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=365 * 24 * 3600 if HTTPS else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=HTTPS)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=HTTPS)
+# Behind a proxy that terminates TLS: trust its X-Forwarded-Proto header (only then: it could be forged).
+if env.bool("BEHIND_HTTPS_PROXY", default=False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SESSION_COOKIE_HTTPONLY = True
+
+# Sign-in throttling (django-axes): after AXES_FAILURE_LIMIT failures for one username from one address,
+# that pair waits AXES_COOLOFF_MINUTES.
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+
+# Content-Security-Policy (django-csp): our own scripts only, media from blob: (MSE), licence requests to the
+# sandbox or ExpressPlay's licence servers, media from MEDIA_URL's origin.
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else ""
+
+
+_LICENCE_ORIGINS = [
+    origin
+    for origin in (
+        _origin(EXPRESSPLAY_SANDBOX_URL),
+        f"https://*.{EXPRESSPLAY_PRODUCTION_DOMAIN}",
+        "https://*.test.expressplay.com",
+    )
+    if origin
+]
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        # Django admin and a few templates set inline style attributes; scripts are what matter for XSS.
+        "style-src": [SELF, UNSAFE_INLINE],
+        "img-src": [SELF, "data:"],
+        "media-src": [SELF, "blob:"],
+        "connect-src": [SELF, *_LICENCE_ORIGINS, *env.list("CSP_MEDIA_ORIGINS", default=[])],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
 
 # --- Logging ---------------------------------------------------------------------------------------------------
 LOG_LEVEL = env("LOG_LEVEL", default="INFO")

@@ -2,6 +2,8 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path, re_path
 
+from binding import converters  # noqa: F401 - registers <id:…>
+
 from . import views
 from .health import BinderyHealthView
 
@@ -9,14 +11,14 @@ from .health import BinderyHealthView
 shop_patterns = [
     path("", views.home, name="home"),
     path("titles/<slug:slug>/", views.title_detail, name="title"),
-    path("checkout/<int:offer_id>/", views.checkout, name="checkout"),
+    path("checkout/<id:offer_id>/", views.checkout, name="checkout"),
     path("orders/<str:number>/", views.order_detail, name="order"),
     path("library/", views.library, name="library"),
-    path("library/<int:entitlement_id>/play/", views.play, name="play"),
-    path("library/<int:entitlement_id>/status/", views.entitlement_status, name="entitlement-status"),
-    path("library/<int:entitlement_id>/renew/", views.renew, name="renew"),
-    path("library/<int:entitlement_id>/played/", views.played, name="played"),
-    path("library/<int:entitlement_id>/move-here/", views.move_here, name="move-here"),
+    path("library/<id:entitlement_id>/play/", views.play, name="play"),
+    path("library/<id:entitlement_id>/status/", views.entitlement_status, name="entitlement-status"),
+    path("library/<id:entitlement_id>/renew/", views.renew, name="renew"),
+    path("library/<id:entitlement_id>/played/", views.played, name="played"),
+    path("library/<id:entitlement_id>/move-here/", views.move_here, name="move-here"),
 ]
 
 urlpatterns = [

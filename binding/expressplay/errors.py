@@ -169,6 +169,14 @@ _CODES = [
         _("Use one of cookie, id, or start+length."),
         True,
     ),
+    ErrorCode(
+        -4908,
+        _("Licence request replayed."),
+        _(
+            "The same signed licence request was sent twice: someone captured and resent it, or a proxy retried it."
+        ),
+        True,
+    ),
 ]
 
 ERROR_CODES: dict[int, ErrorCode] = {error.code: error for error in _CODES}

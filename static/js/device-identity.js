@@ -65,13 +65,15 @@
       return identity.then((id) => ({ deviceId: id.deviceId, created: id.created }));
     },
 
-    /** Resolve to the three X-Sandbox-Device-* headers for a licence request body. */
+    /** Resolve to the four X-Sandbox-Device-* headers for a licence request body. */
     async sign(body) {
       const id = await (identity = identity || loadOrCreate());
       const bytes = body instanceof ArrayBuffer ? new Uint8Array(body)
         : new Uint8Array(body.buffer, body.byteOffset, body.byteLength);
       const stamp = String(Math.floor(Date.now() / 1000));
-      const suffix = new TextEncoder().encode("\n" + stamp);
+      // A fresh nonce makes each signed request good once: the licence server refuses a replay.
+      const nonce = hex(crypto.getRandomValues(new Uint8Array(16)));
+      const suffix = new TextEncoder().encode("\n" + stamp + "\n" + nonce);
       const message = new Uint8Array(bytes.length + suffix.length);
       message.set(bytes, 0);
       message.set(suffix, bytes.length);
@@ -80,6 +82,7 @@
       return {
         "X-Sandbox-Device-Key": base64(id.spki),
         "X-Sandbox-Device-Time": stamp,
+        "X-Sandbox-Device-Nonce": nonce,
         "X-Sandbox-Device-Signature": base64(signature),
       };
     },

@@ -6,6 +6,7 @@ so, when not. `.ci/run` installs Debian's chromium when it is missing.
 
 import os
 import shutil
+import time
 
 import pytest
 from django.conf import settings
@@ -47,8 +48,23 @@ def playwright_instance(chromium_path):
 
 @pytest.fixture
 def browser_profile(playwright_instance, chromium_path, tmp_path, live_server):
-    """Return a factory: profile(name) launches a persistent Chromium profile (one simulated device)."""
+    """Return a factory: profile(name) launches a persistent Chromium profile (one simulated device).
+
+    Every page's console is watched: a Content-Security-Policy violation fails the test (except those that
+    Playwright's own helpers cause, which evaluate strings with eval).
+    """
     contexts = []
+    violations: list[str] = []
+
+    def watch(page):
+        page.on(
+            "console",
+            lambda message: (
+                violations.append(message.text)
+                if "Content Security Policy" in message.text and "eval at evaluate" not in message.text
+                else None
+            ),
+        )
 
     def launch(name: str = "a"):
         context = playwright_instance.chromium.launch_persistent_context(
@@ -56,12 +72,16 @@ def browser_profile(playwright_instance, chromium_path, tmp_path, live_server):
             base_url=live_server.url, locale="en-GB",
         )  # fmt: skip
         context.set_default_timeout(20000)
+        context.on("page", watch)
+        for page in context.pages:
+            watch(page)
         contexts.append(context)
         return context
 
     yield launch
     for context in contexts:
         context.close()
+    assert violations == [], violations
 
 
 def sign_in(context, user, live_server):
@@ -87,3 +107,16 @@ def user(transactional_db):
     return get_user_model().objects.create_user(
         "frank", email="frank@example.com", password="pw", first_name="Frank"
     )
+
+
+def wait_until(page, expression: str, *, timeout: float = 20.0) -> None:
+    """Poll a JavaScript expression until it is true.
+
+    Playwright's wait_for_function evaluates its predicate with eval() inside the page, which Bindery's
+    Content-Security-Policy (rightly) refuses; page.evaluate goes through the DevTools protocol instead.
+    """
+    deadline = time.monotonic() + timeout
+    while not page.evaluate(expression):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not true within {timeout:.0f} s: {expression}")
+        time.sleep(0.1)

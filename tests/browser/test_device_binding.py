@@ -5,7 +5,7 @@ import pytest
 from binding.models import Cookie, CookieState, Device
 from sandbox.models import Record
 
-from .conftest import sign_in
+from .conftest import sign_in, wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -24,9 +24,9 @@ def register(context, live_server, *, expect_ok=True):
 
 
 def wait_for_playback(page):
-    page.wait_for_function(
+    wait_until(
+        page,
         "document.getElementById('check-video').currentTime > 1 || document.getElementById('check').dataset.state === 'ended'",
-        timeout=20000,
     )
     return page.evaluate(
         """() => { const v = document.getElementById('check-video');

@@ -11,7 +11,7 @@ from sandbox.models import Record
 from storefront.demo_data import titles_load
 from storefront.models import Order
 
-from .conftest import sign_in
+from .conftest import sign_in, wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -53,7 +53,7 @@ def test_rent_and_watch_then_a_second_browser_is_told_which_device_has_it(
     order = rent_and_wait(page, "life")
     assert order.entitlement.device.label == "Chrome on Linux"
     page.get_by_test_id("play").click()
-    page.wait_for_function("document.getElementById('video').currentTime > 1", timeout=20000)
+    wait_until(page, "document.getElementById('video').currentTime > 1")
     played = playback(page)
     assert played["time"] > 1 and played["video"] > 0 and played["audio"] > 0
     assert Entitlement.objects.get(pk=order.entitlement_id).first_played_at is not None
@@ -115,7 +115,7 @@ def test_expired_purchase_token_is_renewed_for_the_same_device_when_played(
         token_expires_at=timezone.now() - timedelta(minutes=1)
     )
     page.goto(f"/library/{entitlement.pk}/play/")
-    page.wait_for_function("document.getElementById('video').currentTime > 1", timeout=30000)
+    wait_until(page, "document.getElementById('video').currentTime > 1", timeout=30)
     renewed = Entitlement.objects.get(pk=entitlement.pk)
     assert renewed.tokens_issued == 2
     assert renewed.license_url != old_url

@@ -37,7 +37,8 @@ def test_demo_logins_sign_in_and_only_staff_reach_admin(client):
     demo_users_load()  # idempotent
     for demo in DEMO_USERS:
         client.logout()
-        assert client.login(username=demo.username, password=DEMO_PASSWORD)
+        signed_in = client.post(reverse("login"), {"username": demo.username, "password": DEMO_PASSWORD})
+        assert signed_in.status_code == 302
         admin = client.get(reverse("admin:index"))
         assert (admin.status_code == 200) is demo.is_staff
 
