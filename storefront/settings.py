@@ -309,6 +309,7 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 
+
 # Content-Security-Policy (django-csp): our own scripts only, media from blob: (MSE), licence requests to the
 # sandbox or ExpressPlay's licence servers, media from MEDIA_URL's origin.
 def _origin(url: str) -> str:
