@@ -428,15 +428,33 @@ class CookieAdmin(RecordAdmin):
         return events_table(obj.events.select_related("actor_user"))
 
 
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _formula_safe(writerow):
+    """Wrap csv's writerow so that no text cell starts like a spreadsheet formula (OWASP: prefix a quote).
+
+    Numbers (an ExpressPlay code such as -2019) stay numbers; text that would run as a formula in Excel or
+    LibreOffice (=HYPERLINK(...), +cmd, @SUM, a leading tab) is shown as text instead.
+    """
+
+    def safe(cell):
+        if isinstance(cell, str) and cell.startswith(_FORMULA_STARTS):
+            return "'" + cell
+        return cell
+
+    return lambda row: writerow([safe(cell) for cell in row])
+
+
 def events_csv(events, filename: str) -> HttpResponse:
     """Return the events as a CSV download (ExpressPlay codes with their meaning)."""
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    writer = csv.writer(response)
-    writer.writerow(["time", "event", "customer", "actor", "by", "cookie", "device_id", "entitlement", "expressplay_code",
+    writerow = _formula_safe(csv.writer(response).writerow)
+    writerow(["time", "event", "customer", "actor", "by", "cookie", "device_id", "entitlement", "expressplay_code",
                      "code_meaning", "detail"])  # fmt: skip
     for event in events.select_related("user", "actor_user", "cookie", "device"):
-        writer.writerow([
+        writerow([
             event.created_at.isoformat(), event.kind, event.user.email if event.user else "", event.actor,
             event.actor_user.get_username() if event.actor_user else "", event.cookie.value if event.cookie else "",
             event.device.device_id if event.device else "", event.entitlement_id or "",

@@ -8,7 +8,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -67,10 +67,12 @@ def register(request: HttpRequest) -> HttpResponse:
         except BindingError as exc:
             messages.error(request, exc.message)
             return redirect(
-                f"{reverse('binding:register')}?next={next_url}" if next_url else "binding:register"
+                f"{reverse('binding:register')}?{urlencode({'next': next_url})}"
+                if next_url
+                else "binding:register"
             )
         url = reverse("binding:check", args=[cookie.value])
-        return redirect(f"{url}?next={next_url}" if next_url else url)
+        return redirect(f"{url}?{urlencode({'next': next_url})}" if next_url else url)
     devices = selectors.devices_for_user(request.user)
     this_browser = selectors.device_for_browser(request.user, browser_cookie_value(request))
     return render(

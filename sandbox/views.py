@@ -263,8 +263,10 @@ def getrecord(request: HttpRequest) -> HttpResponse:
 # --- status page -------------------------------------------------------------------------------------------
 
 
+@staff_member_required
 def status(request: HttpRequest) -> HttpResponse:
-    """Show what the sandbox issued and logged lately (never a key, never a whole token)."""
+    """Staff only: what the sandbox issued and logged lately (never a key, never a whole token; it does name
+    customers' correlation cookies and device ids)."""
     base = _base_url(request)
     context = {
         "base_url": base,

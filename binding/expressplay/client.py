@@ -163,7 +163,7 @@ class ExpressPlayClient:
             params["licenseDuration"] = int(license_duration)
         params.update(self._restriction_params(cookie=cookie, expires=expires))
         if device_id is not None:
-            params[self.device_id_param] = device_id
+            params[self.device_id_param] = _check_hex32("deviceId", device_id)
         return self._uri_list_token(Drm.WIDEVINE, self._post(self.endpoints.widevine_token, params))
 
     def fairplay_token(
@@ -183,7 +183,7 @@ class ExpressPlayClient:
             params["rentalDuration"] = int(rental_duration)
         params.update(self._restriction_params(cookie=cookie, expires=expires))
         if device_id is not None:
-            params[self.device_id_param] = device_id
+            params[self.device_id_param] = _check_hex32("deviceId", device_id)
         return self._uri_list_token(Drm.FAIRPLAY, self._post(self.endpoints.fairplay_token, params))
 
     # --- record retrieval ------------------------------------------------------------------------------

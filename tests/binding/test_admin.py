@@ -1,5 +1,7 @@
 """Operators in Django admin: lists, search, filters, links, actions with reasons, diagnostics, permissions."""
 
+import csv
+import io
 from datetime import timedelta
 from decimal import Decimal
 
@@ -435,3 +437,13 @@ def test_cookie_admin_has_no_add_or_delete(operations, world):
     assert operations.get(reverse("admin:binding_cookie_add")).status_code == 403
     assert Cookie.objects.count() == 2
     assert settings.BINDING_SWAPS_PER_PERIOD == 2
+
+
+def test_csv_cells_that_would_run_as_spreadsheet_formulas_are_escaped(operations, world, customer):
+    for payload in ('=HYPERLINK("http://evil.example","x")', "+cmd|' /C calc'!A0", "@SUM(1+1)", "-2+3"):
+        BindingEvent.objects.create(kind="device_renamed", user=customer, detail=payload)
+    body = operations.get(reverse("admin:binding_customer_export", args=[customer.pk])).content.decode()
+    rows = list(csv.reader(io.StringIO(body)))
+    details = [row[-1] for row in rows[1:]]
+    for payload in ('=HYPERLINK("http://evil.example","x")', "+cmd|' /C calc'!A0", "@SUM(1+1)", "-2+3"):
+        assert "'" + payload in details and payload not in details

@@ -48,7 +48,7 @@ def test_starting_a_check_creates_the_attempt_and_shows_the_player(signed_in, us
         reverse("binding:register"), {"next": "/devices/"}, HTTP_USER_AGENT="Firefox/128.0 (Windows)"
     )
     cookie = Cookie.objects.get(user=user)
-    assert response["Location"] == reverse("binding:check", args=[cookie.value]) + "?next=/devices/"
+    assert response["Location"] == reverse("binding:check", args=[cookie.value]) + "?next=%2Fdevices%2F"
     page = signed_in.get(response["Location"])
     text = page.content.decode()
     assert "/media/dc/manifest.mpd" in text

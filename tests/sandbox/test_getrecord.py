@@ -2,6 +2,7 @@
 
 import pytest
 from django.conf import settings
+from django.contrib.auth import get_user_model
 
 from sandbox.models import IssuedToken, Record
 
@@ -83,10 +84,14 @@ def test_errors(client, params, code, status):
     assert response.json()["errorCode"] == code
 
 
-def test_status_page_shows_tokens_and_records_but_never_a_key(client, log):
+def test_status_page_is_for_staff_and_shows_tokens_and_records_but_never_a_key(client, log):
     IssuedToken.objects.create(
         jti="f" * 32, drm="pr", kid="0123456789abcdef0123456789abcdef", cookie="c1", expires_at=log[0].time
     )
+    anonymous = client.get("/sandbox/")
+    assert anonymous.status_code == 302 and "/admin/login/" in anonymous["Location"]
+    assert log[-1].device_id not in anonymous.content.decode()
+    client.force_login(get_user_model().objects.create_user("staff", password="x", is_staff=True))
     response = client.get("/sandbox/")
     text = response.content.decode()
     assert response.status_code == 200

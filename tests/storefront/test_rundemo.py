@@ -70,7 +70,10 @@ def test_rundemo_serves_pages_and_stops_every_process_it_started(tmp_path, stop_
                 assert time.monotonic() < deadline, "the demo did not start within 60 s"
                 time.sleep(0.3)
         assert home.status_code == 200
-        assert requests.get(f"http://127.0.0.1:{web_port}/sandbox/", timeout=5).status_code == 200
+        sandbox = requests.get(
+            f"http://127.0.0.1:{web_port}/sandbox/cmiapi/getrecord/?errorFormat=json", timeout=5
+        )
+        assert sandbox.json()["errorCode"] == -2017  # the sandbox answers (no authenticator given)
         started = children_of(demo.pid)
         expected = 1 + 1 + 1 + (1 if settings.REDIS_EMBEDDED else 0)  # web, worker, beat, maybe redis
         assert len(started) >= expected
