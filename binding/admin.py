@@ -7,14 +7,16 @@ through a service, asks for a reason, and writes a BindingEvent with the operato
 from __future__ import annotations
 
 import csv
+import re
 
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
+from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
 from django.core.exceptions import PermissionDenied
-from django.http import HttpResponse
+from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
@@ -133,7 +135,28 @@ class PermissionActionsMixin:
         return request.user.has_perm("binding.export_bindingevent")
 
 
-class RecordAdmin(admin.ModelAdmin):
+_ID = re.compile(r"[0-9]{1,18}")
+
+
+class HostileInputMixin:
+    """Bad admin input gets a message, never a 500: Django's admin trusts the ids an action posts and the
+    values of date filters (`?created_at__year=99999`)."""
+
+    def response_action(self, request, queryset):
+        selected = request.POST.getlist(admin.helpers.ACTION_CHECKBOX_NAME)
+        if any(not _ID.fullmatch(value) for value in selected):
+            self.message_user(request, _("Those rows cannot be selected."), messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())
+        return super().response_action(request, queryset)
+
+    def get_changelist_instance(self, request):
+        try:
+            return super().get_changelist_instance(request)
+        except (ValueError, OverflowError) as exc:  # Django answers IncorrectLookupParameters with ?e=1
+            raise IncorrectLookupParameters(str(exc)) from exc
+
+
+class RecordAdmin(HostileInputMixin, admin.ModelAdmin):
     """Rows that only Bindery's services create: no add or delete in admin, and a link to the customer."""
 
     def has_add_permission(self, request):
@@ -532,7 +555,7 @@ class BindingEventAdmin(PermissionActionsMixin, RecordAdmin):
         )
 
 
-class MediaAssetAdmin(admin.ModelAdmin):
+class MediaAssetAdmin(HostileInputMixin, admin.ModelAdmin):
     list_display = ("slug", "kid", "duration", "packaged_at")
     search_fields = ("slug", "kid")
     fields = ("slug", "kid", "manifest", "duration", "packaged_at")  # never the content key
@@ -545,7 +568,7 @@ class MediaAssetAdmin(admin.ModelAdmin):
         return False
 
 
-class CustomerUserAdmin(UserAdmin):
+class CustomerUserAdmin(HostileInputMixin, UserAdmin):
     """Django's user admin, with a way into each customer's binding overview."""
 
     list_display = (*UserAdmin.list_display, "overview")

@@ -19,6 +19,7 @@ SANDBOX_FAULTS reads like "latency_ms=100,drop=0.05,error_codes=-2030 -2019".
 from __future__ import annotations
 
 import random
+import re
 import socket
 import time
 from dataclasses import asdict, dataclass, fields, replace
@@ -28,6 +29,9 @@ from django.conf import settings
 from .errors import SandboxError
 
 _CACHE_SECONDS = 1.0
+ERROR_CODES = re.compile(r"(-[0-9]{4}\s*)*")
+MAX_DELAY_MS = 60_000
+MAX_HANG_SECONDS = 120.0
 _cache: tuple[float, Faults] | None = None
 
 
@@ -110,8 +114,8 @@ def before_call(*, faults: Faults, lookup: bool = False, rng: random.Random | No
         return ""
     rng = rng or random
     delay = faults.latency_ms + (rng.uniform(0, faults.jitter_ms) if faults.jitter_ms else 0)
-    if delay:
-        time.sleep(delay / 1000)
+    if delay > 0:
+        time.sleep(min(delay, MAX_DELAY_MS) / 1000)
     roll = rng.random()
     for name in ("server_error", "error_code", "hang", "drop", "no_record"):
         rate = getattr(faults, name)
@@ -128,7 +132,7 @@ def before_call(*, faults: Faults, lookup: bool = False, rng: random.Random | No
         codes = faults.codes() or [-2030]
         raise SandboxError(rng.choice(codes), "injected fault")
     if name == "hang":
-        time.sleep(faults.hang_seconds)
+        time.sleep(_hang_seconds(faults))
         raise SandboxError(-2030, "injected fault: hung", status=503)
     return name
 
@@ -143,4 +147,8 @@ def drop_answer(request, *, faults: Faults) -> None:
             return
         except OSError:
             pass
-    time.sleep(faults.hang_seconds)
+    time.sleep(_hang_seconds(faults))
+
+
+def _hang_seconds(faults: Faults) -> float:
+    return min(max(faults.hang_seconds, 0.0), MAX_HANG_SECONDS)

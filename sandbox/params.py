@@ -15,8 +15,8 @@ from .errors import SandboxError
 from .tokens import TokenClaims
 
 MAX_LIFETIME = 30 * 24 * 3600
-HEX32 = re.compile(r"^[0-9a-fA-F]{32}$")
-HEX = re.compile(r"^[0-9a-fA-F]*$")
+HEX32 = re.compile(r"[0-9a-fA-F]{32}")
+HEX = re.compile(r"[0-9a-fA-F]*")
 # ASCII digits only: str.isdigit() is also true for superscripts and other scripts, which int() refuses.
 DIGITS = re.compile(r"[0-9]{1,12}")
 SIGNED_DIGITS = re.compile(r"-?[0-9]{1,12}")
@@ -83,7 +83,7 @@ def _key(params: Mapping[str, str], drm: str) -> tuple[str, str]:
     if kid.startswith("^"):
         # ^name refers to ExpressPlay Key Storage, which the sandbox does not emulate.
         raise SandboxError(-4019, "the sandbox has no key storage; send contentKey")
-    if not HEX.match(kid):
+    if not HEX.fullmatch(kid):
         raise SandboxError(-4022)
     if len(kid) < 32:
         raise SandboxError(-4020)
@@ -96,7 +96,7 @@ def _key(params: Mapping[str, str], drm: str) -> tuple[str, str]:
     key = params.get("contentKey")
     if not key:
         raise SandboxError(-4019, "no contentKey and no key storage")
-    if not HEX32.match(key):
+    if not HEX32.fullmatch(key):
         raise SandboxError(-2027)
     return kid.lower(), key.lower()
 
@@ -119,7 +119,7 @@ def _device_id(params: Mapping[str, str], drm: str, binding_drms: list[str]) -> 
         return ""
     if drm not in binding_drms:
         raise SandboxError({"wv": -7002, "fp": -6008}.get(drm, -5005))
-    if not HEX32.match(value):
+    if not HEX32.fullmatch(value):
         raise SandboxError(-5004)
     return value.lower()
 
@@ -175,7 +175,7 @@ def token_claims(
         _int_in(params, "hdcpOutputControl", 0, 5, -7006)
         extra["license_duration"] = _int_in(params, "licenseDuration", 1, MAX_LIFETIME * 12, -7007)
     elif drm == "fp":
-        if not HEX32.match(params.get("iv", "")):
+        if not HEX32.fullmatch(params.get("iv", "")):
             raise SandboxError(-6003)
         rental = _int_in(params, "rentalDuration", 0, MAX_LIFETIME * 12, -6007)
         if rental:

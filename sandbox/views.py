@@ -13,6 +13,7 @@ from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.admin.views.decorators import staff_member_required
+from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, JsonResponse
 from django.shortcuts import redirect, render
@@ -29,6 +30,7 @@ from .params import check_authenticator, error_format, token_claims
 from .tokens import TokenClaims, TokenInvalid, b64url, b64url_decode, open_token, seal
 
 RECENT_EVENTS = 32
+MAX_LICENCE_REQUEST = 16 * 1024  # a ClearKey request names a few key ids
 MAX_WINDOW = 1000
 
 
@@ -121,11 +123,13 @@ def _cors(response: HttpResponse) -> HttpResponse:
 
 def _requested_kids(body: bytes) -> list[str]:
     """Return the key ids (base64url, as sent) of a W3C ClearKey licence request."""
+    if len(body) > MAX_LICENCE_REQUEST:
+        raise SandboxError(-4906, "licence request too large")
     try:
         kids = json.loads(body)["kids"]
         if not isinstance(kids, list) or not kids or not all(isinstance(k, str) for k in kids):
             raise ValueError
-    except (ValueError, KeyError, TypeError) as exc:
+    except (ValueError, KeyError, TypeError, RecursionError) as exc:
         raise SandboxError(-4906, 'expected {"kids": [...], "type": "temporary"}') from exc
     return kids
 
@@ -308,8 +312,19 @@ class FaultForm(forms.ModelForm):
             "no_record",
         ]
 
+    def clean_error_codes(self):
+        value = self.cleaned_data["error_codes"]
+        if not faults.ERROR_CODES.fullmatch(value.strip()):
+            raise forms.ValidationError(
+                _("ExpressPlay error codes: negative numbers separated by spaces, like -2030 -2019.")
+            )
+        return value.strip()
+
     def clean(self):
         data = super().clean()
+        for name, high in (("latency_ms", 60_000), ("jitter_ms", 60_000), ("hang_seconds", 120)):
+            if not 0 <= (data.get(name) or 0) <= high:
+                self.add_error(name, _("Between 0 and %(high)s.") % {"high": high})
         rates = ["server_error", "error_code", "hang", "drop", "no_record"]
         for name in rates:
             if not 0 <= (data.get(name) or 0) <= 1:
@@ -323,6 +338,9 @@ class FaultForm(forms.ModelForm):
 def fault_settings(request: HttpRequest) -> HttpResponse:
     """Staff only: switch the sandbox's injected faults on and off (a demo's "watch it survive" moment)."""
     row = FaultSettings.objects.filter(pk=1).first() or FaultSettings(pk=1, **faults.current().as_dict())
+    may_change = request.user.has_perm("sandbox.change_faultsettings")
+    if request.method == "POST" and not may_change:
+        raise PermissionDenied
     if request.method == "POST":
         if "reset" in request.POST:
             FaultSettings.objects.update_or_create(pk=1, defaults=faults.Faults().as_dict())
@@ -337,4 +355,8 @@ def fault_settings(request: HttpRequest) -> HttpResponse:
             return redirect("sandbox:faults")
     else:
         form = FaultForm(instance=row)
-    return render(request, "sandbox/faults.html", {"form": form, "active": faults.current().active})
+    return render(
+        request,
+        "sandbox/faults.html",
+        {"form": form, "active": faults.current().active, "may_change": may_change},
+    )

@@ -200,10 +200,23 @@ def main() -> int:
     redis.start()
     web_port = int(env["CHAOS_WEB_PORT"])
     celery = [sys.executable, "-m", "celery", "-A", "storefront"]
+    # As `make demo` runs them: the ExpressPlay queue on a thread pool (the one killed), the default queue.
     worker = Part(
         "worker",
-        [*celery, "worker", "--concurrency", "2", "--loglevel", "WARNING", "--without-gossip"],
+        [
+            *[*celery, "worker", "-Q", settings.CELERY_EXPRESSPLAY_QUEUE, "--pool", "threads"],
+            *["--concurrency", str(settings.CELERY_EXPRESSPLAY_CONCURRENCY), "--loglevel", "WARNING"],
+            *["--without-gossip", "--hostname", "expressplay@%h"],
+        ],
         var / "worker.log",
+    )
+    default_worker = Part(
+        "default worker",
+        [
+            *[*celery, "worker", "-Q", settings.CELERY_TASK_DEFAULT_QUEUE, "--concurrency", "1"],
+            *["--loglevel", "WARNING", "--without-gossip", "--hostname", "default@%h"],
+        ],
+        var / "default-worker.log",
     )
     beat = Part(
         "beat",
@@ -230,7 +243,7 @@ def main() -> int:
         ],
         var / "web.log",
     )
-    parts = [web, worker, beat]
+    parts = [web, worker, default_worker, beat]
     try:
         for part in parts:
             part.start()
@@ -381,7 +394,8 @@ def main() -> int:
     print()
     print(
         f"Bindery chaos run: {len(plan)} checkouts over {DURATION:.0f} s, "
-        f"{settings.DATABASES['default']['ENGINE'].rsplit('.', 1)[1]}, gunicorn + 1 worker + beat + Redis"
+        f"{settings.DATABASES['default']['ENGINE'].rsplit('.', 1)[1]}, gunicorn + ExpressPlay worker "
+        f"({settings.CELERY_EXPRESSPLAY_CONCURRENCY} threads) + default worker + beat + Redis"
     )
     print(
         f"  faults: worker SIGKILLed {events['worker killed']} times, Redis stopped and started "

@@ -3,7 +3,14 @@
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from binding.admin import PermissionActionsMixin, RecordAdmin, admin_link, events_table, retry_entitlements
+from binding.admin import (
+    HostileInputMixin,
+    PermissionActionsMixin,
+    RecordAdmin,
+    admin_link,
+    events_table,
+    retry_entitlements,
+)
 from binding.models import Entitlement
 
 from .models import Offer, Order, Title
@@ -15,7 +22,7 @@ class OfferInline(admin.TabularInline):
 
 
 @admin.register(Title)
-class TitleAdmin(admin.ModelAdmin):
+class TitleAdmin(HostileInputMixin, admin.ModelAdmin):
     list_display = ("name", "year", "asset", "offers_summary")
     search_fields = ("name", "slug")
     prepopulated_fields = {"slug": ("name",)}
@@ -33,7 +40,7 @@ class TitleAdmin(admin.ModelAdmin):
 
 
 @admin.register(Offer)
-class OfferAdmin(admin.ModelAdmin):
+class OfferAdmin(HostileInputMixin, admin.ModelAdmin):
     list_display = ("title", "kind", "price", "currency", "rental_hours", "play_hours", "active")
     list_filter = ("kind", "active")
     search_fields = ("title__name",)

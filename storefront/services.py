@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 from datetime import timedelta
 
+from django.contrib.auth import get_user_model
 from django.db import transaction
 
 from binding import selectors as binding_selectors
@@ -23,7 +24,10 @@ def order_place(*, user, offer: Offer, browser_cookie: str | None) -> Order:
     Raises DeviceNotRegistered when this browser is not one of the user's devices, AlreadyEntitled when the
     user can already watch the title that way, OfferUnavailable when the offer is off sale.
     """
-    offer = Offer.objects.select_for_update().select_related("title__asset").get(pk=offer.pk)
+    # What needs protecting is per customer (one rental of a title at a time): lock the customer's row, so
+    # that checkouts of the same offer by different customers never wait in line for each other.
+    get_user_model().objects.select_for_update().filter(pk=user.pk).exists()
+    offer = Offer.objects.select_related("title__asset").get(pk=offer.pk)
     if not offer.active:
         raise OfferUnavailable()
     cookie = binding_selectors.cookie_for_browser(user, browser_cookie)

@@ -101,6 +101,11 @@ TEMPLATES = [
 ]
 
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}")}
+if DATABASES["default"]["ENGINE"] != "django.db.backends.sqlite3":
+    # Keep connections between requests and tasks (a new PostgreSQL connection costs milliseconds), and check
+    # a kept one before use so that a restarted database costs one reconnect, not an error.
+    DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=600)
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Web, worker and sandbox write to one SQLite file concurrently in the demo: wait for locks, don't fail.
     # WAL lets readers and the writer work at once; synchronous=NORMAL is WAL's usual (crash-safe) pairing.
@@ -167,6 +172,11 @@ CELERY_TIMEZONE = TIME_ZONE
 # Nothing reads the results of the binding tasks; only the connection check's is waited for.
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_DEFAULT_QUEUE = env("CELERY_TASK_DEFAULT_QUEUE", default="celery")
+# The tasks that wait on ExpressPlay (token requests, record lookups) go to a queue of their own, consumed by
+# a worker with a thread pool: each call spends its time waiting on the network, so one process keeps
+# CELERY_EXPRESSPLAY_CONCURRENCY calls in flight. The sweep and other tasks stay on the default queue.
+CELERY_EXPRESSPLAY_QUEUE = env("CELERY_EXPRESSPLAY_QUEUE", default="expressplay")
+CELERY_EXPRESSPLAY_CONCURRENCY = env.int("CELERY_EXPRESSPLAY_CONCURRENCY", default=16)
 # A message taken by a worker that then died comes back after this many seconds (Redis's default is an
 # hour). It must exceed the longest retry wait (30 s) so a waiting retry is not handed out twice.
 CELERY_BROKER_TRANSPORT_OPTIONS = {

@@ -15,6 +15,7 @@ OPERATIONS = [
     "binding.reissue_entitlement", "binding.revoke_entitlement", "binding.move_entitlement",
     "binding.remove_device", "binding.refresh_device", "binding.reset_device_swaps", "binding.change_device",
     "storefront.add_title", "storefront.change_title", "storefront.add_offer", "storefront.change_offer",
+    "sandbox.change_faultsettings",
 ]  # fmt: skip
 GROUPS = {"Support": SUPPORT, "Operations": OPERATIONS}
 

@@ -202,4 +202,7 @@ def played(request: HttpRequest, entitlement_id: int) -> JsonResponse:
 
 def media(request: HttpRequest, path: str) -> HttpResponse:
     """Serve packaged (encrypted) media in the demo; production serves MEDIA_URL from a CDN."""
-    return serve(request, path, document_root=settings.MEDIA_ROOT)
+    try:
+        return serve(request, path, document_root=settings.MEDIA_ROOT)
+    except OSError as exc:  # a name the file system refuses (too long, say): there is no such file
+        raise Http404 from exc

@@ -100,11 +100,13 @@ def media(packaged_media, settings, transactional_db):
 
 
 @pytest.fixture
-def celery_worker(redis_url, transactional_db):
-    """A real Celery worker (in-process thread) consuming a queue of its own from the real Redis."""
+def celery_worker(redis_url, transactional_db, settings):
+    """A real Celery worker (in-process thread) consuming a queue of its own from the real Redis: both the
+    default queue and the ExpressPlay queue are that one queue for the test's duration."""
     queue = f"browser-{uuid.uuid4().hex[:8]}"
     previous = celery_app.conf.task_default_queue
     celery_app.conf.task_default_queue = queue
+    settings.CELERY_EXPRESSPLAY_QUEUE = queue
     with start_worker(celery_app, pool="solo", perform_ping_check=False, queues=[queue], shutdown_timeout=20):
         yield
     celery_app.conf.task_default_queue = previous

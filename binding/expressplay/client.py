@@ -41,14 +41,14 @@ logger = logging.getLogger(__name__)
 
 MAX_TOKEN_LIFETIME = timedelta(days=30)
 MAX_COOKIE_LENGTH = 32
-_HEX32 = re.compile(r"^[0-9a-fA-F]{32}$")
+_HEX32 = re.compile(r"[0-9a-fA-F]{32}")
 _ERROR_CODE_IN_TEXT = re.compile(r"(-[2-7]\d{3})\b")
 
 Expiry = datetime | timedelta
 
 
 def _check_hex32(field: str, value: str) -> str:
-    if not isinstance(value, str) or not _HEX32.match(value):
+    if not isinstance(value, str) or not _HEX32.fullmatch(value):
         raise ExpressPlayRequestInvalid(field, "must be 32 hexadecimal characters")
     return value.lower()
 

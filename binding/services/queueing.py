@@ -13,6 +13,7 @@ import logging
 from datetime import timedelta
 from functools import partial
 
+from django.conf import settings
 from django.db import models, transaction
 from django.utils import timezone
 
@@ -39,7 +40,8 @@ def _task(task_name: str):
 
 def _send(task_name: str, model: type[models.Model], pk: int) -> None:
     try:
-        _task(task_name).apply_async(args=[pk])
+        # Both wait on ExpressPlay: their own queue, served by an I/O worker (CELERY_EXPRESSPLAY_QUEUE).
+        _task(task_name).apply_async(args=[pk], queue=settings.CELERY_EXPRESSPLAY_QUEUE)
     except Exception as exc:  # any broker failure at all: the sweep re-queues from the database
         logger.warning(
             "Could not queue %s for %s %s (%s: %s); the sweep will queue it once the broker is back.",

@@ -28,7 +28,7 @@ DEVICE_B = "b" * 32
 
 @pytest.fixture(autouse=True)
 def no_broker(monkeypatch):
-    monkeypatch.setattr(tasks.entitlement_issue, "apply_async", lambda args: None)
+    monkeypatch.setattr(tasks.entitlement_issue, "apply_async", lambda args, **options: None)
 
 
 def staff(username, group):
@@ -216,7 +216,9 @@ def test_an_action_without_a_reason_does_nothing(operations, world):
 
 def test_reissue_and_retry(operations, world, monkeypatch, django_capture_on_commit_callbacks):
     queued = []
-    monkeypatch.setattr(tasks.entitlement_issue, "apply_async", lambda args: queued.append(args[0]))
+    monkeypatch.setattr(
+        tasks.entitlement_issue, "apply_async", lambda args, **options: queued.append(args[0])
+    )
     with django_capture_on_commit_callbacks(execute=True):
         act(operations, Entitlement, "reissue", [world["entitlement"]], reason="customer says it stopped")
     assert queued == [world["entitlement"].pk]
@@ -447,3 +449,19 @@ def test_csv_cells_that_would_run_as_spreadsheet_formulas_are_escaped(operations
     details = [row[-1] for row in rows[1:]]
     for payload in ('=HYPERLINK("http://evil.example","x")', "+cmd|' /C calc'!A0", "@SUM(1+1)", "-2+3"):
         assert "'" + payload in details and payload not in details
+
+
+@pytest.mark.parametrize("selected", ["x", "²", "99999999999999999999999"])
+def test_an_action_on_rows_that_cannot_exist_is_refused_with_a_message(operations, world, selected):
+    response = operations.post(
+        reverse("admin:binding_entitlement_changelist"),
+        {"action": "retry", "_selected_action": [selected]},
+    )
+    assert response.status_code == 302
+    assert "Those rows cannot be selected." in operations.get(response["Location"]).content.decode()
+
+
+@pytest.mark.parametrize("query", ["first_seen__year=99999", "first_seen__year=-5"])
+def test_an_impossible_date_filter_is_a_refusal_not_an_error(operations, world, query):
+    response = operations.get(reverse("admin:binding_device_changelist") + "?" + query)
+    assert response.status_code == 302 and response["Location"].endswith("?e=1")

@@ -17,7 +17,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture(autouse=True)
 def no_broker(monkeypatch):
-    monkeypatch.setattr(tasks.entitlement_issue, "apply_async", lambda args: None)
+    monkeypatch.setattr(tasks.entitlement_issue, "apply_async", lambda args, **options: None)
 
 
 @pytest.fixture

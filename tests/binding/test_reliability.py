@@ -33,13 +33,19 @@ def sent(monkeypatch):
     """The (task, id) pairs handed to the broker."""
     handed = []
     for task in (tasks.entitlement_issue, tasks.device_confirm):
-        monkeypatch.setattr(task, "apply_async", lambda args, name=task.name: handed.append((name, args[0])))
+        monkeypatch.setattr(
+            task,
+            "apply_async",
+            lambda args, queue=None, name=task.name: (
+                handed.append((name, args[0])) if queue == "expressplay" else 1 / 0
+            ),
+        )
     return handed
 
 
 @pytest.fixture
 def broker_down(monkeypatch):
-    def refuse(args):
+    def refuse(args, **options):
         raise OperationalError("Error 111 connecting to 127.0.0.1:6390. Connection refused.")
 
     for task in (tasks.entitlement_issue, tasks.device_confirm):

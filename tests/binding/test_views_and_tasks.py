@@ -84,7 +84,7 @@ def test_licensed_queues_the_lookup_after_commit(
 ):
     cookie = services.cookie_create(user=user)
     queued = []
-    monkeypatch.setattr(tasks.device_confirm, "apply_async", lambda args: queued.append(args[0]))
+    monkeypatch.setattr(tasks.device_confirm, "apply_async", lambda args, **options: queued.append(args[0]))
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         response = signed_in.post(reverse("binding:licensed", args=[cookie.value]))
     assert response.json() == {"queued": True}

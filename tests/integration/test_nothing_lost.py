@@ -106,11 +106,13 @@ def titles(media):
 
 
 @pytest.fixture
-def spawn_worker(redis_url, sandbox, tmp_path):
-    """Start `celery worker` processes (their own process group each) on a queue of their own."""
+def spawn_worker(redis_url, sandbox, tmp_path, settings):
+    """Start `celery worker` processes (their own process group each) on a queue of their own: the default
+    queue and the ExpressPlay queue are that one queue here."""
     queue = f"lost-{uuid.uuid4().hex[:8]}"
     previous = celery_app.conf.task_default_queue
     celery_app.conf.task_default_queue = queue
+    settings.CELERY_EXPRESSPLAY_QUEUE = queue
     started: list[subprocess.Popen] = []
 
     def spawn(*, beat: bool = False, broker: str | None = None, **env) -> subprocess.Popen:
@@ -122,6 +124,7 @@ def spawn_worker(redis_url, sandbox, tmp_path):
             "EXPRESSPLAY_SANDBOX_URL": sandbox,
             "EXPRESSPLAY_TIMEOUT": "1",
             "CELERY_TASK_DEFAULT_QUEUE": queue,
+            "CELERY_EXPRESSPLAY_QUEUE": queue,
             "ENTITLEMENT_CLAIM_TIMEOUT": "3",
             "BINDING_SWEEP_INTERVAL": "1",
             "BINDING_REQUEUE_AFTER": "1",
@@ -135,7 +138,9 @@ def spawn_worker(redis_url, sandbox, tmp_path):
             "storefront",
             "worker",
             "--pool",
-            "solo",
+            "threads",  # as the ExpressPlay queue's worker runs in production
+            "--concurrency",
+            "4",
             "--loglevel",
             "WARNING",
             "--without-gossip",

@@ -82,7 +82,7 @@ def test_the_fault_page_is_for_staff_only(client):
     customer = get_user_model().objects.create_user("cat", password="x")
     client.force_login(customer)
     assert client.get(url).status_code == 302
-    staff = get_user_model().objects.create_user("sam", password="x", is_staff=True)
+    staff = get_user_model().objects.create_user("sam", password="x", is_staff=True, is_superuser=True)
     client.force_login(staff)
     assert "No faults" in client.get(url).content.decode()
     form = {name: value for name, value in faults.Faults(drop=0.1, latency_ms=50).as_dict().items()}
@@ -92,3 +92,36 @@ def test_the_fault_page_is_for_staff_only(client):
     assert client.post(url, {**form, "drop": 2}).status_code == 200  # refused: a rate is 0 to 1
     client.post(url, {"reset": "1"})
     assert not faults.current().active
+
+
+def test_only_operations_may_change_the_faults_and_bad_values_are_refused(client):
+    from django.contrib.auth.models import Group
+
+    url = reverse("sandbox:faults")
+    support = get_user_model().objects.create_user("sue", password="x", is_staff=True)
+    support.groups.add(Group.objects.get(name="Support"))
+    client.force_login(support)
+    assert "Only the Operations group" in client.get(url).content.decode()
+    assert client.post(url, faults.Faults(drop=1.0).as_dict()).status_code == 403
+    operator = get_user_model().objects.create_user("olga", password="x", is_staff=True)
+    operator.groups.add(Group.objects.get(name="Operations"))
+    client.force_login(operator)
+    for bad in (
+        {"error_codes": "²"},
+        {"error_codes": "--5"},
+        {"hang_seconds": -1},
+        {"hang_seconds": 1e308},
+        {"latency_ms": 9223372036854775807},
+    ):
+        assert client.post(url, {**faults.Faults().as_dict(), **bad}).status_code == 200, bad  # refused
+    assert not faults.current().active
+
+
+def test_faults_never_sleep_negative_or_forever(monkeypatch):
+    slept = []
+    monkeypatch.setattr(time, "sleep", slept.append)
+    with pytest.raises(SandboxError):
+        faults.before_call(faults=faults.Faults(hang=1.0, hang_seconds=-1))
+    with pytest.raises(SandboxError):
+        faults.before_call(faults=faults.Faults(hang=1.0, hang_seconds=1e308, latency_ms=10**18))
+    assert slept == [0.0, 60.0, 120.0]

@@ -148,3 +148,21 @@ def test_a_device_key_on_another_curve_is_refused(client, curve):
     ).decode()
     response = redeem(client, make_token(), None, body=body, headers=headers)
     assert (response.status_code, response.json()["errorCode"]) == (401, -4001)
+
+
+@pytest.mark.parametrize(
+    "body", [b'{"kids": ' + b"[" * 3000, b"[" * 100_000, b'{"kids": ["' + b"A" * 20_000 + b'"]}']
+)
+def test_a_deeply_nested_or_huge_licence_request_is_refused_as_malformed(client, body):
+    device = SimulatedDevice()
+    response = redeem(client, make_token(), device, body=body)
+    assert (response.status_code, response.json()["errorCode"]) == (400, -4906)
+    assert Record.objects.get().result == -4906  # on record for operators
+
+
+@pytest.mark.parametrize("name", ["contentKey", "iv", "deviceId", "kid"])
+def test_a_hex_value_with_a_trailing_newline_is_refused(name):
+    drm = "fp" if name == "iv" else "pr"
+    params = {**valid(drm), name: (valid(drm).get(name) or "a1" * 16) + "\n"}
+    with pytest.raises(SandboxError):
+        token_claims(drm, params, binding_drms=["pr"])

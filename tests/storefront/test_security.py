@@ -128,3 +128,7 @@ def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+def test_a_media_name_the_file_system_refuses_is_a_404(client):
+    assert client.get("/media/" + "x" * 300).status_code == 404

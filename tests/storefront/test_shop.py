@@ -25,7 +25,9 @@ pytestmark = pytest.mark.django_db
 def queued(monkeypatch):
     """Collect the entitlements queued for issuing instead of sending them to a broker."""
     sent = []
-    monkeypatch.setattr(binding_tasks.entitlement_issue, "apply_async", lambda args: sent.append(args[0]))
+    monkeypatch.setattr(
+        binding_tasks.entitlement_issue, "apply_async", lambda args, **options: sent.append(args[0])
+    )
     return sent
 
 

@@ -1,5 +1,6 @@
-"""Run the whole demo in the foreground: embedded Redis (if needed), a Celery worker, Celery beat (the
-sweep that finds stranded work again) and the web server.
+"""Run the whole demo in the foreground: embedded Redis (if needed), two Celery workers (the ExpressPlay
+queue on a thread pool, the default queue), Celery beat (the sweep that finds stranded work again) and the
+web server.
 
 A part that dies is started again, with a line in the log saying so; one that keeps dying (5 times in a
 minute) stops the demo. Ctrl-C (or SIGTERM) stops every process this command started, so a second
@@ -38,15 +39,20 @@ class Child:
 
 
 class Command(BaseCommand):
-    help = "Start Redis (embedded when REDIS_URL is unset), a Celery worker, Celery beat and the web server."
+    help = (
+        "Start Redis (embedded when REDIS_URL is unset), two Celery workers, Celery beat and the web server."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--host", default="127.0.0.1")
         parser.add_argument("--port", type=int, default=8000)
         parser.add_argument("--web-workers", type=int, default=2)
-        parser.add_argument("--worker-concurrency", type=int, default=2)
+        parser.add_argument(
+            "--worker-concurrency", type=int, default=None, help="threads of the ExpressPlay worker"
+        )
 
     def handle(self, *args, host, port, web_workers, worker_concurrency, **options):
+        threads = worker_concurrency or settings.CELERY_EXPRESSPLAY_CONCURRENCY
         if _port_in_use(host, port):
             raise CommandError(
                 f"Port {port} on {host} is already taken (another `make demo`?). Stop that process first."
@@ -64,16 +70,21 @@ class Command(BaseCommand):
                 where = "started" if redis.process else "already running"
                 self.stdout.write(f"Redis: embedded server {where} on {redis.url}")
             celery = [sys.executable, "-m", "celery", "-A", "storefront"]
+            # The ExpressPlay queue: a thread pool, many calls in flight while each waits on the network.
             self._spawn(
                 "worker",
                 [
-                    *celery,
-                    "worker",
-                    "--loglevel",
-                    "INFO",
-                    "--concurrency",
-                    str(worker_concurrency),
-                    "--without-gossip",
+                    *[*celery, "worker", "-Q", settings.CELERY_EXPRESSPLAY_QUEUE, "--pool", "threads"],
+                    *["--concurrency", str(threads), "--loglevel", "INFO"],
+                    *["--without-gossip", "--hostname", "expressplay@%h"],
+                ],
+            )
+            # Everything else (the sweep): the default queue, one process.
+            self._spawn(
+                "default worker",
+                [
+                    *[*celery, "worker", "-Q", settings.CELERY_TASK_DEFAULT_QUEUE, "--concurrency", "1"],
+                    *["--loglevel", "INFO", "--without-gossip", "--hostname", "default@%h"],
                 ],
             )
             self._spawn(
