@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.core.paginator import Page, Paginator
 from django.db.models import Prefetch, QuerySet
 
 from binding.models import EntitlementState
@@ -13,9 +14,15 @@ def _active_offers() -> Prefetch:
     return Prefetch("offers", queryset=Offer.objects.active().order_by("kind"), to_attr="active_offers")
 
 
-def catalogue() -> list[Title]:
-    """Return every title with its on-sale offers (two queries)."""
-    return list(Title.objects.select_related("asset").prefetch_related(_active_offers()).order_by("name"))
+CATALOGUE_PAGE = 24
+LIBRARY_PAGE = 20
+
+
+def catalogue(page: str | int | None = 1) -> Page:
+    """Return one page of titles with their on-sale offers (three queries: count, titles, offers), whatever
+    the size of the catalogue. A page number out of range gives the nearest page."""
+    titles = Title.objects.select_related("asset").prefetch_related(_active_offers()).order_by("name", "pk")
+    return Paginator(titles, CATALOGUE_PAGE).get_page(page)
 
 
 def title_detail(slug: str) -> Title:
@@ -34,9 +41,10 @@ def orders_for_title(user, title: Title) -> list[Order]:
     return list(_orders().filter(user=user, title=title, entitlement__state__in=watchable))
 
 
-def library_for_user(user) -> list[Order]:
-    """Return every order of the user with its entitlement, device and title (one query)."""
-    return list(_orders().filter(user=user).order_by("-created_at"))
+def library_for_user(user, page: str | int | None = 1) -> Page:
+    """Return one page of the user's orders, newest first, with entitlement, device and title (two queries:
+    count and rows), however many the customer has."""
+    return Paginator(_orders().filter(user=user).order_by("-created_at", "-pk"), LIBRARY_PAGE).get_page(page)
 
 
 def order_for_user(user, number: str) -> Order:

@@ -28,7 +28,7 @@ from .models import Offer, Order, Title
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
     """Say what Bindery is and show the catalogue."""
-    return render(request, "storefront/home.html", {"titles": selectors.catalogue()})
+    return render(request, "storefront/home.html", {"titles": selectors.catalogue(request.GET.get("page"))})
 
 
 @require_GET
@@ -104,7 +104,7 @@ def library(request: HttpRequest) -> HttpResponse:
         request,
         "storefront/library.html",
         {
-            "orders": selectors.library_for_user(request.user),
+            "orders": selectors.library_for_user(request.user, request.GET.get("page")),
             "this_device": this_device,
             "swaps": binding_services.device_swap_allowance(request.user),
         },

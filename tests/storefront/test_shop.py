@@ -310,3 +310,56 @@ def test_pages_need_the_same_number_of_queries_for_10_and_200_rows(browser, user
         }[page]
         counts.append(queries_for(browser, url))
     assert counts[0] == counts[1], counts
+
+
+def bulk_titles(start: int, count: int) -> list[Title]:
+    assets = MediaAsset.objects.bulk_create(
+        MediaAsset(slug=f"bulk-{n}", kid=f"{n:032x}", key="55" * 16, manifest="b/m.mpd", duration=6)
+        for n in range(start, start + count)
+    )
+    titles = Title.objects.bulk_create(
+        Title(
+            slug=f"bulk-{a.pk}",
+            name=f"Bulk {a.pk:06d}",
+            synopsis="…",
+            year=2020,
+            poster="img/posters/life.jpg",
+            asset=a,
+        )
+        for a in assets
+    )
+    Offer.objects.bulk_create(Offer(title=t, kind="buy", price=Decimal("4.99")) for t in titles)
+    return titles
+
+
+@pytest.mark.parametrize("page", ["catalogue", "library"])
+def test_catalogue_and_library_cost_the_same_for_10_and_10000_rows_and_show_one_page(browser, user, page):
+    counts, shown = [], []
+    for total in (10, 10_000):
+        titles = bulk_titles(10**6 + Title.objects.count(), total - Title.objects.count())
+        if page == "library":
+            entitlements = Entitlement.objects.bulk_create(
+                Entitlement(user=user, asset=t.asset, kind=EntitlementKind.BUY, state="ready") for t in titles
+            )
+            offers = {o.title_id: o for o in Offer.objects.filter(title__in=titles)}
+            Order.objects.bulk_create(
+                Order(
+                    user=user,
+                    title=t,
+                    offer=offers[t.pk],
+                    kind="buy",
+                    price=1,
+                    currency="EUR",
+                    payment_reference="DEMO",
+                    entitlement=e,
+                    number=f"BULK{e.pk:08d}",
+                )
+                for t, e in zip(titles, entitlements, strict=True)
+            )
+        url = "/" if page == "catalogue" else reverse("storefront:library")
+        counts.append(queries_for(browser, url + "?page=2"))
+        body = browser.get(url + "?page=2").content.decode()
+        shown.append(body.count('class="tile"') + body.count('data-testid="entry"'))
+    assert counts[0] == counts[1], counts
+    per_page = 24 if page == "catalogue" else 20
+    assert shown == [10, per_page]  # 10 rows fit on one page; of 10 000, page 2 shows one page's worth
