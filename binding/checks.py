@@ -47,3 +47,16 @@ def check_data_keys(app_configs, **kwargs):
             id="binding.W001",
         )
     ]
+
+
+@register(Tags.compatibility)
+def check_device_lookup(app_configs, **kwargs):
+    if settings.BINDING_DEVICE_LOOKUP in ("every_purchase", "registration"):
+        return []
+    return [
+        Error(
+            f"BINDING_DEVICE_LOOKUP is {settings.BINDING_DEVICE_LOOKUP!r}.",
+            hint="Use every_purchase (ask ExpressPlay's records at every purchase) or registration.",
+            id="binding.E003",
+        )
+    ]

@@ -231,6 +231,11 @@ BINDING_COOKIE_TTL = env.int("BINDING_COOKIE_TTL", default=900)
 # How often the worker asks ExpressPlay's records for the device id before it gives up (exponential backoff).
 BINDING_RECORD_LOOKUP_RETRIES = env.int("BINDING_RECORD_LOOKUP_RETRIES", default=8)
 BINDING_DEVICE_CHECK_ASSET = "device-check"
+# When the device id is looked up in ExpressPlay's records: "every_purchase" (the seed's flow, the default) or
+# "registration" (trust the id record retrieval confirmed at registration, for BINDING_REGISTRATION_TRUST_DAYS;
+# look it up again after that). ExpressPlay calls record retrieval a troubleshooting tool.
+BINDING_DEVICE_LOOKUP = env("BINDING_DEVICE_LOOKUP", default="every_purchase")
+BINDING_REGISTRATION_TRUST_DAYS = env.int("BINDING_REGISTRATION_TRUST_DAYS", default=30)
 # Lifetime of a buy-to-own token (ExpressPlay allows 30 days at most). Short, because ExpressPlay has no
 # revocation call: a token stays valid until it expires. Play renews an expired one for the same device.
 ENTITLEMENT_TOKEN_LIFETIME = env.int("ENTITLEMENT_TOKEN_LIFETIME", default=24 * 3600)

@@ -159,6 +159,30 @@ def _device_for_record(entitlement: Entitlement, device_id: str) -> Device:
     return device
 
 
+def _trusted_registration_device(entitlement: Entitlement, now) -> Device | None:
+    """Return the device the checkout browser's registration confirmed, when BINDING_DEVICE_LOOKUP says to
+    trust it (``registration``) and the registration is younger than BINDING_REGISTRATION_TRUST_DAYS.
+
+    The default (``every_purchase``) is the seed's flow: ExpressPlay's records are asked at every purchase.
+    ExpressPlay's newest docs call record retrieval a troubleshooting tool, so a production setup may trust the
+    id that record retrieval already confirmed at registration (the registration itself never trusts the
+    browser: the id came from the records then).
+    """
+    if settings.BINDING_DEVICE_LOOKUP != "registration" or entitlement.cookie is None:
+        return None
+    cookie = entitlement.cookie
+    device = cookie.device
+    limit = timedelta(days=settings.BINDING_REGISTRATION_TRUST_DAYS)
+    if (
+        cookie.state != CookieState.BOUND
+        or device is None
+        or not device.is_active
+        or now - cookie.updated_at > limit
+    ):
+        return None
+    return device
+
+
 def _token_expiry(entitlement: Entitlement, now) -> timedelta:
     lifetime = timedelta(seconds=settings.ENTITLEMENT_TOKEN_LIFETIME)
     if entitlement.kind == EntitlementKind.RENT:
@@ -187,8 +211,11 @@ def entitlement_issue(
         return entitlement_expire_if_over(entitlement=entitlement)
     client = client or client_from_settings()
     try:
+        trusted = _trusted_registration_device(entitlement, now)
         if entitlement.device is not None:
             device = entitlement.device
+        elif trusted is not None:
+            device = trusted
         else:
             device_id = client.device_id_for_cookie(entitlement.cookie.value) if entitlement.cookie else None
             if not device_id:

@@ -278,3 +278,30 @@ def test_a_refusal_is_not_retried_automatically(user, asset, cookie):
     services.entitlements._entitlement_fail(entitlement, "t", code=-2019, detail="Insufficient tokens")
     entitlement.refresh_from_db()
     assert entitlement.state == EntitlementState.FAILED and entitlement.retry_at is None
+
+
+# --- when the device id is looked up ---------------------------------------------------------------------------
+
+
+@responses.activate
+def test_every_purchase_mode_asks_the_records_at_each_purchase(user, asset, cookie):
+    stub_expressplay()
+    services.entitlement_issue(entitlement_id=purchase_for(user, asset, cookie).pk, task_id="t")
+    assert [c.request.method for c in responses.calls] == ["GET", "POST"]  # getrecord, then the token
+
+
+@responses.activate
+def test_registration_mode_trusts_a_recent_registration_and_asks_again_once_it_is_old(
+    user, asset, cookie, settings
+):
+    settings.BINDING_DEVICE_LOOKUP = "registration"
+    stub_expressplay()
+    entitlement = services.entitlement_issue(entitlement_id=purchase_for(user, asset, cookie).pk, task_id="t")
+    assert entitlement.state == EntitlementState.READY and entitlement.token_device_id == DEVICE
+    assert [c.request.method for c in responses.calls] == ["POST"]  # the token only
+    Cookie.objects.filter(pk=cookie.pk).update(
+        updated_at=timezone.now() - timedelta(days=settings.BINDING_REGISTRATION_TRUST_DAYS + 1)
+    )
+    responses.calls.reset()
+    services.entitlement_issue(entitlement_id=purchase_for(user, asset, cookie).pk, task_id="t2")
+    assert [c.request.method for c in responses.calls] == ["GET", "POST"]
