@@ -30,7 +30,7 @@ from ..models import (
 from ..user_agents import device_label
 from ._common import _describe, _event
 from .queueing import DEVICE_CONFIRM, due_again, queue_after_commit
-from .tokens import token_request
+from .tokens import token_request, token_request_issued
 
 logger = logging.getLogger(__name__)
 
@@ -62,7 +62,7 @@ def dummy_token_issue(*, cookie: Cookie, client: ExpressPlayClient | None = None
         )
         raise DeviceCheckUnavailable()
     try:
-        token = token_request(
+        token, attempt = token_request(
             asset=asset,
             policy=BuyToOwn(),
             cookie=cookie,
@@ -74,11 +74,15 @@ def dummy_token_issue(*, cookie: Cookie, client: ExpressPlayClient | None = None
         logger.warning("Device-check token refused for cookie %s: %s %s", cookie.pk, code, detail)
         _cookie_fail(cookie, EventKind.DUMMY_TOKEN_FAILED, code=code, detail=detail)
         raise DeviceCheckUnavailable(code=code) from exc
-    Cookie.objects.filter(pk=cookie.pk).update(
-        state=CookieState.DUMMY_TOKEN_ISSUED, check_license_url=token.license_url, updated_at=timezone.now()
-    )
+    with transaction.atomic():
+        Cookie.objects.filter(pk=cookie.pk).update(
+            state=CookieState.DUMMY_TOKEN_ISSUED,
+            check_license_url=token.license_url,
+            updated_at=timezone.now(),
+        )
+        token_request_issued(attempt, token)
+        _event(EventKind.DUMMY_TOKEN_ISSUED, user=cookie.user, cookie=cookie, detail=f"token {token.short}")
     cookie.refresh_from_db()
-    _event(EventKind.DUMMY_TOKEN_ISSUED, user=cookie.user, cookie=cookie, detail=f"token {token.short}")
     return token
 
 

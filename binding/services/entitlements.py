@@ -39,7 +39,7 @@ from ._common import _describe, _event
 from .cookies import _unique_label
 from .devices import _check_swap_allowed
 from .queueing import ENTITLEMENT_ISSUE, queue_after_commit
-from .tokens import token_request
+from .tokens import token_request, token_request_issued
 
 logger = logging.getLogger(__name__)
 
@@ -221,14 +221,12 @@ def entitlement_issue(
             if not device_id:
                 raise RecordNotYetAvailable(entitlement.cookie.value if entitlement.cookie else "")
             device = _device_for_record(entitlement, device_id)
-        Entitlement.objects.filter(pk=entitlement.pk, issuing_task=task_id).update(
-            progress=IssueProgress.TOKEN_REQUEST
-        )
         policy: Policy = BuyToOwn()
         if entitlement.kind == EntitlementKind.RENT:
             policy = Rental(period_end=entitlement.rental_ends_at, play_duration=entitlement.play_duration)
         expires = _token_expiry(entitlement, now)
-        token = token_request(
+        # One commit: the request on record, and the progress the customer sees.
+        token, attempt = token_request(
             asset=entitlement.asset,
             policy=policy,
             cookie=entitlement.cookie,
@@ -237,6 +235,9 @@ def entitlement_issue(
             entitlement=entitlement,
             task_id=task_id,
             client=client,
+            before_send=lambda: Entitlement.objects.filter(pk=entitlement.pk, issuing_task=task_id).update(
+                progress=IssueProgress.TOKEN_REQUEST
+            ),
         )
     except ExpressPlayTransportError:
         raise
@@ -245,7 +246,9 @@ def entitlement_issue(
         _entitlement_fail(entitlement, task_id, code=code, detail=detail)
         entitlement.refresh_from_db()
         return entitlement
+    # One commit: the token kept, its request marked issued, the audit event.
     with transaction.atomic():
+        token_request_issued(attempt, token)
         won = Entitlement.objects.filter(
             pk=entitlement.pk, issuing_task=task_id, state=EntitlementState.PENDING
         ).update(

@@ -9,9 +9,11 @@ what came back: an operator sees every token that was made and every one that ma
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import timedelta
 
 from django.conf import settings
+from django.db import transaction
 from django.utils import timezone
 
 from ..expressplay import (
@@ -64,21 +66,27 @@ def token_request(
     entitlement: Entitlement | None = None,
     task_id: str = "",
     client: ExpressPlayClient | None = None,
-) -> LicenseToken:
-    """Return a token for `asset` from the DRM the settings select (EXPRESSPLAY_DRM), carrying `cookie`.
+    before_send: Callable[[], object] | None = None,
+) -> tuple[LicenseToken, TokenRequest]:
+    """Return a token for `asset` from the DRM the settings select (EXPRESSPLAY_DRM), carrying `cookie`, and
+    its TokenRequest.
 
-    The request is recorded as a TokenRequest before it is sent and updated with its outcome. Raises
-    ExpressPlayError as the client does.
+    The request is recorded (and committed, with whatever `before_send` writes) before it is sent. A failure
+    is recorded here; a success is the caller's to record, with `token_request_issued` in the transaction that
+    keeps the token, so that one commit stores both. Raises ExpressPlayError as the client does.
     """
     client = client or client_from_settings()
-    attempt = TokenRequest.objects.create(
-        purpose=TokenRequestPurpose.ENTITLEMENT if entitlement else TokenRequestPurpose.DEVICE_CHECK,
-        entitlement=entitlement,
-        cookie=cookie,
-        task_id=task_id[:64],
-        device_id=device_id or "",
-        expires_at=timezone.now() + expires,
-    )
+    with transaction.atomic():
+        attempt = TokenRequest.objects.create(
+            purpose=TokenRequestPurpose.ENTITLEMENT if entitlement else TokenRequestPurpose.DEVICE_CHECK,
+            entitlement=entitlement,
+            cookie=cookie,
+            task_id=task_id[:64],
+            device_id=device_id or "",
+            expires_at=timezone.now() + expires,
+        )
+        if before_send is not None:
+            before_send()
     try:
         token = _send(
             client, asset=asset, policy=policy, cookie=cookie.value, device_id=device_id, expires=expires
@@ -98,10 +106,14 @@ def token_request(
                 attempt.expires_at,
             )
         raise
+    return token, attempt
+
+
+def token_request_issued(attempt: TokenRequest, token: LicenseToken) -> None:
+    """Record that `attempt` got `token` (call it in the transaction that stores the token)."""
     TokenRequest.objects.filter(pk=attempt.pk).update(
         outcome=TokenRequestOutcome.ISSUED, answered_at=timezone.now(), token_short=token.short
     )
-    return token
 
 
 def _send(
