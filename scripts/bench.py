@@ -51,6 +51,9 @@ def configure() -> dict[str, str]:
         "EXPRESSPLAY_SANDBOX_URL": f"http://127.0.0.1:{web_port}/sandbox",
         "BINDERY_REDIS_PORT": str(free_port()),
         "DJANGO_SETTINGS_MODULE": "storefront.settings",
+        # A fixed data key: BENCH_/CHAOS_DATABASE_URL may hold rows encrypted by an earlier run (whose
+        # generated SECRET_KEY is gone with its temporary folder). For throw-away data only.
+        "BINDERY_DATA_KEYS": "YmluZGVyeS1iZW5jaG1hcmtzLW9ubHktbm90LXJlYWw=",
         "LOG_LEVEL": "WARNING",
         "BENCH_WEB_PORT": str(web_port),
         # ExpressPlay is an internet round trip away: the sandbox waits this long on every token and record call.

@@ -74,6 +74,9 @@ def configure() -> dict[str, str]:
     env = {
         "BINDERY_VAR_DIR": tempfile.mkdtemp(prefix="bindery-chaos-"),
         "DJANGO_SETTINGS_MODULE": "storefront.settings",
+        # A fixed data key: BENCH_/CHAOS_DATABASE_URL may hold rows encrypted by an earlier run (whose
+        # generated SECRET_KEY is gone with its temporary folder). For throw-away data only.
+        "BINDERY_DATA_KEYS": "YmluZGVyeS1iZW5jaG1hcmtzLW9ubHktbm90LXJlYWw=",
         "EXPRESSPLAY_ENV": "sandbox",
         "EXPRESSPLAY_SANDBOX_URL": f"http://127.0.0.1:{web_port}/sandbox",
         "EXPRESSPLAY_TIMEOUT": "2",
