@@ -56,6 +56,19 @@ def _requeue(queryset, task_name: str, now) -> int:
     return marked
 
 
+def queue_backlog(queue: str) -> int:
+    """Return how many messages wait in `queue` (0 when the broker cannot say)."""
+    from celery import current_app
+
+    try:
+        with current_app.connection_for_read() as connection:
+            connection.ensure_connection(max_retries=1, interval_start=0, interval_step=0)  # never wait long
+            return connection.default_channel.queue_declare(queue=queue, passive=True).message_count
+    except Exception as exc:  # the broker away or the queue not declared yet: nothing known to wait
+        logger.info("Queue %s length unknown (%s)", queue, exc)
+        return 0
+
+
 def work_sweep(*, now=None) -> SweepReport:
     """Queue again every pending issue without a live claim and every registration lookup that waits too
     long; retry failures whose automatic retry is due (ExpressPlay was unreachable); expire stale
@@ -66,7 +79,12 @@ def work_sweep(*, now=None) -> SweepReport:
     stranded = Entitlement.objects.filter(state=EntitlementState.PENDING).filter(
         Q(issuing_task="") | Q(claimed_until__isnull=True) | Q(claimed_until__lt=now)
     )
-    entitlements = _requeue(stranded.filter(_due(now)), ENTITLEMENT_ISSUE, now)
+    due = _due(now)
+    if queue_backlog(settings.CELERY_EXPRESSPLAY_QUEUE):
+        # Messages are still waiting (a premiere's backlog): a row queued a while ago is most likely among
+        # them. Queue again only what is known not to be queued, or whose worker died holding it.
+        due = Q(queued_at__isnull=True) | (~Q(issuing_task="") & Q(claimed_until__lt=now))
+    entitlements = _requeue(stranded.filter(due), ENTITLEMENT_ISSUE, now)
     lookups = Cookie.objects.filter(state=CookieState.LICENCE_SEEN, expires_at__gt=now).filter(_due(now))
     lookups_requeued = _requeue(lookups, DEVICE_CONFIRM, now)
     due = Entitlement.objects.filter(state=EntitlementState.FAILED, retry_at__lte=now).order_by("retry_at")

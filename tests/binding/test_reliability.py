@@ -305,3 +305,32 @@ def test_registration_mode_trusts_a_recent_registration_and_asks_again_once_it_i
     responses.calls.reset()
     services.entitlement_issue(entitlement_id=purchase_for(user, asset, cookie).pk, task_id="t2")
     assert [c.request.method for c in responses.calls] == ["GET", "POST"]
+
+
+def test_during_a_backlog_the_sweep_queues_only_what_is_known_lost(
+    user, asset, cookie, sent, settings, monkeypatch, django_capture_on_commit_callbacks
+):
+    from binding.services import sweep
+
+    now = timezone.now()
+    old = now - timedelta(seconds=settings.BINDING_REQUEUE_AFTER + 1)
+    waiting, never, dead = (purchase_for(user, asset, cookie) for _ in range(3))
+    Entitlement.objects.filter(pk=waiting.pk).update(queued_at=old)  # most likely still in the queue
+    Entitlement.objects.filter(pk=never.pk).update(queued_at=None)  # the broker refused it
+    Entitlement.objects.filter(pk=dead.pk).update(
+        queued_at=old, issuing_task="dead", claimed_until=now - timedelta(seconds=1)
+    )
+    monkeypatch.setattr(sweep, "queue_backlog", lambda queue: 5_000)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.work_sweep(now=now).entitlements_requeued == 2
+    assert sorted(pk for _, pk in sent) == sorted([never.pk, dead.pk])
+    monkeypatch.setattr(sweep, "queue_backlog", lambda queue: 0)  # drained: the waiting one is lost after all
+    sent.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        assert (
+            services.work_sweep(
+                now=now + timedelta(seconds=settings.BINDING_REQUEUE_AFTER + 1)
+            ).entitlements_requeued
+            >= 1
+        )
+    assert waiting.pk in [pk for _, pk in sent]
