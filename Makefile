@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install demo test lint format messages bench chaos clean
+.PHONY: install demo test lint format messages bench chaos premiere clean
 
 NODE_STAMP := node_modules/.installed
 
@@ -42,6 +42,10 @@ bench: install
 # Reliability: 1000 checkouts with ExpressPlay faults, the worker killed 20 times, Redis restarted 3 times.
 chaos: install
 	$(BIN)/python scripts/chaos.py
+
+# Premiere night: 10 000 rentals through the web checkout at 150 per second, ExpressPlay 100 ms away.
+premiere: install
+	$(BIN)/python scripts/premiere.py
 
 lint: install
 	$(BIN)/ruff check .

@@ -1,0 +1,294 @@
+"""Premiere night: thousands of rentals through the real web checkout, with ExpressPlay an internet round
+trip away. Prints how many became ready, pay-to-ready median and p95 against the floor, and tokens per second.
+
+Starts its own stack as `make demo` runs it (gunicorn, the ExpressPlay worker on a thread pool, the default
+worker, beat, Redis) on a throw-away SQLite database (or PREMIERE_DATABASE_URL). Customers whose browsers are
+registered rent titles through HTTP POSTs (session, form, CSRF) at PREMIERE_RATE per second; the sandbox waits
+PREMIERE_LATENCY_MS on every ExpressPlay call. Asserts nothing.
+
+    make premiere                                     # 10 000 rentals at 150 per second, 100 ms
+    PREMIERE_RENTALS=2000 PREMIERE_RATE=50 make premiere
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+RENTALS = int(os.environ.get("PREMIERE_RENTALS", "10000"))
+RATE = float(os.environ.get("PREMIERE_RATE", "150"))
+LATENCY_MS = int(os.environ.get("PREMIERE_LATENCY_MS", "100"))
+TITLES = 50
+CLIENTS = 48
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
+
+
+def configure() -> dict[str, str]:
+    web_port, redis_port = free_port(), free_port()
+    env = {
+        "BINDERY_VAR_DIR": tempfile.mkdtemp(prefix="bindery-premiere-"),
+        "DJANGO_SETTINGS_MODULE": "storefront.settings",
+        "BINDERY_DATA_KEYS": "YmluZGVyeS1iZW5jaG1hcmtzLW9ubHktbm90LXJlYWw=",  # throw-away data only
+        "EXPRESSPLAY_ENV": "sandbox",
+        "EXPRESSPLAY_SANDBOX_URL": f"http://127.0.0.1:{web_port}/sandbox",
+        "SANDBOX_FAULTS": f"latency_ms={LATENCY_MS}" if LATENCY_MS else "",
+        "REDIS_URL": f"redis://127.0.0.1:{redis_port}/0",
+        "BINDERY_REDIS_PORT": str(redis_port),
+        "LOG_LEVEL": "ERROR",
+        "PREMIERE_WEB_PORT": str(web_port),
+    }
+    os.environ.pop("DATABASE_URL", None)
+    if os.environ.get("PREMIERE_DATABASE_URL"):
+        env["DATABASE_URL"] = os.environ["PREMIERE_DATABASE_URL"]
+    os.environ.update(env)
+    sys.path.insert(0, str(BASE_DIR))
+    return env
+
+
+def main() -> None:
+    env = configure()
+    import django
+
+    django.setup()
+    import requests
+    from django.conf import settings
+    from django.contrib.auth import get_user_model
+    from django.core.management import call_command
+    from django.core.signing import get_cookie_signer
+    from django.test import Client
+
+    from binding import services as binding_services
+    from binding.expressplay import ContentKey, Rental, client_from_settings
+    from binding.models import Entitlement, EntitlementState, MediaAsset
+    from sandbox.device import SimulatedDevice
+    from sandbox.models import Record
+    from storefront.forms import DEMO_CARD
+    from storefront.models import Offer, Order, Title
+    from storefront.redis_server import EmbeddedRedis
+
+    var = Path(env["BINDERY_VAR_DIR"])
+    call_command("migrate", verbosity=0)
+    titles = []
+    for number in range(TITLES):
+        asset = MediaAsset.objects.create(
+            slug=f"premiere-{number}",
+            kid=secrets.token_hex(16),
+            key=secrets.token_hex(16),
+            manifest="x/m.mpd",
+        )
+        title = Title.objects.create(
+            slug=f"premiere-{number}",
+            name=f"Premiere {number}",
+            synopsis="-",
+            year=2026,
+            poster="-",
+            asset=asset,
+        )
+        Offer.objects.create(title=title, kind="rent", price=3, rental_hours=48, play_hours=3)
+        titles.append(title)
+    signer = get_cookie_signer(salt=settings.BINDING_BROWSER_COOKIE)
+    browsers, cookies = [], []
+    for number in range(-(-RENTALS // TITLES)):
+        user = get_user_model().objects.create_user(f"viewer{number}")
+        device = SimulatedDevice()
+        cookie = binding_services.cookie_create(user=user, user_agent="Premiere/1.0 (X11; Linux x86_64)")
+        binding_services.device_bind(cookie=cookie, device_id=device.device_id)
+        Record.objects.create(cookie=cookie.value, device_id=device.device_id, drm="pr")
+        login = Client()
+        login.force_login(user)
+        browsers.append(
+            {
+                "sessionid": login.cookies["sessionid"].value,
+                settings.BINDING_BROWSER_COOKIE: signer.sign(cookie.value),
+            }
+        )
+        cookies.append(cookie.value)
+    offers = list(Offer.objects.values_list("pk", flat=True))
+    plan = [(b, o) for b in range(len(browsers)) for o in offers][:RENTALS]
+
+    redis = EmbeddedRedis(port=int(env["BINDERY_REDIS_PORT"]), data_dir=var / "redis").start()
+    web_port = int(env["PREMIERE_WEB_PORT"])
+    celery = [sys.executable, "-m", "celery", "-A", "storefront"]
+    argvs = {
+        "web": [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "storefront.wsgi",
+            "--bind",
+            f"127.0.0.1:{web_port}",
+            "--workers",
+            "2",
+            "--threads",
+            "16",
+            "--log-level",
+            "warning",
+        ],
+        "worker": [
+            *celery,
+            "worker",
+            "-Q",
+            settings.CELERY_EXPRESSPLAY_QUEUE,
+            "--pool",
+            "threads",
+            "--concurrency",
+            str(settings.CELERY_EXPRESSPLAY_CONCURRENCY),
+            "--loglevel",
+            "WARNING",
+            "--without-gossip",
+        ],
+        "default worker": [
+            *celery,
+            "worker",
+            "-Q",
+            settings.CELERY_TASK_DEFAULT_QUEUE,
+            "--concurrency",
+            "1",
+            "--loglevel",
+            "WARNING",
+            "--without-gossip",
+        ],
+        "beat": [*celery, "beat", "--loglevel", "WARNING", "--schedule", str(var / "beat-schedule")],
+    }
+    processes = []
+    try:
+        for name, argv in argvs.items():
+            with (var / f"{name.replace(' ', '-')}.log").open("w") as out:
+                processes.append(
+                    subprocess.Popen(  # noqa: S603 - fixed argv
+                        argv,
+                        cwd=BASE_DIR,
+                        env=dict(os.environ),
+                        stdout=out,
+                        stderr=subprocess.STDOUT,
+                        start_new_session=True,
+                    )
+                )
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                requests.get(f"http://127.0.0.1:{web_port}/", timeout=5)
+                break
+            except requests.RequestException:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.3)
+        time.sleep(3)  # the workers connect to the broker
+
+        # The floor: the two ExpressPlay calls one rental needs, as the worker would make them, with latency.
+        client = client_from_settings()
+        first = titles[0].asset
+        floor = []
+        for index in range(30):
+            start = time.perf_counter()
+            device_id = client.device_id_for_cookie(cookies[index % len(cookies)])
+            client.playready_token(
+                key=ContentKey(kid=first.kid, key=first.key),
+                policy=Rental(
+                    period_end=django.utils.timezone.now() + django.utils.timezone.timedelta(hours=48)
+                ),
+                cookie=cookies[index % len(cookies)],
+                device_id=device_id,
+                expires=django.utils.timezone.timedelta(hours=1),
+            )
+            floor.append(time.perf_counter() - start)
+
+        answers: dict[str, int] = {}
+        lock = threading.Lock()
+        started = time.monotonic()
+
+        def checkout(index: int) -> None:
+            browser, offer_id = plan[index]
+            delay = started + index / RATE - time.monotonic()
+            if delay > 0:
+                time.sleep(delay)
+            csrf = secrets.token_hex(16)
+            session = requests.Session()
+            session.cookies.update({**browsers[browser], "csrftoken": csrf})
+            try:
+                response = session.post(
+                    f"http://127.0.0.1:{web_port}/checkout/{offer_id}/",
+                    data={"csrfmiddlewaretoken": csrf, "cardholder": "Viewer", "card_number": DEMO_CARD},
+                    allow_redirects=False,
+                    timeout=60,
+                )
+                outcome = (
+                    "placed"
+                    if response.status_code == 302 and "/orders/" in response.headers.get("Location", "")
+                    else f"HTTP {response.status_code}"
+                )
+            except requests.RequestException as exc:
+                outcome = type(exc).__name__
+            with lock:
+                answers[outcome] = answers.get(outcome, 0) + 1
+
+        with ThreadPoolExecutor(CLIENTS) as pool:
+            list(pool.map(checkout, range(len(plan))))
+        placed_in = time.monotonic() - started
+        pending = Entitlement.objects.filter(state=EntitlementState.PENDING)
+        deadline = time.monotonic() + 600
+        while pending.exists() and time.monotonic() < deadline:
+            time.sleep(1)
+        drained_in = time.monotonic() - started
+        orders = list(Order.objects.select_related("entitlement"))
+        ready = [o for o in orders if o.entitlement.state == EntitlementState.READY]
+        pay_to_ready = [(o.entitlement.updated_at - o.created_at).total_seconds() for o in ready]
+        first_order = min(o.created_at for o in orders)
+        last_ready = max(o.entitlement.updated_at for o in ready)
+        rate = len(ready) / (last_ready - first_order).total_seconds()
+    finally:
+        for process in processes:
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGTERM)
+        for process in processes:
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+        redis.stop()
+
+    database = settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[1]
+    print()
+    print(
+        f"Bindery premiere: {len(plan)} rentals through the web checkout at {RATE:g}/s, ExpressPlay {LATENCY_MS} ms "
+        f"away, {database}, 1 ExpressPlay worker ({settings.CELERY_EXPRESSPLAY_CONCURRENCY} threads)"
+    )
+    print(f"  checkout answers:        {answers}; all sent in {placed_in:.1f} s")
+    print(
+        f"  ready:                   {len(ready)} of {len(orders)} orders (every pending settled in {drained_in:.1f} s)"
+    )
+    print(
+        f"  floor (getrecord+token): median {statistics.median(floor) * 1000:.0f} ms, p95 {percentile(floor, 0.95) * 1000:.0f} ms"
+    )
+    print(
+        f"  pay -> ready:            median {statistics.median(pay_to_ready) * 1000:.0f} ms "
+        f"({statistics.median(pay_to_ready) / statistics.median(floor):.1f} x floor), "
+        f"p95 {percentile(pay_to_ready, 0.95) * 1000:.0f} ms ({percentile(pay_to_ready, 0.95) / percentile(floor, 0.95):.1f} x)"
+    )
+    print(f"  tokens per second:       {rate:.1f} (first order to last token)")
+    print(f"  logs: {var}")
+
+
+if __name__ == "__main__":
+    main()
