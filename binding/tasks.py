@@ -57,7 +57,10 @@ def expressplay_connection_check() -> dict:
 @shared_task(bind=True, name="binding.entitlement_issue", max_retries=None, ignore_result=True)
 def entitlement_issue(self, entitlement_id: int) -> str:
     """Issue the device-bound token of an entitlement; retry timeouts, 5xx and missing records with backoff."""
-    task_id = self.request.id or f"local-{entitlement_id}"
+    # One claim id per run (the Celery id, and which retry this is): a redelivered copy of an earlier
+    # message carries the same Celery id but not the same run, so it cannot share the claim.
+    message_id = self.request.id or f"local-{entitlement_id}"
+    task_id = f"{message_id}:{self.request.retries}"
     try:
         entitlement = services.entitlement_issue(entitlement_id=entitlement_id, task_id=task_id)
     except (RecordNotYetAvailable, ExpressPlayTransportError) as exc:
@@ -69,6 +72,11 @@ def entitlement_issue(self, entitlement_id: int) -> str:
             )
             return "gave-up"
         countdown = backoff(self.request.retries)
-        services.entitlement_retry_later(entitlement_id=entitlement_id, task_id=task_id, countdown=countdown)
+        services.entitlement_retry_later(
+            entitlement_id=entitlement_id,
+            task_id=task_id,
+            next_task_id=f"{message_id}:{self.request.retries + 1}",
+            countdown=countdown,
+        )
         raise self.retry(exc=exc, countdown=countdown) from exc
     return entitlement.state

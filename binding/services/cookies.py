@@ -87,14 +87,16 @@ def dummy_token_issue(*, cookie: Cookie, client: ExpressPlayClient | None = None
 
 
 def _cookie_fail(cookie: Cookie, kind: EventKind, *, code: int | None = None, detail: str = "") -> None:
-    Cookie.objects.filter(pk=cookie.pk).update(
+    # Only a pending attempt fails: a copy of the lookup that meets a refusal must not undo a binding.
+    updated = Cookie.objects.filter(pk=cookie.pk, state__in=Cookie.PENDING_STATES).update(
         state=CookieState.FAILED,
         expressplay_code=code,
         failure_reason=detail[:300],
         updated_at=timezone.now(),
     )
     cookie.refresh_from_db()
-    _event(kind, user=cookie.user, cookie=cookie, code=code, detail=detail)
+    if updated:
+        _event(kind, user=cookie.user, cookie=cookie, code=code, detail=detail)
 
 
 @transaction.atomic
@@ -181,6 +183,8 @@ def device_bind(*, cookie: Cookie, device_id: str) -> Device | None:
     cookie = Cookie.objects.select_for_update().select_related("user").get(pk=cookie.pk)
     if cookie.state == CookieState.BOUND:
         return cookie.device
+    if not cookie.is_pending:
+        return None  # failed or expired meanwhile (the sweep, another copy of the lookup)
     user, now = cookie.user, timezone.now()
     device = Device.objects.select_for_update().filter(user=user, device_id=device_id).first()
     if device is None or not device.is_active:

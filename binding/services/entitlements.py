@@ -94,6 +94,9 @@ def _make_pending(entitlement: Entitlement, **fields) -> None:
         "error_detail": "",
         "queued_at": now,
         "retry_at": None,
+        # Whatever run was under way loses its claim: its final write (for the old device, say) cannot land.
+        "issuing_task": "",
+        "claimed_until": None,
         "updated_at": now,
         **fields,
     }
@@ -121,14 +124,45 @@ def _claim(entitlement_id: int, task_id: str) -> bool:
     )
 
 
-def entitlement_retry_later(*, entitlement_id: int, task_id: str, countdown: float) -> None:
-    """Keep the task run's claim through a retry's wait of `countdown` seconds (and mark the work as due
-    then), so the sweep does not hand a waiting retry to another worker."""
+def entitlement_retry_later(
+    *, entitlement_id: int, task_id: str, next_task_id: str, countdown: float
+) -> None:
+    """Hand the claim of run `task_id` to its retry, run `next_task_id`, through the retry's wait of
+    `countdown` seconds (and mark the work as due then).
+
+    Each run has its own id, so a redelivered copy of an earlier message (same Celery id, earlier run) finds
+    the claim taken, and the sweep does not hand a waiting retry to another worker.
+    """
     now = timezone.now()
     due = now + timedelta(seconds=countdown)
     Entitlement.objects.filter(
         pk=entitlement_id, issuing_task=task_id, state=EntitlementState.PENDING
-    ).update(claimed_until=due + timedelta(seconds=settings.ENTITLEMENT_CLAIM_TIMEOUT), queued_at=due)
+    ).update(
+        issuing_task=next_task_id,
+        claimed_until=due + timedelta(seconds=settings.ENTITLEMENT_CLAIM_TIMEOUT),
+        queued_at=due,
+    )
+
+
+class ClaimLost(Exception):
+    """The run's claim ran out (or was taken back by a move) before its token request left."""
+
+
+def _renew_claim_before_sending(entitlement_id: int, task_id: str) -> None:
+    """Check the claim is still this run's, and extend it for the token request; raise ClaimLost if not.
+
+    The record lookup may have used up the lease; then the sweep may have handed the issue on, and sending
+    anyway would make a second token.
+    """
+    now = timezone.now()
+    kept = Entitlement.objects.filter(
+        pk=entitlement_id, issuing_task=task_id, state=EntitlementState.PENDING, claimed_until__gt=now
+    ).update(
+        progress=IssueProgress.TOKEN_REQUEST,
+        claimed_until=now + timedelta(seconds=settings.ENTITLEMENT_CLAIM_TIMEOUT),
+    )
+    if not kept:
+        raise ClaimLost(f"entitlement {entitlement_id}: run {task_id} no longer holds the claim")
 
 
 def _device_for_record(entitlement: Entitlement, device_id: str) -> Device:
@@ -235,10 +269,15 @@ def entitlement_issue(
             entitlement=entitlement,
             task_id=task_id,
             client=client,
-            before_send=lambda: Entitlement.objects.filter(pk=entitlement.pk, issuing_task=task_id).update(
-                progress=IssueProgress.TOKEN_REQUEST
-            ),
+            before_send=lambda: _renew_claim_before_sending(entitlement.pk, task_id),
         )
+    except ClaimLost:
+        logger.info(
+            "Entitlement %s: run %s lost its claim before sending; another run issues it",
+            entitlement.pk,
+            task_id,
+        )
+        return Entitlement.objects.get(pk=entitlement.pk)
     except ExpressPlayTransportError:
         raise
     except ExpressPlayError as exc:
@@ -264,6 +303,7 @@ def entitlement_issue(
             error_detail="",
             issuing_task="",
             claimed_until=None,
+            auto_retries=0,
             updated_at=timezone.now(),
         )
         if won:

@@ -2,6 +2,7 @@
 request on record. (tests/integration/test_nothing_lost.py runs the same with real processes.)"""
 
 import contextlib
+import json
 from datetime import timedelta
 
 import pytest
@@ -23,7 +24,7 @@ from binding.models import (
     TokenRequestOutcome,
 )
 
-from .test_entitlements import DEVICE, TOKEN_URL, stub_expressplay
+from .test_entitlements import DEVICE, RECORDS_URL, TOKEN_URL, stub_expressplay
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("sandbox_settings")]
 
@@ -157,15 +158,57 @@ def test_sweep_queues_stranded_lookups_and_expires_stale_registrations_and_ended
     assert Entitlement.objects.get(pk=rental.pk).state == EntitlementState.EXPIRED
 
 
-def test_a_retry_keeps_its_claim_through_its_wait(user, asset, cookie, settings):
+def test_a_retry_keeps_its_claim_through_its_wait_and_a_redelivered_copy_cannot_share_it(user, asset, cookie):
     entitlement = purchase_for(user, asset, cookie)
-    assert services._claim(entitlement.pk, "task-1")
-    services.entitlement_retry_later(entitlement_id=entitlement.pk, task_id="task-1", countdown=25)
+    assert services._claim(entitlement.pk, "msg:0")
+    services.entitlement_retry_later(
+        entitlement_id=entitlement.pk, task_id="msg:0", next_task_id="msg:1", countdown=25
+    )
     entitlement.refresh_from_db()
     assert entitlement.claimed_until > timezone.now() + timedelta(seconds=25)
-    assert not services._claim(entitlement.pk, "task-2")  # another copy of the message waits its turn
+    assert not services._claim(entitlement.pk, "other:0")  # another message waits its turn
+    assert not services._claim(entitlement.pk, "msg:0")  # a redelivered copy of the first run, too
     assert services.work_sweep().entitlements_requeued == 0
-    assert services._claim(entitlement.pk, "task-1")  # the retry itself goes on
+    assert services._claim(entitlement.pk, "msg:1")  # the retry itself goes on
+
+
+@responses.activate
+def test_a_move_while_a_token_is_being_issued_wins_over_the_run_in_flight(user, asset, cookie):
+    from binding.models import Device
+
+    entitlement = purchase_for(user, asset, cookie)
+    Entitlement.objects.filter(pk=entitlement.pk).update(state=EntitlementState.READY, device=cookie.device)
+    new = Device.objects.create(user=user, device_id="b2" * 16, label="Tablet")
+    services.entitlement_reissue(entitlement=entitlement, actor_user=None, reason="renew")  # pending, queued
+
+    def move_during_the_call(request):
+        services.entitlement_move(entitlement=entitlement, device=new, actor_user=None, reason="operator")
+        return (200, {}, '{"licenseAcquisitionUrl": "http://x/pr", "token": "OLDDEVICETOKEN0000000000"}')
+
+    responses.add_callback(responses.POST, TOKEN_URL, callback=move_during_the_call)
+    services.entitlement_issue(entitlement_id=entitlement.pk, task_id="run:0")
+    entitlement.refresh_from_db()
+    # The run in flight lost its claim to the move: its token (for the old device) is on record, not kept.
+    assert (entitlement.state, entitlement.device_id) == (EntitlementState.PENDING, new.pk)
+    attempt = entitlement.token_requests.get()
+    assert attempt.outcome == "issued" and entitlement.token_short != attempt.token_short  # made, never kept
+
+
+@responses.activate
+def test_a_run_whose_lease_ran_out_during_the_lookup_does_not_send(user, asset, cookie):
+    entitlement = purchase_for(user, asset, cookie)
+
+    def slow_lookup(request):  # the lookup outlives the lease (the sweep may hand the issue on meanwhile)
+        Entitlement.objects.filter(pk=entitlement.pk).update(
+            claimed_until=timezone.now() - timedelta(seconds=1)
+        )
+        return (200, {}, json.dumps([{"event_id": 1, "device_id": DEVICE, "result": 0}]))
+
+    responses.add_callback(responses.GET, RECORDS_URL, callback=slow_lookup)
+    result = services.entitlement_issue(entitlement_id=entitlement.pk, task_id="slow:0")
+    assert result.state == EntitlementState.PENDING
+    assert [call.request.method for call in responses.calls] == ["GET"]  # no token request left
+    assert not TokenRequest.objects.filter(entitlement=entitlement).exists()  # rolled back with the check
 
 
 # --- every token request on record ---------------------------------------------------------------------------
