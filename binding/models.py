@@ -205,7 +205,9 @@ class IssueProgress(models.TextChoices):
 
 class EntitlementQuerySet(models.QuerySet):
     def waiting_too_long(self, now=None):
-        """Pending entitlements queued longer ago than BINDING_PENDING_ALERT_AFTER (what operators should look at)."""
+        """Pending entitlements last changed (created, or put back to pending) longer ago than
+        BINDING_PENDING_ALERT_AFTER: what operators should look at. `updated_at` is set by every change of
+        state; claims, progress and retries leave it alone."""
         since = (now or timezone.now()) - timedelta(seconds=settings.BINDING_PENDING_ALERT_AFTER)
         return self.filter(state=EntitlementState.PENDING, updated_at__lt=since)
 

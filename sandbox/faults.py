@@ -18,6 +18,7 @@ SANDBOX_FAULTS reads like "latency_ms=100,drop=0.05,error_codes=-2030 -2019".
 
 from __future__ import annotations
 
+import logging
 import random
 import re
 import socket
@@ -28,6 +29,7 @@ from django.conf import settings
 
 from .errors import SandboxError
 
+logger = logging.getLogger(__name__)
 _CACHE_SECONDS = 1.0
 ERROR_CODES = re.compile(r"(-[0-9]{4}\s*)*")
 MAX_DELAY_MS = 60_000
@@ -76,7 +78,7 @@ class Faults:
             if name not in types:
                 raise ValueError(f"SANDBOX_FAULTS: unknown fault {name!r}")
             kind = {"int": int, "float": float, "str": str}[types[name]]
-            faults = replace(faults, **{name: kind(value.strip())})
+            faults = replace(faults, **{name: kind(value.strip())})  # ValueError for a bad number
         return faults
 
 
@@ -89,7 +91,11 @@ def current() -> Faults:
     from .models import FaultSettings
 
     row = FaultSettings.objects.filter(pk=1).first()
-    faults = row.as_faults() if row else Faults.parse(settings.SANDBOX_FAULTS)
+    try:
+        faults = row.as_faults() if row else Faults.parse(settings.SANDBOX_FAULTS)
+    except ValueError:  # a typo must not break the sandbox; `manage.py check` names it (sandbox.E001)
+        logger.exception("SANDBOX_FAULTS is unreadable; no faults injected")
+        faults = Faults()
     _cache = (now, faults)
     return faults
 

@@ -51,16 +51,36 @@ class ExpressPlay(HealthCheck):
 
 @dataclasses.dataclass
 class CeleryWorkers(Ping):
-    """A Celery worker answers a ping and consumes every queue (named without the app's memory address)."""
+    """Workers answer a ping and between them consume both queues, the default one and the ExpressPlay one
+    (named without the app's memory address)."""
 
     app: celery.Celery = dataclasses.field(default_factory=app_or_default, repr=False)
+
+    def check_active_queues(self, *active_workers):
+        wanted = {self.app.conf.task_default_queue, settings.CELERY_EXPRESSPLAY_QUEUE}
+        active = {
+            queue.get("name")
+            for queues in (self.app.control.inspect(active_workers).active_queues() or {}).values()
+            for queue in queues
+        }
+        for queue in sorted(wanted - active):
+            raise ServiceUnavailable(f"No worker for Celery task queue {queue}")
 
 
 def _redis_client() -> RedisClient:
     return RedisClient.from_url(settings.REDIS_URL, socket_connect_timeout=2, socket_timeout=2)
 
 
+class LivenessView(HealthCheckView):
+    """For a load balancer: this web node can serve (its database answers). Redis, the workers and ExpressPlay
+    being away must not take the shop out of rotation: checkout keeps working without them."""
+
+    checks = (Database,)
+
+
 class BinderyHealthView(HealthCheckView):
+    """For operators and monitoring: every part, 500 when one is away."""
+
     checks = (
         Database,
         (Redis, {"client_factory": _redis_client}),

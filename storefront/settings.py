@@ -305,14 +305,15 @@ SANDBOX_FAULTS = env("SANDBOX_FAULTS", default="")
 # offline demo on http://127.0.0.1. README "Deploying" lists what to set.
 HTTPS = env.bool("HTTPS", default=not DEBUG and EXPRESSPLAY_ENV != "sandbox")
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=HTTPS)
-SECURE_REDIRECT_EXEMPT = [r"^health/$"]  # load balancers probe over plain HTTP
+SECURE_REDIRECT_EXEMPT = [r"^health/(live/)?$"]  # load balancers probe over plain HTTP
 SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=HTTPS)
 CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=HTTPS)
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=365 * 24 * 3600 if HTTPS else 0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=HTTPS)
 SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=HTTPS)
 # Behind a proxy that terminates TLS: trust its X-Forwarded-Proto header (only then: it could be forged).
-if env.bool("BEHIND_HTTPS_PROXY", default=False):
+BEHIND_HTTPS_PROXY = env.bool("BEHIND_HTTPS_PROXY", default=False)
+if BEHIND_HTTPS_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SESSION_COOKIE_HTTPONLY = True
 
@@ -323,6 +324,8 @@ AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+# Behind the proxy, the client's address is the last one the proxy appended to X-Forwarded-For.
+AXES_CLIENT_IP_CALLABLE = "storefront.security.client_ip"
 
 
 # Content-Security-Policy (django-csp): our own scripts only, media from blob: (MSE), licence requests to the

@@ -5,7 +5,7 @@ from django.urls import include, path, re_path
 from binding import converters  # noqa: F401 - registers <id:…>
 
 from . import views
-from .health import BinderyHealthView
+from .health import BinderyHealthView, LivenessView
 
 # The shop's own pages, in the "storefront" namespace.
 shop_patterns = [
@@ -27,8 +27,10 @@ urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
-    # Database, Redis, a worker and ExpressPlay; 200 when all answer, 500 otherwise (?format=json for tools).
+    # Database, Redis, the workers and ExpressPlay; 200 when all answer, 500 otherwise (?format=json for tools).
     path("health/", BinderyHealthView.as_view(), name="health"),
+    # For a load balancer: this node serves (its database answers).
+    path("health/live/", LivenessView.as_view(), name="health-live"),
     # The offline ExpressPlay stand-in. It shares this process in the demo but is its own service: nothing
     # in storefront or binding imports it; they reach it over HTTP, as they would ExpressPlay.
     path("sandbox/", include("sandbox.urls")),

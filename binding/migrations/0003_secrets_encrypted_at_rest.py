@@ -12,6 +12,21 @@ def encrypt_existing(apps, schema_editor):
             Model.objects.filter(pk=row.pk).update(**{field: getattr(row, field)})
 
 
+def decrypt_existing(apps, schema_editor):
+    """Going back: store plain text again (raw SQL: the field would encrypt whatever it saves)."""
+    from binding.fields import decrypt
+
+    connection = schema_editor.connection
+    for model, field in (("MediaAsset", "key"), ("Cookie", "check_license_url"), ("Entitlement", "license_url")):
+        table = connection.ops.quote_name(apps.get_model("binding", model)._meta.db_table)
+        column = connection.ops.quote_name(field)
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT id, {column} FROM {table}")  # noqa: S608 - our own table and column
+            rows = [(pk, value) for pk, value in cursor.fetchall() if value and value.startswith("enc1:")]
+            for pk, value in rows:
+                cursor.execute(f"UPDATE {table} SET {column} = %s WHERE id = %s", [decrypt(value), pk])  # noqa: S608
+
+
 class Migration(migrations.Migration):
 
     dependencies = [
@@ -34,5 +49,5 @@ class Migration(migrations.Migration):
             name='key',
             field=binding.fields.EncryptedTextField(verbose_name='content key'),
         ),
-        migrations.RunPython(encrypt_existing, migrations.RunPython.noop, elidable=True),
+        migrations.RunPython(encrypt_existing, decrypt_existing, elidable=True),
     ]

@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass
 from datetime import timedelta
 
 from django.conf import settings
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 
 from ..models import Cookie, CookieState, Entitlement, EntitlementState
@@ -44,16 +44,17 @@ def _due(now) -> Q:
 
 
 def _requeue(queryset, task_name: str, now) -> int:
-    ids = list(
-        queryset.order_by("queued_at", "pk").values_list("pk", flat=True)[: settings.BINDING_SWEEP_BATCH]
-    )
-    if not ids:
-        return 0
-    # Mark first: a second sweep running at the same time finds them queued just now and leaves them.
-    marked = queryset.model.objects.filter(pk__in=ids).filter(_due(now)).update(queued_at=now)
+    """Queue the rows of `queryset` again, never-queued ones first, at most BINDING_SWEEP_BATCH; return how many."""
+    order = (F("queued_at").asc(nulls_first=True), "pk")
+    ids = list(queryset.order_by(*order).values_list("pk", flat=True)[: settings.BINDING_SWEEP_BATCH])
+    queued = 0
     for pk in ids:
-        queue_after_commit(task_name, model=queryset.model, pk=pk)
-    return marked
+        # Mark first, each row only if it is still due: a sweep running at the same time, or a worker that
+        # claimed it meanwhile, leaves it alone.
+        if queryset.filter(pk=pk).update(queued_at=now):
+            queue_after_commit(task_name, model=queryset.model, pk=pk)
+            queued += 1
+    return queued
 
 
 def queue_backlog(queue: str) -> int:

@@ -125,3 +125,12 @@ def test_faults_never_sleep_negative_or_forever(monkeypatch):
     with pytest.raises(SandboxError):
         faults.before_call(faults=faults.Faults(hang=1.0, hang_seconds=1e308, latency_ms=10**18))
     assert slept == [0.0, 60.0, 120.0]
+
+
+def test_a_typo_in_sandbox_faults_is_named_by_check_and_never_breaks_the_sandbox(client, settings):
+    from sandbox.checks import check_faults_setting
+
+    settings.SANDBOX_FAULTS = "drop=lots"
+    assert [error.id for error in check_faults_setting(None)] == ["sandbox.E001"]
+    faults.forget()
+    assert client.post("/sandbox/hms/pr/token", valid("pr")).status_code == 200

@@ -30,3 +30,19 @@ def test_health_says_which_part_is_down(settings, live_server):
     report = requests.get(f"{live_server.url}/health/?format=json", timeout=20).json()
     expressplay = next(value for name, value in report.items() if "ExpressPlay" in name)
     assert expressplay != "OK" and "sandbox" in expressplay
+
+
+def test_the_load_balancer_check_asks_only_the_database(live_server, settings):
+    settings.REDIS_URL = "redis://127.0.0.1:9/0"  # Redis away: the shop still serves
+    settings.EXPRESSPLAY_SANDBOX_URL = "http://127.0.0.1:9/sandbox"
+    response = requests.get(f"{live_server.url}/health/live/?format=json", timeout=20)
+    assert response.status_code == 200 and list(response.json()) == ["Database(alias='default')"]
+
+
+def test_the_worker_check_wants_both_queues_consumed(celery_worker, settings):
+    from storefront.health import CeleryWorkers
+
+    check = CeleryWorkers()
+    settings.CELERY_EXPRESSPLAY_QUEUE = "nobody-reads-this-queue"
+    with pytest.raises(Exception, match="No worker for Celery task queue nobody-reads-this-queue"):
+        check.run()

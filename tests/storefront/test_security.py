@@ -132,3 +132,22 @@ def _free_port() -> int:
 
 def test_a_media_name_the_file_system_refuses_is_a_404(client):
     assert client.get("/media/" + "x" * 300).status_code == 404
+
+
+def test_behind_the_proxy_lockouts_follow_the_client_not_the_proxy(client, settings):
+    settings.BEHIND_HTTPS_PROXY = True
+    get_user_model().objects.create_user("alice2", password="right-password")
+    login = reverse("login")
+    attacker = {"REMOTE_ADDR": "10.0.0.1", "HTTP_X_FORWARDED_FOR": "203.0.113.66"}
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        client.post(login, {"username": "alice2", "password": "wrong"}, **attacker)
+    # Alice signs in from her own address through the same proxy: not locked out by the attacker.
+    alice = {"REMOTE_ADDR": "10.0.0.1", "HTTP_X_FORWARDED_FOR": "198.51.100.7"}
+    assert (
+        client.post(login, {"username": "alice2", "password": "right-password"}, **alice).status_code == 302
+    )
+    # A forged first hop does not get the attacker a fresh count: the proxy's own entry is the last one.
+    forged = {"REMOTE_ADDR": "10.0.0.1", "HTTP_X_FORWARDED_FOR": "1.2.3.4, 203.0.113.66"}
+    assert (
+        client.post(login, {"username": "alice2", "password": "right-password"}, **forged).status_code == 429
+    )
