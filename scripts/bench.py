@@ -25,21 +25,12 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
+from harness import THROWAWAY_DATA_KEY, free_port, percentile
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 ORDERS = int(os.environ.get("BENCH_ORDERS", "50"))
 TOKENS = int(os.environ.get("BENCH_TOKENS", "200"))
 LATENCY_MS = int(os.environ.get("BENCH_LATENCY_MS", "0"))
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
 
 
 def configure() -> dict[str, str]:
@@ -51,9 +42,7 @@ def configure() -> dict[str, str]:
         "EXPRESSPLAY_SANDBOX_URL": f"http://127.0.0.1:{web_port}/sandbox",
         "BINDERY_REDIS_PORT": str(free_port()),
         "DJANGO_SETTINGS_MODULE": "storefront.settings",
-        # A fixed data key: BENCH_/CHAOS_DATABASE_URL may hold rows encrypted by an earlier run (whose
-        # generated SECRET_KEY is gone with its temporary folder). For throw-away data only.
-        "BINDERY_DATA_KEYS": "YmluZGVyeS1iZW5jaG1hcmtzLW9ubHktbm90LXJlYWw=",
+        "BINDERY_DATA_KEYS": THROWAWAY_DATA_KEY,
         "LOG_LEVEL": "WARNING",
         "BENCH_WEB_PORT": str(web_port),
         # ExpressPlay is an internet round trip away: the sandbox waits this long on every token and record call.

@@ -23,9 +23,7 @@ from __future__ import annotations
 
 import os
 import random
-import secrets
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -35,6 +33,15 @@ import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+
+from harness import (
+    THROWAWAY_DATA_KEY,
+    checkout,
+    free_port,
+    registered_browsers,
+    titles_with_offers,
+    wait_for_web,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 ORDERS = int(os.environ.get("CHAOS_ORDERS", "1000"))
@@ -58,12 +65,6 @@ FAULTS = {
 }
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def log(message: str) -> None:
     print(f"[{time.strftime('%H:%M:%S')}] {message}", flush=True)
 
@@ -74,9 +75,7 @@ def configure() -> dict[str, str]:
     env = {
         "BINDERY_VAR_DIR": tempfile.mkdtemp(prefix="bindery-chaos-"),
         "DJANGO_SETTINGS_MODULE": "storefront.settings",
-        # A fixed data key: BENCH_/CHAOS_DATABASE_URL may hold rows encrypted by an earlier run (whose
-        # generated SECRET_KEY is gone with its temporary folder). For throw-away data only.
-        "BINDERY_DATA_KEYS": "YmluZGVyeS1iZW5jaG1hcmtzLW9ubHktbm90LXJlYWw=",
+        "BINDERY_DATA_KEYS": THROWAWAY_DATA_KEY,
         "EXPRESSPLAY_ENV": "sandbox",
         "EXPRESSPLAY_SANDBOX_URL": f"http://127.0.0.1:{web_port}/sandbox",
         "EXPRESSPLAY_TIMEOUT": "2",
@@ -139,19 +138,12 @@ def main() -> int:
     import django
 
     django.setup()
-    import requests
     from django.conf import settings
-    from django.contrib.auth import get_user_model
     from django.core.management import call_command
-    from django.core.signing import get_cookie_signer
-    from django.test import Client
 
-    from binding import services as binding_services
     from binding.models import Entitlement, EntitlementState, MediaAsset, TokenRequest, TokenRequestOutcome
-    from sandbox.device import SimulatedDevice
-    from sandbox.models import FaultSettings, IssuedToken, Record
-    from storefront.forms import DEMO_CARD
-    from storefront.models import Offer, Order, Title
+    from sandbox.models import FaultSettings, IssuedToken
+    from storefront.models import Offer, Order
     from storefront.redis_server import EmbeddedRedis
 
     var = Path(env["BINDERY_VAR_DIR"])
@@ -161,36 +153,10 @@ def main() -> int:
     )
     call_command("migrate", verbosity=0)
 
-    # Customers whose browsers registered (a bound cookie and the licence record ExpressPlay logged), and
-    # titles with offers; every (customer, title) pair is one checkout.
+    # Customers whose browsers registered, and titles with offers; every (customer, title) pair is one checkout.
     customers_needed = -(-ORDERS // TITLES)
-    titles = []
-    for number in range(TITLES):
-        asset = MediaAsset.objects.create(
-            slug=f"chaos-{number}", kid=secrets.token_hex(16), key=secrets.token_hex(16), manifest="x/m.mpd"
-        )
-        title = Title.objects.create(
-            slug=f"chaos-{number}", name=f"Chaos {number}", synopsis="-", year=2026, poster="-", asset=asset
-        )
-        Offer.objects.create(title=title, kind="buy", price=4)
-        Offer.objects.create(title=title, kind="rent", price=2, rental_hours=48, play_hours=3)
-        titles.append(title)
-    signer = get_cookie_signer(salt=settings.BINDING_BROWSER_COOKIE)
-    browsers = []
-    for number in range(customers_needed):
-        user = get_user_model().objects.create_user(f"chaos{number}", email=f"chaos{number}@example.com")
-        device = SimulatedDevice()
-        cookie = binding_services.cookie_create(user=user, user_agent="Chaos/1.0 (X11; Linux x86_64)")
-        binding_services.device_bind(cookie=cookie, device_id=device.device_id)
-        Record.objects.create(cookie=cookie.value, device_id=device.device_id, drm="pr")
-        login = Client()
-        login.force_login(user)
-        browsers.append(
-            {
-                "sessionid": login.cookies["sessionid"].value,
-                settings.BINDING_BROWSER_COOKIE: signer.sign(cookie.value),
-            }
-        )
+    titles = titles_with_offers("chaos", TITLES)
+    browsers = registered_browsers("chaos", customers_needed)
     offers = {(o.title_id, o.kind): o.pk for o in Offer.objects.all()}
     plan = [
         (b, offers[(t.pk, random.choice(["buy", "rent"]))]) for b in range(customers_needed) for t in titles
@@ -250,15 +216,7 @@ def main() -> int:
     try:
         for part in parts:
             part.start()
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                requests.get(f"http://127.0.0.1:{web_port}/", timeout=5)
-                break
-            except requests.RequestException:  # not listening yet, or still loading the app
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.2)
+        wait_for_web(web_port)
         FaultSettings.objects.update_or_create(pk=1, defaults=FAULTS)
 
         # Checkouts, paced over DURATION by CLIENTS concurrent customers.
@@ -268,33 +226,18 @@ def main() -> int:
         started = time.monotonic()
         lock = threading.Lock()
 
-        def checkout(index: int) -> None:
+        def place(index: int) -> None:
             browser, offer_id = plan[index]
             delay = started + index * DURATION / len(plan) - time.monotonic()
             if delay > 0:
                 time.sleep(delay)
-            csrf = secrets.token_hex(16)
-            session = requests.Session()
-            session.cookies.update({**browsers[browser], "csrftoken": csrf})
             begun = time.monotonic()
-            try:
-                response = session.post(
-                    f"http://127.0.0.1:{web_port}/checkout/{offer_id}/",
-                    data={"csrfmiddlewaretoken": csrf, "cardholder": "Chaos", "card_number": DEMO_CARD},
-                    allow_redirects=False,
-                    timeout=60,
-                )
-                outcome = f"HTTP {response.status_code}"
-                location = response.headers.get("Location", "")
-            except requests.RequestException as exc:
-                outcome, location = type(exc).__name__, ""
+            outcome, number = checkout(web_port, browsers[browser], offer_id)
             with lock:
                 slow.append(time.monotonic() - begun)
-                if outcome == "HTTP 302" and location.startswith("/orders/"):
-                    placed.append(location.split("/")[2])
-                    answers["order placed"] += 1
-                else:
-                    answers[f"{outcome} {location}".strip()] += 1
+                answers["order placed" if number else outcome] += 1
+                if number:
+                    placed.append(number)
 
         stop_chaos = threading.Event()
         events = Counter()
@@ -333,7 +276,7 @@ def main() -> int:
         chaos_thread = threading.Thread(target=chaos, daemon=True)
         chaos_thread.start()
         with ThreadPoolExecutor(CLIENTS) as pool:
-            list(pool.map(checkout, range(len(plan))))
+            list(pool.map(place, range(len(plan))))
         while events["worker killed"] < KILLS and chaos_thread.is_alive():
             time.sleep(0.5)  # the run promised its kills
         stop_chaos.set()

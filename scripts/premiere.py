@@ -13,9 +13,7 @@ PREMIERE_LATENCY_MS on every ExpressPlay call. Asserts nothing.
 from __future__ import annotations
 
 import os
-import secrets
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -25,6 +23,16 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from harness import (
+    THROWAWAY_DATA_KEY,
+    checkout,
+    free_port,
+    percentile,
+    registered_browsers,
+    titles_with_offers,
+    wait_for_web,
+)
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 RENTALS = int(os.environ.get("PREMIERE_RENTALS", "10000"))
 RATE = float(os.environ.get("PREMIERE_RATE", "150"))
@@ -33,23 +41,12 @@ TITLES = 50
 CLIENTS = 48
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
-
-
 def configure() -> dict[str, str]:
     web_port, redis_port = free_port(), free_port()
     env = {
         "BINDERY_VAR_DIR": tempfile.mkdtemp(prefix="bindery-premiere-"),
         "DJANGO_SETTINGS_MODULE": "storefront.settings",
-        "BINDERY_DATA_KEYS": "YmluZGVyeS1iZW5jaG1hcmtzLW9ubHktbm90LXJlYWw=",  # throw-away data only
+        "BINDERY_DATA_KEYS": THROWAWAY_DATA_KEY,
         "EXPRESSPLAY_ENV": "sandbox",
         "EXPRESSPLAY_SANDBOX_URL": f"http://127.0.0.1:{web_port}/sandbox",
         "SANDBOX_FAULTS": f"latency_ms={LATENCY_MS}" if LATENCY_MS else "",
@@ -71,59 +68,19 @@ def main() -> None:
     import django
 
     django.setup()
-    import requests
     from django.conf import settings
-    from django.contrib.auth import get_user_model
     from django.core.management import call_command
-    from django.core.signing import get_cookie_signer
-    from django.test import Client
 
-    from binding import services as binding_services
     from binding.expressplay import ContentKey, Rental, client_from_settings
-    from binding.models import Entitlement, EntitlementState, MediaAsset
-    from sandbox.device import SimulatedDevice
-    from sandbox.models import Record
-    from storefront.forms import DEMO_CARD
-    from storefront.models import Offer, Order, Title
+    from binding.models import Entitlement, EntitlementState
+    from storefront.models import Offer, Order
     from storefront.redis_server import EmbeddedRedis
 
     var = Path(env["BINDERY_VAR_DIR"])
     call_command("migrate", verbosity=0)
-    titles = []
-    for number in range(TITLES):
-        asset = MediaAsset.objects.create(
-            slug=f"premiere-{number}",
-            kid=secrets.token_hex(16),
-            key=secrets.token_hex(16),
-            manifest="x/m.mpd",
-        )
-        title = Title.objects.create(
-            slug=f"premiere-{number}",
-            name=f"Premiere {number}",
-            synopsis="-",
-            year=2026,
-            poster="-",
-            asset=asset,
-        )
-        Offer.objects.create(title=title, kind="rent", price=3, rental_hours=48, play_hours=3)
-        titles.append(title)
-    signer = get_cookie_signer(salt=settings.BINDING_BROWSER_COOKIE)
-    browsers, cookies = [], []
-    for number in range(-(-RENTALS // TITLES)):
-        user = get_user_model().objects.create_user(f"viewer{number}")
-        device = SimulatedDevice()
-        cookie = binding_services.cookie_create(user=user, user_agent="Premiere/1.0 (X11; Linux x86_64)")
-        binding_services.device_bind(cookie=cookie, device_id=device.device_id)
-        Record.objects.create(cookie=cookie.value, device_id=device.device_id, drm="pr")
-        login = Client()
-        login.force_login(user)
-        browsers.append(
-            {
-                "sessionid": login.cookies["sessionid"].value,
-                settings.BINDING_BROWSER_COOKIE: signer.sign(cookie.value),
-            }
-        )
-        cookies.append(cookie.value)
+    titles = titles_with_offers("premiere", TITLES, kinds=("rent",))
+    browsers = registered_browsers("viewer", -(-RENTALS // TITLES))
+    cookies = [browser["cookie"] for browser in browsers]
     offers = list(Offer.objects.values_list("pk", flat=True))
     plan = [(b, o) for b in range(len(browsers)) for o in offers][:RENTALS]
 
@@ -185,15 +142,7 @@ def main() -> None:
                         start_new_session=True,
                     )
                 )
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                requests.get(f"http://127.0.0.1:{web_port}/", timeout=5)
-                break
-            except requests.RequestException:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.3)
+        wait_for_web(web_port)
         time.sleep(3)  # the workers connect to the broker
 
         # The floor: the two ExpressPlay calls one rental needs, as the worker would make them, with latency.
@@ -218,33 +167,17 @@ def main() -> None:
         lock = threading.Lock()
         started = time.monotonic()
 
-        def checkout(index: int) -> None:
+        def place(index: int) -> None:
             browser, offer_id = plan[index]
             delay = started + index / RATE - time.monotonic()
             if delay > 0:
                 time.sleep(delay)
-            csrf = secrets.token_hex(16)
-            session = requests.Session()
-            session.cookies.update({**browsers[browser], "csrftoken": csrf})
-            try:
-                response = session.post(
-                    f"http://127.0.0.1:{web_port}/checkout/{offer_id}/",
-                    data={"csrfmiddlewaretoken": csrf, "cardholder": "Viewer", "card_number": DEMO_CARD},
-                    allow_redirects=False,
-                    timeout=60,
-                )
-                outcome = (
-                    "placed"
-                    if response.status_code == 302 and "/orders/" in response.headers.get("Location", "")
-                    else f"HTTP {response.status_code}"
-                )
-            except requests.RequestException as exc:
-                outcome = type(exc).__name__
+            outcome, _number = checkout(web_port, browsers[browser], offer_id)
             with lock:
                 answers[outcome] = answers.get(outcome, 0) + 1
 
         with ThreadPoolExecutor(CLIENTS) as pool:
-            list(pool.map(checkout, range(len(plan))))
+            list(pool.map(place, range(len(plan))))
         placed_in = time.monotonic() - started
         pending = Entitlement.objects.filter(state=EntitlementState.PENDING)
         deadline = time.monotonic() + 600

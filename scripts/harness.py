@@ -1,0 +1,132 @@
+"""What `make bench`, `make chaos` and `make premiere` share: ports, percentiles, the shop's data for a run,
+registered customers with signed-in browsers, and one checkout through the real web form.
+
+The functions that touch Django import it themselves: the scripts configure the environment first.
+"""
+
+from __future__ import annotations
+
+import secrets
+import socket
+import time
+
+# For throw-away data only: a database reused by a later run must stay readable (its generated SECRET_KEY is
+# gone with the run's temporary folder).
+THROWAWAY_DATA_KEY = "YmluZGVyeS1iZW5jaG1hcmtzLW9ubHktbm90LXJlYWw="
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
+
+
+def wait_for_web(port: int, *, timeout: float = 60.0) -> None:
+    """Return once the web server on `port` answers a page (not just accepts connections)."""
+    import requests
+
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            requests.get(f"http://127.0.0.1:{port}/", timeout=5)
+            return
+        except requests.RequestException:  # not listening yet, or still loading the app
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.3)
+
+
+def titles_with_offers(prefix: str, count: int, *, kinds=("buy", "rent")) -> list:
+    """Create `count` titles, each with a random content key and the offers of `kinds`."""
+    from binding.models import MediaAsset
+    from storefront.models import Offer, Title
+
+    titles = []
+    for number in range(count):
+        asset = MediaAsset.objects.create(
+            slug=f"{prefix}-{number}",
+            kid=secrets.token_hex(16),
+            key=secrets.token_hex(16),
+            manifest="x/m.mpd",
+        )
+        title = Title.objects.create(
+            slug=f"{prefix}-{number}",
+            name=f"{prefix} {number}",
+            synopsis="-",
+            year=2026,
+            poster="-",
+            asset=asset,
+        )
+        if "buy" in kinds:
+            Offer.objects.create(title=title, kind="buy", price=4)
+        if "rent" in kinds:
+            Offer.objects.create(title=title, kind="rent", price=2, rental_hours=48, play_hours=3)
+        titles.append(title)
+    return titles
+
+
+def registered_browsers(prefix: str, count: int) -> list[dict]:
+    """Create `count` customers whose browser registered (a bound cookie, and the licence record ExpressPlay
+    logged for it); return each browser's cookies (signed in, and remembering its registration) and its
+    correlation value under "cookie"."""
+    from django.conf import settings
+    from django.contrib.auth import get_user_model
+    from django.core.signing import get_cookie_signer
+    from django.test import Client
+
+    from binding import services as binding_services
+    from sandbox.device import SimulatedDevice
+    from sandbox.models import Record
+
+    signer = get_cookie_signer(salt=settings.BINDING_BROWSER_COOKIE)
+    browsers = []
+    for number in range(count):
+        user = get_user_model().objects.create_user(
+            f"{prefix}{number}", email=f"{prefix}{number}@example.com"
+        )
+        device = SimulatedDevice()
+        cookie = binding_services.cookie_create(user=user, user_agent=f"{prefix}/1.0 (X11; Linux x86_64)")
+        binding_services.device_bind(cookie=cookie, device_id=device.device_id)
+        Record.objects.create(cookie=cookie.value, device_id=device.device_id, drm="pr")
+        login = Client()
+        login.force_login(user)
+        browsers.append(
+            {
+                "cookies": {
+                    settings.SESSION_COOKIE_NAME: login.cookies[settings.SESSION_COOKIE_NAME].value,
+                    settings.BINDING_BROWSER_COOKIE: signer.sign(cookie.value),
+                },
+                "cookie": cookie.value,
+            }
+        )
+    return browsers
+
+
+def checkout(port: int, browser: dict, offer_id: int) -> tuple[str, str]:
+    """Pay for `offer_id` as `browser` through the real checkout form (session, CSRF, demo card); return
+    ("placed", order number) or (what went wrong, "")."""
+    import requests
+
+    from storefront.forms import DEMO_CARD
+
+    csrf = secrets.token_hex(16)
+    session = requests.Session()
+    session.cookies.update({**browser["cookies"], "csrftoken": csrf})
+    try:
+        response = session.post(
+            f"http://127.0.0.1:{port}/checkout/{offer_id}/",
+            data={"csrfmiddlewaretoken": csrf, "cardholder": "Customer", "card_number": DEMO_CARD},
+            allow_redirects=False,
+            timeout=60,
+        )
+    except requests.RequestException as exc:
+        return type(exc).__name__, ""
+    location = response.headers.get("Location", "")
+    if response.status_code == 302 and location.startswith("/orders/"):
+        return "placed", location.split("/")[2]
+    return f"HTTP {response.status_code} {location}".strip(), ""
