@@ -29,6 +29,15 @@ from .test_entitlements import DEVICE, RECORDS_URL, TOKEN_URL, stub_expressplay
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("sandbox_settings")]
 
 
+@pytest.fixture(autouse=True)
+def empty_queue(monkeypatch):
+    """The sweep reads the ExpressPlay queue's length from the broker; here it is empty unless a test says
+    otherwise, whatever a shared Redis holds."""
+    from binding.services import sweep
+
+    monkeypatch.setattr(sweep, "queue_backlog", lambda queue: 0)
+
+
 @pytest.fixture
 def sent(monkeypatch):
     """The (task, id) pairs handed to the broker."""
