@@ -36,12 +36,6 @@ def device_confirm(self, cookie_id: int) -> str:
     return "bound" if device else "not-bound"
 
 
-@shared_task(name="binding.cookies_expire_stale", ignore_result=True)
-def cookies_expire_stale() -> int:
-    """Expire registration attempts that never got a licence (the sweep does this too)."""
-    return services.cookies_expire_stale()
-
-
 @shared_task(name="binding.work_sweep", ignore_result=True)
 def work_sweep() -> dict:
     """Queue again the work a lost message stranded; expire what is over (run by beat)."""

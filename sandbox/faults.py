@@ -51,14 +51,8 @@ class Faults:
 
     @property
     def active(self) -> bool:
-        return bool(
-            self.latency_ms
-            or self.jitter_ms
-            or self.server_error
-            or self.error_code
-            or self.hang
-            or self.drop
-        ) or bool(self.no_record)
+        rates = (self.server_error, self.error_code, self.hang, self.drop, self.no_record)
+        return any((self.latency_ms, self.jitter_ms, *rates))
 
     def codes(self) -> list[int]:
         return [

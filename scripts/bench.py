@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -25,7 +24,7 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
-from harness import THROWAWAY_DATA_KEY, free_port, percentile
+from harness import THROWAWAY_DATA_KEY, free_port, percentile, wait_for_web
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 ORDERS = int(os.environ.get("BENCH_ORDERS", "50"))
@@ -57,16 +56,6 @@ def configure() -> dict[str, str]:
     return env
 
 
-def wait_for_port(port: int, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        with socket.socket() as sock:
-            if sock.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        time.sleep(0.1)
-    raise RuntimeError(f"nothing listens on port {port}")
-
-
 def main() -> None:
     env = configure()
     import django
@@ -83,6 +72,7 @@ def main() -> None:
     from binding.models import Entitlement, EntitlementKind, EntitlementState
     from sandbox.device import SimulatedDevice
     from sandbox.tokens import b64url
+    from storefront import processes
     from storefront import services as shop_services
     from storefront.demo_data import media_assets_load, titles_load
     from storefront.redis_server import embedded_redis_from_settings
@@ -95,22 +85,12 @@ def main() -> None:
         redis.start()
     child_env = dict(os.environ)
     web_port = int(env["BENCH_WEB_PORT"])
-    processes = [
-        subprocess.Popen(  # noqa: S603
-            [sys.executable, "-m", "gunicorn", "storefront.wsgi", "--bind", f"127.0.0.1:{web_port}", "--workers", "2",
-             "--threads", "8", "--log-level", "warning"],
-            cwd=BASE_DIR, env=child_env,
-        ),
-        # As `make demo` runs it: the ExpressPlay queue on a thread pool.
-        subprocess.Popen(  # noqa: S603 - fixed argv
-            [sys.executable, "-m", "celery", "-A", "storefront", "worker", "-Q", settings.CELERY_EXPRESSPLAY_QUEUE,
-             "--pool", "threads", "--concurrency", str(settings.CELERY_EXPRESSPLAY_CONCURRENCY),
-             "--loglevel", "WARNING", "--without-gossip", "--without-mingle"],
-            cwd=BASE_DIR, env=child_env,
-        ),
-    ]  # fmt: skip
+    # As `make demo` runs them: the web server, the ExpressPlay queue on a thread pool (fixed command lines).
+    web_argv = processes.web(bind=f"127.0.0.1:{web_port}", loglevel="warning")
+    worker_argv = processes.expressplay_worker(loglevel="WARNING")
+    children = [subprocess.Popen(argv, cwd=BASE_DIR, env=child_env) for argv in (web_argv, worker_argv)]  # noqa: S603
     try:
-        wait_for_port(web_port)
+        wait_for_web(web_port)
         time.sleep(2)  # let the worker connect to the broker
         user = get_user_model().objects.create_user(f"bench-{time.time_ns()}", password="bench")
 
@@ -189,9 +169,9 @@ def main() -> None:
             f"  bound tokens issued, 1 worker process  {ready / elapsed:7.1f} per second ({ready} of {TOKENS} in {elapsed:.1f} s)"
         )
     finally:
-        for process in processes:
+        for process in children:
             process.terminate()
-        for process in processes:
+        for process in children:
             try:
                 process.wait(timeout=15)
             except subprocess.TimeoutExpired:

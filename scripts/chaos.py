@@ -27,7 +27,6 @@ import signal
 import statistics
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from collections import Counter
@@ -35,10 +34,9 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from harness import (
-    THROWAWAY_DATA_KEY,
     checkout,
-    free_port,
     registered_browsers,
+    throwaway_stack,
     titles_with_offers,
     wait_for_web,
 )
@@ -67,31 +65,6 @@ FAULTS = {
 
 def log(message: str) -> None:
     print(f"[{time.strftime('%H:%M:%S')}] {message}", flush=True)
-
-
-def configure() -> dict[str, str]:
-    """Point this process and the servers it starts at a fresh database, Redis and web port."""
-    web_port, redis_port = free_port(), free_port()
-    env = {
-        "BINDERY_VAR_DIR": tempfile.mkdtemp(prefix="bindery-chaos-"),
-        "DJANGO_SETTINGS_MODULE": "storefront.settings",
-        "BINDERY_DATA_KEYS": THROWAWAY_DATA_KEY,
-        "EXPRESSPLAY_ENV": "sandbox",
-        "EXPRESSPLAY_SANDBOX_URL": f"http://127.0.0.1:{web_port}/sandbox",
-        "EXPRESSPLAY_TIMEOUT": "2",
-        "REDIS_URL": f"redis://127.0.0.1:{redis_port}/0",
-        "BINDERY_REDIS_PORT": str(redis_port),
-        "BINDING_SWEEP_INTERVAL": "2",
-        "BINDING_REQUEUE_AFTER": "10",
-        "LOG_LEVEL": "ERROR",
-        "CHAOS_WEB_PORT": str(web_port),
-    }
-    os.environ.pop("DATABASE_URL", None)
-    if os.environ.get("CHAOS_DATABASE_URL"):
-        env["DATABASE_URL"] = os.environ["CHAOS_DATABASE_URL"]
-    os.environ.update(env)
-    sys.path.insert(0, str(BASE_DIR))
-    return env
 
 
 class Part:
@@ -134,7 +107,9 @@ class Part:
 
 
 def main() -> int:
-    env = configure()
+    env = throwaway_stack(
+        "chaos", EXPRESSPLAY_TIMEOUT="2", BINDING_SWEEP_INTERVAL="2", BINDING_REQUEUE_AFTER="10"
+    )
     import django
 
     django.setup()
@@ -143,6 +118,7 @@ def main() -> int:
 
     from binding.models import Entitlement, EntitlementState, MediaAsset, TokenRequest, TokenRequestOutcome
     from sandbox.models import FaultSettings, IssuedToken
+    from storefront import processes
     from storefront.models import Offer, Order
     from storefront.redis_server import EmbeddedRedis
 
@@ -167,51 +143,16 @@ def main() -> int:
     # The stack.
     redis = EmbeddedRedis(port=int(env["BINDERY_REDIS_PORT"]), data_dir=var / "redis")
     redis.start()
-    web_port = int(env["CHAOS_WEB_PORT"])
-    celery = [sys.executable, "-m", "celery", "-A", "storefront"]
+    web_port = int(env["WEB_PORT"])
     # As `make demo` runs them: the ExpressPlay queue on a thread pool (the one killed), the default queue.
-    worker = Part(
-        "worker",
-        [
-            *[*celery, "worker", "-Q", settings.CELERY_EXPRESSPLAY_QUEUE, "--pool", "threads"],
-            *["--concurrency", str(settings.CELERY_EXPRESSPLAY_CONCURRENCY), "--loglevel", "WARNING"],
-            *["--without-gossip", "--hostname", "expressplay@%h"],
-        ],
-        var / "worker.log",
-    )
+    worker = Part("worker", processes.expressplay_worker(loglevel="WARNING"), var / "worker.log")
     default_worker = Part(
-        "default worker",
-        [
-            *[*celery, "worker", "-Q", settings.CELERY_TASK_DEFAULT_QUEUE, "--concurrency", "1"],
-            *["--loglevel", "WARNING", "--without-gossip", "--hostname", "default@%h"],
-        ],
-        var / "default-worker.log",
+        "default worker", processes.default_worker(loglevel="WARNING"), var / "default-worker.log"
     )
     beat = Part(
-        "beat",
-        [*celery, "beat", "--loglevel", "WARNING", "--schedule", str(var / "beat-schedule")],
-        var / "beat.log",
+        "beat", processes.beat(schedule=str(var / "beat-schedule"), loglevel="WARNING"), var / "beat.log"
     )
-    web = Part(
-        "web",
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "storefront.wsgi",
-            "--bind",
-            f"127.0.0.1:{web_port}",
-            "--workers",
-            "2",
-            "--threads",
-            "8",
-            "--timeout",
-            "60",
-            "--log-level",
-            "warning",
-        ],
-        var / "web.log",
-    )
+    web = Part("web", processes.web(bind=f"127.0.0.1:{web_port}", loglevel="warning"), var / "web.log")
     parts = [web, worker, default_worker, beat]
     try:
         for part in parts:

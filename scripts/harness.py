@@ -6,9 +6,13 @@ The functions that touch Django import it themselves: the scripts configure the 
 
 from __future__ import annotations
 
+import os
 import secrets
 import socket
+import sys
+import tempfile
 import time
+from pathlib import Path
 
 # For throw-away data only: a database reused by a later run must stay readable (its generated SECRET_KEY is
 # gone with the run's temporary folder).
@@ -130,3 +134,28 @@ def checkout(port: int, browser: dict, offer_id: int) -> tuple[str, str]:
     if response.status_code == 302 and location.startswith("/orders/"):
         return "placed", location.split("/")[2]
     return f"HTTP {response.status_code} {location}".strip(), ""
+
+
+def throwaway_stack(name: str, **settings_env: str) -> dict[str, str]:
+    """Point this process (and the servers it starts) at a fresh folder, a web port and a Redis port of their
+    own, the sandbox on that web port, and SQLite, or the database in `<NAME>_DATABASE_URL`; plus
+    `settings_env`. Return the environment; the web port is under "WEB_PORT"."""
+    web_port, redis_port = free_port(), free_port()
+    env = {
+        "BINDERY_VAR_DIR": tempfile.mkdtemp(prefix=f"bindery-{name}-"),
+        "DJANGO_SETTINGS_MODULE": "storefront.settings",
+        "BINDERY_DATA_KEYS": THROWAWAY_DATA_KEY,
+        "EXPRESSPLAY_ENV": "sandbox",
+        "EXPRESSPLAY_SANDBOX_URL": f"http://127.0.0.1:{web_port}/sandbox",
+        "REDIS_URL": f"redis://127.0.0.1:{redis_port}/0",
+        "BINDERY_REDIS_PORT": str(redis_port),
+        "LOG_LEVEL": "ERROR",
+        "WEB_PORT": str(web_port),
+        **settings_env,
+    }
+    os.environ.pop("DATABASE_URL", None)
+    if os.environ.get(f"{name.upper()}_DATABASE_URL"):
+        env["DATABASE_URL"] = os.environ[f"{name.upper()}_DATABASE_URL"]
+    os.environ.update(env)
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    return env

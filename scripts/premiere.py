@@ -16,19 +16,16 @@ import os
 import signal
 import statistics
 import subprocess
-import sys
-import tempfile
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from harness import (
-    THROWAWAY_DATA_KEY,
     checkout,
-    free_port,
     percentile,
     registered_browsers,
+    throwaway_stack,
     titles_with_offers,
     wait_for_web,
 )
@@ -41,30 +38,8 @@ TITLES = 50
 CLIENTS = 48
 
 
-def configure() -> dict[str, str]:
-    web_port, redis_port = free_port(), free_port()
-    env = {
-        "BINDERY_VAR_DIR": tempfile.mkdtemp(prefix="bindery-premiere-"),
-        "DJANGO_SETTINGS_MODULE": "storefront.settings",
-        "BINDERY_DATA_KEYS": THROWAWAY_DATA_KEY,
-        "EXPRESSPLAY_ENV": "sandbox",
-        "EXPRESSPLAY_SANDBOX_URL": f"http://127.0.0.1:{web_port}/sandbox",
-        "SANDBOX_FAULTS": f"latency_ms={LATENCY_MS}" if LATENCY_MS else "",
-        "REDIS_URL": f"redis://127.0.0.1:{redis_port}/0",
-        "BINDERY_REDIS_PORT": str(redis_port),
-        "LOG_LEVEL": "ERROR",
-        "PREMIERE_WEB_PORT": str(web_port),
-    }
-    os.environ.pop("DATABASE_URL", None)
-    if os.environ.get("PREMIERE_DATABASE_URL"):
-        env["DATABASE_URL"] = os.environ["PREMIERE_DATABASE_URL"]
-    os.environ.update(env)
-    sys.path.insert(0, str(BASE_DIR))
-    return env
-
-
 def main() -> None:
-    env = configure()
+    env = throwaway_stack("premiere", SANDBOX_FAULTS=f"latency_ms={LATENCY_MS}" if LATENCY_MS else "")
     import django
 
     django.setup()
@@ -73,6 +48,7 @@ def main() -> None:
 
     from binding.expressplay import ContentKey, Rental, client_from_settings
     from binding.models import Entitlement, EntitlementState
+    from storefront import processes
     from storefront.models import Offer, Order
     from storefront.redis_server import EmbeddedRedis
 
@@ -85,48 +61,12 @@ def main() -> None:
     plan = [(b, o) for b in range(len(browsers)) for o in offers][:RENTALS]
 
     redis = EmbeddedRedis(port=int(env["BINDERY_REDIS_PORT"]), data_dir=var / "redis").start()
-    web_port = int(env["PREMIERE_WEB_PORT"])
-    celery = [sys.executable, "-m", "celery", "-A", "storefront"]
+    web_port = int(env["WEB_PORT"])
     argvs = {
-        "web": [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "storefront.wsgi",
-            "--bind",
-            f"127.0.0.1:{web_port}",
-            "--workers",
-            "2",
-            "--threads",
-            "16",
-            "--log-level",
-            "warning",
-        ],
-        "worker": [
-            *celery,
-            "worker",
-            "-Q",
-            settings.CELERY_EXPRESSPLAY_QUEUE,
-            "--pool",
-            "threads",
-            "--concurrency",
-            str(settings.CELERY_EXPRESSPLAY_CONCURRENCY),
-            "--loglevel",
-            "WARNING",
-            "--without-gossip",
-        ],
-        "default worker": [
-            *celery,
-            "worker",
-            "-Q",
-            settings.CELERY_TASK_DEFAULT_QUEUE,
-            "--concurrency",
-            "1",
-            "--loglevel",
-            "WARNING",
-            "--without-gossip",
-        ],
-        "beat": [*celery, "beat", "--loglevel", "WARNING", "--schedule", str(var / "beat-schedule")],
+        "web": processes.web(bind=f"127.0.0.1:{web_port}", threads=16, loglevel="warning"),
+        "worker": processes.expressplay_worker(loglevel="WARNING"),
+        "default worker": processes.default_worker(loglevel="WARNING"),
+        "beat": processes.beat(schedule=str(var / "beat-schedule"), loglevel="WARNING"),
     }
     processes = []
     try:

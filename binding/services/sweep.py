@@ -66,7 +66,7 @@ def queue_backlog(queue: str) -> int:
             connection.ensure_connection(max_retries=1, interval_start=0, interval_step=0)  # never wait long
             return connection.default_channel.queue_declare(queue=queue, passive=True).message_count
     except Exception as exc:  # the broker away or the queue not declared yet: nothing known to wait
-        logger.info("Queue %s length unknown (%s)", queue, exc)
+        logger.debug("Queue %s length unknown (%s)", queue, exc)  # also: nothing ever queued there yet
         return 0
 
 

@@ -11,13 +11,13 @@ import os
 import signal
 import socket
 import subprocess
-import sys
 import time
 from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from storefront import processes
 from storefront.redis_server import EmbeddedRedisError, embedded_redis_from_settings
 
 
@@ -52,7 +52,6 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, host, port, web_workers, worker_concurrency, **options):
-        threads = worker_concurrency or settings.CELERY_EXPRESSPLAY_CONCURRENCY
         if _port_in_use(host, port):
             raise CommandError(
                 f"Port {port} on {host} is already taken (another `make demo`?). Stop that process first."
@@ -69,45 +68,10 @@ class Command(BaseCommand):
                 redis.start()
                 where = "started" if redis.process else "already running"
                 self.stdout.write(f"Redis: embedded server {where} on {redis.url}")
-            celery = [sys.executable, "-m", "celery", "-A", "storefront"]
-            # The ExpressPlay queue: a thread pool, many calls in flight while each waits on the network.
-            self._spawn(
-                "worker",
-                [
-                    *[*celery, "worker", "-Q", settings.CELERY_EXPRESSPLAY_QUEUE, "--pool", "threads"],
-                    *["--concurrency", str(threads), "--loglevel", "INFO"],
-                    *["--without-gossip", "--hostname", "expressplay@%h"],
-                ],
-            )
-            # Everything else (the sweep): the default queue, one process.
-            self._spawn(
-                "default worker",
-                [
-                    *[*celery, "worker", "-Q", settings.CELERY_TASK_DEFAULT_QUEUE, "--concurrency", "1"],
-                    *["--loglevel", "INFO", "--without-gossip", "--hostname", "default@%h"],
-                ],
-            )
-            self._spawn(
-                "beat",
-                [*celery, "beat", "--loglevel", "INFO", "--schedule", settings.CELERY_BEAT_SCHEDULE_FILENAME],
-            )
-            # Threads matter: a web request may call the sandbox, which this same server also serves.
-            self._spawn(
-                "web",
-                [
-                    *[sys.executable, "-m", "gunicorn", "storefront.wsgi", "--bind", f"{host}:{port}"],
-                    *[
-                        "--workers",
-                        str(web_workers),
-                        "--threads",
-                        "8",
-                        "--timeout",
-                        "60",
-                        "--graceful-timeout",
-                        "5",
-                    ],
-                ],
-            )
+            self._spawn("worker", processes.expressplay_worker(threads=worker_concurrency))
+            self._spawn("default worker", processes.default_worker())
+            self._spawn("beat", processes.beat())
+            self._spawn("web", processes.web(bind=f"{host}:{port}", workers=web_workers))
             self._wait_for_web(host, port)
             self._banner(host, port)
             self._supervise()
