@@ -181,6 +181,7 @@ class EventKind(models.TextChoices):
     ENTITLEMENT_MOVED = "entitlement_moved", _("Entitlement moved to another device")
     DEVICE_REFRESHED = "device_refreshed", _("Device refreshed from records")
     SWAPS_RESET = "swaps_reset", _("Device swap allowance reset")
+    LICENCE_REFUSED = "licence_refused", _("Licence refused when playing")
 
 
 class EntitlementKind(models.TextChoices):

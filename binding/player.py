@@ -25,4 +25,8 @@ def player_messages() -> dict[str, str]:
         "-4904": _("This licence is for another title."),
         "-4905": _("This title is bound to another of your devices, so it cannot play in this browser."),
         "-4908": _("This licence request was already used. Reload the page and try again."),
+        "relookup": _(
+            "The DRM identity of this device has changed since you registered it. Bindery is asking ExpressPlay for a "
+            "new licence for it…"
+        ),
     }

@@ -40,6 +40,9 @@ class Record(models.Model):
     result = models.IntegerField(_("result code"), default=0, help_text=_("0 when the licence was granted."))
     message = models.CharField(_("message"), max_length=200, blank=True)
     token_jti = models.CharField(_("token id"), max_length=32, blank=True, db_index=True)
+    # The signed licence request's nonce: unique, so a replayed request cannot be logged (or answered) twice.
+    # Kept on the record itself, so that a redemption costs one INSERT.
+    nonce = models.CharField(_("request nonce"), max_length=32, null=True, blank=True, unique=True)
 
     class Meta:
         ordering = ["-event_id"]
@@ -64,20 +67,6 @@ class Record(models.Model):
             "result": self.result,
             "message": self.message,
         }
-
-
-class SeenNonce(models.Model):
-    """A licence request's nonce, kept while its signed time is within the clock-skew window (no replays)."""
-
-    nonce = models.CharField(max_length=32, unique=True)
-    seen_at = models.DateTimeField(default=timezone.now, db_index=True)
-
-    class Meta:
-        verbose_name = _("seen nonce")
-        verbose_name_plural = _("seen nonces")
-
-    def __str__(self):
-        return self.nonce
 
 
 class FaultSettings(models.Model):

@@ -7,7 +7,7 @@ import html
 import json
 import re
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 from django import forms
 from django.conf import settings
@@ -18,14 +18,13 @@ from django.db import IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 
 from . import faults
 from .device import KEY_HEADER, NONCE_HEADER, SIGNATURE_HEADER, TIME_HEADER, verify_device
 from .errors import SandboxError
-from .models import FaultSettings, IssuedToken, Record, SeenNonce
+from .models import FaultSettings, IssuedToken, Record
 from .params import check_authenticator, error_format, token_claims
 from .tokens import TokenClaims, TokenInvalid, b64url, b64url_decode, open_token, seal
 
@@ -141,18 +140,17 @@ def _kid_hex(kid_b64: str) -> str:
         return ""
 
 
-def _use_nonce(nonce: str) -> None:
-    """Remember a licence request's nonce; raise -4908 when it was used before (a replayed request).
-
-    Nonces are forgotten once their request's signed time is out of the clock-skew window anyway.
-    """
-    forget_before = timezone.now() - timedelta(seconds=2 * settings.SANDBOX_DEVICE_CLOCK_SKEW)
-    SeenNonce.objects.filter(seen_at__lt=forget_before).delete()
+def _log(record: Record) -> None:
+    """Append `record` to the transaction log; raise -4908 when its nonce was logged before (a replayed
+    request), after logging the replay itself without a nonce."""
     try:
         with transaction.atomic():
-            SeenNonce.objects.create(nonce=nonce)
+            record.save(force_insert=True)
     except IntegrityError as exc:
-        raise SandboxError(-4908) from exc
+        replay = SandboxError(-4908)
+        record.pk, record.nonce, record.result, record.message = None, None, replay.code, str(replay)[:200]
+        record.save(force_insert=True)
+        raise replay from exc
 
 
 def _check_policy(claims: TokenClaims, now: float) -> None:
@@ -188,10 +186,9 @@ def rights(request: HttpRequest, drm: str) -> HttpResponse:
         record.cookie, record.kid, record.token_jti = claims.cookie, claims.kid, claims.jti
         if claims.drm != drm:
             raise SandboxError(-4010, "token is for another DRM")
-        record.device_id, nonce = verify_device(
+        record.device_id, record.nonce = verify_device(
             request.headers, body, max_skew=settings.SANDBOX_DEVICE_CLOCK_SKEW
         )
-        _use_nonce(nonce)
         kids = _requested_kids(body)
         _check_policy(claims, time.time())
         requested = next((kid for kid in kids if _kid_hex(kid) == claims.kid), None)
@@ -199,13 +196,17 @@ def rights(request: HttpRequest, drm: str) -> HttpResponse:
             raise SandboxError(-4904)
         if claims.device_id and claims.device_id != record.device_id:
             raise SandboxError(-4905)
+        record.message = "licence granted"
+        # One INSERT: the log entry, which also refuses a nonce seen before (the key is never sent twice).
+        _log(record)
     except SandboxError as err:
-        record.result = err.code
-        record.message = str(err)[:200]
-        record.save()
+        if record.pk is None:  # not logged yet (a replay has logged itself)
+            record.result, record.message = err.code, str(err)[:200]
+            try:
+                _log(record)
+            except SandboxError as replay:  # a refused request sent again is a replay too
+                err = replay
         return _cors(JsonResponse({"errorCode": err.code, "errorMessage": err.message}, status=err.status))
-    record.message = "licence granted"
-    record.save()
     key = {"kty": "oct", "kid": requested, "k": b64url(bytes.fromhex(claims.key))}
     return _cors(JsonResponse({"keys": [key], "type": "temporary"}))
 

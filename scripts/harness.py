@@ -45,32 +45,33 @@ def wait_for_web(port: int, *, timeout: float = 60.0) -> None:
             time.sleep(0.3)
 
 
-def titles_with_offers(prefix: str, count: int, *, kinds=("buy", "rent")) -> list:
-    """Create `count` titles, each with a random content key and the offers of `kinds`."""
+def titles_with_offers(prefix: str, count: int, *, kinds=("buy", "rent"), bulk: bool = False) -> list:
+    """Create `count` titles, each with a random content key and the offers of `kinds` (in a few statements
+    with `bulk`, for catalogues of thousands)."""
     from binding.models import MediaAsset
     from storefront.models import Offer, Title
 
-    titles = []
-    for number in range(count):
-        asset = MediaAsset.objects.create(
-            slug=f"{prefix}-{number}",
-            kid=secrets.token_hex(16),
-            key=secrets.token_hex(16),
-            manifest="x/m.mpd",
+    assets = [
+        MediaAsset(
+            slug=f"{prefix}-{n}", kid=secrets.token_hex(16), key=secrets.token_hex(16), manifest="x/m.mpd"
         )
-        title = Title.objects.create(
-            slug=f"{prefix}-{number}",
-            name=f"{prefix} {number}",
-            synopsis="-",
-            year=2026,
-            poster="-",
-            asset=asset,
-        )
-        if "buy" in kinds:
-            Offer.objects.create(title=title, kind="buy", price=4)
-        if "rent" in kinds:
-            Offer.objects.create(title=title, kind="rent", price=2, rental_hours=48, play_hours=3)
-        titles.append(title)
+        for n in range(count)
+    ]
+    titles = [
+        Title(slug=f"{prefix}-{n}", name=f"{prefix} {n}", synopsis="-", year=2026, poster="-", asset=asset)
+        for n, asset in enumerate(assets)
+    ]
+    offers = [Offer(title=title, kind="buy", price=4) for title in titles if "buy" in kinds] + [
+        Offer(title=title, kind="rent", price=2, rental_hours=48, play_hours=3)
+        for title in titles
+        if "rent" in kinds
+    ]
+    if bulk:
+        for model, rows in ((MediaAsset, assets), (Title, titles), (Offer, offers)):
+            model.objects.bulk_create(rows, batch_size=500)
+        return titles
+    for row in [*assets, *titles, *offers]:
+        row.save()
     return titles
 
 

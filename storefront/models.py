@@ -30,6 +30,8 @@ class Title(models.Model):
         ordering = ["name"]
         verbose_name = _("title")
         verbose_name_plural = _("titles")
+        # The catalogue's order: a page of a catalogue of thousands is read off the index, never sorted.
+        indexes = [models.Index(fields=["name", "id"], name="title_catalogue_order")]
 
     def __str__(self):
         return self.name

@@ -101,11 +101,11 @@ TEMPLATES = [
 ]
 
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}")}
-if DATABASES["default"]["ENGINE"] != "django.db.backends.sqlite3":
-    # Keep connections between requests and tasks (a new PostgreSQL connection costs milliseconds), and check
-    # a kept one before use so that a restarted database costs one reconnect, not an error.
-    DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=600)
-    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# Keep connections between requests and tasks (a new PostgreSQL connection costs milliseconds; a new SQLite one
+# runs its PRAGMAs and file checks again), and check a kept one before use so that a restarted database costs
+# one reconnect, not an error.
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=600)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Web, worker and sandbox write to one SQLite file concurrently in the demo: wait for locks, don't fail.
     # WAL lets readers and the writer work at once; synchronous=NORMAL is WAL's usual (crash-safe) pairing.

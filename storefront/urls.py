@@ -18,6 +18,7 @@ shop_patterns = [
     path("library/<id:entitlement_id>/status/", views.entitlement_status, name="entitlement-status"),
     path("library/<id:entitlement_id>/renew/", views.renew, name="renew"),
     path("library/<id:entitlement_id>/played/", views.played, name="played"),
+    path("library/<id:entitlement_id>/refused/", views.refused, name="refused"),
     path("library/<id:entitlement_id>/move-here/", views.move_here, name="move-here"),
 ]
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -20,6 +22,7 @@ from binding.player import player_messages
 from binding.views import browser_cookie_value
 
 from . import selectors, services
+from .catalogue_cache import catalogue_html
 from .exceptions import AlreadyEntitled, DeviceNotRegistered, ShopError
 from .forms import DEMO_CARD, DemoPaymentForm
 from .models import Offer, Order, Title
@@ -28,7 +31,7 @@ from .models import Offer, Order, Title
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
     """Say what Bindery is and show the catalogue."""
-    return render(request, "storefront/home.html", {"titles": selectors.catalogue(request.GET.get("page"))})
+    return render(request, "storefront/home.html", {"catalogue": catalogue_html(request.GET.get("page"))})
 
 
 @require_GET
@@ -167,6 +170,7 @@ def play(request: HttpRequest, entitlement_id: int) -> HttpResponse:
                 "statusUrl": reverse("storefront:entitlement-status", args=[entitlement.pk]),
                 "renewUrl": reverse("storefront:renew", args=[entitlement.pk]),
                 "playedUrl": reverse("storefront:played", args=[entitlement.pk]),
+                "refusedUrl": reverse("storefront:refused", args=[entitlement.pk]),
             },
         },
     )
@@ -198,6 +202,27 @@ def renew(request: HttpRequest, entitlement_id: int) -> JsonResponse:
 def played(request: HttpRequest, entitlement_id: int) -> JsonResponse:
     binding_services.entitlement_mark_played(entitlement=_own_order(request, entitlement_id).entitlement)
     return JsonResponse({"ok": True})
+
+
+LICENCE_CODE = re.compile(r"-[0-9]{1,6}")
+
+
+@login_required
+@require_POST
+def refused(request: HttpRequest, entitlement_id: int) -> JsonResponse:
+    """The player reports that the licence server refused this title here (POST code=<ExpressPlay code>).
+
+    On record for operators; when the token trusted this very browser's registration and its device was
+    refused, a new token is issued from ExpressPlay's records and the answer says so ("reissuing").
+    """
+    code = request.POST.get("code", "")
+    reissuing = binding_services.entitlement_refusal_report(
+        entitlement=_own_order(request, entitlement_id).entitlement,
+        code=int(code) if LICENCE_CODE.fullmatch(code) else None,
+        browser_cookie=browser_cookie_value(request),
+        actor_user=request.user,
+    )
+    return JsonResponse({"reissuing": reissuing})
 
 
 def media(request: HttpRequest, path: str) -> HttpResponse:

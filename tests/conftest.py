@@ -1,5 +1,6 @@
 """Fixtures shared by the whole suite."""
 
+import contextlib
 import json
 import uuid
 from io import StringIO
@@ -23,6 +24,18 @@ def pytest_report_header(config):
     return (
         f"chromium: {chromium}" if chromium else "chromium: not found, so the browser tests will be SKIPPED"
     )
+
+
+@pytest.fixture(autouse=True)
+def fresh_catalogue():
+    """Start every test with a new catalogue cache version: a shared Redis keeps pages between tests."""
+    from django.core.cache import cache
+    from redis.exceptions import RedisError
+
+    from storefront.catalogue_cache import VERSION_KEY
+
+    with contextlib.suppress(RedisError):  # no Redis in this test: nothing is cached either
+        cache.set(VERSION_KEY, uuid.uuid4().hex, timeout=None)
 
 
 @pytest.fixture(scope="session")

@@ -23,6 +23,7 @@ from ..expressplay import (
 )
 from ..models import (
     Actor,
+    BindingEvent,
     Cookie,
     CookieState,
     Device,
@@ -212,9 +213,21 @@ def _trusted_registration_device(entitlement: Entitlement, now) -> Device | None
         or device is None
         or not device.is_active
         or now - cookie.updated_at > limit
+        or _registration_distrusted_at(cookie) is not None
     ):
         return None
     return device
+
+
+def _registration_distrusted_at(cookie: Cookie):
+    """Return when this browser's own licence request was first refused for a device mismatch (its registered
+    device id no longer holds), or None. From then on its purchases ask ExpressPlay's records again."""
+    return (
+        BindingEvent.objects.filter(kind=EventKind.LICENCE_REFUSED, cookie=cookie)
+        .order_by("created_at")
+        .values_list("created_at", flat=True)
+        .first()
+    )
 
 
 def _token_expiry(entitlement: Entitlement, now) -> timedelta:
@@ -535,6 +548,68 @@ def entitlement_move(*, entitlement: Entitlement, device: Device, actor_user, re
         actor=actor,
         actor_user=actor_user,
         detail=f"{previous} → {device.label}{': ' + reason if reason else ''}",
+    )
+    return True
+
+
+DEVICE_MISMATCH_CODE = -4905  # ExpressPlay: the token's device restriction does not match the device
+
+
+@transaction.atomic
+def entitlement_refusal_report(
+    *, entitlement: Entitlement, code: int | None, browser_cookie: str | None, actor_user
+) -> bool:
+    """Record that the licence server refused to play `entitlement` in the reporting browser (ExpressPlay
+    `code`); return True when a new token is on its way.
+
+    Only with BINDING_DEVICE_LOOKUP=registration, and only when the refusal is a device mismatch reported by
+    the very browser whose registration the token trusted, does it matter: the registered device id no longer
+    holds, so that registration is trusted no more and the entitlement is issued again from ExpressPlay's
+    records (once: a token that already came from the records is not asked again). A refusal in any other
+    browser is the binding working, and is only recorded.
+    """
+    entitlement = Entitlement.objects.select_for_update().select_related("cookie").get(pk=entitlement.pk)
+    recently = timezone.now() - timedelta(seconds=60)
+    if BindingEvent.objects.filter(
+        kind=EventKind.LICENCE_REFUSED, entitlement=entitlement, created_at__gte=recently
+    ).exists():
+        return False  # one report a minute is on record; a page reloaded in a loop adds nothing
+    cookie = entitlement.cookie
+    own_browser = cookie is not None and browser_cookie is not None and browser_cookie == cookie.value
+    distrusted_at = _registration_distrusted_at(cookie) if own_browser else None
+    _event(
+        EventKind.LICENCE_REFUSED,
+        user=entitlement.user,
+        cookie=cookie if own_browser and code == DEVICE_MISMATCH_CODE else None,
+        device=entitlement.device,
+        entitlement=entitlement,
+        actor=Actor.USER,
+        actor_user=actor_user,
+        code=code,
+        detail="in the browser that bought it" if own_browser else "in another browser",
+    )
+    if (
+        settings.BINDING_DEVICE_LOOKUP != "registration"
+        or not own_browser
+        or code != DEVICE_MISMATCH_CODE
+        or entitlement.state != EntitlementState.READY
+    ):
+        return False
+    last_token = (
+        BindingEvent.objects.filter(kind=EventKind.TOKEN_ISSUED, entitlement=entitlement)
+        .order_by("-created_at")
+        .values_list("created_at", flat=True)
+        .first()
+    )
+    if distrusted_at is not None and last_token is not None and last_token > distrusted_at:
+        return False  # this token already came from the records: asking again would change nothing
+    _make_pending(entitlement, device=None)
+    _event(
+        EventKind.TOKEN_REISSUE,
+        user=entitlement.user,
+        cookie=cookie,
+        entitlement=entitlement,
+        detail="the registered device was refused: looking the device up in ExpressPlay's records",
     )
     return True
 

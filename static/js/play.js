@@ -8,6 +8,27 @@
   const container = document.getElementById("player");
   const csrf = document.querySelector("input[name=csrfmiddlewaretoken]").value;
   let reportedPlay = false;
+  let reportedRefusal = false;
+
+  function post(url, fields) {
+    const body = new URLSearchParams(fields || {});
+    return fetch(url, { method: "POST", headers: { "X-CSRFToken": csrf }, credentials: "same-origin", body: body });
+  }
+
+  // The licence server's refusal goes on record; if Bindery answers that a new token is on its way (this
+  // device's identity changed since it registered), wait for it and play again.
+  function refused(code) {
+    if (reportedRefusal || typeof code !== "number") return;
+    reportedRefusal = true;
+    post(config.refusedUrl, { code: String(code) })
+      .then((response) => (response.ok ? response.json() : null))
+      .then((answer) => {
+        if (!answer || !answer.reissuing) return;
+        container.querySelector("[data-player-message]").textContent = messages.relookup;
+        follow();
+      })
+      .catch(() => null);
+  }
 
   function start(licenseUrl) {
     document.getElementById("issuing").hidden = true;
@@ -19,28 +40,32 @@
       keySystem: config.keySystem,
       signRequests: config.signRequests,
       messages: messages,
-      onStatus: (state) => {
+      onStatus: (state, detail) => {
         if (state === "licensed" && !reportedPlay) {
           reportedPlay = true;
-          fetch(config.playedUrl, { method: "POST", headers: { "X-CSRFToken": csrf }, credentials: "same-origin" });
+          post(config.playedUrl);
         }
+        if (state === "error") refused(detail.code);
       },
     });
   }
 
   // A token that has (nearly) expired is renewed for the same device: a POST, never a side effect of a GET.
   const renewed = root.dataset.renew === "true"
-    ? fetch(config.renewUrl, { method: "POST", headers: { "X-CSRFToken": csrf }, credentials: "same-origin" })
-        .catch(() => null)
+    ? post(config.renewUrl).catch(() => null)
     : Promise.resolve(null);
 
-  renewed.then(() => window.BinderyProgress.follow(root)).then((status) => {
-    if (status && status.ok) {
-      start(status.licenseUrl);
-    } else {
-      container.dataset.state = "unavailable";
-      container.querySelector("[data-player-message]").textContent = status ? status.message : messages.timeout;
-      document.getElementById("issuing").hidden = false;
-    }
-  });
+  function follow() {
+    return window.BinderyProgress.follow(root).then((status) => {
+      if (status && status.ok) {
+        start(status.licenseUrl);
+      } else {
+        container.dataset.state = "unavailable";
+        container.querySelector("[data-player-message]").textContent = status ? status.message : messages.timeout;
+        document.getElementById("issuing").hidden = false;
+      }
+    });
+  }
+
+  renewed.then(follow);
 })();

@@ -14,11 +14,13 @@ from kombu.exceptions import OperationalError
 from binding import selectors, services, tasks
 from binding.expressplay import ExpressPlayTransportError
 from binding.models import (
+    BindingEvent,
     Cookie,
     CookieState,
     Entitlement,
     EntitlementKind,
     EntitlementState,
+    EventKind,
     MediaAsset,
     TokenRequest,
     TokenRequestOutcome,
@@ -386,3 +388,69 @@ def test_during_a_backlog_the_sweep_queues_only_what_is_known_lost(
             >= 1
         )
     assert waiting.pk in [pk for _, pk in sent]
+
+
+@responses.activate
+def test_registration_mode_looks_the_device_up_again_once_when_the_registered_browser_is_refused(
+    user, asset, cookie, settings, sent, django_capture_on_commit_callbacks
+):
+    settings.BINDING_DEVICE_LOOKUP = "registration"
+    stub_expressplay()
+    entitlement = services.entitlement_issue(entitlement_id=purchase_for(user, asset, cookie).pk, task_id="t")
+    assert [c.request.method for c in responses.calls] == ["POST"]  # trusted: the token only
+
+    with django_capture_on_commit_callbacks(execute=True):
+        reissuing = services.entitlement_refusal_report(
+            entitlement=entitlement, code=-4905, browser_cookie=cookie.value, actor_user=user
+        )
+    assert reissuing and (tasks.entitlement_issue.name, entitlement.pk) in sent
+    entitlement.refresh_from_db()
+    assert entitlement.state == EntitlementState.PENDING and entitlement.device is None
+    responses.calls.reset()
+    services.entitlement_issue(entitlement_id=entitlement.pk, task_id="t2")
+    assert [c.request.method for c in responses.calls] == ["GET", "POST"]  # the records, then the token
+    # Later purchases from this browser ask the records too: its registration is trusted no more.
+    responses.calls.reset()
+    services.entitlement_issue(entitlement_id=purchase_for(user, asset, cookie).pk, task_id="t3")
+    assert [c.request.method for c in responses.calls] == ["GET", "POST"]
+
+    # Refused again with a token that already came from the records: on record, nothing more to ask.
+    BindingEvent.objects.filter(kind=EventKind.LICENCE_REFUSED).update(
+        created_at=timezone.now() - timedelta(minutes=5)
+    )
+    assert not services.entitlement_refusal_report(
+        entitlement=entitlement, code=-4905, browser_cookie=cookie.value, actor_user=user
+    )
+    assert BindingEvent.objects.filter(kind=EventKind.LICENCE_REFUSED, entitlement=entitlement).count() == 2
+
+
+@responses.activate
+@pytest.mark.parametrize(
+    ("mode", "code", "own_browser"),
+    [
+        ("registration", -4905, False),  # another browser refused: the binding working
+        ("registration", -4902, True),  # the rental ended: no device question
+        ("every_purchase", -4905, True),  # the records were asked at purchase already
+    ],
+)
+def test_a_refusal_is_only_recorded_when_looking_again_cannot_help(
+    user, asset, cookie, settings, sent, mode, code, own_browser
+):
+    settings.BINDING_DEVICE_LOOKUP = mode
+    stub_expressplay()
+    entitlement = services.entitlement_issue(entitlement_id=purchase_for(user, asset, cookie).pk, task_id="t")
+    assert not services.entitlement_refusal_report(
+        entitlement=entitlement,
+        code=code,
+        browser_cookie=cookie.value if own_browser else "another-browser",
+        actor_user=user,
+    )
+    entitlement.refresh_from_db()
+    assert entitlement.state == EntitlementState.READY and not sent
+    event = BindingEvent.objects.get(kind=EventKind.LICENCE_REFUSED)
+    assert event.expressplay_code == code and event.entitlement == entitlement
+    # One report a minute: a page reloading in a loop does not flood the audit trail.
+    services.entitlement_refusal_report(
+        entitlement=entitlement, code=code, browser_cookie="x", actor_user=user
+    )
+    assert BindingEvent.objects.filter(kind=EventKind.LICENCE_REFUSED).count() == 1

@@ -15,6 +15,7 @@ from binding import services as binding_services
 from binding import tasks as binding_tasks
 from binding.models import Entitlement, EntitlementKind, EntitlementState, MediaAsset
 from storefront import services
+from storefront.catalogue_cache import catalogue_changed
 from storefront.exceptions import AlreadyEntitled, DeviceNotRegistered, OfferUnavailable
 from storefront.models import Offer, Order, Title
 
@@ -329,6 +330,7 @@ def bulk_titles(start: int, count: int) -> list[Title]:
         for a in assets
     )
     Offer.objects.bulk_create(Offer(title=t, kind="buy", price=Decimal("4.99")) for t in titles)
+    catalogue_changed()  # bulk_create sends no post_save
     return titles
 
 
@@ -363,3 +365,29 @@ def test_catalogue_and_library_cost_the_same_for_10_and_10000_rows_and_show_one_
     assert counts[0] == counts[1], counts
     per_page = 24 if page == "catalogue" else 20
     assert shown == [10, per_page]  # 10 rows fit on one page; of 10 000, page 2 shows one page's worth
+
+
+@pytest.mark.parametrize(("sent", "kept"), [("-4905", -4905), ("4905", None), ("-4905\n", None), ("x", None)])
+def test_the_player_reports_a_refusal_which_goes_on_record(browser, user, title, registered, sent, kept):
+    from binding.models import BindingEvent, EventKind
+
+    order = services.order_place(user=user, offer=offer(title, "buy"), browser_cookie=registered)
+    url = reverse("storefront:refused", args=[order.entitlement_id])
+    assert browser.get(url).status_code == 405
+    answer = browser.post(url, {"code": sent})
+    assert answer.status_code == 200 and answer.json() == {"reissuing": False}  # pending: nothing to look up
+    event = BindingEvent.objects.get(kind=EventKind.LICENCE_REFUSED)
+    assert event.expressplay_code == kept and event.actor_user == user
+
+
+def test_a_refusal_cannot_be_reported_for_someone_elses_title(browser, title):
+    other = get_user_model().objects.create_user("mo")
+    cookie = binding_services.cookie_create(user=other, user_agent="Firefox")
+    binding_services.device_bind(cookie=cookie, device_id="d4" * 16)
+    order = services.order_place(user=other, offer=offer(title, "buy"), browser_cookie=cookie.value)
+    assert (
+        browser.post(
+            reverse("storefront:refused", args=[order.entitlement_id]), {"code": "-4905"}
+        ).status_code
+        == 404
+    )
