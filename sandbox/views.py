@@ -246,6 +246,8 @@ def getrecord(request: HttpRequest) -> HttpResponse:
         if "cookie" in params:
             if fault == "no_record":
                 return JsonResponse([], safe=False)
+            if len(params["cookie"]) > 32 or not params["cookie"].isprintable():
+                return JsonResponse([], safe=False)  # no token carries such a cookie, so no record has it
             matching = newest_first.filter(cookie=params["cookie"])
             if settings.SANDBOX_GETRECORD_COOKIE_MODE == "latest":
                 latest = matching.first()

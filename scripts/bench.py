@@ -21,6 +21,7 @@ Prints figures and ratios; asserts nothing.
     BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/bench BENCH_REDIS_URL=redis://127.0.0.1:6379/3 make bench
     BENCH_LOOKUPS=every_purchase,registration make bench      # both device lookup modes
     BENCH_WORKERS=1,2 make bench                 # tokens per second with 1 and with 2 worker processes
+    BENCH_DATABASES=postgresql make bench        # only the PostgreSQL leg (BENCH_DATABASE_URL set)
     BENCH_ORDERS=100 BENCH_TOKENS=500 BENCH_LATENCIES=0,50,100 make bench
     python scripts/bench.py --premiere           # the premiere run (scripts/premiere.py)
 """
@@ -511,9 +512,11 @@ def main() -> None:
         _flag, database, lookup, workers = sys.argv[sys.argv.index("--leg") :][:4]
         print("BENCH-RESULT " + json.dumps(leg(database, lookup, int(workers))), flush=True)
         return
-    legs = [("sqlite", lookup, workers) for lookup in LOOKUPS for workers in WORKERS]
-    if os.environ.get("BENCH_DATABASE_URL"):
-        legs += [("postgresql", lookup, workers) for lookup in LOOKUPS for workers in WORKERS]
+    databases = ["sqlite", "postgresql"] if os.environ.get("BENCH_DATABASE_URL") else ["sqlite"]
+    databases = os.environ.get("BENCH_DATABASES", ",".join(databases)).split(",")
+    legs = [
+        (database, lookup, workers) for database in databases for lookup in LOOKUPS for workers in WORKERS
+    ]
     print(
         f"Bindery benchmark: {ORDERS} orders one at a time and {TOKENS} at once per latency "
         f"({', '.join(f'{v} ms' for v in LATENCIES)}); {len(legs)} leg(s)",

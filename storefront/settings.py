@@ -171,6 +171,9 @@ CELERY_RESULT_EXPIRES = 3600
 CELERY_TIMEZONE = TIME_ZONE
 # Nothing reads the results of the binding tasks; only the connection check's is waited for.
 CELERY_TASK_IGNORE_RESULT = True
+# Celery's Django fixup would close the database connections around every task; storefront/celery.py keeps them
+# for CONN_MAX_AGE instead, as Django does for requests.
+CELERY_DB_REUSE_MAX = 2**62
 CELERY_TASK_DEFAULT_QUEUE = env("CELERY_TASK_DEFAULT_QUEUE", default="celery")
 # The tasks that wait on ExpressPlay (token requests, record lookups) go to a queue of their own, consumed by
 # a worker with a thread pool: each call spends its time waiting on the network, so one process keeps

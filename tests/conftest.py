@@ -120,6 +120,15 @@ def celery_worker(redis_url, transactional_db, settings):
     previous = celery_app.conf.task_default_queue
     celery_app.conf.task_default_queue = queue
     settings.CELERY_EXPRESSPLAY_QUEUE = queue
-    with start_worker(celery_app, pool="solo", perform_ping_check=False, queues=[queue], shutdown_timeout=20):
-        yield
-    celery_app.conf.task_default_queue = previous
+
+    # The worker's thread ends with the test: let Celery close its connections around each task, as it does by
+    # default, or a kept one would outlive the thread and keep PostgreSQL from dropping the test database.
+    reuse, celery_app.conf.db_reuse_max = celery_app.conf.db_reuse_max, None
+    try:
+        with start_worker(
+            celery_app, pool="solo", perform_ping_check=False, queues=[queue], shutdown_timeout=20
+        ):
+            yield
+    finally:
+        celery_app.conf.db_reuse_max = reuse
+        celery_app.conf.task_default_queue = previous

@@ -568,7 +568,9 @@ def entitlement_refusal_report(
     records (once: a token that already came from the records is not asked again). A refusal in any other
     browser is the binding working, and is only recorded.
     """
-    entitlement = Entitlement.objects.select_for_update().select_related("cookie").get(pk=entitlement.pk)
+    entitlement = (
+        Entitlement.objects.select_for_update(of=("self",)).select_related("cookie").get(pk=entitlement.pk)
+    )
     recently = timezone.now() - timedelta(seconds=60)
     if BindingEvent.objects.filter(
         kind=EventKind.LICENCE_REFUSED, entitlement=entitlement, created_at__gte=recently

@@ -8,7 +8,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from django.conf import settings
-from hypothesis import HealthCheck, given
+from hypothesis import HealthCheck, example, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
@@ -78,6 +78,8 @@ def test_any_time_is_a_timestamp_within_reach_or_a_refusal(value):
 
 @many
 @given(selector=st.sampled_from(["id", "start", "length", "cookie"]), value=hostile)
+@example(selector="cookie", value="\x00")  # PostgreSQL refuses NUL in text: found on its leg
+@example(selector="cookie", value="c" * 33)
 def test_getrecord_answers_every_selector_value_without_a_server_error(client, selector, value):
     params = {"customerAuthenticator": settings.SANDBOX_CUSTOMER_AUTHENTICATOR, "errorFormat": "json"}
     params[selector] = value
