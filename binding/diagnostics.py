@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from .expressplay import ExpressPlayClient, ExpressPlayError, Record, client_from_settings, explain
-from .models import Entitlement, EntitlementState
+from .models import Device, Entitlement, EntitlementState
 
 
 @dataclass(frozen=True)
@@ -90,6 +90,17 @@ def entitlement_diagnosis(
     )
 
 
+def _device_name(entitlement: Entitlement, device_id: str) -> str:
+    """Return how an operator tells a device apart: the customer's name for it and the start of its id, or
+    that the customer never registered it."""
+    device = (
+        Device.objects.filter(user_id=entitlement.user_id, device_id=device_id).first() if device_id else None
+    )
+    if device is None:
+        return _("a device the customer never registered (%(id)s…)") % {"id": device_id[:8] or "?"}
+    return _("the customer's device “%(label)s” (%(id)s…)") % {"label": device.label, "id": device_id[:8]}
+
+
 def _verdict(entitlement: Entitlement, plays: list[RecordLine], *, looked_up: bool) -> tuple[str, bool, str]:
     state = entitlement.state
     newest = plays[0] if plays else None
@@ -127,10 +138,13 @@ def _verdict(entitlement: Entitlement, plays: list[RecordLine], *, looked_up: bo
             _("bound to another device"),
             False,
             _(
-                "The newest licence request came from device %(other)s, but the token is bound to %(bound)s. The "
+                "The newest licence request came from %(other)s, but the token is bound to %(bound)s. The "
                 "customer is playing on another device: ask them to use the bound one, or move the title."
             )
-            % {"other": newest.device_id, "bound": entitlement.token_device_id},
+            % {
+                "other": _device_name(entitlement, newest.device_id),
+                "bound": _device_name(entitlement, entitlement.token_device_id),
+            },
         )
     if entitlement.token_expired or (newest and newest.result_code == -4901):
         return (
@@ -151,6 +165,16 @@ def _verdict(entitlement: Entitlement, plays: list[RecordLine], *, looked_up: bo
             _("licence refused"),
             False,
             _("The newest licence request was refused: %(meaning)s") % {"meaning": newest.meaning},
+        )
+    if not plays and entitlement.first_played_at:
+        return (
+            _("not played since the new token"),
+            True,
+            _(
+                "The title was first played at %(time)s; no licence request with its new token (after a move, a "
+                "re-issue or a renewal) is recorded yet."
+            )
+            % {"time": timezone.localtime(entitlement.first_played_at).strftime("%Y-%m-%d %H:%M:%S")},
         )
     if not plays:
         return (

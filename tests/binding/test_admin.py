@@ -366,6 +366,11 @@ def record(event_id, device_id, result, kid="12" * 16):
     [
         ([record(1, DEVICE_A, 0, kid="ff" * 16), record(2, DEVICE_A, 0)], {}, "OK"),
         ([record(1, DEVICE_A, 0, kid="ff" * 16)], {}, "never played"),
+        (
+            [record(1, DEVICE_A, 0, kid="ff" * 16)],
+            {"first_played_at": timezone.now() - timedelta(hours=1)},  # a move or re-issue since
+            "not played since the new token",
+        ),
         ([record(2, DEVICE_A, 0), record(3, DEVICE_B, -4905)], {}, "bound to another device"),
         (
             [record(2, DEVICE_A, 0)],
@@ -388,7 +393,12 @@ def test_diagnosis_verdicts(world, records, changes, verdict):
     assert diagnosis.verdict == verdict
     assert diagnosis.token_device_id == DEVICE_A and diagnosis.registered_device_id == DEVICE_A
     if verdict == "bound to another device":
-        assert DEVICE_B in diagnosis.explanation
+        # Devices by the customer's names for them, not by 32 hex digits.
+        bound = Device.objects.get(device_id=DEVICE_A)
+        assert f"the customer's device “{bound.label}” ({DEVICE_A[:8]}…)" in diagnosis.explanation
+        other = Device.objects.filter(device_id=DEVICE_B).first()
+        assert (f"“{other.label}”" if other else "never registered") in diagnosis.explanation
+        assert DEVICE_B not in diagnosis.explanation
         assert diagnosis.records[0].meaning == "The token is bound to another device."
         assert diagnosis.record_device_id == DEVICE_B  # what the newest record says, refused or not
 
