@@ -135,6 +135,46 @@ def move_here(request: HttpRequest, entitlement_id: int) -> HttpResponse:
     return redirect("storefront:play", entitlement_id=order.entitlement_id)
 
 
+def _move_offer(request: HttpRequest, order: Order) -> dict:
+    """Say what the customer can do when the licence server refuses this browser (the title is bound to
+    another device): {"message", "allowed"}. "allowed" offers "Move to this device" right there."""
+    entitlement = order.entitlement
+    label = entitlement.device.label if entitlement.device else ""
+    bound = _("This title is bound to your device “%(label)s”, so it cannot play in this browser.") % {
+        "label": label
+    }
+    if order.kind != "buy":
+        return {
+            "allowed": False,
+            "message": bound + " " + _("A rental stays on the device it was rented on: watch it there."),
+        }
+    this_device = binding_selectors.device_for_browser(request.user, browser_cookie_value(request))
+    if this_device is None:
+        return {
+            "allowed": False,
+            "message": bound
+            + " "
+            + _("Register this browser under My devices, then you can move the title here."),
+        }
+    swaps = binding_services.device_swap_allowance(request.user)
+    if not swaps.left:
+        return {
+            "allowed": False,
+            "message": bound
+            + " "
+            + _("You have used this period's device changes: watch it there, or ask support to move it."),
+        }
+    return {
+        "allowed": True,
+        "message": bound
+        + " "
+        + _(
+            "You can move it to this browser; it then stops playing on “%(label)s”. Device changes left: %(left)s."
+        )
+        % {"label": label, "left": swaps.left},
+    }
+
+
 def _own_order(request: HttpRequest, entitlement_id: int) -> Order:
     try:
         return selectors.entitlement_order_for_user(request.user, entitlement_id)
@@ -148,13 +188,10 @@ def play(request: HttpRequest, entitlement_id: int) -> HttpResponse:
     """The player for one entitlement. Reads only: when the token needs renewing, the page asks for it (POST)."""
     order = _own_order(request, entitlement_id)
     entitlement = order.entitlement
-    device_label = entitlement.device.label if entitlement.device else ""
     messages_for_player = player_messages()
-    if device_label:
-        messages_for_player["-4905"] = _(
-            "This title is bound to your device “%(label)s”, so it cannot play in this browser. Watch it there, "
-            "or ask support to move it to this device."
-        ) % {"label": device_label}
+    move = _move_offer(request, order)
+    if entitlement.device is not None:
+        messages_for_player["-4905"] = move["message"]
     return render(
         request,
         "storefront/play.html",
@@ -163,6 +200,7 @@ def play(request: HttpRequest, entitlement_id: int) -> HttpResponse:
             "entitlement": entitlement,
             "status": binding_selectors.entitlement_status(entitlement),
             "player_messages": messages_for_player,
+            "move": move,
             "player_config": {
                 "manifestUrl": entitlement.asset.manifest_url,
                 "keySystem": settings.PLAYER_KEY_SYSTEM,

@@ -45,7 +45,12 @@
           reportedPlay = true;
           post(config.playedUrl);
         }
-        if (state === "error") refused(detail.code);
+        if (state === "error") {
+          refused(detail.code);
+          // Bound to another of the customer's devices: offer the move right here (when the page allows it).
+          const move = document.getElementById("move-here");
+          if (move && detail.code === -4905) move.hidden = false;
+        }
       },
     });
   }

@@ -71,6 +71,8 @@ def test_rent_and_watch_then_a_second_browser_is_told_which_device_has_it(
     other.wait_for_selector("#player[data-state=error]", timeout=20000)
     assert other.get_attribute("#player", "data-error-code") == "-4905"
     assert "bound to your device “Chrome on Linux”" in other.inner_text("#player")
+    assert "A rental stays on the device it was rented on" in other.inner_text("#player")
+    assert not other.get_by_test_id("move-here").is_visible()  # a rental cannot move
     assert other.evaluate("document.getElementById('video').currentTime") == 0
     refusal = Record.objects.filter(result=-4905).latest("event_id")
     assert refusal.device_id != order.entitlement.device.device_id
@@ -120,3 +122,38 @@ def test_expired_purchase_token_is_renewed_for_the_same_device_when_played(
     assert renewed.tokens_issued == 2
     assert renewed.license_url != old_url
     assert renewed.device_id == entitlement.device_id
+
+
+def test_a_refused_purchase_offers_the_move_and_then_plays_in_this_browser(
+    shop, browser_profile, user, live_server
+):
+    laptop = browser_profile("laptop")
+    sign_in(laptop, user, live_server)
+    page = laptop.new_page()
+    page.goto("/titles/mandelbrot/")
+    page.get_by_test_id("offer-buy").get_by_role("link").click()
+    page.get_by_test_id("start-check").click()
+    page.wait_for_selector("#check[data-registration=bound]", timeout=30000)
+    page.click("#continue")
+    page.get_by_test_id("pay").click()
+    page.wait_for_selector("#order[data-state=ready]", timeout=30000)
+    entitlement = Entitlement.objects.get(user=user)
+
+    # A second registered browser of the same customer: refused, and offered the move right there.
+    tablet = browser_profile("tablet")
+    sign_in(tablet, user, live_server)
+    other = tablet.new_page()
+    other.goto("/devices/register/")
+    other.get_by_test_id("start-check").click()
+    other.wait_for_selector("#check[data-registration=bound]", timeout=30000)
+    other.goto(f"/library/{entitlement.pk}/play/")
+    other.wait_for_selector("#player[data-state=error]", timeout=20000)
+    assert other.get_attribute("#player", "data-error-code") == "-4905"
+    assert "You can move it to this browser" in other.inner_text("#player") + other.inner_text("#watch")
+    move = other.get_by_test_id("move-here")
+    assert move.is_visible()
+    move.click()
+    wait_until(other, "document.getElementById('video').currentTime > 1", timeout=30)
+    moved = Entitlement.objects.select_related("device").get(pk=entitlement.pk)
+    assert moved.device_id != entitlement.device_id and moved.tokens_issued == 2
+    assert not other.get_by_test_id("move-here").is_visible()  # playing: nothing to offer
