@@ -77,6 +77,9 @@ class Cookie(models.Model):
         verbose_name=_("device"),
     )
     user_agent = models.CharField(_("user agent"), max_length=300, blank=True)
+    device_name = models.CharField(
+        _("device name"), max_length=80, blank=True, help_text=_("The name the customer gave this browser.")
+    )
     # The device-check token's licence URL: it unlocks only the device-check clip and expires with the cookie.
     check_license_url = EncryptedTextField(_("device check licence URL"), blank=True)
     failure_reason = models.CharField(_("failure reason"), max_length=300, blank=True)

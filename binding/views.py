@@ -14,7 +14,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from . import selectors, services
 from .exceptions import BindingError
-from .forms import DeviceRenameForm
+from .forms import DeviceNameForm, DeviceRenameForm
 from .models import Cookie, CookieState, Device
 from .player import player_messages
 
@@ -60,8 +60,18 @@ def device_list(request: HttpRequest) -> HttpResponse:
 def register(request: HttpRequest) -> HttpResponse:
     """GET: explain the device check. POST: start a registration attempt and go to its playback page."""
     next_url = _safe_next(request)
-    if request.method == "POST":
-        cookie = services.cookie_create(user=request.user, user_agent=request.headers.get("User-Agent", ""))
+    user_agent = request.headers.get("User-Agent", "")
+    this_browser = selectors.device_for_browser(request.user, browser_cookie_value(request))
+    suggestion = (
+        this_browser.label
+        if this_browser
+        else services.device_name_suggestion(user=request.user, user_agent=user_agent)
+    )
+    form = DeviceNameForm(request.POST if request.method == "POST" else None, initial={"name": suggestion})
+    if request.method == "POST" and form.is_valid():
+        cookie = services.cookie_create(
+            user=request.user, user_agent=user_agent, device_name=form.cleaned_data["name"] or suggestion
+        )
         try:
             services.dummy_token_issue(cookie=cookie)
         except BindingError as exc:
@@ -74,11 +84,11 @@ def register(request: HttpRequest) -> HttpResponse:
         url = reverse("binding:check", args=[cookie.value])
         return redirect(f"{url}?{urlencode({'next': next_url})}" if next_url else url)
     devices = selectors.devices_for_user(request.user)
-    this_browser = selectors.device_for_browser(request.user, browser_cookie_value(request))
     return render(
         request,
         "binding/register.html",
         {
+            "form": form,
             "next": next_url,
             "this_browser": this_browser,
             "devices": devices,

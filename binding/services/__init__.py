@@ -22,6 +22,7 @@ from .cookies import (
     device_confirm,
     device_confirm_gave_up,
     device_confirm_retry_later,
+    device_name_suggestion,
     dummy_token_issue,
 )
 from .devices import (
@@ -67,6 +68,7 @@ __all__ = [
     "device_confirm",
     "device_confirm_gave_up",
     "device_confirm_retry_later",
+    "device_name_suggestion",
     "device_refresh",
     "device_remove",
     "device_rename",

@@ -36,13 +36,23 @@ logger = logging.getLogger(__name__)
 
 
 @transaction.atomic
-def cookie_create(*, user, user_agent: str = "") -> Cookie:
-    """Start a registration attempt for `user`'s browser: a new, unique ExpressPlay correlation value."""
+def device_name_suggestion(*, user, user_agent: str) -> str:
+    """Return a name for a new device that none of the user's devices has, in the active language
+    ("Chrome on Linux", then "Chrome on Linux (2)")."""
+    return _unique_label(user, device_label(user_agent))
+
+
+def cookie_create(*, user, user_agent: str = "", device_name: str = "") -> Cookie:
+    """Start a registration attempt for `user`'s browser: a new, unique ExpressPlay correlation value.
+
+    `device_name` is what the customer calls this browser; the device gets it once bound (made unique).
+    """
     now = timezone.now()
     cookie = Cookie.objects.create(
         value=secrets.token_urlsafe(18),  # 24 characters, under ExpressPlay's 32
         user=user,
         user_agent=user_agent[:300],
+        device_name=" ".join(device_name.split())[:80],
         expires_at=now + timedelta(seconds=settings.BINDING_COOKIE_TTL),
     )
     _event(EventKind.COOKIE_CREATED, user=user, cookie=cookie, actor=Actor.USER, actor_user=user)
@@ -199,14 +209,19 @@ def device_bind(*, cookie: Cookie, device_id: str) -> Device | None:
         device = Device.objects.create(
             user=user,
             device_id=device_id,
-            label=_unique_label(user, device_label(cookie.user_agent)),
+            # The customer's name for it, chosen in their language at registration; else the browser's kind.
+            label=_unique_label(user, cookie.device_name or device_label(cookie.user_agent)),
             first_seen=now,
             last_seen=now,
         )
     else:
         device.removed_at = None
         device.last_seen = now
-        device.save(update_fields=["removed_at", "last_seen"])
+        fields = ["removed_at", "last_seen"]
+        if cookie.device_name and cookie.device_name != device.label:  # registered again under a new name
+            device.label = _unique_label(user, cookie.device_name)
+            fields.append("label")
+        device.save(update_fields=fields)
     cookie.device = device
     cookie.state = CookieState.BOUND
     cookie.save(update_fields=["device", "state", "updated_at"])
