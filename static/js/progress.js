@@ -18,6 +18,8 @@
     message.textContent = status.message;
     message.className = "result" + (status.done ? (status.ok ? " ok" : " error") : "");
     document.getElementById("status-next").textContent = status.next || "";
+    const timing = document.getElementById("status-timing");
+    if (timing) timing.textContent = status.timing || "";
   }
 
   /** Poll root.dataset.statusUrl until done; call onUpdate(status) each time. Resolve to the last status. */

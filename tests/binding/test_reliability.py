@@ -454,3 +454,19 @@ def test_a_refusal_is_only_recorded_when_looking_again_cannot_help(
         entitlement=entitlement, code=code, browser_cookie="x", actor_user=user
     )
     assert BindingEvent.objects.filter(kind=EventKind.LICENCE_REFUSED).count() == 1
+
+
+@responses.activate
+def test_a_ready_title_says_how_long_each_step_took(user, asset, cookie):
+    stub_expressplay()
+    entitlement = purchase_for(user, asset, cookie)
+    assert selectors.entitlement_status(entitlement)["timing"] == ""  # pending: nothing to say yet
+    entitlement = services.entitlement_issue(entitlement_id=entitlement.pk, task_id="t")
+    request = TokenRequest.objects.get(entitlement=entitlement)
+    TokenRequest.objects.filter(pk=request.pk).update(
+        requested_at=entitlement.created_at + timedelta(milliseconds=40),
+        answered_at=entitlement.created_at + timedelta(milliseconds=152),
+    )
+    assert selectors.entitlement_status(entitlement)["timing"] == (
+        "Ready 152 ms after you asked: device looked up in 40 ms, licence issued by ExpressPlay in 112 ms."
+    )

@@ -32,6 +32,7 @@ def rent_and_wait(page, slug):
     page.get_by_test_id("pay").click()
     page.wait_for_selector("#order[data-state=ready]", timeout=30000)
     assert page.get_by_test_id("status").inner_text() == "Ready to play."
+    assert "ms after you asked: device looked up in" in page.get_by_test_id("timing").inner_text()
     return Order.objects.select_related("entitlement__device").get(
         number=page.url.rstrip("/").rsplit("/", 1)[1]
     )
