@@ -21,10 +21,11 @@ def shop(bindery):
     return {title.slug: title for title in titles_load()}
 
 
-def rent_and_wait(page, slug):
-    """Rent `slug` from its title page (registering the browser on the way) and wait for "Ready to play"."""
+def rent_and_wait(page, slug, *, kind="rent"):
+    """Rent (or buy) `slug` from its title page (registering the browser on the way) and wait for "Ready to
+    play"; return the order."""
     page.goto(f"/titles/{slug}/")
-    page.get_by_test_id("offer-rent").get_by_role("link").click()
+    page.get_by_test_id(f"offer-{kind}").get_by_role("link").click()
     if "/devices/register/" in page.url:
         page.get_by_test_id("start-check").click()
         page.wait_for_selector("#check[data-registration=bound]", timeout=30000)
@@ -105,13 +106,7 @@ def test_expired_purchase_token_is_renewed_for_the_same_device_when_played(
     laptop = browser_profile("laptop")
     sign_in(laptop, user, live_server)
     page = laptop.new_page()
-    page.goto("/titles/mandelbrot/")
-    page.get_by_test_id("offer-buy").get_by_role("link").click()
-    page.get_by_test_id("start-check").click()
-    page.wait_for_selector("#check[data-registration=bound]", timeout=30000)
-    page.click("#continue")
-    page.get_by_test_id("pay").click()
-    page.wait_for_selector("#order[data-state=ready]", timeout=30000)
+    rent_and_wait(page, "mandelbrot", kind="buy")
     entitlement = Entitlement.objects.get(user=user)
     old_url = entitlement.license_url
     Entitlement.objects.filter(pk=entitlement.pk).update(
@@ -131,13 +126,7 @@ def test_a_refused_purchase_offers_the_move_and_then_plays_in_this_browser(
     laptop = browser_profile("laptop")
     sign_in(laptop, user, live_server)
     page = laptop.new_page()
-    page.goto("/titles/mandelbrot/")
-    page.get_by_test_id("offer-buy").get_by_role("link").click()
-    page.get_by_test_id("start-check").click()
-    page.wait_for_selector("#check[data-registration=bound]", timeout=30000)
-    page.click("#continue")
-    page.get_by_test_id("pay").click()
-    page.wait_for_selector("#order[data-state=ready]", timeout=30000)
+    rent_and_wait(page, "mandelbrot", kind="buy")
     entitlement = Entitlement.objects.get(user=user)
 
     # A second registered browser of the same customer: refused, and offered the move right there.
