@@ -18,6 +18,7 @@ from django.views.static import serve
 from binding import selectors as binding_selectors
 from binding import services as binding_services
 from binding.exceptions import BindingError
+from binding.models import EntitlementKind
 from binding.player import player_messages
 from binding.views import browser_cookie_value
 
@@ -143,7 +144,7 @@ def _move_offer(request: HttpRequest, order: Order) -> dict:
     bound = _("This title is bound to your device “%(label)s”, so it cannot play in this browser.") % {
         "label": label
     }
-    if order.kind != "buy":
+    if order.kind != EntitlementKind.BUY:
         return {
             "allowed": False,
             "message": bound + " " + _("A rental stays on the device it was rented on: watch it there."),
@@ -155,6 +156,14 @@ def _move_offer(request: HttpRequest, order: Order) -> dict:
             "message": bound
             + " "
             + _("Register this browser under My devices, then you can move the title here."),
+        }
+    if this_device.pk == entitlement.device_id:  # this very device refused: its DRM identity changed
+        return {
+            "allowed": False,
+            "message": _(
+                "The licence server did not recognise this browser as the device this title is bound to. "
+                "Register this browser again under My devices."
+            ),
         }
     swaps = binding_services.device_swap_allowance(request.user)
     if not swaps.left:

@@ -391,3 +391,27 @@ def test_a_refusal_cannot_be_reported_for_someone_elses_title(browser, title):
         ).status_code
         == 404
     )
+
+
+def test_the_play_page_words_the_refusal_for_what_the_customer_can_do(browser, user, title, registered):
+    from binding.models import Device
+
+    order = services.order_place(user=user, offer=offer(title, "buy"), browser_cookie=registered)
+    bound = Device.objects.get(user=user)
+    Entitlement.objects.filter(pk=order.entitlement_id).update(state="ready", device=bound)
+    url = reverse("storefront:play", args=[order.entitlement_id])
+    # This browser is the bound device itself: nothing to move; register again.
+    page = browser.get(url)
+    assert page.context["move"]["allowed"] is False
+    assert "Register this browser again" in page.context["player_messages"]["-4905"]
+    # Another registered browser of the customer: the move is offered, with the changes left.
+    other = binding_services.cookie_create(user=user, user_agent="Firefox/140 (Windows NT 10.0)")
+    binding_services.device_bind(cookie=other, device_id="f6" * 16)
+    from django.core.signing import get_cookie_signer
+
+    browser.cookies[settings.BINDING_BROWSER_COOKIE] = get_cookie_signer(
+        salt=settings.BINDING_BROWSER_COOKIE
+    ).sign(other.value)
+    page = browser.get(url)
+    assert page.context["move"]["allowed"] is True and 'data-testid="move-here"' in page.content.decode()
+    assert f"stops playing on “{bound.label}”" in page.context["move"]["message"]
