@@ -18,6 +18,7 @@ from django.db import IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 
@@ -337,6 +338,14 @@ class FaultForm(forms.ModelForm):
         return data
 
 
+def _back(request: HttpRequest) -> str:
+    """Where to go after a change: a `next` on this site (the presenter's page), else the faults page."""
+    target = request.POST.get("next", "")
+    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        return target
+    return reverse("sandbox:faults")
+
+
 @staff_member_required
 def fault_settings(request: HttpRequest) -> HttpResponse:
     """Staff only: switch the sandbox's injected faults on and off (a demo's "watch it survive" moment)."""
@@ -349,13 +358,13 @@ def fault_settings(request: HttpRequest) -> HttpResponse:
             FaultSettings.objects.update_or_create(pk=1, defaults=faults.Faults().as_dict())
             faults.forget()
             messages.success(request, _("Faults switched off."))
-            return redirect("sandbox:faults")
+            return redirect(_back(request))
         form = FaultForm(request.POST, instance=row)
         if form.is_valid():
             form.save()
             faults.forget()
             messages.success(request, _("Faults saved. They apply to new calls within a second."))
-            return redirect("sandbox:faults")
+            return redirect(_back(request))
     else:
         form = FaultForm(instance=row)
     return render(

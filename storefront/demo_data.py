@@ -12,10 +12,11 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.management import call_command
 from django.db import transaction
+from django.db.models import Q
 
 from binding.models import EntitlementKind, MediaAsset
 
-from .models import Offer, Title
+from .models import Offer, Order, Title
 
 DEMO_PASSWORD = "bindery-demo"  # noqa: S105 - a published demo login, created only by `load_demo`
 
@@ -148,3 +149,30 @@ def titles_load() -> list[Title]:
         )  # fmt: skip
         titles.append(title)
     return titles
+
+
+@transaction.atomic
+def demo_reset() -> dict[str, int]:
+    """Put the demo back to its seeded state: the demo customers' orders, entitlements, registrations,
+    devices and audit trail removed, every demo login reset; the titles, their keys and staff's own records
+    kept. Return how many rows of each kind went."""
+    from axes.models import AccessAttempt
+
+    from binding.models import BindingEvent, Cookie, Device, Entitlement, TokenRequest
+
+    customers = get_user_model().objects.filter(
+        username__in=[demo.username for demo in DEMO_USERS if not demo.is_staff]
+    )
+    removed = {
+        "orders": Order.objects.filter(user__in=customers).delete()[0],
+        "token requests": TokenRequest.objects.filter(
+            Q(entitlement__user__in=customers) | Q(cookie__user__in=customers)
+        ).delete()[0],
+        "entitlements": Entitlement.objects.filter(user__in=customers).delete()[0],
+        "events": BindingEvent.objects.filter(user__in=customers).delete()[0],
+        "registrations": Cookie.objects.filter(user__in=customers).delete()[0],
+        "devices": Device.objects.filter(user__in=customers).delete()[0],
+    }
+    AccessAttempt.objects.filter(username__in=[demo.username for demo in DEMO_USERS]).delete()
+    demo_users_load()
+    return removed

@@ -4,7 +4,7 @@ from django.urls import include, path, re_path
 
 from binding import converters  # noqa: F401 - registers <id:…>
 
-from . import views
+from . import presenter, views
 from .health import BinderyHealthView, LivenessView
 
 # The shop's own pages, in the "storefront" namespace.
@@ -27,6 +27,11 @@ urlpatterns = [
     path("devices/", include("binding.urls")),
     path("accounts/", include("django.contrib.auth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
+    # The presenter's view of the demo (staff, sandbox only).
+    path("presenter/", presenter.presenter, name="presenter"),
+    path("presenter/events/", presenter.presenter_events, name="presenter-events"),
+    path("presenter/reset/", presenter.presenter_reset, name="presenter-reset"),
+    path("presenter/sign-in/<str:token>/", presenter.presenter_sign_in, name="presenter-sign-in"),
     path("admin/", admin.site.urls),
     # Database, Redis, the workers and ExpressPlay; 200 when all answer, 500 otherwise (?format=json for tools).
     path("health/", BinderyHealthView.as_view(), name="health"),

@@ -1,0 +1,40 @@
+/* The presenter's page: copy the sign-in link, and follow the demo customer's audit trail as it happens. */
+(function () {
+  "use strict";
+
+  document.querySelectorAll("[data-copy]").forEach((button) => {
+    button.addEventListener("click", () => {
+      const field = document.getElementById(button.dataset.copy);
+      field.select();
+      if (navigator.clipboard) navigator.clipboard.writeText(field.value).catch(() => null);
+    });
+  });
+
+  const root = document.getElementById("presenter");
+  const body = document.getElementById("events");
+
+  function cell(text) {
+    const td = document.createElement("td");
+    td.textContent = text === null || text === undefined ? "" : String(text);
+    return td;
+  }
+
+  async function refresh() {
+    try {
+      const response = await fetch(root.dataset.eventsUrl, { credentials: "same-origin" });
+      if (!response.ok) return;
+      const { events } = await response.json();
+      if (!events.length) return;
+      body.replaceChildren(...events.map((event) => {
+        const row = document.createElement("tr");
+        row.title = event.detail;
+        row.append(cell(event.time), cell(event.what), cell(event.device), cell(event.code));
+        return row;
+      }));
+    } catch (e) {
+      /* the next refresh tries again */
+    }
+  }
+
+  setInterval(refresh, 2000);
+})();

@@ -1,0 +1,143 @@
+"""The presenter's view: the two-browser demo in steps, for a sales engineer in front of a customer.
+
+Staff only, and only while Bindery runs on the offline sandbox (a demo): it hands out a one-click sign-in
+link for the demo customer, shows that customer's audit trail as it happens, switches the sandbox's faults
+(through the sandbox's own staff page, which it posts to) and resets the demo to its seeded state.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.admin.views.decorators import staff_member_required
+from django.contrib.auth import get_user_model, login
+from django.core import signing
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.formats import date_format
+from django.utils.timezone import localtime
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from binding.models import BindingEvent
+
+from .demo_data import DEMO_USERS, demo_reset
+
+SIGN_IN_SALT = "bindery.presenter.sign-in"
+SIGN_IN_MAX_AGE = 15 * 60  # seconds a sign-in link works
+CUSTOMER = next(demo.username for demo in DEMO_USERS if not demo.is_staff)  # alice
+EVENTS_SHOWN = 25
+# A reset takes the demo customers' titles away: who may revoke entitlements (Operations) may reset.
+RESET_PERMISSION = "binding.revoke_entitlement"
+
+# The sandbox's fault presets: the fields of its staff page (sandbox/views.py FaultForm), posted there.
+_NO_FAULTS = {
+    "latency_ms": 0,
+    "jitter_ms": 0,
+    "server_error": 0,
+    "error_code": 0,
+    "error_codes": "-2030",
+    "hang": 0,
+    "hang_seconds": 3,
+    "drop": 0,
+    "no_record": 0,
+}
+
+
+def _fault_presets() -> list[dict]:
+    return [
+        {
+            "name": _("ExpressPlay far away (300 ms a call)"),
+            "fields": {**_NO_FAULTS, "latency_ms": 300},
+        },
+        {
+            "name": _("A bad day: 30 % of calls fail (errors, lost answers, no record yet)"),
+            "fields": {**_NO_FAULTS, "latency_ms": 20, "server_error": 0.15, "drop": 0.1, "no_record": 0.05},
+        },
+    ]
+
+
+def _demo_only() -> None:
+    if settings.EXPRESSPLAY_ENV != "sandbox":
+        raise Http404  # a demo tool: never on a shop that talks to the real ExpressPlay
+
+
+@staff_member_required
+@require_GET
+def presenter(request: HttpRequest) -> HttpResponse:
+    """The story in steps, with the links and switches each step needs."""
+    _demo_only()
+    token = signing.dumps(CUSTOMER, salt=SIGN_IN_SALT)
+    return render(
+        request,
+        "storefront/presenter.html",
+        {
+            "customer": CUSTOMER,
+            "sign_in_url": request.build_absolute_uri(reverse("presenter-sign-in", args=[token])),
+            "sign_in_minutes": SIGN_IN_MAX_AGE // 60,
+            "events": _events(),
+            "presets": _fault_presets(),
+            "may_change": request.user.has_perm(RESET_PERMISSION),
+            "may_change_faults": request.user.has_perm("sandbox.change_faultsettings"),
+        },
+    )
+
+
+def _events() -> list[dict]:
+    rows = (
+        BindingEvent.objects.filter(user__username=CUSTOMER)
+        .select_related("device")
+        .order_by("-created_at", "-pk")[:EVENTS_SHOWN]
+    )
+    return [
+        {
+            "time": date_format(localtime(event.created_at), "H:i:s"),
+            "what": event.get_kind_display(),
+            "code": event.expressplay_code,
+            "device": event.device.label if event.device else "",
+            "detail": event.detail,
+        }
+        for event in rows
+    ]
+
+
+@staff_member_required
+@require_GET
+def presenter_events(request: HttpRequest) -> JsonResponse:
+    """The demo customer's newest audit events (the page polls this)."""
+    _demo_only()
+    return JsonResponse({"events": _events()})
+
+
+@require_GET
+def presenter_sign_in(request: HttpRequest, token: str) -> HttpResponse:
+    """Sign this browser in as the demo customer, from the link on the presenter's page (for 15 minutes)."""
+    _demo_only()
+    try:
+        username = signing.loads(token, salt=SIGN_IN_SALT, max_age=SIGN_IN_MAX_AGE)
+    except signing.BadSignature as exc:  # tampered with, or expired (SignatureExpired is a BadSignature)
+        raise Http404 from exc
+    user = get_user_model().objects.filter(username=username, is_active=True, is_staff=False).first()
+    if user is None:
+        raise Http404
+    login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+    messages.info(request, _("Signed in as %(name)s, the demo customer.") % {"name": user.get_short_name()})
+    return redirect("storefront:home")
+
+
+@staff_member_required
+@require_POST
+def presenter_reset(request: HttpRequest) -> HttpResponse:
+    """Reset the demo: the demo customers' orders, devices, registrations and audit trail go."""
+    _demo_only()
+    if not request.user.has_perm(RESET_PERMISSION):
+        raise PermissionDenied
+    removed = demo_reset()
+    messages.success(
+        request,
+        _("The demo is reset: %(orders)s orders and %(devices)s devices removed; the logins are as new.")
+        % {"orders": removed["orders"], "devices": removed["devices"]},
+    )
+    return redirect("presenter")
