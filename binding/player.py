@@ -1,6 +1,27 @@
-"""What the in-browser player needs from the server: its messages, in the user's language."""
+"""What the in-browser player needs from the server, for every page that plays (the device check and the
+shop's player): its configuration, its messages in the user's language, and which registration this browser
+remembers."""
 
+from django.conf import settings
+from django.http import HttpRequest
 from django.utils.translation import gettext as _
+
+
+def browser_cookie_value(request: HttpRequest) -> str | None:
+    """Return the correlation value this browser registered with (signed HTTP cookie), if any."""
+    return request.get_signed_cookie(settings.BINDING_BROWSER_COOKIE, default=None)
+
+
+def player_config(*, manifest_url: str, **page_urls: str) -> dict:
+    """Return the player's configuration: the manifest, the key system (ClearKey with the sandbox, the real
+    DRM otherwise), whether to sign licence requests with the simulated device identity, and the page's own
+    URLs (licenceUrl, statusUrl, ...)."""
+    return {
+        "manifestUrl": manifest_url,
+        "keySystem": settings.PLAYER_KEY_SYSTEM,
+        "signRequests": settings.EXPRESSPLAY_ENV == "sandbox",
+        **page_urls,
+    }
 
 
 def player_messages() -> dict[str, str]:

@@ -16,7 +16,7 @@ from . import selectors, services
 from .exceptions import BindingError
 from .forms import DeviceNameForm, DeviceRenameForm
 from .models import Cookie, CookieState, Device
-from .player import player_messages
+from .player import browser_cookie_value, player_config, player_messages
 
 
 def _safe_next(request: HttpRequest) -> str:
@@ -30,11 +30,6 @@ def _safe_next(request: HttpRequest) -> str:
 
 def _own_cookie(request: HttpRequest, value: str) -> Cookie:
     return get_object_or_404(Cookie.objects.select_related("device"), value=value, user=request.user)
-
-
-def browser_cookie_value(request: HttpRequest) -> str | None:
-    """Return the correlation value this browser registered with (signed HTTP cookie), if any."""
-    return request.get_signed_cookie(settings.BINDING_BROWSER_COOKIE, default=None)
 
 
 @login_required
@@ -111,14 +106,12 @@ def check(request: HttpRequest, value: str) -> HttpResponse:
             "asset": asset,
             "next": _safe_next(request),
             "player_messages": player_messages(),
-            "player_config": {
-                "manifestUrl": asset.manifest_url if asset else "",
-                "licenseUrl": cookie.check_license_url,
-                "keySystem": settings.PLAYER_KEY_SYSTEM,
-                "signRequests": settings.EXPRESSPLAY_ENV == "sandbox",
-                "licensedUrl": reverse("binding:licensed", args=[cookie.value]),
-                "statusUrl": reverse("binding:status", args=[cookie.value]),
-            },
+            "player_config": player_config(
+                manifest_url=asset.manifest_url if asset else "",
+                licenseUrl=cookie.check_license_url,
+                licensedUrl=reverse("binding:licensed", args=[cookie.value]),
+                statusUrl=reverse("binding:status", args=[cookie.value]),
+            ),
         },
     )
 

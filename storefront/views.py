@@ -19,8 +19,7 @@ from binding import selectors as binding_selectors
 from binding import services as binding_services
 from binding.exceptions import BindingError
 from binding.models import EntitlementKind
-from binding.player import player_messages
-from binding.views import browser_cookie_value
+from binding.player import browser_cookie_value, player_config, player_messages
 
 from . import selectors, services
 from .catalogue_cache import catalogue_html
@@ -210,15 +209,13 @@ def play(request: HttpRequest, entitlement_id: int) -> HttpResponse:
             "status": binding_selectors.entitlement_status(entitlement),
             "player_messages": messages_for_player,
             "move": move,
-            "player_config": {
-                "manifestUrl": entitlement.asset.manifest_url,
-                "keySystem": settings.PLAYER_KEY_SYSTEM,
-                "signRequests": settings.EXPRESSPLAY_ENV == "sandbox",
-                "statusUrl": reverse("storefront:entitlement-status", args=[entitlement.pk]),
-                "renewUrl": reverse("storefront:renew", args=[entitlement.pk]),
-                "playedUrl": reverse("storefront:played", args=[entitlement.pk]),
-                "refusedUrl": reverse("storefront:refused", args=[entitlement.pk]),
-            },
+            "player_config": player_config(
+                manifest_url=entitlement.asset.manifest_url,
+                statusUrl=reverse("storefront:entitlement-status", args=[entitlement.pk]),
+                renewUrl=reverse("storefront:renew", args=[entitlement.pk]),
+                playedUrl=reverse("storefront:played", args=[entitlement.pk]),
+                refusedUrl=reverse("storefront:refused", args=[entitlement.pk]),
+            ),
         },
     )
 
