@@ -21,6 +21,8 @@ class MediaAsset(models.Model):
     """
 
     slug = models.SlugField(_("slug"), unique=True)
+    # What customers and operators call it: the shop keeps it equal to the name of the title it plays.
+    name = models.CharField(_("name"), max_length=120, blank=True)
     kid = models.CharField(_("key id"), max_length=32, unique=True)
     key = EncryptedTextField(_("content key"))  # encrypted at rest (binding/fields.py)
     manifest = models.CharField(_("manifest path"), max_length=200, help_text=_("Relative to MEDIA_URL."))
@@ -32,7 +34,7 @@ class MediaAsset(models.Model):
         verbose_name_plural = _("media assets")
 
     def __str__(self):
-        return self.slug
+        return self.name or self.slug
 
     @property
     def manifest_url(self) -> str:

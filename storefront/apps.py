@@ -15,6 +15,7 @@ class StorefrontConfig(AppConfig):
 
         from .catalogue_cache import catalogue_changed
         from .files import sqlite_files_owner_only
+        from .signals import title_name_to_asset
         from .staff_groups import staff_groups_sync
 
         connection_created.connect(sqlite_files_owner_only, dispatch_uid="bindery-sqlite-owner-only")
@@ -27,4 +28,7 @@ class StorefrontConfig(AppConfig):
             post_delete.connect(
                 catalogue_changed, sender=model, dispatch_uid=f"bindery-catalogue-del-{model.__name__}"
             )
+        post_save.connect(
+            title_name_to_asset, sender=self.get_model("Title"), dispatch_uid="bindery-title-name"
+        )
         post_migrate.connect(staff_groups_sync, sender=self, dispatch_uid="bindery-staff-groups")

@@ -415,3 +415,11 @@ def test_the_play_page_words_the_refusal_for_what_the_customer_can_do(browser, u
     page = browser.get(url)
     assert page.context["move"]["allowed"] is True and 'data-testid="move-here"' in page.content.decode()
     assert f"stops playing on “{bound.label}”" in page.context["move"]["message"]
+
+
+def test_an_entitlement_is_named_by_its_title_wherever_binding_shows_it(user, title, registered):
+    order = services.order_place(user=user, offer=offer(title, "rent"), browser_cookie=registered)
+    assert str(order.entitlement) == "Rent Title 1 (jo)"  # not the media's code
+    title.name = "Renamed"
+    title.save()
+    assert str(Entitlement.objects.get(pk=order.entitlement_id)) == "Rent Renamed (jo)"
