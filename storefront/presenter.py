@@ -19,7 +19,7 @@ from django.urls import reverse
 from django.utils.formats import date_format
 from django.utils.timezone import localtime
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from binding.models import BindingEvent
 
@@ -111,9 +111,10 @@ def presenter_events(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"events": _events()})
 
 
-@require_GET
+@require_http_methods(["GET", "POST"])
 def presenter_sign_in(request: HttpRequest, token: str) -> HttpResponse:
-    """Sign this browser in as the demo customer, from the link on the presenter's page (for 15 minutes)."""
+    """GET: offer to sign this browser in as the demo customer (the link on the presenter's page, for 15
+    minutes). POST: sign in; nothing is written behind the GET."""
     _demo_only()
     try:
         username = signing.loads(token, salt=SIGN_IN_SALT, max_age=SIGN_IN_MAX_AGE)
@@ -122,6 +123,8 @@ def presenter_sign_in(request: HttpRequest, token: str) -> HttpResponse:
     user = get_user_model().objects.filter(username=username, is_active=True, is_staff=False).first()
     if user is None:
         raise Http404
+    if request.method == "GET":
+        return render(request, "storefront/presenter_sign_in.html", {"customer": user})
     login(request, user, backend="django.contrib.auth.backends.ModelBackend")
     messages.info(request, _("Signed in as %(name)s, the demo customer.") % {"name": user.get_short_name()})
     return redirect("storefront:home")

@@ -49,14 +49,16 @@ def test_the_sign_in_link_signs_a_browser_in_as_the_demo_customer_once_and_not_f
     from django.test import Client
 
     browser = Client()
-    assert browser.get(link).status_code == 302
+    assert "Continue as Alice" in browser.get(link).content.decode()  # a GET writes nothing
+    assert not browser.get(reverse("storefront:library")).wsgi_request.user.is_authenticated
+    assert browser.post(link).status_code == 302
     assert browser.get(reverse("storefront:library")).wsgi_request.user.username == "alice"
     # Tampered with, or for a staff login: nothing.
-    assert Client().get(link[:-3] + "xyz/").status_code == 404
+    assert Client().post(link[:-3] + "xyz/").status_code == 404
     staff = signing.dumps("operator", salt=presenter.SIGN_IN_SALT)
-    assert Client().get(reverse("presenter-sign-in", args=[staff])).status_code == 404
+    assert Client().post(reverse("presenter-sign-in", args=[staff])).status_code == 404
     monkeypatch.setattr(presenter, "SIGN_IN_MAX_AGE", -1)  # expired
-    assert Client().get(link).status_code == 404
+    assert Client().get(link).status_code == 404 and Client().post(link).status_code == 404
 
 
 def test_the_audit_trail_follows_the_demo_customer(operator, demo):
