@@ -63,18 +63,21 @@ REDEMPTIONS = 3000
 MS = 1000
 
 
+def _stat_cpu(proc: Path, fields: slice) -> float:
+    """Return the CPU seconds in `fields` of /proc/<pid>/stat (utime stime, then cutime cstime)."""
+    values = (proc / "stat").read_text().rsplit(")", 1)[1].split()[fields]
+    return sum(int(v) for v in values) / os.sysconf("SC_CLK_TCK")
+
+
 def cpu_seconds(pid: int) -> float:
     """Return the user + system CPU seconds of process `pid` and its (reaped and live) children so far."""
-    total = 0.0
+    proc = Path(f"/proc/{pid}")
     try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        tick = os.sysconf("SC_CLK_TCK")
-        total += sum(int(v) for v in fields[11:15]) / tick  # utime stime cutime cstime
-        for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split():
-            total += cpu_seconds(int(child))
+        own = _stat_cpu(proc, slice(11, 15))
+        children = (proc / "task" / str(pid) / "children").read_text().split()
     except (FileNotFoundError, ProcessLookupError, IndexError):
-        pass
-    return total
+        return 0.0
+    return own + sum(cpu_seconds(int(child)) for child in children)
 
 
 def servers_cpu(names: tuple[str, ...]) -> float:
@@ -85,8 +88,7 @@ def servers_cpu(names: tuple[str, ...]) -> float:
         if proc.name.isdigit():
             try:
                 if (proc / "comm").read_text().strip() in names:
-                    fields = (proc / "stat").read_text().rsplit(")", 1)[1].split()
-                    total += sum(int(v) for v in fields[11:13]) / os.sysconf("SC_CLK_TCK")
+                    total += _stat_cpu(proc, slice(11, 13))
             except (FileNotFoundError, ProcessLookupError):
                 continue
     return total
