@@ -562,7 +562,7 @@ class MediaAssetAdmin(HostileInputMixin, admin.ModelAdmin):
     readonly_fields = fields
 
     def has_add_permission(self, request):
-        return False  # assets come from the packager (load_demo), with keys nobody types
+        return False  # assets come from the packager (load_demo, add_title), with keys nobody types
 
     def has_delete_permission(self, request, obj=None):
         return False

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import enum
+from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
@@ -15,6 +17,7 @@ from .models import (
     CookieState,
     Device,
     Entitlement,
+    EntitlementKind,
     EntitlementState,
     IssueProgress,
     MediaAsset,
@@ -181,3 +184,47 @@ def entitlement_timing(entitlement: Entitlement) -> str:
         "Ready %(total)s ms after you asked: device looked up in %(lookup)s ms, licence issued by ExpressPlay in "
         "%(token)s ms."
     ) % {"total": ms(answered - start), "lookup": ms(requested - start), "token": ms(answered - requested)}
+
+
+class MoveVerdict(enum.Enum):
+    """Whether the customer may move a title to the device this browser is, and if not, why."""
+
+    ALLOWED = "allowed"
+    RENTAL = "rental"  # a rental stays on the device it was rented on
+    OVER = "over"  # revoked or ended: nothing to move
+    NOT_REGISTERED = "not_registered"  # this browser is none of the customer's devices
+    SAME_DEVICE = "same_device"  # the title is bound to this very device already
+    NO_CHANGES_LEFT = "no_changes_left"  # the period's device changes are used up
+
+
+@dataclass(frozen=True)
+class MoveOffer:
+    verdict: MoveVerdict
+    swaps_left: int
+
+    @property
+    def allowed(self) -> bool:
+        return self.verdict is MoveVerdict.ALLOWED
+
+    @property
+    def shown(self) -> bool:
+        """Whether a "Move to this device" button belongs beside the title (disabled when none is left)."""
+        return self.verdict in (MoveVerdict.ALLOWED, MoveVerdict.NO_CHANGES_LEFT)
+
+
+def move_offer(entitlement: Entitlement, this_device: Device | None, swaps_left: int) -> MoveOffer:
+    """The one rule for "Move to this device", read by My library and by the player's refusal; the move
+    itself (services.entitlement_move) enforces the same rule."""
+    if entitlement.kind != EntitlementKind.BUY:
+        verdict = MoveVerdict.RENTAL
+    elif entitlement.state in (EntitlementState.REVOKED, EntitlementState.EXPIRED) or entitlement.rental_over:
+        verdict = MoveVerdict.OVER
+    elif this_device is None:
+        verdict = MoveVerdict.NOT_REGISTERED
+    elif this_device.pk == entitlement.device_id:
+        verdict = MoveVerdict.SAME_DEVICE
+    elif swaps_left <= 0:
+        verdict = MoveVerdict.NO_CHANGES_LEFT
+    else:
+        verdict = MoveVerdict.ALLOWED
+    return MoveOffer(verdict=verdict, swaps_left=swaps_left)

@@ -1,19 +1,16 @@
 """The demo's fixed data: who can log in, and the services that create it."""
 
-import io
-import json
-import secrets
-import shutil
 from dataclasses import dataclass
 from decimal import Decimal
+from pathlib import Path
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
-from django.core.management import call_command
 from django.db import transaction
 from django.db.models import Q
 
+from binding import packaging, services
 from binding.models import EntitlementKind, MediaAsset
 
 from .models import Offer, Order, Title
@@ -63,43 +60,56 @@ def demo_users_load() -> list:
     return users
 
 
-def media_assets_load(*, force: bool = False) -> list[MediaAsset]:
-    """Encrypt every sample clip under media/sources with a fresh random key, once per install.
+@dataclass(frozen=True)
+class DemoClip:
+    """A demo clip rendered by FFmpeg's own sources at setup: no network, nothing in git."""
+
+    slug: str
+    video: str  # a lavfi video source
+    note: int  # Hz: the first note of the clip's little tune
+
+    @property
+    def audio(self) -> str:
+        """A plucked whole-tone run, two notes a second: enough to hear that sound decrypts and keeps time."""
+        return f"0.2*exp(-3*mod(t,0.5))*sin(2*PI*t*{self.note}*pow(2,2*floor(mod(2*t,6))/12))"
+
+
+DEMO_CLIPS = (
+    DemoClip("device-check", "testsrc2", 660),
+    DemoClip("mandelbrot", "mandelbrot", 220),
+    DemoClip("life", "life=mold=10:ratio=0.2:life_color=#2ecc71:death_color=#0b3d20", 330),
+    DemoClip("colour-bars", "smptehdbars", 440),
+    DemoClip("cellular", "cellauto=rule=110", 550),
+)
+DEMO_SECONDS = 60  # long enough to seek about in, and to show the player's time line
+DEVICE_CHECK_SECONDS = 4  # the dummy clip only has to start
+
+
+def demo_clip_render(clip: DemoClip, folder: Path, *, seconds: float) -> Path:
+    """The clear clip, rendered once into `folder` and reused after (it carries no key)."""
+    out = folder / f"{clip.slug}-{seconds:g}s.mp4"
+    if not out.exists():
+        partial = out.with_suffix(".part.mp4")
+        packaging.clip_generate(partial, video=clip.video, audio=clip.audio, seconds=seconds)
+        partial.replace(out)
+    return out
+
+
+def media_assets_load(*, force: bool = False, seconds: float = DEMO_SECONDS) -> list[MediaAsset]:
+    """Render each demo clip and encrypt it with a fresh random key, once per install.
 
     A clip is packaged again only when its output is missing (or `force`): each install has its own keys,
-    and none is ever committed. The packager is the sandbox's, reached by command name only.
+    and none is ever committed.
     """
     assets = []
-    for source in sorted(p for p in settings.MEDIA_SOURCES_DIR.iterdir() if (p / "video.mp4").exists()):
-        slug = source.name
-        asset = MediaAsset.objects.filter(slug=slug).first()
-        if asset and not force and (settings.MEDIA_ROOT / asset.manifest).exists():
+    for clip in DEMO_CLIPS:
+        asset = MediaAsset.objects.filter(slug=clip.slug).first()
+        if asset and not force and (Path(settings.MEDIA_ROOT) / asset.manifest).exists():
             assets.append(asset)
             continue
-        kid, key = secrets.token_hex(16), secrets.token_hex(16)
-        folder = f"{slug}-{kid[:8]}"
-        output = json.loads(
-            call_command(
-                "package_clip",
-                str(source),
-                str(settings.MEDIA_ROOT / folder),
-                kid=kid,
-                key=key,
-                stdout=io.StringIO(),
-            )
-        )
-        if asset:
-            shutil.rmtree(settings.MEDIA_ROOT / asset.manifest.split("/")[0], ignore_errors=True)
-        asset, _ = MediaAsset.objects.update_or_create(
-            slug=slug,
-            defaults={
-                "kid": kid,
-                "key": key,
-                "manifest": f"{folder}/manifest.mpd",
-                "duration": output["duration"],
-            },
-        )
-        assets.append(asset)
+        length = DEVICE_CHECK_SECONDS if clip.slug == settings.BINDING_DEVICE_CHECK_ASSET else seconds
+        source = demo_clip_render(clip, Path(settings.DEMO_SOURCES_DIR), seconds=length)
+        assets.append(services.media_asset_package(clip.slug, source))
     return assets
 
 

@@ -9,6 +9,7 @@ from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.templatetags.static import static
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -20,7 +21,15 @@ class Title(models.Model):
     name = models.CharField(_("name"), max_length=120)
     synopsis = models.TextField(_("synopsis"))
     year = models.PositiveIntegerField(_("year"))
-    poster = models.CharField(_("poster"), max_length=200, help_text=_("A static file path."))
+    poster = models.CharField(
+        _("poster"), max_length=200, blank=True, help_text=_("A static file path (the demo's own posters).")
+    )
+    poster_image = models.FileField(
+        _("poster image"),
+        upload_to="posters/",
+        blank=True,
+        help_text=_("An uploaded poster, 2:3; used instead of the static one (add_title takes a frame)."),
+    )
     asset = models.ForeignKey(
         MediaAsset, on_delete=models.PROTECT, related_name="titles", verbose_name=_("media")
     )
@@ -35,6 +44,12 @@ class Title(models.Model):
 
     def __str__(self):
         return self.name
+
+    @property
+    def poster_url(self) -> str:
+        if self.poster_image:
+            return self.poster_image.url
+        return static(self.poster or "img/posters/none.svg")
 
     @property
     def running_time(self) -> timedelta:

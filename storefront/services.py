@@ -1,20 +1,28 @@
-"""Shop operations: placing an order (simulated payment) and handing it to the binding worker."""
+"""Shop operations: placing an order (simulated payment) and handing it to the binding worker; adding a title."""
 
 from __future__ import annotations
 
 import secrets
+import tempfile
+from dataclasses import dataclass
 from datetime import timedelta
+from decimal import Decimal
+from pathlib import Path
 
 from django.contrib.auth import get_user_model
+from django.core.files import File
 from django.db import transaction
+from django.utils import timezone
+from django.utils.text import slugify
 
+from binding import packaging
 from binding import selectors as binding_selectors
 from binding import services as binding_services
 from binding.exceptions import BindingError
-from binding.models import EntitlementKind, EntitlementState
+from binding.models import EntitlementKind, EntitlementState, MediaAsset
 
 from .exceptions import AlreadyEntitled, DeviceNotRegistered, OfferUnavailable
-from .models import Offer, Order
+from .models import Offer, Order, Title
 
 
 @transaction.atomic
@@ -55,3 +63,51 @@ def order_place(*, user, offer: Offer, browser_cookie: str | None) -> Order:
         payment_reference=f"DEMO-{secrets.token_hex(6).upper()}", entitlement=entitlement,
     )  # fmt: skip
     return order
+
+
+@dataclass(frozen=True)
+class NewTitle:
+    name: str
+    synopsis: str = ""
+    year: int | None = None
+    slug: str = ""
+    buy: Decimal | None = Decimal("4.99")
+    rent: Decimal | None = Decimal("1.99")
+    rental_hours: int = 48
+    play_hours: int = 3
+    poster_at: float | None = None  # seconds into the clip; a third of the way in when None
+
+
+def title_add(source: Path, new: NewTitle) -> Title:
+    """A person's own clip into the catalogue: transcoded, encrypted with a key of its own (Shaka Packager),
+    a poster from one of its frames, and a buy and a rent offer. Raises packaging.PackagingError for a file
+    that is not a usable video, ValueError for a slug already taken; nothing is kept when either happens."""
+    slug = new.slug or slugify(new.name)[:50] or "title"
+    if Title.objects.filter(slug=slug).exists() or MediaAsset.objects.filter(slug=slug).exists():
+        raise ValueError(f"a title with the slug {slug!r} exists already")
+    with tempfile.TemporaryDirectory(prefix="bindery-title-") as work:
+        clear = packaging.transcode(Path(source), Path(work) / "clear.mp4")
+        poster = packaging.poster_extract(clear, Path(work) / f"{slug}.jpg", at=new.poster_at)
+        with transaction.atomic():
+            asset = binding_services.media_asset_package(slug, clear, name=new.name)
+            title = Title(
+                slug=slug,
+                name=new.name,
+                synopsis=new.synopsis,
+                year=new.year or timezone.now().year,
+                asset=asset,
+            )
+            with poster.open("rb") as image:
+                title.poster_image.save(poster.name, File(image), save=False)
+            title.save()
+            if new.buy is not None:
+                Offer.objects.create(title=title, kind=EntitlementKind.BUY, price=new.buy)
+            if new.rent is not None:
+                Offer.objects.create(
+                    title=title,
+                    kind=EntitlementKind.RENT,
+                    price=new.rent,
+                    rental_hours=new.rental_hours,
+                    play_hours=new.play_hours,
+                )
+    return title

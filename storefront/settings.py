@@ -283,7 +283,8 @@ PLAYER_KEY_SYSTEM = env(
 MEDIA_URL = "/media/"
 MEDIA_ROOT = VAR_DIR / "media"
 SERVE_MEDIA = env.bool("SERVE_MEDIA", default=True)
-MEDIA_SOURCES_DIR = BASE_DIR / "media" / "sources"
+# The demo's clear clips, rendered at setup by FFmpeg (storefront/demo_data.py); no key is in them.
+DEMO_SOURCES_DIR = VAR_DIR / "sources"
 
 # --- The sandbox (offline ExpressPlay stand-in) --------------------------------------------------------------
 SANDBOX_CUSTOMER_AUTHENTICATOR = env(

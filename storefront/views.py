@@ -18,7 +18,6 @@ from django.views.static import serve
 from binding import selectors as binding_selectors
 from binding import services as binding_services
 from binding.exceptions import BindingError
-from binding.models import EntitlementKind
 from binding.player import browser_cookie_value, player_config, player_messages
 
 from . import selectors, services
@@ -103,14 +102,15 @@ def order_detail(request: HttpRequest, number: str) -> HttpResponse:
 def library(request: HttpRequest) -> HttpResponse:
     """My library: every entitlement, its state, its device and, for rentals, the time left."""
     this_device = binding_selectors.device_for_browser(request.user, browser_cookie_value(request))
+    swaps = binding_services.device_swap_allowance(request.user)
+    orders = selectors.library_for_user(request.user, request.GET.get("page"))
+    orders.object_list = list(orders.object_list)
+    for order in orders:
+        order.move = binding_selectors.move_offer(order.entitlement, this_device, swaps.left)
     return render(
         request,
         "storefront/library.html",
-        {
-            "orders": selectors.library_for_user(request.user, request.GET.get("page")),
-            "this_device": this_device,
-            "swaps": binding_services.device_swap_allowance(request.user),
-        },
+        {"orders": orders, "swaps": swaps},
     )
 
 
@@ -139,48 +139,37 @@ def _move_offer(request: HttpRequest, order: Order) -> dict:
     """Say what the customer can do when the licence server refuses this browser (the title is bound to
     another device): {"message", "allowed"}. "allowed" offers "Move to this device" right there."""
     entitlement = order.entitlement
+    this_device = binding_selectors.device_for_browser(request.user, browser_cookie_value(request))
+    offer = binding_selectors.move_offer(
+        entitlement, this_device, binding_services.device_swap_allowance(request.user).left
+    )
     label = entitlement.device.label if entitlement.device else ""
     bound = _("This title is bound to your device “%(label)s”, so it cannot play in this browser.") % {
         "label": label
     }
-    if order.kind != EntitlementKind.BUY:
-        return {
-            "allowed": False,
-            "message": bound + " " + _("A rental stays on the device it was rented on: watch it there."),
-        }
-    this_device = binding_selectors.device_for_browser(request.user, browser_cookie_value(request))
-    if this_device is None:
-        return {
-            "allowed": False,
-            "message": bound
-            + " "
-            + _("Register this browser under My devices, then you can move the title here."),
-        }
-    if this_device.pk == entitlement.device_id:  # this very device refused: its DRM identity changed
-        return {
-            "allowed": False,
-            "message": _(
-                "The licence server did not recognise this browser as the device this title is bound to. "
-                "Register this browser again under My devices."
-            ),
-        }
-    swaps = binding_services.device_swap_allowance(request.user)
-    if not swaps.left:
-        return {
-            "allowed": False,
-            "message": bound
-            + " "
-            + _("You have used this period's device changes: watch it there, or ask support to move it."),
-        }
-    return {
-        "allowed": True,
-        "message": bound
-        + " "
-        + _(
+    Verdict = binding_selectors.MoveVerdict
+    then = {
+        Verdict.RENTAL: _("A rental stays on the device it was rented on: watch it there."),
+        Verdict.OVER: _("It can no longer be watched."),
+        Verdict.NOT_REGISTERED: _(
+            "Register this browser under My devices, then you can move the title here."
+        ),
+        Verdict.NO_CHANGES_LEFT: _(
+            "You have used this period's device changes: watch it there, or ask support to move it."
+        ),
+        Verdict.ALLOWED: _(
             "You can move it to this browser; it then stops playing on “%(label)s”. Device changes left: %(left)s."
         )
-        % {"label": label, "left": swaps.left},
+        % {"label": label, "left": offer.swaps_left},
     }
+    if offer.verdict is Verdict.SAME_DEVICE:  # this very device refused: its DRM identity changed
+        message = _(
+            "The licence server did not recognise this browser as the device this title is bound to. "
+            "Register this browser again under My devices."
+        )
+    else:
+        message = f"{bound} {then[offer.verdict]}"
+    return {"allowed": offer.allowed, "message": message}
 
 
 def _own_order(request: HttpRequest, entitlement_id: int) -> Order:

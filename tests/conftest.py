@@ -1,19 +1,18 @@
 """Fixtures shared by the whole suite."""
 
 import contextlib
-import json
 import uuid
-from io import StringIO
 
 import pytest
 from celery.contrib.testing.worker import start_worker
 from django.conf import settings
-from django.core.management import call_command
 
+from binding import packaging
 from binding.expressplay import ContentKey, Endpoints, ExpressPlayClient
 from binding.models import MediaAsset
 from sandbox.device import SimulatedDevice
 from storefront.celery import app as celery_app
+from storefront.demo_data import DEMO_CLIPS, demo_clip_render
 from storefront.redis_server import embedded_redis_from_settings
 
 
@@ -82,25 +81,24 @@ def sandbox_client(live_server):
     )
 
 
-CLIPS = ("device-check", "mandelbrot", "life", "colour-bars", "cellular")
+CLIP_SECONDS = 6  # the demo's clips, shortened: a test plays a few seconds at most
 
 
 @pytest.fixture(scope="session")
 def packaged_media(tmp_path_factory):
-    """Encrypt the sample clips once per session; return {slug: MediaAsset field values}."""
+    """Render the demo clips short and encrypt them once per session (Shaka Packager); return
+    (media root, {slug: MediaAsset field values})."""
     root = tmp_path_factory.mktemp("media")
     packaged = {}
-    for slug in CLIPS:
+    for clip in DEMO_CLIPS:
+        source = demo_clip_render(clip, root / "sources", seconds=CLIP_SECONDS)
         kid, key = uuid.uuid4().hex, uuid.uuid4().hex
-        out = json.loads(call_command(
-            "package_clip", str(settings.MEDIA_SOURCES_DIR / slug), str(root / slug), kid=kid, key=key,
-            stdout=StringIO(),
-        ))  # fmt: skip
-        packaged[slug] = {
+        out = packaging.package(source, root / clip.slug, kid=kid, key=key)
+        packaged[clip.slug] = {
             "kid": kid,
             "key": key,
-            "manifest": f"{slug}/manifest.mpd",
-            "duration": out["duration"],
+            "manifest": f"{clip.slug}/manifest.mpd",
+            "duration": out.duration,
         }
     return root, packaged
 

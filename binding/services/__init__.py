@@ -7,6 +7,7 @@
     queueing       queue a task after commit, never losing the work when the broker is away
     sweep          find stranded work again from the database (run by beat)
     connection     the operators' connection check
+    media          a clip encrypted with a key of its own (Shaka Packager), on record as a media asset
 
 Callers keep `from binding import services` and use the names re-exported here.
 """
@@ -50,6 +51,7 @@ from .entitlements import (
     entitlement_revoke,
     entitlements_expire_ended,
 )
+from .media import media_asset_package
 from .queueing import queue_after_commit
 from .sweep import SweepReport, work_sweep
 from .tokens import token_request
@@ -90,6 +92,7 @@ __all__ = [
     "entitlement_revoke",
     "entitlements_expire_ended",
     "expressplay_connection_check",
+    "media_asset_package",
     "queue_after_commit",
     "token_request",
     "work_sweep",

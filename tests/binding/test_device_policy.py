@@ -1,11 +1,13 @@
 """Device swaps: removals and moves per period, shown to the user, overridable by operators."""
 
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.signing import get_cookie_signer
 from django.urls import reverse
+from django.utils import timezone
 
 from binding import services, tasks
 from binding.models import Entitlement, EntitlementState, MediaAsset
@@ -115,3 +117,31 @@ def test_a_title_bound_to_a_removed_device_says_how_to_get_it_back(client, user)
     status = client.get(reverse("storefront:entitlement-status", args=[order.entitlement_id])).json()
     assert status["ok"] is False and "device you removed" in status["message"]
     assert "Move to this device" in status["next"]
+
+
+@pytest.mark.parametrize(
+    ("kind", "state", "where", "left", "verdict"),
+    [
+        ("buy", EntitlementState.READY, "other", 1, "allowed"),
+        ("buy", EntitlementState.READY, "other", 0, "no_changes_left"),
+        ("buy", EntitlementState.READY, "same", 1, "same_device"),
+        ("buy", EntitlementState.READY, None, 1, "not_registered"),
+        ("buy", EntitlementState.REVOKED, "other", 1, "over"),
+        ("rent", EntitlementState.READY, "other", 1, "rental"),
+    ],
+)
+def test_one_rule_says_whether_a_title_may_move_to_this_browser(user, kind, state, where, left, verdict):
+    """My library's button and the player's refusal both read binding.selectors.move_offer."""
+    from binding.selectors import MoveVerdict, move_offer
+
+    bought_on, other = register(user, "a" * 32), register(user, "b" * 32)
+    asset = MediaAsset.objects.create(slug="m", kid="1" * 32, key="2" * 32, manifest="m/manifest.mpd")
+    ends = {"rental_ends_at": timezone.now() + timedelta(days=2)} if kind == "rent" else {}
+    entitlement = Entitlement.objects.create(
+        user=user, asset=asset, kind=kind, state=state, cookie=bought_on, device=bought_on.device, **ends
+    )
+    this_device = {"other": other.device, "same": bought_on.device, None: None}[where]
+    offer = move_offer(entitlement, this_device, left)
+    assert offer.verdict is MoveVerdict(verdict)
+    assert offer.allowed is (verdict == "allowed")
+    assert offer.shown is (verdict in ("allowed", "no_changes_left"))

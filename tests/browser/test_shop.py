@@ -1,10 +1,13 @@
 """Renting and watching in a real browser, and the same rental refused in another browser of the same user."""
 
 from datetime import timedelta
+from io import StringIO
 
 import pytest
+from django.core.management import call_command
 from django.utils import timezone
 
+from binding import packaging
 from binding import services as binding_services
 from binding.models import Entitlement, EntitlementState
 from sandbox.models import Record
@@ -147,3 +150,75 @@ def test_a_refused_purchase_offers_the_move_and_then_plays_in_this_browser(
     moved = Entitlement.objects.select_related("device").get(pk=entitlement.pk)
     assert moved.device_id != entitlement.device_id and moved.tokens_issued == 2
     assert not other.get_by_test_id("move-here").is_visible()  # playing: nothing to offer
+
+
+def test_a_title_added_with_add_title_shows_its_poster_and_plays_bound(
+    shop, browser_profile, user, live_server, tmp_path
+):
+    """Bring your own title: a clip made here goes through `add_title` (Shaka Packager) and plays in Chromium
+    through ClearKey EME, with sound, bound like any other title."""
+    own = packaging.clip_generate(
+        tmp_path / "own.mp4", video="rgbtestsrc", audio="0.1*sin(2*PI*392*t)", seconds=6, size="640x360"
+    )
+    call_command("add_title", str(own), "--title", "Prospect Trailer", stdout=StringIO())
+    laptop = browser_profile("laptop")
+    sign_in(laptop, user, live_server)
+    page = laptop.new_page()
+    page.goto("/")
+    poster = page.locator("img[src*='/media/posters/prospect-trailer']")
+    wait_until(
+        page, "[...document.images].some(i => i.src.includes('prospect-trailer') && i.naturalWidth === 240)"
+    )
+    assert poster.count() == 1
+    order = rent_and_wait(page, "prospect-trailer")
+    page.get_by_test_id("play").click()
+    wait_until(page, "document.getElementById('video').currentTime > 1")
+    played = playback(page)
+    assert played["video"] > 0 and played["audio"] > 0
+    assert order.entitlement.asset.slug == "prospect-trailer"
+
+
+def tab_to(page, selector: str, *, presses: int = 60) -> None:
+    """Press Tab until `selector` has the focus, as a keyboard user would; fail when it is never reached or
+    shows no focus ring."""
+    for _ in range(presses):
+        page.keyboard.press("Tab")
+        if page.evaluate("s => document.activeElement && document.activeElement.matches(s)", selector):
+            ring = page.evaluate(
+                "() => { const s = getComputedStyle(document.activeElement);"
+                " return s.outlineStyle !== 'none' && s.outlineWidth !== '0px' || s.boxShadow !== 'none'; }"
+            )
+            assert ring, f"{selector} has the focus but shows no focus ring"
+            return
+    raise AssertionError(f"{selector} is not reachable with Tab on {page.url}")
+
+
+def test_the_whole_walk_works_by_keyboard_alone(shop, browser_profile, user, live_server):
+    """Sign in, pick a title, rent it, register the browser, pay and play: Tab, typing, Enter and Space only."""
+    page = browser_profile("keyboard").new_page()
+    page.goto("/accounts/login/")
+    tab_to(page, "#id_username")
+    page.keyboard.type(user.username)
+    tab_to(page, "#id_password")
+    page.keyboard.type("pw")
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"{live_server.url}/")
+    tab_to(page, "a[href='/titles/life/']")
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/titles/life/")
+    tab_to(page, "[data-testid=offer-rent] a")
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/devices/register/**")
+    tab_to(page, "[data-testid=start-check]")
+    page.keyboard.press("Space")
+    page.wait_for_selector("#check[data-registration=bound]", timeout=30000)
+    tab_to(page, "#continue")
+    page.keyboard.press("Enter")
+    page.wait_for_selector("[data-testid=pay]")
+    tab_to(page, "[data-testid=pay]")
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#order[data-state=ready]", timeout=30000)
+    tab_to(page, "[data-testid=play]")
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/play/")
+    wait_until(page, "document.getElementById('video').currentTime > 1")
