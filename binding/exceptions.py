@@ -18,5 +18,9 @@ class DeviceCheckUnavailable(BindingError):
     default_message = _("We could not prepare the device check right now. Please try again in a minute.")
 
 
+class AlreadyEntitled(BindingError):
+    default_message = _("You can already watch this title.")
+
+
 class RecordNotYetAvailable(Exception):
     """ExpressPlay has no record with a device id for the cookie yet (the task retries)."""

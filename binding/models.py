@@ -38,6 +38,9 @@ class MediaAsset(models.Model):
 
     @property
     def manifest_url(self) -> str:
+        """Where players load the manifest: under MEDIA_URL, or the address an API client gave (its CDN)."""
+        if self.manifest.startswith(("https://", "http://")):
+            return self.manifest
         return f"{settings.MEDIA_URL}{self.manifest}"
 
 

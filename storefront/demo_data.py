@@ -186,3 +186,36 @@ def demo_reset() -> dict[str, int]:
     AccessAttempt.objects.filter(username__in=[demo.username for demo in DEMO_USERS]).delete()
     demo_users_load()
     return removed
+
+
+DEMO_API_CLIENT = "Demo storefront"
+
+
+def demo_api_key_file() -> Path:
+    return Path(settings.VAR_DIR) / "demo-api-key"
+
+
+def demo_api_client_load() -> str:
+    """The demo's API client, "Demo storefront": the demo titles under their slugs as content ids, and an API
+    key kept in var/demo-api-key (owner-only) so that `make demo` can print it and the README's curl
+    examples work. A key that no longer works (revoked in admin, or a new database) is replaced."""
+    from api.models import Client, ClientAPIKey, ClientTitle
+    from storefront.files import make_owner_only
+
+    client, _created = Client.objects.get_or_create(name=DEMO_API_CLIENT)
+    for title in Title.objects.filter(slug__in=[demo.slug for demo in DEMO_TITLES]).select_related("asset"):
+        ClientTitle.objects.get_or_create(
+            client=client, content_id=title.slug, defaults={"asset": title.asset}
+        )
+    path = demo_api_key_file()
+    key = path.read_text().strip() if path.exists() else ""
+    try:
+        works = bool(key) and ClientAPIKey.objects.get_from_key(key).client_id == client.pk
+    except ClientAPIKey.DoesNotExist:
+        works = False
+    if not works:
+        _api_key, key = ClientAPIKey.objects.create_key(name="make demo", client=client)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(key + "\n")
+        make_owner_only(path)
+    return key

@@ -9,17 +9,17 @@ from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 
-from django.contrib.auth import get_user_model
 from django.core.files import File
 from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
+from binding import exceptions as binding_exceptions
 from binding import packaging
 from binding import selectors as binding_selectors
 from binding import services as binding_services
 from binding.exceptions import BindingError
-from binding.models import EntitlementKind, EntitlementState, MediaAsset
+from binding.models import EntitlementKind, MediaAsset
 
 from .exceptions import AlreadyEntitled, DeviceNotRegistered, OfferUnavailable
 from .models import Offer, Order, Title
@@ -32,21 +32,12 @@ def order_place(*, user, offer: Offer, browser_cookie: str | None) -> Order:
     Raises DeviceNotRegistered when this browser is not one of the user's devices, AlreadyEntitled when the
     user can already watch the title that way, OfferUnavailable when the offer is off sale.
     """
-    # What needs protecting is per customer (one rental of a title at a time): lock the customer's row, so
-    # that checkouts of the same offer by different customers never wait in line for each other.
-    get_user_model().objects.select_for_update().filter(pk=user.pk).exists()
     offer = Offer.objects.select_related("title__asset").get(pk=offer.pk)
     if not offer.active:
         raise OfferUnavailable()
     cookie = binding_selectors.cookie_for_browser(user, browser_cookie)
     if cookie is None:
         raise DeviceNotRegistered()
-    owned = Order.objects.filter(user=user, title=offer.title, entitlement__state__in=[
-        EntitlementState.PENDING, EntitlementState.READY])  # fmt: skip
-    if owned.filter(kind=EntitlementKind.BUY).exists() or (
-        offer.kind == EntitlementKind.RENT and owned.filter(kind=EntitlementKind.RENT).exists()
-    ):
-        raise AlreadyEntitled()
     try:
         entitlement = binding_services.entitlement_create(
             user=user,
@@ -56,6 +47,8 @@ def order_place(*, user, offer: Offer, browser_cookie: str | None) -> Order:
             rental_period=timedelta(hours=offer.rental_hours) if offer.rental_hours else None,
             play_duration=offer.play_hours * 3600 if offer.play_hours else None,
         )
+    except binding_exceptions.AlreadyEntitled as exc:
+        raise AlreadyEntitled() from exc
     except BindingError as exc:
         raise DeviceNotRegistered(exc.message) from exc
     order = Order.objects.create(

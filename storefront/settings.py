@@ -59,9 +59,14 @@ INSTALLED_APPS = [
     "health_check",
     "axes",
     "csp",
+    "rest_framework",
+    "rest_framework_api_key",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     # Storefront last: its post_migrate handler (staff groups) needs the other apps' permissions.
     "binding",
     "sandbox",
+    "api",
     "storefront",
 ]
 
@@ -265,6 +270,7 @@ BINDING_AUTO_RETRY_AFTER = env.int("BINDING_AUTO_RETRY_AFTER", default=60)
 BINDING_PENDING_ALERT_AFTER = env.int("BINDING_PENDING_ALERT_AFTER", default=300)
 CELERY_BEAT_SCHEDULE = {
     "binding-sweep": {"task": "binding.work_sweep", "schedule": BINDING_SWEEP_INTERVAL},
+    "webhooks-sweep": {"task": "api.webhooks_sweep", "schedule": BINDING_SWEEP_INTERVAL},
 }
 # The HTTP cookie in which a browser remembers its own registration (signed, HttpOnly, SameSite=Lax).
 BINDING_BROWSER_COOKIE = "bindery_device"
@@ -380,3 +386,43 @@ LOGGING = {
         "urllib3": {"level": "WARNING"},
     },
 }
+
+# --- The entitlement API (/api/v1/, api/) -------------------------------------------------------------------
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["api.authentication.ClientKeyAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["api.authentication.HasClientKey"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_THROTTLE_CLASSES": ["api.throttling.ClientKeyThrottle"],
+    "DEFAULT_THROTTLE_RATES": {"api_key": env("API_THROTTLE_RATE", default="600/minute")},
+    "EXCEPTION_HANDLER": "api.problems.exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "UNAUTHENTICATED_USER": None,
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Bindery entitlement API",
+    "DESCRIPTION": (
+        "Device-bound ExpressPlay entitlements for any storefront: start a device check for a customer, then "
+        "create entitlements (buy to own, or rent) bound to the device it found. Authenticate with "
+        "`Authorization: Api-Key <key>` (keys are made in admin). Errors are RFC 9457 problem details."
+    ),
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "SERVE_AUTHENTICATION": [],
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "api.problems.document_problems",
+    ],
+}
+# Webhooks (api/webhooks.py): HTTPS endpoints only, except plain HTTP to this machine in the sandbox demo.
+WEBHOOK_ALLOW_LOOPBACK_HTTP = env.bool("WEBHOOK_ALLOW_LOOPBACK_HTTP", default=EXPRESSPLAY_ENV == "sandbox")
+WEBHOOK_MAX_ATTEMPTS = env.int("WEBHOOK_MAX_ATTEMPTS", default=8)
+WEBHOOK_TIMEOUT = env.float("WEBHOOK_TIMEOUT", default=10.0)
+# Bindery's own address, for links in webhooks (which have no request to take it from).
+BINDERY_PUBLIC_URL = env("BINDERY_PUBLIC_URL", default="http://127.0.0.1:8000").rstrip("/")
+# SEES compatibility (api/sees.py): how long one request waits for the worker's lookup and token.
+SEES_WAIT = env.float("SEES_WAIT", default=10.0)

@@ -33,6 +33,8 @@ urlpatterns = [
     path("presenter/reset/", presenter.presenter_reset, name="presenter-reset"),
     path("presenter/sign-in/<str:token>/", presenter.presenter_sign_in, name="presenter-sign-in"),
     path("admin/", admin.site.urls),
+    # The entitlement API for other storefronts (API keys; OpenAPI schema and docs at /api/v1/docs/).
+    path("api/", include("api.urls")),
     # Database, Redis, the workers and ExpressPlay; 200 when all answer, 500 otherwise (?format=json for tools).
     path("health/", BinderyHealthView.as_view(), name="health"),
     # For a load balancer: this node serves (its database answers).

@@ -261,6 +261,9 @@ def refused(request: HttpRequest, entitlement_id: int) -> JsonResponse:
 def media(request: HttpRequest, path: str) -> HttpResponse:
     """Serve packaged (encrypted) media in the demo; production serves MEDIA_URL from a CDN."""
     try:
-        return serve(request, path, document_root=settings.MEDIA_ROOT)
+        response = serve(request, path, document_root=settings.MEDIA_ROOT)
     except OSError as exc:  # a name the file system refuses (too long, say): there is no such file
         raise Http404 from exc
+    # Encrypted media is public (the licence is what is guarded): players on other storefronts' pages load it.
+    response["Access-Control-Allow-Origin"] = "*"
+    return response

@@ -111,6 +111,14 @@ def media(packaged_media, settings, transactional_db):
 
 
 @pytest.fixture
+def bindery(live_server, settings, media, celery_worker):
+    """The whole product against the sandbox over real HTTP."""
+    settings.EXPRESSPLAY_ENV = "sandbox"
+    settings.EXPRESSPLAY_SANDBOX_URL = f"{live_server.url}/sandbox"
+    return live_server
+
+
+@pytest.fixture
 def celery_worker(redis_url, transactional_db, settings):
     """A real Celery worker (in-process thread) consuming a queue of its own from the real Redis: both the
     default queue and the ExpressPlay queue are that one queue for the test's duration."""

@@ -42,14 +42,15 @@ def device_name_suggestion(*, user, user_agent: str) -> str:
     return _unique_label(user, device_label(user_agent))
 
 
-def cookie_create(*, user, user_agent: str = "", device_name: str = "") -> Cookie:
-    """Start a registration attempt for `user`'s browser: a new, unique ExpressPlay correlation value.
+def cookie_create(*, user, user_agent: str = "", device_name: str = "", value: str = "") -> Cookie:
+    """Start a registration attempt for `user`'s browser: a new, unique ExpressPlay correlation value
+    (or `value`, when the caller's protocol names the cookie itself, as SEES clients do).
 
     `device_name` is what the customer calls this browser; the device gets it once bound (made unique).
     """
     now = timezone.now()
     cookie = Cookie.objects.create(
-        value=secrets.token_urlsafe(18),  # 24 characters, under ExpressPlay's 32
+        value=value or secrets.token_urlsafe(18),  # 24 characters, under ExpressPlay's 32
         user=user,
         user_agent=user_agent[:300],
         device_name=" ".join(device_name.split())[:80],

@@ -6,12 +6,13 @@ import logging
 from datetime import timedelta
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from ..exceptions import BindingError, RecordNotYetAvailable
+from ..exceptions import AlreadyEntitled, BindingError, RecordNotYetAvailable
 from ..expressplay import (
     BuyToOwn,
     ExpressPlayClient,
@@ -55,12 +56,27 @@ def entitlement_create(
     rental_period: timedelta | None = None,
     play_duration: int | None = None,
 ) -> Entitlement:
-    """Create a pending entitlement for `asset`, to be bound to the device `cookie` registered."""
+    """Create a pending entitlement for `asset`, to be bound to the device `cookie` registered; the shop's
+    checkout and the API both come here.
+
+    Raises AlreadyEntitled when the user can already watch the asset that way (they own it, or rent it
+    now; renting after a purchase is refused, buying during a rental is not), BindingError otherwise.
+    """
+    # One rental of a title at a time per customer: lock the customer's row, so that concurrent checkouts of
+    # the same customer wait in line, and those of different customers never wait for each other.
+    get_user_model().objects.select_for_update().filter(pk=user.pk).exists()
     cookie = Cookie.objects.select_for_update().get(pk=cookie.pk)
     if cookie.state != CookieState.BOUND or cookie.user_id != user.pk:
         raise BindingError(_("Register this browser before you buy or rent."))
     if kind == EntitlementKind.RENT and not rental_period:
         raise BindingError(_("A rental needs a rental period."))
+    owned = Entitlement.objects.filter(
+        user=user, asset=asset, state__in=[EntitlementState.PENDING, EntitlementState.READY]
+    )
+    if owned.filter(kind=EntitlementKind.BUY).exists() or (
+        kind == EntitlementKind.RENT and owned.filter(kind=EntitlementKind.RENT).exists()
+    ):
+        raise AlreadyEntitled()
     entitlement = Entitlement.objects.create(
         user=user,
         asset=asset,

@@ -95,14 +95,6 @@ def sign_in(context, user, live_server):
 
 
 @pytest.fixture
-def bindery(live_server, settings, media, celery_worker):
-    """The whole product against the sandbox over real HTTP."""
-    settings.EXPRESSPLAY_ENV = "sandbox"
-    settings.EXPRESSPLAY_SANDBOX_URL = f"{live_server.url}/sandbox"
-    return live_server
-
-
-@pytest.fixture
 def user(transactional_db):
     return get_user_model().objects.create_user(
         "frank", email="frank@example.com", password="pw", first_name="Frank"

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from storefront.demo_data import demo_users_load, media_assets_load, titles_load
+from storefront.demo_data import demo_api_client_load, demo_users_load, media_assets_load, titles_load
 
 
 class Command(BaseCommand):
@@ -15,6 +15,7 @@ class Command(BaseCommand):
         users = demo_users_load()
         assets = media_assets_load(force=repackage)
         titles = titles_load()
+        demo_api_client_load()
         self.stdout.write(
             f"Demo data loaded: {len(users)} logins, {len(assets)} encrypted clips, {len(titles)} titles."
         )

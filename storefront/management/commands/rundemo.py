@@ -100,7 +100,10 @@ class Command(BaseCommand):
             time.sleep(0.2)
 
     def _banner(self, host: str, port: int) -> None:
-        from storefront.demo_data import DEMO_PASSWORD, DEMO_USERS
+        from storefront.demo_data import DEMO_PASSWORD, DEMO_USERS, demo_api_key_file
+
+        key_file = demo_api_key_file()
+        api_key = key_file.read_text().strip() if key_file.exists() else "(run load_demo to make one)"
 
         url = f"http://{host}:{port}/"
         lines = [
@@ -114,6 +117,9 @@ class Command(BaseCommand):
             "",
             "  Demo logins (password for all: " + DEMO_PASSWORD + "):",
             *(f"    {u.username:<10} {u.description}" for u in DEMO_USERS),
+            "",
+            f"  Entitlement API:           {url}api/v1/docs/   (README: Using Bindery from your own storefront)",
+            f"  Demo API key:              {api_key}",
             "",
             "  Press Ctrl-C to stop every process.",
             "=" * 72,

@@ -1,0 +1,114 @@
+from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
+from rest_framework_api_key.admin import APIKeyModelAdmin
+
+from .models import (
+    Client,
+    ClientAPIKey,
+    ClientTitle,
+    Customer,
+    Registration,
+    WebhookDelivery,
+    WebhookEndpoint,
+)
+from .webhooks import delivery_resend
+
+
+class ClientAPIKeyInline(admin.TabularInline):
+    model = ClientAPIKey
+    fields = ["name", "prefix", "created", "expiry_date", "revoked"]
+    readonly_fields = ["prefix", "created"]
+    extra = 0
+    can_delete = False
+    show_change_link = True
+
+    def has_add_permission(self, request, obj=None):
+        return False  # keys are made in API keys, which shows the new key once
+
+
+@admin.register(Client)
+class ClientAdmin(admin.ModelAdmin):
+    list_display = ["name", "created_at"]
+    search_fields = ["name"]
+    inlines = [ClientAPIKeyInline]
+
+
+@admin.register(ClientAPIKey)
+class ClientAPIKeyAdmin(APIKeyModelAdmin):
+    """Create a key here: the full key is shown once, in the confirmation message; revoke it here too."""
+
+    list_display = [*APIKeyModelAdmin.list_display, "client"]
+    list_filter = [*APIKeyModelAdmin.list_filter, "client"]
+    search_fields = [*APIKeyModelAdmin.search_fields, "client__name"]
+
+
+@admin.register(Customer)
+class CustomerAdmin(admin.ModelAdmin):
+    list_display = ["external_id", "client", "user", "created_at"]
+    list_filter = ["client"]
+    search_fields = ["external_id", "user__username"]
+    raw_id_fields = ["user"]
+    readonly_fields = ["client", "external_id", "user", "created_at"]
+
+
+@admin.register(ClientTitle)
+class ClientTitleAdmin(admin.ModelAdmin):
+    list_display = ["content_id", "client", "asset", "created_at"]
+    list_filter = ["client"]
+    search_fields = ["content_id", "asset__name", "asset__kid"]
+    readonly_fields = ["client", "content_id", "asset", "created_at"]
+
+
+@admin.register(Registration)
+class RegistrationAdmin(admin.ModelAdmin):
+    list_display = ["id", "customer", "cookie", "created_at"]
+    search_fields = ["customer__external_id"]
+    readonly_fields = ["customer", "cookie", "reference", "created_at"]
+    fields = ["customer", "cookie", "created_at"]
+    verbose_name = _("API registration")
+
+
+@admin.register(WebhookEndpoint)
+class WebhookEndpointAdmin(admin.ModelAdmin):
+    list_display = ["url", "client", "active", "created_at"]
+    list_filter = ["client", "active"]
+    fields = ["client", "url", "active", "created_at"]
+    readonly_fields = ["created_at"]
+
+    def save_model(self, request, obj, form, change):
+        if not obj.secret:
+            import secrets
+
+            obj.secret = secrets.token_urlsafe(32)
+            self.message_user(request, _("Signing secret of this endpoint (shown once): %s") % obj.secret)
+        super().save_model(request, obj, form, change)
+
+
+@admin.register(WebhookDelivery)
+class WebhookDeliveryAdmin(admin.ModelAdmin):
+    """Every delivery with its last answer; resend any of them."""
+
+    list_display = [
+        "event_type",
+        "endpoint",
+        "state",
+        "attempts",
+        "response_status",
+        "created_at",
+        "delivered_at",
+    ]
+    list_filter = ["state", "event_type", "endpoint__client"]
+    search_fields = ["event_id", "endpoint__url"]
+    readonly_fields = [field.name for field in WebhookDelivery._meta.fields]
+    actions = ["resend"]
+
+    def has_add_permission(self, request):
+        return False
+
+    @admin.action(description=_("Send again"), permissions=["change"])
+    def resend(self, request, queryset):
+        for delivery in queryset:
+            delivery_resend(delivery)
+        self.message_user(
+            request, _("%(count)d deliveries will be sent again.") % {"count": queryset.count()}
+        )

@@ -1,0 +1,84 @@
+"""The drop-in device check's two calls, from a customer's browser on another site's page.
+
+No API key here: the registration's one-time reference (made by the client's backend through the API, and
+good only for that one device check) is the credential, so any origin may call (CORS), without cookies.
+"""
+
+from __future__ import annotations
+
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.urls import reverse
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods
+
+from binding import selectors as binding_selectors
+from binding import services as binding_services
+from binding.player import player_config, player_messages
+
+from .models import Registration
+
+
+def _cors(response: HttpResponse) -> HttpResponse:
+    response["Access-Control-Allow-Origin"] = "*"
+    response["Access-Control-Allow-Methods"] = "GET, POST, OPTIONS"
+    response["Access-Control-Max-Age"] = "600"
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def _registration(reference: str) -> Registration:
+    if len(reference) > 64:
+        raise Http404
+    registration = Registration.objects.select_related("cookie__device").filter(reference=reference).first()
+    if registration is None:
+        raise Http404
+    return registration
+
+
+@require_http_methods(["GET", "OPTIONS"])
+def check(request: HttpRequest, reference: str) -> HttpResponse:
+    """What the script needs to play the device check, and where the check is (polled until done)."""
+    if request.method == "OPTIONS":
+        return _cors(HttpResponse())
+    registration = _registration(reference)
+    cookie = registration.cookie
+    asset = binding_selectors.device_check_asset()
+    status = binding_selectors.registration_status(cookie)
+    config = player_config(
+        manifest_url=request.build_absolute_uri(asset.manifest_url) if asset else "",
+        licenseUrl=cookie.check_license_url,
+        licensedUrl=request.build_absolute_uri(reverse("api:check-licensed", args=[reference])),
+        statusUrl=request.build_absolute_uri(reverse("api:check", args=[reference])),
+    )
+    return _cors(
+        JsonResponse(
+            {
+                "state": status["state"],
+                "done": status["done"],
+                "ok": status["ok"],
+                "message": str(status["message"]),
+                "device": status["device"],
+                "limit_reached": status["limit_reached"],
+                "config": config,
+                "messages": player_messages(),
+            }
+        )
+    )
+
+
+@csrf_exempt  # no cookie is read: the reference in the address is the credential
+@require_http_methods(["POST", "OPTIONS"])
+def licensed(request: HttpRequest, reference: str) -> HttpResponse:
+    """The device check got its licence: queue the record lookup (the device id comes from ExpressPlay)."""
+    if request.method == "OPTIONS":
+        return _cors(HttpResponse())
+    registration = _registration(reference)
+    queued = binding_services.cookie_licence_seen(cookie=registration.cookie)
+    return _cors(JsonResponse({"queued": queued}))
+
+
+@require_http_methods(["GET", "OPTIONS"])
+def messages(request: HttpRequest) -> HttpResponse:
+    """Every message the player may show, in the browser's language (Accept-Language), for a page that plays
+    titles with the drop-in script."""
+    return _cors(JsonResponse(player_messages()))

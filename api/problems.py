@@ -1,0 +1,146 @@
+"""Errors as RFC 9457 problem details (`application/problem+json`), never a stack trace.
+
+Every answer carries `type`, `title`, `status` and `detail`; bad input adds `errors` (field → messages); an
+ExpressPlay failure adds `expressplay_code` and `expressplay_meaning`.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from django.utils.translation import gettext as _
+from rest_framework import exceptions, status
+from rest_framework.renderers import JSONRenderer
+from rest_framework.response import Response
+
+logger = logging.getLogger(__name__)
+
+PROBLEM_BASE = "https://bindery.example/problems/"
+
+
+class ProblemJSONRenderer(JSONRenderer):
+    media_type = "application/problem+json"
+
+
+class Conflict(exceptions.APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_code = "conflict"
+    default_detail = "The request conflicts with the current state."
+
+
+class Unprocessable(exceptions.APIException):
+    """The request is well formed, but the binding refuses it (device limit, not registered, …)."""
+
+    status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
+    default_code = "refused"
+    default_detail = "The request cannot be carried out."
+
+    def __init__(self, detail=None, code=None, *, expressplay_code: int | None = None, meaning: str = ""):
+        super().__init__(detail, code)
+        self.expressplay_code = expressplay_code
+        self.meaning = meaning
+
+
+TITLES = {
+    400: "Bad request",
+    401: "Not authenticated",
+    403: "Forbidden",
+    404: "Not found",
+    405: "Method not allowed",
+    406: "Not acceptable",
+    409: "Conflict",
+    415: "Unsupported media type",
+    422: "Refused",
+    429: "Too many requests",
+}
+
+
+def problem(status_code: int, code: str, detail, *, extra: dict | None = None) -> Response:
+    body = {
+        "type": PROBLEM_BASE + code.replace("_", "-"),
+        "title": TITLES.get(status_code, "Error"),
+        "status": status_code,
+        "detail": str(detail),
+        **(extra or {}),
+    }
+    response = Response(body, status=status_code, content_type="application/problem+json")
+    return response
+
+
+def exception_handler(exc, context):
+    """DRF's exception handler, answering problem details."""
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, PermissionDenied):
+        exc = exceptions.PermissionDenied()
+    if not isinstance(exc, exceptions.APIException):
+        return None  # a bug: Django's 500 handler (logged, no detail shown)
+    extra: dict = {}
+    detail = exc.detail
+    if isinstance(exc, exceptions.ValidationError):
+        extra["errors"] = detail if isinstance(detail, dict) else {"non_field_errors": detail}
+        detail = _("The request has invalid fields: see errors.")
+    elif isinstance(detail, (list, dict)):
+        extra["errors"] = detail
+        detail = _("The request could not be processed: see errors.")
+    if isinstance(exc, Unprocessable) and exc.expressplay_code is not None:
+        extra["expressplay_code"] = exc.expressplay_code
+        extra["expressplay_meaning"] = exc.meaning
+    response = problem(
+        exc.status_code,
+        exc.get_codes() if isinstance(exc.get_codes(), str) else exc.default_code,
+        detail,
+        extra=extra,
+    )
+    if isinstance(exc, exceptions.Throttled) and exc.wait is not None:
+        response["Retry-After"] = str(int(exc.wait) + 1)
+    if getattr(exc, "auth_header", None):
+        response["WWW-Authenticate"] = exc.auth_header
+    return response
+
+
+PROBLEM_SCHEMA = {
+    "type": "object",
+    "description": "RFC 9457 problem details.",
+    "properties": {
+        "type": {"type": "string"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "errors": {"description": "Field → messages, for bad input."},
+        "expressplay_code": {"type": "integer", "description": "When ExpressPlay refused: its code."},
+        "expressplay_meaning": {"type": "string", "description": "What that code means."},
+    },
+    "required": ["type", "title", "status", "detail"],
+}
+DOCUMENTED = {
+    "400": "Bad input (see errors)",
+    "401": "No API key, or an unknown, revoked or expired one",
+    "404": "Not found among your own records",
+    "405": "Method not allowed",
+    "406": "Not acceptable",
+    "415": "Unsupported media type",
+    "429": "Too many calls for this key (see Retry-After)",
+}
+WRITES = {"409": "Conflicts with what exists", "422": "Refused by the binding (the detail says why)"}
+
+
+def document_problems(result, generator, request, public):
+    """drf-spectacular postprocessing hook: every operation may answer problem details for these statuses."""
+    result.setdefault("components", {}).setdefault("schemas", {})["Problem"] = PROBLEM_SCHEMA
+    for path in result.get("paths", {}).values():
+        for method, operation in path.items():
+            answers = {**DOCUMENTED, **(WRITES if method in ("post", "patch", "delete", "put") else {})}
+            for code, description in answers.items():
+                operation.setdefault("responses", {}).setdefault(
+                    code,
+                    {
+                        "description": description,
+                        "content": {
+                            "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}
+                        },
+                    },
+                )
+    return result

@@ -1,0 +1,284 @@
+"""What goes over the wire: the API's requests and answers. Content keys are write-only."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.validators import RegexValidator
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from binding.expressplay.errors import explain
+from binding.models import Device, Entitlement, EntitlementKind
+
+from .models import ClientTitle, Customer, Registration, WebhookDelivery, WebhookEndpoint
+
+EXTERNAL_ID = RegexValidator(
+    r"^[A-Za-z0-9._@:+-]{1,100}$",
+    _("Use 1 to 100 letters, digits and . _ @ : + - (your own id of the customer or title)."),
+)
+HEX32 = RegexValidator(r"^[0-9a-fA-F]{32}$", _("Give 32 hexadecimal characters (16 bytes)."))
+
+
+class CustomerSerializer(serializers.ModelSerializer):
+    id = serializers.CharField(source="external_id", validators=[EXTERNAL_ID], max_length=100)
+    devices = serializers.SerializerMethodField(help_text="How many registered devices the customer has.")
+
+    class Meta:
+        model = Customer
+        fields = ["id", "created_at", "devices"]
+        read_only_fields = ["created_at"]
+
+    def get_devices(self, customer) -> int:
+        return sum(1 for device in customer.user.devices.all() if device.is_active)
+
+
+class DeviceSerializer(serializers.ModelSerializer):
+    name = serializers.CharField(source="label", max_length=80, min_length=1)
+    customer = serializers.CharField(source="user.api_customer.external_id", read_only=True)
+    active = serializers.BooleanField(source="is_active", read_only=True)
+
+    class Meta:
+        model = Device
+        fields = ["id", "customer", "name", "active", "first_seen", "last_seen", "removed_at"]
+        read_only_fields = ["id", "first_seen", "last_seen", "removed_at"]
+
+
+class DeviceRefSerializer(serializers.ModelSerializer):
+    name = serializers.CharField(source="label")
+
+    class Meta:
+        model = Device
+        fields = ["id", "name"]
+
+
+class DeviceRenameSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=80, min_length=1, trim_whitespace=True)
+
+
+class DeviceCheckSerializer(serializers.Serializer):
+    manifest_url = serializers.CharField(help_text="The device-check clip's DASH manifest.")
+    license_url = serializers.CharField(help_text="The device-check (dummy) token's licence URL.")
+    key_system = serializers.CharField()
+
+
+class RegistrationCreateSerializer(serializers.Serializer):
+    customer = serializers.CharField(validators=[EXTERNAL_ID], max_length=100, help_text="Your customer id.")
+    device_name = serializers.CharField(max_length=80, required=False, allow_blank=True)
+
+
+class RegistrationSerializer(serializers.ModelSerializer):
+    customer = serializers.CharField(source="customer.external_id")
+    state = serializers.CharField(source="cookie.effective_state")
+    done = serializers.SerializerMethodField()
+    ok = serializers.SerializerMethodField()
+    message = serializers.SerializerMethodField(help_text="Where the check is, in the customer's words.")
+    device = DeviceRefSerializer(source="cookie.device", allow_null=True)
+    expires_at = serializers.DateTimeField(source="cookie.expires_at")
+    device_check = serializers.SerializerMethodField()
+    script_url = serializers.SerializerMethodField(help_text="The drop-in device-check script to include.")
+
+    class Meta:
+        model = Registration
+        fields = [
+            "id",
+            "reference",
+            "customer",
+            "state",
+            "done",
+            "ok",
+            "message",
+            "device",
+            "expires_at",
+            "device_check",
+            "script_url",
+            "created_at",
+        ]
+
+    def _status(self, registration) -> dict:
+        from binding.selectors import registration_status
+
+        if not hasattr(registration, "_status"):
+            registration._status = registration_status(registration.cookie)
+        return registration._status
+
+    def get_done(self, registration) -> bool:
+        return self._status(registration)["done"]
+
+    def get_ok(self, registration) -> bool:
+        return self._status(registration)["ok"]
+
+    def get_message(self, registration) -> str:
+        return str(self._status(registration)["message"])
+
+    @extend_schema_field(DeviceCheckSerializer(allow_null=True))
+    def get_device_check(self, registration):
+        from binding.selectors import device_check_asset
+
+        asset, cookie = device_check_asset(), registration.cookie
+        if asset is None or not cookie.check_license_url:
+            return None
+        return {
+            "manifest_url": self._absolute(asset.manifest_url),
+            "license_url": cookie.check_license_url,
+            "key_system": settings.PLAYER_KEY_SYSTEM,
+        }
+
+    def get_script_url(self, registration) -> str:
+        from django.templatetags.static import static
+
+        return self._absolute(static("js/bindery-check.js"))
+
+    def _absolute(self, path: str) -> str:
+        request = self.context.get("request")
+        return request.build_absolute_uri(path) if request is not None else settings.BINDERY_PUBLIC_URL + path
+
+
+class TitleSerializer(serializers.ModelSerializer):
+    id = serializers.CharField(source="content_id", validators=[EXTERNAL_ID], max_length=100)
+    name = serializers.CharField(source="asset.name", max_length=120)
+    kid = serializers.CharField(source="asset.kid", validators=[HEX32], help_text="The content key id (hex).")
+    key = serializers.CharField(
+        write_only=True, validators=[HEX32], help_text="The content key (hex). Write-only: never read back."
+    )
+    manifest_url = serializers.URLField(
+        source="asset.manifest", max_length=200, help_text="Where players load the title's DASH manifest."
+    )
+
+    class Meta:
+        model = ClientTitle
+        fields = ["id", "name", "kid", "key", "manifest_url", "created_at"]
+        read_only_fields = ["created_at"]
+
+    def to_representation(self, title):
+        data = super().to_representation(title)
+        request = self.context.get("request")
+        url = title.asset.manifest_url
+        data["manifest_url"] = request.build_absolute_uri(url) if request is not None else url
+        return data
+
+
+class PolicySerializer(serializers.Serializer):
+    type = serializers.ChoiceField(choices=EntitlementKind.choices, help_text="buy (to own) or rent.")
+    rental_hours = serializers.IntegerField(
+        min_value=1, max_value=24 * 366, required=False, help_text="A rental's length (needed for rent)."
+    )
+    play_hours = serializers.IntegerField(
+        min_value=1, max_value=24 * 366, required=False, help_text="Viewing time once play starts (rent)."
+    )
+
+    def validate(self, attrs):
+        if attrs["type"] == EntitlementKind.RENT and not attrs.get("rental_hours"):
+            raise serializers.ValidationError({"rental_hours": _("A rental needs rental_hours.")})
+        if attrs["type"] == EntitlementKind.BUY and (attrs.get("rental_hours") or attrs.get("play_hours")):
+            raise serializers.ValidationError(_("A purchase has no rental_hours or play_hours."))
+        return attrs
+
+
+class EntitlementCreateSerializer(serializers.Serializer):
+    customer = serializers.CharField(validators=[EXTERNAL_ID], max_length=100)
+    title = serializers.CharField(validators=[EXTERNAL_ID], max_length=100, help_text="The title's id.")
+    policy = PolicySerializer()
+    device = serializers.IntegerField(
+        required=False, min_value=1, max_value=2**62, help_text="Bind to this device (default: the latest)."
+    )
+
+
+class EntitlementErrorSerializer(serializers.Serializer):
+    expressplay_code = serializers.IntegerField(allow_null=True)
+    expressplay_meaning = serializers.CharField()
+    detail = serializers.CharField()
+
+
+class EntitlementSerializer(serializers.ModelSerializer):
+    customer = serializers.CharField(source="user.api_customer.external_id")
+    title = serializers.SerializerMethodField()
+    policy = serializers.CharField(source="kind")
+    state = serializers.CharField(source="effective_state")
+    device = DeviceRefSerializer(allow_null=True)
+    token_url = serializers.SerializerMethodField(help_text="The device-bound licence URL, once ready.")
+    error = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Entitlement
+        fields = [
+            "id",
+            "customer",
+            "title",
+            "policy",
+            "state",
+            "progress",
+            "device",
+            "token_url",
+            "token_expires_at",
+            "rental_ends_at",
+            "play_duration",
+            "first_played_at",
+            "error",
+            "created_at",
+            "updated_at",
+        ]
+
+    def get_title(self, entitlement) -> str:
+        client = self.context["client"]
+        return next(
+            (t.content_id for t in entitlement.asset.api_titles.all() if t.client_id == client.pk), ""
+        )
+
+    def get_token_url(self, entitlement) -> str | None:
+        return entitlement.license_url if entitlement.effective_state == "ready" else None
+
+    @extend_schema_field(EntitlementErrorSerializer(allow_null=True))
+    def get_error(self, entitlement):
+        if entitlement.effective_state != "failed":
+            return None
+        return {
+            "expressplay_code": entitlement.error_code,
+            "expressplay_meaning": str(explain(entitlement.error_code).meaning),
+            "detail": entitlement.error_detail,
+        }
+
+
+class ReasonSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=300, required=False, allow_blank=True)
+
+
+class MoveSerializer(serializers.Serializer):
+    device = serializers.IntegerField(min_value=1, max_value=2**62)
+    reason = serializers.CharField(max_length=300, required=False, allow_blank=True)
+
+
+class WebhookSerializer(serializers.ModelSerializer):
+    secret = serializers.SerializerMethodField(
+        help_text="The signing secret: returned once, when the endpoint is created."
+    )
+
+    class Meta:
+        model = WebhookEndpoint
+        fields = ["id", "url", "active", "secret", "created_at"]
+        read_only_fields = ["id", "active", "created_at"]
+
+    def validate_url(self, url):
+        from .webhooks import endpoint_url_allowed
+
+        if not endpoint_url_allowed(url):
+            raise serializers.ValidationError(_("Give an HTTPS address."))
+        return url
+
+    def get_secret(self, endpoint) -> str | None:
+        return endpoint.secret if self.context.get("show_secret") else None
+
+
+class WebhookDeliverySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = WebhookDelivery
+        fields = [
+            "event_id",
+            "event_type",
+            "state",
+            "attempts",
+            "next_attempt_at",
+            "response_status",
+            "delivered_at",
+            "created_at",
+        ]

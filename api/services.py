@@ -1,0 +1,114 @@
+"""The API's own operations: a client's customer on first use, its titles, and keeping answers for
+Idempotency-Key. Everything about binding goes through binding.services, as the shop's checkout does."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+from datetime import timedelta
+
+from django.contrib.auth import get_user_model
+from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
+
+from binding import services as binding_services
+from binding.exceptions import BindingError
+from binding.models import Cookie, CookieState, Device, EntitlementKind, MediaAsset
+
+from .models import Client, ClientTitle, Customer, IdempotentAnswer, Registration
+
+
+@transaction.atomic
+def customer_for(client: Client, external_id: str) -> Customer:
+    """The client's customer with this id, created (with a password-less Bindery user) on first use."""
+    customer = Customer.objects.select_related("user").filter(client=client, external_id=external_id).first()
+    if customer:
+        return customer
+    user = get_user_model().objects.create_user(username=f"api-{client.pk}-{secrets.token_hex(8)}")
+    try:
+        with transaction.atomic():
+            return Customer.objects.create(client=client, external_id=external_id, user=user)
+    except IntegrityError:  # created by a concurrent call: use that one
+        user.delete()
+        return Customer.objects.select_related("user").get(client=client, external_id=external_id)
+
+
+def registration_start(*, customer: Customer, device_name: str = "", user_agent: str = "") -> Registration:
+    """Start a device check for the customer: a correlation cookie with its device-check token from
+    ExpressPlay, and the one-time reference the client's page gives the drop-in script.
+
+    The attempt is on record before ExpressPlay is asked (no call is made inside a transaction); when
+    ExpressPlay does not give the token, the attempt is left failed and DeviceCheckUnavailable says why.
+    """
+    user = customer.user
+    name = device_name or binding_services.device_name_suggestion(user=user, user_agent=user_agent)
+    with transaction.atomic():
+        cookie = binding_services.cookie_create(user=user, user_agent=user_agent, device_name=name)
+        registration = Registration.objects.create(
+            customer=customer, cookie=cookie, reference=secrets.token_urlsafe(24)
+        )
+    binding_services.dummy_token_issue(cookie=cookie)
+    registration.cookie.refresh_from_db()
+    return registration
+
+
+@transaction.atomic
+def title_register(
+    *, client: Client, content_id: str, name: str, kid: str, key: str, manifest: str
+) -> ClientTitle:
+    """A client's title: its content key id and key (kept encrypted, never read back), and its manifest."""
+    slug = f"c{client.pk}-{hashlib.sha256(content_id.encode()).hexdigest()[:20]}"
+    asset = MediaAsset.objects.create(slug=slug, name=name, kid=kid, key=key, manifest=manifest)
+    return ClientTitle.objects.create(client=client, content_id=content_id, asset=asset)
+
+
+@transaction.atomic
+def entitlement_grant(*, customer: Customer, asset: MediaAsset, policy: dict, device_id: int | None = None):
+    """An entitlement for the customer, bound to `device_id` or else to the device their latest device check
+    bound: binding.services.entitlement_create, the same as the shop's checkout."""
+    devices = Device.objects.filter(user=customer.user, removed_at__isnull=True)
+    if device_id is not None:
+        devices = devices.filter(pk=device_id)
+    bound = (
+        Cookie.objects.filter(user=customer.user, state=CookieState.BOUND, device__in=devices)
+        .order_by("-created_at", "-pk")
+        .first()
+    )
+    if bound is None:
+        raise BindingError(
+            _("The customer has no such registered device: run a device check first.")
+            if device_id is None
+            else _("The customer has no registered device with this id.")
+        )
+    rent = policy["type"] == EntitlementKind.RENT
+    return binding_services.entitlement_create(
+        user=customer.user,
+        asset=asset,
+        kind=policy["type"],
+        cookie=bound,
+        rental_period=timedelta(hours=policy["rental_hours"]) if rent else None,
+        play_duration=policy["play_hours"] * 3600 if rent and policy.get("play_hours") else None,
+    )
+
+
+def request_fingerprint(method: str, path: str, data) -> str:
+    body = json.dumps(data, sort_keys=True, default=str)
+    return hashlib.sha256(f"{method} {path} {body}".encode()).hexdigest()
+
+
+def idempotency_key_take(client: Client, key: str, fingerprint: str) -> tuple[bool, IdempotentAnswer]:
+    """Take `key` for this request (True, a new row to fill in) or find who has it (False, their answer).
+    Call inside the transaction that does the work: a second request with the key waits for the first."""
+    try:
+        with transaction.atomic():
+            return True, IdempotentAnswer.objects.create(
+                client=client, key=key, fingerprint=fingerprint, status=0, body={}
+            )
+    except IntegrityError:
+        return False, IdempotentAnswer.objects.get(client=client, key=key)
+
+
+def idempotency_answer_keep(answer: IdempotentAnswer, status: int, body) -> None:
+    answer.status, answer.body = status, json.loads(json.dumps(body, default=str))
+    answer.save(update_fields=["status", "body"])

@@ -1,0 +1,29 @@
+"""Rate limits per API key (DRF throttling on Django's cache, which is Redis)."""
+
+from __future__ import annotations
+
+import logging
+
+from redis.exceptions import RedisError
+from rest_framework.throttling import SimpleRateThrottle
+
+logger = logging.getLogger(__name__)
+
+
+class ClientKeyThrottle(SimpleRateThrottle):
+    """`API_THROTTLE_RATE` calls per key (DEFAULT_THROTTLE_RATES["api_key"]). With Redis away, calls are let
+    through with a warning: a limit that cannot be counted must not turn every call into an error."""
+
+    scope = "api_key"
+
+    def get_cache_key(self, request, view):
+        if request.auth is None:
+            return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
+        return self.cache_format % {"scope": self.scope, "ident": request.auth.prefix}
+
+    def allow_request(self, request, view):
+        try:
+            return super().allow_request(request, view)
+        except RedisError:
+            logger.warning("API rate limits are not counted: the cache is unreachable")
+            return True

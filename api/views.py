@@ -1,0 +1,408 @@
+"""The entitlement API, /api/v1/: every call authenticated by a client's API key and scoped to its customers."""
+
+from __future__ import annotations
+
+import secrets
+
+from django.db import transaction
+from django.db.models import Prefetch
+from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.response import Response
+
+from binding import services as binding_services
+from binding.exceptions import BindingError, DeviceCheckUnavailable
+from binding.expressplay.errors import explain
+from binding.models import Device, Entitlement
+
+from . import services
+from .models import ClientTitle, Customer, Registration, WebhookEndpoint
+from .problems import Conflict, Unprocessable
+from .serializers import (
+    CustomerSerializer,
+    DeviceRenameSerializer,
+    DeviceSerializer,
+    EntitlementCreateSerializer,
+    EntitlementSerializer,
+    MoveSerializer,
+    ReasonSerializer,
+    RegistrationCreateSerializer,
+    RegistrationSerializer,
+    TitleSerializer,
+    WebhookDeliverySerializer,
+    WebhookSerializer,
+)
+
+ID = r"[0-9]{1,18}"
+EXTERNAL = r"[A-Za-z0-9._@:+-]{1,100}"
+IDEMPOTENCY_KEY = OpenApiParameter(
+    "Idempotency-Key",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    description="Any unique string up to 255 characters: the same key again returns the first answer, and "
+    "creates nothing more.",
+)
+
+
+class Pages(PageNumberPagination):
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = 200
+
+
+def _refused(exc: BindingError) -> Unprocessable:
+    if exc.code is not None:
+        return Unprocessable(
+            str(exc.message), expressplay_code=exc.code, meaning=str(explain(exc.code).meaning)
+        )
+    return Unprocessable(str(exc.message))
+
+
+class ClientScoped:
+    """Everything a view reads is the calling client's: another client's ids answer 404."""
+
+    @property
+    def client(self):
+        return self.request.auth.client
+
+    def get_serializer_context(self):
+        return {**super().get_serializer_context(), "client": self.client}
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Your customers"),
+    retrieve=extend_schema(summary="A customer"),
+    create=extend_schema(summary="Create a customer (or return the existing one with this id)"),
+)
+class CustomerViewSet(
+    ClientScoped,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    viewsets.GenericViewSet,
+):
+    serializer_class = CustomerSerializer
+    lookup_field = "external_id"
+    lookup_value_regex = EXTERNAL
+    pagination_class = Pages
+
+    def get_queryset(self):
+        return (
+            Customer.objects.filter(client=self.client)
+            .select_related("user")
+            .prefetch_related("user__devices")
+            .order_by("created_at", "pk")
+        )
+
+    def create(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        external_id = serializer.validated_data["external_id"]
+        existed = Customer.objects.filter(client=self.client, external_id=external_id).exists()
+        customer = services.customer_for(self.client, external_id)
+        return Response(
+            self.get_serializer(customer).data,
+            status=status.HTTP_200_OK if existed else status.HTTP_201_CREATED,
+        )
+
+    @extend_schema(summary="A customer's devices", responses=DeviceSerializer(many=True))
+    @action(detail=True, methods=["get"], pagination_class=None)
+    def devices(self, request, external_id=None):
+        customer = self.get_object()
+        devices = customer.user.devices.select_related("user__api_customer").order_by("first_seen", "pk")
+        return Response(DeviceSerializer(devices, many=True, context=self.get_serializer_context()).data)
+
+
+@extend_schema_view(
+    retrieve=extend_schema(summary="A device"),
+    partial_update=extend_schema(summary="Rename a device", request=DeviceRenameSerializer),
+    destroy=extend_schema(summary="Remove a device (counts against the customer's device changes)"),
+)
+class DeviceViewSet(ClientScoped, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    serializer_class = DeviceSerializer
+    lookup_value_regex = ID
+    http_method_names = ["get", "patch", "delete", "head", "options"]
+
+    def get_queryset(self):
+        return Device.objects.filter(user__api_customer__client=self.client).select_related(
+            "user__api_customer"
+        )
+
+    def partial_update(self, request, pk=None):
+        device = self.get_object()
+        rename = DeviceRenameSerializer(data=request.data)
+        rename.is_valid(raise_exception=True)
+        try:
+            device = binding_services.device_rename(
+                device=device, label=rename.validated_data["name"], actor_user=device.user
+            )
+        except BindingError as exc:
+            raise _refused(exc) from exc
+        return Response(self.get_serializer(device).data)
+
+    def destroy(self, request, pk=None):
+        device = self.get_object()
+        try:
+            binding_services.device_remove(device=device, actor_user=device.user, reason=_("via the API"))
+        except BindingError as exc:
+            raise _refused(exc) from exc
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+@extend_schema_view(
+    retrieve=extend_schema(summary="A device check: its state and, once bound, the device"),
+    create=extend_schema(
+        summary="Start a device check for a customer",
+        request=RegistrationCreateSerializer,
+        responses={201: RegistrationSerializer},
+    ),
+)
+class RegistrationViewSet(
+    ClientScoped, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet
+):
+    serializer_class = RegistrationSerializer
+    lookup_value_regex = ID
+
+    def get_queryset(self):
+        return Registration.objects.filter(customer__client=self.client).select_related(
+            "customer", "cookie__device"
+        )
+
+    def create(self, request, *args, **kwargs):
+        given = RegistrationCreateSerializer(data=request.data)
+        given.is_valid(raise_exception=True)
+        customer = services.customer_for(self.client, given.validated_data["customer"])
+        try:
+            registration = services.registration_start(
+                customer=customer,
+                device_name=given.validated_data.get("device_name", ""),
+                user_agent=request.headers.get("User-Agent", "")[:300],
+            )
+        except DeviceCheckUnavailable as exc:
+            raise _refused(exc) from exc
+        return Response(self.get_serializer(registration).data, status=status.HTTP_201_CREATED)
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Your titles"),
+    retrieve=extend_schema(summary="A title (its key is never returned)"),
+    create=extend_schema(summary="Register a title's content key id, key and manifest"),
+)
+class TitleViewSet(
+    ClientScoped,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    viewsets.GenericViewSet,
+):
+    serializer_class = TitleSerializer
+    lookup_field = "content_id"
+    lookup_value_regex = EXTERNAL
+    pagination_class = Pages
+
+    def get_queryset(self):
+        return (
+            ClientTitle.objects.filter(client=self.client)
+            .select_related("asset")
+            .order_by("created_at", "pk")
+        )
+
+    def perform_create(self, serializer):
+        data = serializer.validated_data
+        if ClientTitle.objects.filter(client=self.client, content_id=data["content_id"]).exists():
+            raise Conflict(_("You already have a title with this id."))
+        from binding.models import MediaAsset
+
+        if MediaAsset.objects.filter(kid=data["asset"]["kid"].lower()).exists():
+            raise Conflict(_("A title with this key id exists already."))
+        serializer.instance = services.title_register(
+            client=self.client,
+            content_id=data["content_id"],
+            name=data["asset"]["name"],
+            kid=data["asset"]["kid"].lower(),
+            key=data["key"].lower(),
+            manifest=data["asset"]["manifest"],
+        )
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="Entitlements, newest first",
+        parameters=[OpenApiParameter("customer", OpenApiTypes.STR, description="Only this customer's.")],
+    ),
+    retrieve=extend_schema(summary="An entitlement: its state and, once ready, the device-bound token URL"),
+)
+class EntitlementViewSet(
+    ClientScoped, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
+    serializer_class = EntitlementSerializer
+    lookup_value_regex = ID
+    pagination_class = Pages
+
+    def get_queryset(self):
+        entitlements = (
+            Entitlement.objects.filter(user__api_customer__client=self.client)
+            .select_related("user__api_customer", "device", "asset")
+            .prefetch_related(Prefetch("asset__api_titles", queryset=ClientTitle.objects.all()))
+            .order_by("-created_at", "-pk")
+        )
+        if self.action == "list" and (customer := self.request.query_params.get("customer")):
+            entitlements = entitlements.filter(user__api_customer__external_id=customer)
+        return entitlements
+
+    @extend_schema(
+        summary="Create an entitlement: buy to own or rent, bound to the customer's device",
+        request=EntitlementCreateSerializer,
+        responses={201: EntitlementSerializer},
+        parameters=[IDEMPOTENCY_KEY],
+    )
+    def create(self, request, *args, **kwargs):
+        key = request.headers.get("Idempotency-Key", "")
+        if len(key) > 255 or not key.isprintable():
+            raise ValidationError({"Idempotency-Key": [_("Use at most 255 printable characters.")]})
+        if not key:
+            return self._create(request)
+        fingerprint = services.request_fingerprint("POST", request.path, request.data)
+        with transaction.atomic():
+            # The key is taken first, inside the transaction that creates the entitlement: a concurrent
+            # request with the same key waits for this one, then finds its answer.
+            taken, answer = services.idempotency_key_take(self.client, key, fingerprint)
+            if not taken:
+                if answer.fingerprint != fingerprint:
+                    raise Unprocessable(_("This Idempotency-Key was used for a different request."))
+                replay = Response(answer.body, status=answer.status)
+                replay["Idempotent-Replayed"] = "true"
+                return replay
+            try:
+                response = self._create(request)
+            except Exception:
+                transaction.set_rollback(True)
+                raise
+            services.idempotency_answer_keep(answer, response.status_code, response.data)
+            return response
+
+    def _create(self, request):
+        given = EntitlementCreateSerializer(data=request.data)
+        given.is_valid(raise_exception=True)
+        data = given.validated_data
+        title = ClientTitle.objects.filter(client=self.client, content_id=data["title"]).select_related(
+            "asset"
+        )
+        if not (title := title.first()):
+            raise ValidationError({"title": [_("You have no title with this id.")]})
+        customer = services.customer_for(self.client, data["customer"])
+        try:
+            entitlement = services.entitlement_grant(
+                customer=customer, asset=title.asset, policy=data["policy"], device_id=data.get("device")
+            )
+        except BindingError as exc:
+            raise _refused(exc) from exc
+        entitlement = self.get_queryset().get(pk=entitlement.pk)
+        return Response(self.get_serializer(entitlement).data, status=status.HTTP_201_CREATED)
+
+    def _act(self, request, pk, serializer_class, act):
+        entitlement = self.get_object()
+        given = serializer_class(data=request.data)
+        given.is_valid(raise_exception=True)
+        try:
+            queued = act(entitlement, given.validated_data)
+        except BindingError as exc:
+            raise _refused(exc) from exc
+        entitlement = self.get_queryset().get(pk=entitlement.pk)
+        return Response(
+            {**self.get_serializer(entitlement).data, "queued": bool(queued)},
+            status=status.HTTP_202_ACCEPTED if queued else status.HTTP_200_OK,
+        )
+
+    @extend_schema(summary="Renew the token for the same device (when it has expired)", request=None)
+    @action(detail=True, methods=["post"])
+    def renew(self, request, pk=None):
+        return self._act(
+            request,
+            pk,
+            ReasonSerializer,
+            lambda e, _d: binding_services.entitlement_renew(entitlement=e, actor_user=e.user),
+        )
+
+    @extend_schema(summary="Revoke: no more tokens are handed out or renewed", request=ReasonSerializer)
+    @action(detail=True, methods=["post"])
+    def revoke(self, request, pk=None):
+        def revoke(entitlement, data):
+            reason = data.get("reason") or _("via the API")
+            binding_services.entitlement_revoke(
+                entitlement=entitlement, actor_user=entitlement.user, reason=reason
+            )
+            return False
+
+        return self._act(request, pk, ReasonSerializer, revoke)
+
+    @extend_schema(
+        summary="Move to another of the customer's devices (a device change)", request=MoveSerializer
+    )
+    @action(detail=True, methods=["post"])
+    def move(self, request, pk=None):
+        def move(entitlement, data):
+            device = Device.objects.filter(pk=data["device"], user=entitlement.user).first()
+            if device is None:
+                raise NotFound(_("The customer has no device with this id."))
+            return binding_services.entitlement_move(
+                entitlement=entitlement,
+                device=device,
+                actor_user=entitlement.user,
+                reason=data.get("reason", ""),
+            )
+
+        return self._act(request, pk, MoveSerializer, move)
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Your webhook endpoints"),
+    retrieve=extend_schema(summary="A webhook endpoint and its latest deliveries"),
+    create=extend_schema(summary="Add an HTTPS endpoint: its signing secret is in this answer only"),
+    destroy=extend_schema(summary="Remove an endpoint"),
+)
+class WebhookViewSet(
+    ClientScoped,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.DestroyModelMixin,
+    viewsets.GenericViewSet,
+):
+    serializer_class = WebhookSerializer
+    lookup_value_regex = ID
+
+    def get_queryset(self):
+        return WebhookEndpoint.objects.filter(client=self.client).order_by("pk")
+
+    def create(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        endpoint = WebhookEndpoint.objects.create(
+            client=self.client, url=serializer.validated_data["url"], secret=secrets.token_urlsafe(32)
+        )
+        shown = WebhookSerializer(endpoint, context={**self.get_serializer_context(), "show_secret": True})
+        return Response(shown.data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(summary="An endpoint's latest deliveries", responses=WebhookDeliverySerializer(many=True))
+    @action(detail=True, methods=["get"], pagination_class=None)
+    def deliveries(self, request, pk=None):
+        endpoint = self.get_object()
+        return Response(WebhookDeliverySerializer(endpoint.deliveries.all()[:50], many=True).data)
+
+
+def not_found(request, *args, **kwargs):
+    from django.http import JsonResponse
+
+    body = {
+        "type": "https://bindery.example/problems/not-found",
+        "title": "Not found",
+        "status": 404,
+        "detail": _("There is nothing at this address in the API."),
+    }
+    return JsonResponse(body, status=404, content_type="application/problem+json")

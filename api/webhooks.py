@@ -1,0 +1,250 @@
+"""Signed webhooks: what happened to a client's registrations and entitlements, sent to its endpoints.
+
+- **Nothing lost.** Every binding change writes a BindingEvent in its own transaction; a post_save receiver
+  turns the events a client cares about into WebhookDelivery rows in that same transaction (an outbox), and
+  queues their sending after commit. The sweep (beat) sends again any delivery whose time has come, so a
+  lost message or a killed worker only delays it.
+- **Signed.** `Bindery-Signature: t=<unix time>,v1=<hex HMAC-SHA256 of "<t>.<body>" with the endpoint's
+  secret>`, as Stripe and Svix do: the receiver recomputes it and refuses old timestamps (replays).
+- **Retried** with exponential backoff (30 s, 1 min, 2 min, … up to 1 h) for WEBHOOK_MAX_ATTEMPTS attempts;
+  each attempt's status and the start of the answer are kept, and operators resend from admin.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+import time
+import uuid
+from datetime import timedelta
+from functools import partial
+from urllib.parse import urlsplit
+
+import requests
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from binding.models import BindingEvent, Entitlement, EventKind
+
+from .models import DeliveryState, WebhookDelivery, WebhookEndpoint
+
+logger = logging.getLogger(__name__)
+
+SIGNATURE_HEADER = "Bindery-Signature"
+BACKOFF_FIRST = 30  # seconds
+BACKOFF_CAP = 3600
+
+REGISTRATION_EVENTS = {
+    EventKind.DEVICE_BOUND: "registration.bound",
+    EventKind.DUMMY_TOKEN_FAILED: "registration.failed",
+    EventKind.RECORD_LOOKUP_FAILED: "registration.failed",
+    EventKind.DEVICE_LIMIT_REACHED: "registration.failed",
+    EventKind.COOKIE_EXPIRED: "registration.failed",
+}
+ENTITLEMENT_EVENTS = {
+    EventKind.TOKEN_ISSUED: "entitlement.ready",  # "entitlement.renewed" for a second token and after
+    EventKind.TOKEN_FAILED: "entitlement.failed",
+    EventKind.ENTITLEMENT_REVOKED: "entitlement.revoked",
+    EventKind.ENTITLEMENT_MOVED: "entitlement.moved",
+    EventKind.ENTITLEMENT_EXPIRED: "entitlement.expired",
+}
+EVENT_TYPES = sorted({*REGISTRATION_EVENTS.values(), *ENTITLEMENT_EVENTS.values(), "entitlement.renewed"})
+
+
+def sign(secret: str, timestamp: int, body: bytes) -> str:
+    digest = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
+    return f"t={timestamp},v1={digest}"
+
+
+def signature_valid(
+    secret: str, header: str, body: bytes, *, tolerance: int = 300, now: float | None = None
+) -> bool:
+    """What a receiver does (and the tests): recompute the signature, and refuse a stale timestamp."""
+    parts = dict(part.split("=", 1) for part in header.split(",") if "=" in part)
+    try:
+        timestamp = int(parts["t"])
+    except (KeyError, ValueError):
+        return False
+    if abs((now or time.time()) - timestamp) > tolerance:
+        return False
+    expected = sign(secret, timestamp, body).split("v1=", 1)[1]
+    return hmac.compare_digest(expected, parts.get("v1", ""))
+
+
+def endpoint_url_allowed(url: str) -> bool:
+    """HTTPS only; plain HTTP to this machine only when WEBHOOK_ALLOW_LOOPBACK_HTTP (the demo and tests)."""
+    parts = urlsplit(url)
+    if parts.scheme == "https" and parts.hostname:
+        return True
+    return (
+        parts.scheme == "http"
+        and settings.WEBHOOK_ALLOW_LOOPBACK_HTTP
+        and parts.hostname in ("127.0.0.1", "localhost", "::1")
+    )
+
+
+# --- recording (in the transaction of the change) ---------------------------------------------------------------
+
+
+def _payload(event: BindingEvent, event_type: str, client) -> dict:
+    from .serializers import EntitlementSerializer, RegistrationSerializer
+
+    data: dict = {}
+    if event_type.startswith("registration."):
+        registration = getattr(event.cookie, "api_registration", None) if event.cookie_id else None
+        if registration is None:
+            return {}
+        data = RegistrationSerializer(registration, context={"request": None, "client": client}).data
+    else:
+        entitlement = (
+            Entitlement.objects.select_related("user__api_customer", "device", "asset")
+            .prefetch_related("asset__api_titles")
+            .get(pk=event.entitlement_id)
+        )
+        data = EntitlementSerializer(entitlement, context={"client": client}).data
+    return json.loads(json.dumps(data, default=str))
+
+
+def deliveries_record(sender, instance: BindingEvent, created: bool, **kwargs) -> None:
+    """post_save of BindingEvent: an event of an API client's customer becomes one delivery per endpoint."""
+    if not created or instance.user_id is None:
+        return
+    event_type = REGISTRATION_EVENTS.get(instance.kind) or ENTITLEMENT_EVENTS.get(instance.kind)
+    if event_type is None or (event_type.startswith("entitlement.") and not instance.entitlement_id):
+        return
+    endpoints = list(
+        WebhookEndpoint.objects.filter(
+            active=True, client__customers__user_id=instance.user_id
+        ).select_related("client")
+    )
+    if not endpoints:
+        return
+    if instance.kind == EventKind.TOKEN_ISSUED:
+        issued = Entitlement.objects.filter(pk=instance.entitlement_id).values_list(
+            "tokens_issued", flat=True
+        )
+        if (issued.first() or 0) > 1:
+            event_type = "entitlement.renewed"
+    payload = _payload(instance, event_type, endpoints[0].client)
+    if not payload:
+        return
+    for endpoint in endpoints:
+        event_id = uuid.uuid4()
+        delivery = WebhookDelivery.objects.create(
+            endpoint=endpoint,
+            event_id=event_id,
+            event_type=event_type,
+            payload={
+                "id": str(event_id),
+                "type": event_type,
+                "created": instance.created_at.isoformat(),
+                "data": payload,
+            },
+        )
+        transaction.on_commit(partial(_queue, delivery.pk))
+
+
+def _queue(delivery_id: int) -> None:
+    from .tasks import webhook_deliver
+
+    try:
+        webhook_deliver.apply_async(args=[delivery_id])
+    except Exception as exc:  # the broker is away: the sweep sends it when its time comes
+        logger.warning("Could not queue webhook delivery %s (%s); the sweep will send it.", delivery_id, exc)
+
+
+# --- sending ----------------------------------------------------------------------------------------------------
+
+
+def delivery_send(delivery_id: int) -> str:
+    """Send one delivery now, if it is still due; record the answer; schedule the next attempt on failure."""
+    with transaction.atomic():
+        delivery = (
+            WebhookDelivery.objects.select_for_update(skip_locked=True)
+            .select_related("endpoint")
+            .filter(pk=delivery_id, state=DeliveryState.PENDING)
+            .first()
+        )
+        if delivery is None:
+            return "not-due"
+        # Claim the attempt: a copy of this task, or the sweep, finds it not due until the backoff has passed.
+        delivery.attempts += 1
+        delivery.next_attempt_at = timezone.now() + _backoff(delivery.attempts)
+        delivery.save(update_fields=["attempts", "next_attempt_at"])
+    endpoint = delivery.endpoint
+    body = json.dumps(delivery.payload, separators=(",", ":"), sort_keys=True).encode()
+    status, answer, error = None, "", ""
+    if not endpoint_url_allowed(endpoint.url):
+        error = "the endpoint's address is not HTTPS"
+    else:
+        try:
+            response = requests.post(
+                endpoint.url,
+                data=body,
+                headers={
+                    "Content-Type": "application/json",
+                    "User-Agent": "Bindery-Webhooks/1",
+                    "Bindery-Event": delivery.event_type,
+                    "Bindery-Delivery": str(delivery.event_id),
+                    SIGNATURE_HEADER: sign(endpoint.secret, int(time.time()), body),
+                },
+                timeout=settings.WEBHOOK_TIMEOUT,
+                allow_redirects=False,
+            )
+            status, answer = response.status_code, response.text[:1000]
+        except requests.RequestException as exc:
+            error = f"{type(exc).__name__}: {exc}"[:300]
+    delivered = status is not None and 200 <= status < 300
+    given_up = not delivered and delivery.attempts >= settings.WEBHOOK_MAX_ATTEMPTS
+    WebhookDelivery.objects.filter(pk=delivery.pk).update(
+        response_status=status,
+        response_body=answer,
+        error=error,
+        state=DeliveryState.DELIVERED
+        if delivered
+        else DeliveryState.FAILED
+        if given_up
+        else DeliveryState.PENDING,
+        delivered_at=timezone.now() if delivered else None,
+    )
+    if not delivered and not given_up:
+        _schedule(delivery.pk, delivery.next_attempt_at)
+    return "delivered" if delivered else "given-up" if given_up else "retry"
+
+
+def _backoff(attempts: int) -> timedelta:
+    return timedelta(seconds=min(BACKOFF_CAP, BACKOFF_FIRST * 2 ** (attempts - 1)))
+
+
+def _schedule(delivery_id: int, when) -> None:
+    from .tasks import webhook_deliver
+
+    try:
+        webhook_deliver.apply_async(args=[delivery_id], eta=when)
+    except Exception as exc:  # the sweep sends it when its time comes
+        logger.warning("Could not schedule webhook delivery %s (%s)", delivery_id, exc)
+
+
+def delivery_resend(delivery: WebhookDelivery) -> None:
+    """An operator's resend (admin): due now again, with a fresh count of attempts."""
+    WebhookDelivery.objects.filter(pk=delivery.pk).update(
+        state=DeliveryState.PENDING, attempts=0, next_attempt_at=timezone.now(), delivered_at=None
+    )
+    transaction.on_commit(partial(_queue, delivery.pk))
+
+
+def deliveries_sweep(*, now=None) -> int:
+    """Queue every pending delivery whose time has come (found from the database, whatever the queue lost)."""
+    due = list(
+        WebhookDelivery.objects.filter(
+            state=DeliveryState.PENDING, next_attempt_at__lte=now or timezone.now()
+        )
+        .order_by("next_attempt_at")
+        .values_list("pk", flat=True)[:500]
+    )
+    for delivery_id in due:
+        _queue(delivery_id)
+    return len(due)

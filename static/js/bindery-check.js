@@ -1,0 +1,167 @@
+/*
+ * Bindery's drop-in device check, for a storefront's own page on its own site.
+ *
+ *   <div id="bindery-check"></div>
+ *   <script src="https://bindery.example/static/js/bindery-check.js"></script>
+ *   <script>
+ *     BinderyCheck.run({reference: "<from POST /api/v1/registrations/>", container: "#bindery-check"})
+ *       .then((result) => ...);             // {ok, state, message, device, code}
+ *     // or listen: container.addEventListener("bindery:check", (e) => e.detail)
+ *   </script>
+ *
+ * It plays Bindery's short device-check clip through the browser's EME with the registration's dummy
+ * token (the same player, device identity and licence server as Bindery's own shop), tells Bindery the
+ * licence came, and follows Bindery's record lookup until the device is bound or the check fails. Every
+ * outcome ends in a result with a message in the customer's language; nothing is left waiting.
+ *
+ * BinderyCheck.play({container, manifestUrl, licenseUrl}) then plays a title with the device-bound token
+ * URL the storefront's backend got from GET /api/v1/entitlements/<id>/.
+ */
+(function () {
+  "use strict";
+
+  const script = document.currentScript;
+  const staticBase = script ? script.src.replace(/js\/bindery-check\.js(\?.*)?$/, "") : "/static/";
+  const DEPENDENCIES = ["vendor/shaka-player/shaka-player.dash.js", "js/device-identity.js", "js/player.js"];
+  const POLL_ATTEMPTS = 240;
+
+  let loaded = null;
+
+  function loadScript(src) {
+    return new Promise((resolve, reject) => {
+      const tag = document.createElement("script");
+      tag.src = src;
+      tag.onload = resolve;
+      tag.onerror = () => reject(new Error("could not load " + src));
+      document.head.appendChild(tag);
+    });
+  }
+
+  /** Load Shaka Player, the device identity and Bindery's player once, in order. */
+  function dependencies() {
+    loaded = loaded || DEPENDENCIES.reduce(
+      (chain, path) => chain.then(() => (path.includes("shaka") && window.shaka) ? null : loadScript(staticBase + path)),
+      Promise.resolve());
+    return loaded;
+  }
+
+  function element(target) {
+    return typeof target === "string" ? document.querySelector(target) : target;
+  }
+
+  /** A <video> and a message line inside the container (reused when the page provides them). */
+  function stage(container) {
+    let video = container.querySelector("video");
+    if (!video) {
+      video = document.createElement("video");
+      video.muted = true;
+      video.playsInline = true;
+      video.width = 320;
+      video.height = 180;
+      container.appendChild(video);
+    }
+    let line = container.querySelector("[data-player-message]");
+    if (!line) {
+      line = document.createElement("p");
+      line.setAttribute("data-player-message", "");
+      line.setAttribute("aria-live", "polite");
+      container.appendChild(line);
+    }
+    return video;
+  }
+
+  function announce(container, result) {
+    container.dataset.registration = result.ok ? "bound" : "failed";
+    const line = container.querySelector("[data-player-message]");
+    if (line) line.textContent = result.message;
+    container.dispatchEvent(new CustomEvent("bindery:check", { detail: result, bubbles: true }));
+    return result;
+  }
+
+  async function fetchJson(url, options) {
+    const response = await fetch(url, Object.assign({ credentials: "omit" }, options || {}));
+    if (!response.ok) throw new Error("HTTP " + response.status);
+    return response.json();
+  }
+
+  async function run(options) {
+    const container = element(options.container);
+    if (!container) throw new Error("BinderyCheck.run: no container");
+    const base = (options.bindery || staticBase.replace(/static\/$/, "")).replace(/\/$/, "");
+    const checkUrl = base + "/api/v1/check/" + encodeURIComponent(options.reference) + "/";
+    let check;
+    try {
+      [check] = await Promise.all([fetchJson(checkUrl), dependencies()]);
+    } catch (error) {
+      return announce(container, {
+        ok: false, state: "unavailable", code: "unreachable",
+        message: options.unreachableMessage || "The device check could not start. Check your connection and try again.",
+      });
+    }
+    const messages = check.messages;
+    const finish = (status, extra) => announce(container, Object.assign({
+      ok: status.ok, state: status.state, message: status.message, device: status.device || "",
+      limitReached: !!status.limit_reached,
+    }, extra || {}));
+
+    if (check.done) return finish(check);
+
+    async function poll() {
+      for (let attempt = 0; attempt < POLL_ATTEMPTS; attempt++) {
+        const status = await fetchJson(check.config.statusUrl).catch(() => null);
+        if (status && status.done) return finish(status);
+        await new Promise((resolve) => setTimeout(resolve, attempt < 20 ? 300 : 1000));
+      }
+      return finish({ ok: false, state: "timeout", message: messages.timeout });
+    }
+
+    return new Promise((resolve) => {
+      let reported = false;
+      window.BinderyPlayer.start({
+        container: container,
+        video: stage(container),
+        manifestUrl: check.config.manifestUrl,
+        licenseUrl: check.config.licenseUrl,
+        keySystem: check.config.keySystem,
+        signRequests: check.config.signRequests,
+        messages: messages,
+        onStatus: async (state, detail) => {
+          if (state === "licensed" && !reported) {
+            reported = true;
+            await fetch(check.config.licensedUrl, { method: "POST", credentials: "omit" }).catch(() => null);
+            resolve(await poll());
+          } else if (state === "error" && !reported) {
+            reported = true;
+            resolve(finish({ ok: false, state: "failed", message: detail.message }, { code: detail.code }));
+          }
+        },
+      });
+    });
+  }
+
+  /** Play a title with its device-bound token URL; resolves to the player's handle (see player.js). The
+   * player's messages come from Bindery in the browser's language, unless the page gives its own. */
+  async function play(options) {
+    const container = element(options.container);
+    const base = (options.bindery || staticBase.replace(/static\/$/, "")).replace(/\/$/, "");
+    const [messages] = await Promise.all([
+      options.messages ? Promise.resolve(options.messages) : fetchJson(base + "/api/v1/check/messages/"),
+      dependencies(),
+    ]);
+    const video = options.video || stage(container);
+    video.muted = false;
+    video.controls = true;
+    return window.BinderyPlayer.start({
+      container: container,
+      video: video,
+      manifestUrl: options.manifestUrl,
+      licenseUrl: options.licenseUrl,
+      keySystem: options.keySystem || "org.w3.clearkey",
+      signRequests: options.signRequests !== false,
+      messages: messages,
+      onStatus: options.onStatus,
+    });
+  }
+
+  window.BinderyCheck = { run: run, play: play };
+})();

@@ -1,0 +1,299 @@
+"""The entitlement API: keys, scoping, problem details, idempotency, and every resource."""
+
+import pytest
+import responses
+from django.core.cache.backends.locmem import LocMemCache
+from rest_framework.test import APIClient
+
+from api.models import Client, ClientAPIKey, Customer
+from api.throttling import ClientKeyThrottle
+from binding import services as binding_services
+from binding import tasks
+from binding.models import Entitlement, EntitlementState, MediaAsset
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("sandbox_settings")]
+
+TOKEN_URL = "http://127.0.0.1:8000/sandbox/hms/pr/token"
+KID, KEY = "ab" * 16, "cd" * 16
+
+
+@pytest.fixture(autouse=True)
+def no_broker(monkeypatch):
+    monkeypatch.setattr(tasks.entitlement_issue, "apply_async", lambda args, **options: None)
+
+
+@pytest.fixture
+def check_asset():
+    return MediaAsset.objects.create(
+        slug="device-check", kid="11" * 16, key="22" * 16, manifest="dc/manifest.mpd"
+    )
+
+
+def client_with_key(name):
+    client = Client.objects.create(name=name)
+    _key, secret = ClientAPIKey.objects.create_key(name="test", client=client)
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Api-Key {secret}")
+    api.bindery_client = client
+    return api
+
+
+@pytest.fixture
+def api():
+    return client_with_key("Acme Films")
+
+
+@pytest.fixture
+def rival():
+    return client_with_key("Rival Films")
+
+
+@pytest.fixture
+def title(api):
+    made = api.post(
+        "/api/v1/titles/",
+        {
+            "id": "feature-1",
+            "name": "Feature",
+            "kid": KID,
+            "key": KEY,
+            "manifest_url": "https://cdn.example/f.mpd",
+        },
+        format="json",
+    )
+    assert made.status_code == 201, made.json()
+    return made.json()
+
+
+def register(api, customer="cust-1", device_id="d1" * 16):
+    """Start a device check through the API and bind it as the dummy playback would."""
+    with responses.RequestsMock() as stub:
+        stub.post(
+            TOKEN_URL, json={"licenseAcquisitionUrl": "http://127.0.0.1:8000/sandbox/la?t=1", "token": "T"}
+        )
+        started = api.post(
+            "/api/v1/registrations/", {"customer": customer, "device_name": "Living room"}, format="json"
+        )
+    assert started.status_code == 201, started.json()
+    registration = started.json()
+    cookie = (
+        Customer.objects.get(external_id=customer, client=api.bindery_client)
+        .registrations.order_by("-pk")
+        .first()
+        .cookie
+    )
+    binding_services.device_bind(cookie=cookie, device_id=device_id)
+    return registration
+
+
+def problem(response, status):
+    assert response.status_code == status, response.content
+    assert response["Content-Type"] == "application/problem+json"
+    body = response.json()
+    assert (
+        body["status"] == status and body["title"] and body["detail"] and body["type"].startswith("https://")
+    )
+    return body
+
+
+def test_no_key_an_unknown_key_and_a_revoked_key_are_401_problems(api):
+    anonymous = APIClient()
+    assert problem(anonymous.get("/api/v1/customers/"), 401)
+    assert anonymous.get("/api/v1/customers/")["WWW-Authenticate"] == "Api-Key"
+    anonymous.credentials(HTTP_AUTHORIZATION="Api-Key nope.nope")
+    assert "unknown or has been revoked" in problem(anonymous.get("/api/v1/customers/"), 401)["detail"]
+    ClientAPIKey.objects.filter(client=api.bindery_client).update(revoked=True)
+    problem(api.get("/api/v1/customers/"), 401)
+
+
+def test_a_title_key_is_write_only_and_never_read_back(api, title):
+    assert "key" not in title and title["kid"] == KID
+    read = api.get("/api/v1/titles/feature-1/").json()
+    assert "key" not in read and KEY not in str(read)
+    assert MediaAsset.objects.get(kid=KID).key == KEY  # kept, encrypted at rest
+    assert KEY not in str(api.get("/api/v1/titles/").json())
+    again = api.post(
+        "/api/v1/titles/",
+        {
+            "id": "feature-1",
+            "name": "F",
+            "kid": "ef" * 16,
+            "key": KEY,
+            "manifest_url": "https://cdn.example/g.mpd",
+        },
+        format="json",
+    )
+    problem(again, 409)
+    bad = problem(api.post("/api/v1/titles/", {"id": "x", "kid": "zz", "key": "short"}, format="json"), 400)
+    assert set(bad["errors"]) >= {"kid", "key", "name", "manifest_url"}
+
+
+def test_a_registration_gives_the_page_what_it_needs_and_reports_the_bound_device(api, check_asset):
+    registration = register(api)
+    assert registration["state"] == "dummy_token_issued" and registration["done"] is False
+    assert len(registration["reference"]) >= 32
+    assert registration["device_check"]["license_url"].startswith("http://127.0.0.1:8000/sandbox/la")
+    assert registration["device_check"]["manifest_url"].endswith("/media/dc/manifest.mpd")
+    assert registration["script_url"].endswith(".js")
+    read = api.get(f"/api/v1/registrations/{registration['id']}/").json()
+    assert read["state"] == "bound" and read["ok"] is True and read["device"]["name"] == "Living room"
+    devices = api.get("/api/v1/customers/cust-1/devices/").json()
+    assert [d["name"] for d in devices] == ["Living room"]
+
+
+def test_expressplay_refusing_the_device_check_is_a_problem_with_its_code(api, check_asset):
+    with responses.RequestsMock() as stub:
+        stub.post(TOKEN_URL, status=401, json={"errorCode": -2018, "errorMessage": "bad"})
+        refused = api.post("/api/v1/registrations/", {"customer": "c"}, format="json")
+    body = problem(refused, 422)
+    assert body["expressplay_code"] == -2018 and body["expressplay_meaning"]
+
+
+def test_another_clients_records_are_404_to_it(api, rival, title, check_asset):
+    registration = register(api)
+    made = api.post(
+        "/api/v1/entitlements/",
+        {"customer": "cust-1", "title": "feature-1", "policy": {"type": "buy"}},
+        format="json",
+    ).json()
+    device = api.get("/api/v1/customers/cust-1/devices/").json()[0]
+    for url in [
+        "/api/v1/customers/cust-1/",
+        "/api/v1/customers/cust-1/devices/",
+        f"/api/v1/registrations/{registration['id']}/",
+        f"/api/v1/devices/{device['id']}/",
+        f"/api/v1/entitlements/{made['id']}/",
+        "/api/v1/titles/feature-1/",
+    ]:
+        problem(rival.get(url), 404)
+    problem(rival.post(f"/api/v1/entitlements/{made['id']}/revoke/", {}, format="json"), 404)
+    problem(rival.delete(f"/api/v1/devices/{device['id']}/"), 404)
+    assert rival.get("/api/v1/entitlements/").json()["count"] == 0
+    assert rival.get("/api/v1/customers/").json()["count"] == 0
+    # The rival may use the same customer id: it is another customer.
+    problem(
+        rival.post(
+            "/api/v1/entitlements/",
+            {"customer": "cust-1", "title": "feature-1", "policy": {"type": "buy"}},
+            format="json",
+        ),
+        400,
+    )
+
+
+def test_a_repeated_idempotency_key_gives_the_same_answer_and_one_entitlement(api, title, check_asset):
+    register(api)
+    body = {
+        "customer": "cust-1",
+        "title": "feature-1",
+        "policy": {"type": "rent", "rental_hours": 48, "play_hours": 3},
+    }
+    first = api.post("/api/v1/entitlements/", body, format="json", HTTP_IDEMPOTENCY_KEY="order-77")
+    again = api.post("/api/v1/entitlements/", body, format="json", HTTP_IDEMPOTENCY_KEY="order-77")
+    assert first.status_code == again.status_code == 201
+    assert first.json() == again.json() and again["Idempotent-Replayed"] == "true"
+    assert Entitlement.objects.count() == 1
+    other = dict(body, policy={"type": "buy"})
+    reused = api.post("/api/v1/entitlements/", other, format="json", HTTP_IDEMPOTENCY_KEY="order-77")
+    assert "different request" in problem(reused, 422)["detail"]
+    # Without a key, a second rental of the same title is refused by the same rule as the shop's.
+    assert "already watch" in problem(api.post("/api/v1/entitlements/", body, format="json"), 422)["detail"]
+    assert Entitlement.objects.count() == 1
+
+
+def test_an_entitlement_is_bound_to_the_customers_device_and_shows_its_token_once_ready(
+    api, title, check_asset
+):
+    register(api)
+    made = api.post(
+        "/api/v1/entitlements/",
+        {"customer": "cust-1", "title": "feature-1", "policy": {"type": "buy"}},
+        format="json",
+    ).json()
+    assert made["state"] == "pending" and made["token_url"] is None and made["title"] == "feature-1"
+    entitlement = Entitlement.objects.get(pk=made["id"])
+    assert entitlement.cookie.device.label == "Living room" and entitlement.kind == "buy"
+    Entitlement.objects.filter(pk=entitlement.pk).update(
+        state=EntitlementState.READY,
+        license_url="https://expressplay.example/pr?t=X",
+        device=entitlement.cookie.device,
+    )
+    ready = api.get(f"/api/v1/entitlements/{made['id']}/").json()
+    assert ready["state"] == "ready" and ready["token_url"] == "https://expressplay.example/pr?t=X"
+    assert ready["device"]["name"] == "Living room"
+    Entitlement.objects.filter(pk=entitlement.pk).update(state=EntitlementState.FAILED, error_code=-2018)
+    failed = api.get(f"/api/v1/entitlements/{made['id']}/").json()
+    assert failed["error"]["expressplay_code"] == -2018 and failed["error"]["expressplay_meaning"]
+    listed = api.get("/api/v1/entitlements/?customer=cust-1").json()
+    assert listed["count"] == 1 and listed["results"][0]["id"] == made["id"]
+
+
+def test_revoke_move_and_device_changes_follow_the_shops_policy(api, title, check_asset, settings):
+    settings.BINDING_SWAPS_PER_PERIOD = 1
+    register(api, device_id="d1" * 16)
+    made = api.post(
+        "/api/v1/entitlements/",
+        {"customer": "cust-1", "title": "feature-1", "policy": {"type": "buy"}},
+        format="json",
+    ).json()
+    register(api, device_id="d2" * 16)
+    devices = api.get("/api/v1/customers/cust-1/devices/").json()
+    assert len(devices) == 2
+    renamed = api.patch(f"/api/v1/devices/{devices[1]['id']}/", {"name": "Tablet"}, format="json")
+    assert renamed.json()["name"] == "Tablet"
+    moved = api.post(f"/api/v1/entitlements/{made['id']}/move/", {"device": devices[1]["id"]}, format="json")
+    assert moved.status_code == 202 and moved.json()["queued"] is True
+    assert Entitlement.objects.get(pk=made["id"]).device_id == devices[1]["id"]
+    # The one device change of the period is used: removing a device is refused, in words.
+    refused = problem(api.delete(f"/api/v1/devices/{devices[0]['id']}/"), 422)
+    assert "device changes" in refused["detail"]
+    problem(api.post(f"/api/v1/entitlements/{made['id']}/move/", {"device": 999999}, format="json"), 404)
+    revoked = api.post(f"/api/v1/entitlements/{made['id']}/revoke/", {"reason": "refund"}, format="json")
+    assert revoked.status_code == 200 and revoked.json()["state"] == "revoked"
+
+
+def test_bad_input_is_a_problem_never_a_500(api, title):
+    problem(api.post("/api/v1/entitlements/", "{not json", content_type="application/json"), 400)
+    problem(api.post("/api/v1/entitlements/", "a=b", content_type="application/x-www-form-urlencoded"), 415)
+    no_device = api.post(
+        "/api/v1/entitlements/",
+        {"customer": "new", "title": "feature-1", "policy": {"type": "buy"}},
+        format="json",
+    )
+    assert "device check" in problem(no_device, 422)["detail"]
+    rent = api.post(
+        "/api/v1/entitlements/",
+        {"customer": "c", "title": "feature-1", "policy": {"type": "rent"}},
+        format="json",
+    )
+    assert "rental_hours" in str(problem(rent, 400)["errors"])
+    problem(
+        api.post("/api/v1/entitlements/", {"customer": "c\x00", "title": "t", "policy": {}}, format="json"),
+        400,
+    )
+    problem(api.get("/api/v1/entitlements/99999999999999999999999/"), 404)
+    problem(api.put("/api/v1/titles/feature-1/", {}, format="json"), 405)
+    long_key = api.post("/api/v1/entitlements/", {}, format="json", HTTP_IDEMPOTENCY_KEY="k" * 300)
+    problem(long_key, 400)
+
+
+def test_calls_beyond_the_keys_rate_are_429_with_retry_after(api, monkeypatch, settings):
+    monkeypatch.setattr(ClientKeyThrottle, "cache", LocMemCache("throttle", {}))
+    monkeypatch.setattr(ClientKeyThrottle, "THROTTLE_RATES", {"api_key": "3/minute"})
+    assert [api.get("/api/v1/customers/").status_code for _ in range(3)] == [200, 200, 200]
+    limited = problem(api.get("/api/v1/customers/"), 429)
+    assert limited and int(api.get("/api/v1/customers/")["Retry-After"]) > 0
+    # Another key has its own count.
+    other = client_with_key("Other")
+    assert other.get("/api/v1/customers/").status_code == 200
+
+
+def test_the_schema_and_its_docs_are_served_offline(client):
+    schema = client.get("/api/v1/schema/?format=json")
+    assert schema.status_code == 200
+    paths = schema.json()["paths"]
+    assert {"/api/v1/entitlements/", "/api/v1/registrations/", "/api/v1/titles/"} <= set(paths)
+    assert "Idempotency-Key" in str(paths["/api/v1/entitlements/"]["post"]["parameters"])
+    docs = client.get("/api/v1/docs/")
+    assert docs.status_code == 200
+    assert b"cdn" not in docs.content.lower() and b"/static/drf_spectacular_sidecar/" in docs.content

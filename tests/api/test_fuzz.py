@@ -1,0 +1,51 @@
+"""schemathesis against the generated OpenAPI schema, on the live test server: no 500, and every answer as the
+schema says (status, content type, body)."""
+
+import pytest
+import schemathesis
+from django.core.cache.backends.locmem import LocMemCache
+from hypothesis import HealthCheck, given, settings
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import content_type_conformance, response_schema_conformance
+
+from api.models import Client, ClientAPIKey
+from api.services import customer_for, title_register
+from api.throttling import ClientKeyThrottle
+from binding import services as binding_services
+from binding import tasks
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def api_key(transactional_db, monkeypatch, settings):
+    monkeypatch.setattr(tasks.entitlement_issue, "apply_async", lambda args, **options: None)
+    monkeypatch.setattr(ClientKeyThrottle, "cache", LocMemCache("fuzz", {}))
+    settings.EXPRESSPLAY_ENV = "sandbox"
+    settings.EXPRESSPLAY_SANDBOX_URL = "http://127.0.0.1:9/sandbox"  # device checks fail fast: a 422 problem
+    settings.SEES_WAIT = 0.2  # no worker here: a SEES request that waits for one answers "pending" at once
+    client = Client.objects.create(name="Fuzz")
+    title_register(
+        client=client, content_id="t1", name="T", kid="ab" * 16, key="cd" * 16, manifest="https://x/m.mpd"
+    )
+    customer = customer_for(client, "c1")
+    cookie = binding_services.cookie_create(user=customer.user, user_agent="Chrome")
+    binding_services.device_bind(cookie=cookie, device_id="d1" * 16)
+    _key, secret = ClientAPIKey.objects.create_key(name="fuzz", client=client)
+    return secret
+
+
+def test_the_api_never_answers_500_nor_outside_its_schema(live_server, api_key):
+    schema = schemathesis.openapi.from_url(f"{live_server.url}/api/v1/schema/?format=json")
+    operations = [result.ok() for result in schema.get_all_operations()]
+    assert len(operations) >= 15
+    checks = [not_a_server_error, response_schema_conformance, content_type_conformance]
+
+    for operation in operations:
+
+        @given(case=operation.as_strategy())
+        @settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck), database=None)
+        def fuzz(case):
+            case.call_and_validate(headers={"Authorization": f"Api-Key {api_key}"}, checks=checks)
+
+        fuzz()

@@ -1,0 +1,167 @@
+"""Signed webhooks: written with the change they report, signed, retried with backoff, resent from admin."""
+
+import json
+from datetime import timedelta
+
+import pytest
+import responses
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+
+from api import tasks, webhooks
+from api.models import DeliveryState, WebhookDelivery
+from binding import services as binding_services
+from binding.models import Entitlement
+
+from .test_api import client_with_key, register
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("sandbox_settings")]
+
+HOOK = "https://shop.example/hooks/bindery"
+
+
+@pytest.fixture(autouse=True)
+def queued(monkeypatch):
+    """Deliveries queued after commit, recorded instead of sent to a broker."""
+    sent = []
+    monkeypatch.setattr(
+        tasks.webhook_deliver, "apply_async", lambda args, **options: sent.append((args[0], options))
+    )
+    from binding import tasks as binding_tasks
+
+    monkeypatch.setattr(binding_tasks.entitlement_issue, "apply_async", lambda args, **options: None)
+    return sent
+
+
+@pytest.fixture
+def api():
+    return client_with_key("Acme Films")
+
+
+@pytest.fixture
+def endpoint(api):
+    made = api.post("/api/v1/webhooks/", {"url": HOOK}, format="json")
+    assert made.status_code == 201
+    return made.json()
+
+
+@pytest.fixture
+def check_asset():
+    from binding.models import MediaAsset
+
+    return MediaAsset.objects.create(slug="device-check", kid="11" * 16, key="22" * 16, manifest="dc/m.mpd")
+
+
+@pytest.fixture
+def entitlement(api, check_asset):
+    api.post(
+        "/api/v1/titles/",
+        {
+            "id": "f1",
+            "name": "F",
+            "kid": "ab" * 16,
+            "key": "cd" * 16,
+            "manifest_url": "https://cdn.example/f.mpd",
+        },
+        format="json",
+    )
+    register(api)
+    made = api.post(
+        "/api/v1/entitlements/",
+        {"customer": "cust-1", "title": "f1", "policy": {"type": "buy"}},
+        format="json",
+    )
+    return Entitlement.objects.get(pk=made.json()["id"])
+
+
+def test_an_endpoint_must_be_https_and_its_secret_is_shown_once(api, endpoint):
+    assert len(endpoint["secret"]) >= 32
+    assert api.get(f"/api/v1/webhooks/{endpoint['id']}/").json()["secret"] is None
+    refused = api.post("/api/v1/webhooks/", {"url": "http://shop.example/hook"}, format="json")
+    assert refused.status_code == 400 and "HTTPS" in str(refused.json()["errors"])
+
+
+def test_a_change_writes_its_delivery_in_the_same_transaction_and_it_arrives_signed(
+    api, endpoint, entitlement, queued, django_capture_on_commit_callbacks
+):
+    queued.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        revoked = api.post(
+            f"/api/v1/entitlements/{entitlement.pk}/revoke/", {"reason": "refund"}, format="json"
+        )
+    assert revoked.status_code == 200
+    delivery = WebhookDelivery.objects.get(event_type="entitlement.revoked")
+    assert [args for args, _ in queued] == [delivery.pk]  # queued after commit
+    with responses.RequestsMock() as hook:
+        hook.post(HOOK, body="thanks")
+        assert webhooks.delivery_send(delivery.pk) == "delivered"
+        sent = hook.calls[0].request
+    body = sent.body
+    assert webhooks.signature_valid(endpoint["secret"], sent.headers["Bindery-Signature"], body)
+    assert not webhooks.signature_valid(endpoint["secret"], sent.headers["Bindery-Signature"], body + b" ")
+    assert not webhooks.signature_valid("another secret", sent.headers["Bindery-Signature"], body)
+    event = json.loads(body)
+    assert event["type"] == "entitlement.revoked" and sent.headers["Bindery-Event"] == "entitlement.revoked"
+    assert event["data"]["id"] == entitlement.pk and event["data"]["state"] == "revoked"
+    assert event["data"]["customer"] == "cust-1" and event["data"]["title"] == "f1"
+    delivery.refresh_from_db()
+    assert delivery.state == DeliveryState.DELIVERED and delivery.response_status == 200
+    assert delivery.response_body == "thanks"
+
+
+def test_a_stale_signature_is_refused():
+    header = webhooks.sign("s", 1_000_000, b"{}")
+    assert webhooks.signature_valid("s", header, b"{}", now=1_000_100)
+    assert not webhooks.signature_valid("s", header, b"{}", now=1_000_000 + 301)
+
+
+def test_a_failing_endpoint_is_retried_with_backoff_then_given_up_and_can_be_resent(
+    api, endpoint, entitlement, queued, settings
+):
+    settings.WEBHOOK_MAX_ATTEMPTS = 3
+    binding_services.entitlement_revoke(entitlement=entitlement, actor_user=entitlement.user, reason="x")
+    delivery = WebhookDelivery.objects.get(event_type="entitlement.revoked")
+    with responses.RequestsMock() as hook:
+        hook.post(HOOK, status=503, body="down")
+        assert webhooks.delivery_send(delivery.pk) == "retry"
+        delivery.refresh_from_db()
+        assert delivery.state == DeliveryState.PENDING and delivery.response_status == 503
+        wait = delivery.next_attempt_at - timezone.now()
+        assert timedelta(seconds=25) < wait <= timedelta(seconds=30)
+        assert webhooks.delivery_send(delivery.pk) == "retry"
+        delivery.refresh_from_db()
+        assert timedelta(seconds=55) < delivery.next_attempt_at - timezone.now() <= timedelta(seconds=60)
+        assert webhooks.delivery_send(delivery.pk) == "given-up"
+    delivery.refresh_from_db()
+    assert (
+        delivery.state == DeliveryState.FAILED and delivery.attempts == 3 and delivery.response_body == "down"
+    )
+    webhooks.delivery_resend(delivery)
+    delivery.refresh_from_db()
+    assert delivery.state == DeliveryState.PENDING and delivery.attempts == 0
+
+
+def test_the_sweep_finds_deliveries_the_queue_lost(api, endpoint, entitlement, queued):
+    binding_services.entitlement_revoke(entitlement=entitlement, actor_user=entitlement.user, reason="x")
+    queued.clear()  # the message is lost
+    delivery = WebhookDelivery.objects.get(event_type="entitlement.revoked")
+    WebhookDelivery.objects.exclude(pk=delivery.pk).update(state=DeliveryState.DELIVERED)
+    assert webhooks.deliveries_sweep() == 1 and [args for args, _ in queued] == [delivery.pk]
+    WebhookDelivery.objects.filter(pk=delivery.pk).update(
+        next_attempt_at=timezone.now() + timedelta(minutes=1)
+    )
+    assert webhooks.deliveries_sweep() == 0  # waiting for its backoff
+
+
+def test_registration_bound_is_sent_and_shop_customers_send_nothing(api, endpoint, check_asset):
+    register(api)
+    bound = WebhookDelivery.objects.get(event_type="registration.bound")
+    assert (
+        bound.payload["data"]["state"] == "bound" and bound.payload["data"]["device"]["name"] == "Living room"
+    )
+    shopper = get_user_model().objects.create_user("shopper")
+    cookie = binding_services.cookie_create(user=shopper, user_agent="Chrome")
+    binding_services.device_bind(cookie=cookie, device_id="ee" * 16)
+    assert WebhookDelivery.objects.count() == 1
+    other = client_with_key("Other")
+    assert other.get(f"/api/v1/webhooks/{endpoint['id']}/").status_code == 404
