@@ -6,8 +6,9 @@ good only for that one device check) is the credential, so any origin may call (
 
 from __future__ import annotations
 
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
@@ -26,13 +27,18 @@ def _cors(response: HttpResponse) -> HttpResponse:
     return response
 
 
-def _registration(reference: str) -> Registration:
+def _registration(reference: str) -> Registration | None:
     if len(reference) > 64:
-        raise Http404
-    registration = Registration.objects.select_related("cookie__device").filter(reference=reference).first()
-    if registration is None:
-        raise Http404
-    return registration
+        return None
+    return Registration.objects.select_related("cookie__device").filter(reference=reference).first()
+
+
+def _unknown() -> HttpResponse:
+    """An unknown or made-up reference: said in the customer's words, for the page to show."""
+    message = _("This device check is unknown. Go back to the shop and start it again.")
+    return _cors(
+        JsonResponse({"state": "unknown", "done": True, "ok": False, "message": message}, status=404)
+    )
 
 
 @require_http_methods(["GET", "OPTIONS"])
@@ -41,6 +47,8 @@ def check(request: HttpRequest, reference: str) -> HttpResponse:
     if request.method == "OPTIONS":
         return _cors(HttpResponse())
     registration = _registration(reference)
+    if registration is None:
+        return _unknown()
     cookie = registration.cookie
     asset = binding_selectors.device_check_asset()
     status = binding_selectors.registration_status(cookie)
@@ -73,6 +81,8 @@ def licensed(request: HttpRequest, reference: str) -> HttpResponse:
     if request.method == "OPTIONS":
         return _cors(HttpResponse())
     registration = _registration(reference)
+    if registration is None:
+        return _unknown()
     queued = binding_services.cookie_licence_seen(cookie=registration.cookie)
     return _cors(JsonResponse({"queued": queued}))
 

@@ -62,7 +62,16 @@ def catalogue_html(page: str | None) -> SafeString:
 
 def catalogue_changed(**kwargs) -> None:
     """post_save / post_delete receiver: start a new catalogue version (the old pages are never read again)."""
+    global _unreachable_said
     try:
         cache.set(VERSION_KEY, secrets.token_hex(4), timeout=None)
     except RedisError:
-        logger.warning("The cache is unreachable; catalogue pages may be up to %s s old", TIMEOUT)
+        # Said once per process: `load_demo` saves dozens of rows before the demo's Redis has started.
+        if not _unreachable_said:
+            logger.warning("The cache is unreachable; catalogue pages may be up to %s s old", TIMEOUT)
+        _unreachable_said = True
+    else:
+        _unreachable_said = False
+
+
+_unreachable_said = False

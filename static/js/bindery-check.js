@@ -91,7 +91,9 @@
     const checkUrl = base + "/api/v1/check/" + encodeURIComponent(options.reference) + "/";
     let check;
     try {
-      [check] = await Promise.all([fetchJson(checkUrl), dependencies()]);
+      const [response] = await Promise.all([fetch(checkUrl, { credentials: "omit" }), dependencies()]);
+      check = await response.json();
+      if (!response.ok) return announce(container, { ok: false, state: check.state, message: check.message });
     } catch (error) {
       return announce(container, {
         ok: false, state: "unavailable", code: "unreachable",

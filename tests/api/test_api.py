@@ -297,3 +297,49 @@ def test_the_schema_and_its_docs_are_served_offline(client):
     docs = client.get("/api/v1/docs/")
     assert docs.status_code == 200
     assert b"cdn" not in docs.content.lower() and b"/static/drf_spectacular_sidecar/" in docs.content
+
+
+def test_customers_are_made_on_first_use_and_listed(api, check_asset):
+    made = api.post("/api/v1/customers/", {"id": "cust-7"}, format="json")
+    assert made.status_code == 201 and made.json()["id"] == "cust-7" and made.json()["devices"] == 0
+    assert api.post("/api/v1/customers/", {"id": "cust-7"}, format="json").status_code == 200
+    register(api, customer="cust-8")
+    listed = api.get("/api/v1/customers/").json()
+    assert [c["id"] for c in listed["results"]] == ["cust-7", "cust-8"] and listed["results"][1][
+        "devices"
+    ] == 1
+    assert api.get("/api/v1/customers/cust-8/").json()["devices"] == 1
+    problem(api.get("/api/v1/customers/nobody/"), 404)
+
+
+def test_renew_asks_for_a_new_token_only_once_the_old_one_has_expired(api, title, check_asset):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    register(api)
+    made = api.post(
+        "/api/v1/entitlements/",
+        {"customer": "cust-1", "title": "feature-1", "policy": {"type": "buy"}},
+        format="json",
+    ).json()
+    entitlement = Entitlement.objects.get(pk=made["id"])
+    Entitlement.objects.filter(pk=entitlement.pk).update(
+        state=EntitlementState.READY,
+        device=entitlement.cookie.device,
+        license_url="https://x/t",
+        token_expires_at=timezone.now() + timedelta(days=1),
+    )
+    fresh = api.post(f"/api/v1/entitlements/{made['id']}/renew/", {}, format="json")
+    assert fresh.status_code == 200 and fresh.json()["queued"] is False
+    Entitlement.objects.filter(pk=entitlement.pk).update(
+        token_expires_at=timezone.now() - timedelta(minutes=1)
+    )
+    renewed = api.post(f"/api/v1/entitlements/{made['id']}/renew/", {}, format="json")
+    assert (
+        renewed.status_code == 202
+        and renewed.json()["queued"] is True
+        and renewed.json()["state"] == "pending"
+    )
+    device = api.get(f"/api/v1/devices/{entitlement.cookie.device_id}/").json()
+    assert device["name"] == "Living room" and device["customer"] == "cust-1" and device["active"] is True

@@ -109,6 +109,8 @@ def last_event(kind):
 LISTS = [
     ("binding", "entitlement"), ("binding", "device"), ("binding", "cookie"), ("binding", "bindingevent"),
     ("binding", "mediaasset"), ("storefront", "order"), ("storefront", "title"), ("storefront", "offer"),
+    ("api", "client"), ("api", "customer"), ("api", "clienttitle"), ("api", "registration"),
+    ("api", "webhookendpoint"), ("api", "webhookdelivery"),
 ]  # fmt: skip
 
 

@@ -114,6 +114,7 @@ def test_another_storefronts_page_registers_rents_gets_the_signed_webhook_and_pl
     other = browser_profile("tablet").new_page()
     other.goto(f"{storefront['pages']}/drop-in.html?bindery={live_server.url}&reference=none")
     other.wait_for_selector("body[data-result=failed]", timeout=20000)
+    assert "This device check is unknown" in other.inner_text("#result")
     other.evaluate("([manifest, token]) => window.watch(manifest, token)", [manifest, token_url])
     other.wait_for_selector("#player[data-state=error]", timeout=20000)
     assert other.get_attribute("#player", "data-error-code") == "-4905"
