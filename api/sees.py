@@ -39,7 +39,7 @@ class SeesRequest(serializers.Serializer):
     version = serializers.IntegerField(min_value=1, max_value=1)
     requestType = serializers.ChoiceField(choices=[TIME_BASED, REGISTRATION, DEVICE_BOUND])
     contentID = serializers.CharField(max_length=100, required=False, allow_blank=True)
-    customerCookie = serializers.RegexField(r"^[A-Za-z0-9._~-]{1,32}$", max_length=32)
+    customerCookie = serializers.RegexField(r"^[A-Za-z0-9._-]{1,32}$", max_length=32)
     rentalDuration = serializers.IntegerField(min_value=60, max_value=366 * 86400, required=False)
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.admin.views.decorators import staff_member_required
-from django.contrib.auth import get_user_model, login
+from django.contrib.auth import get_user_model, login, update_session_auth_hash
 from django.core import signing
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
@@ -138,6 +138,9 @@ def presenter_reset(request: HttpRequest) -> HttpResponse:
     if not request.user.has_perm(RESET_PERMISSION):
         raise PermissionDenied
     removed = demo_reset()
+    # The reset sets every demo login's password again, which signs their sessions out: not the presenter's.
+    request.user.refresh_from_db()
+    update_session_auth_hash(request, request.user)
     messages.success(
         request,
         _("The demo is reset: %(orders)s orders and %(devices)s devices removed; the logins are as new.")

@@ -1,6 +1,8 @@
 """schemathesis against the generated OpenAPI schema, on the live test server: no 500, and every answer as the
 schema says (status, content type, body)."""
 
+import os
+
 import pytest
 import schemathesis
 from django.core.cache.backends.locmem import LocMemCache
@@ -44,7 +46,7 @@ def test_the_api_never_answers_500_nor_outside_its_schema(live_server, api_key):
     for operation in operations:
 
         @given(case=operation.as_strategy())
-        @settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck), database=None)
+        @settings(max_examples=int(os.environ.get("FUZZ_EXAMPLES", 25)), deadline=None, suppress_health_check=list(HealthCheck), database=None)
         def fuzz(case):
             case.call_and_validate(headers={"Authorization": f"Api-Key {api_key}"}, checks=checks)
 

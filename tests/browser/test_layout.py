@@ -63,3 +63,34 @@ def test_play_now_shows_only_once_the_title_is_ready_and_the_top_bar_fits(
     )
     wait_until(page, "!document.querySelector('[data-testid=play]').hidden")
     assert page.get_by_test_id("play").is_visible() and fits(page, width, "[data-testid=play]")
+
+
+@pytest.mark.parametrize("screen", WIDTHS)
+def test_the_presenter_resets_the_demo_in_one_click_at_either_width(
+    browser_profile, live_server, settings, screen
+):
+    """The presenter's Reset demo, clicked in Chromium (its confirm dialog accepted): the demo customer's
+    orders, devices and audit trail go; the page fits the screen."""
+    from binding.models import BindingEvent, Device
+    from storefront.demo_data import demo_users_load
+
+    settings.EXPRESSPLAY_ENV = "sandbox"
+    users = {user.username: user for user in demo_users_load()}
+    cookie = binding_services.cookie_create(user=users["alice"], user_agent="Chrome/156 (X11; Linux x86_64)")
+    binding_services.device_bind(cookie=cookie, device_id="e6" * 16)
+    assert Device.objects.filter(user=users["alice"]).exists()
+    width, height = WIDTHS[screen]
+    context = browser_profile(screen)
+    sign_in(context, users["operator"], live_server)
+    page = context.new_page()
+    page.set_viewport_size({"width": width, "height": height})
+    page.goto("/presenter/")
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    assert "Device bound" in page.inner_text("body")  # alice's audit trail, live
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_test_id("reset-demo").click()
+    page.wait_for_url("**/presenter/**")
+    wait_until(page, "document.body.innerText.includes('The demo is reset')")
+    assert not Device.objects.filter(user=users["alice"]).exists()
+    assert not BindingEvent.objects.filter(user=users["alice"]).exists()
+    assert page.get_by_test_id("reset-demo").is_visible() and fits(page, width, "[data-testid=reset-demo]")
