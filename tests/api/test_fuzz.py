@@ -46,7 +46,12 @@ def test_the_api_never_answers_500_nor_outside_its_schema(live_server, api_key):
     for operation in operations:
 
         @given(case=operation.as_strategy())
-        @settings(max_examples=int(os.environ.get("FUZZ_EXAMPLES", 25)), deadline=None, suppress_health_check=list(HealthCheck), database=None)
+        @settings(
+            max_examples=int(os.environ.get("FUZZ_EXAMPLES", 25)),
+            deadline=None,
+            suppress_health_check=list(HealthCheck),
+            database=None,
+        )
         def fuzz(case):
             case.call_and_validate(headers={"Authorization": f"Api-Key {api_key}"}, checks=checks)
 
