@@ -12,6 +12,6 @@ class ApiConfig(AppConfig):
 
         from binding.models import BindingEvent
 
-        from . import webhooks
+        from . import checks, webhooks  # noqa: F401 - checks registers the system checks
 
         post_save.connect(webhooks.deliveries_record, sender=BindingEvent, dispatch_uid="api-webhooks")

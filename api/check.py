@@ -88,7 +88,18 @@ def licensed(request: HttpRequest, reference: str) -> HttpResponse:
 
 
 @require_http_methods(["GET", "OPTIONS"])
-def messages(request: HttpRequest) -> HttpResponse:
-    """Every message the player may show, in the browser's language (Accept-Language), for a page that plays
-    titles with the drop-in script."""
-    return _cors(JsonResponse(player_messages()))
+def player(request: HttpRequest) -> HttpResponse:
+    """What BinderyCheck.play() needs besides the title: the key system, whether licence requests carry the
+    device identity, and every message the player may show in the browser's language (Accept-Language)."""
+    if request.method == "OPTIONS":
+        return _cors(HttpResponse())
+    config = player_config(manifest_url="")
+    return _cors(
+        JsonResponse(
+            {
+                "keySystem": config["keySystem"],
+                "signRequests": config["signRequests"],
+                "messages": player_messages(),
+            }
+        )
+    )

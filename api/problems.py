@@ -11,6 +11,7 @@ import logging
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from rest_framework import exceptions, status
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
@@ -27,7 +28,7 @@ class ProblemJSONRenderer(JSONRenderer):
 class Conflict(exceptions.APIException):
     status_code = status.HTTP_409_CONFLICT
     default_code = "conflict"
-    default_detail = "The request conflicts with the current state."
+    default_detail = gettext_lazy("The request conflicts with what exists.")
 
 
 class Unprocessable(exceptions.APIException):
@@ -35,7 +36,7 @@ class Unprocessable(exceptions.APIException):
 
     status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
     default_code = "refused"
-    default_detail = "The request cannot be carried out."
+    default_detail = gettext_lazy("The request cannot be carried out.")
 
     def __init__(self, detail=None, code=None, *, expressplay_code: int | None = None, meaning: str = ""):
         super().__init__(detail, code)
@@ -44,29 +45,32 @@ class Unprocessable(exceptions.APIException):
 
 
 TITLES = {
-    400: "Bad request",
-    401: "Not authenticated",
-    403: "Forbidden",
-    404: "Not found",
-    405: "Method not allowed",
-    406: "Not acceptable",
-    409: "Conflict",
-    415: "Unsupported media type",
-    422: "Refused",
-    429: "Too many requests",
+    400: gettext_lazy("Bad request"),
+    401: gettext_lazy("Not authenticated"),
+    403: gettext_lazy("Forbidden"),
+    404: gettext_lazy("Not found"),
+    405: gettext_lazy("Method not allowed"),
+    406: gettext_lazy("Not acceptable"),
+    409: gettext_lazy("Conflict"),
+    415: gettext_lazy("Unsupported media type"),
+    422: gettext_lazy("Refused"),
+    429: gettext_lazy("Too many requests"),
 }
 
 
-def problem(status_code: int, code: str, detail, *, extra: dict | None = None) -> Response:
-    body = {
+def problem_body(status_code: int, code: str, detail, *, extra: dict | None = None) -> dict:
+    return {
         "type": PROBLEM_BASE + code.replace("_", "-"),
-        "title": TITLES.get(status_code, "Error"),
+        "title": str(TITLES.get(status_code, gettext_lazy("Error"))),
         "status": status_code,
         "detail": str(detail),
         **(extra or {}),
     }
-    response = Response(body, status=status_code, content_type="application/problem+json")
-    return response
+
+
+def problem(status_code: int, code: str, detail, *, extra: dict | None = None) -> Response:
+    body = problem_body(status_code, code, detail, extra=extra)
+    return Response(body, status=status_code, content_type="application/problem+json")
 
 
 def exception_handler(exc, context):

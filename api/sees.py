@@ -13,7 +13,6 @@ import time
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import transaction
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
@@ -68,13 +67,35 @@ def _answer(message_id: str, *, allowed=False, url="", error=OK, text="", expire
 
 
 def _wait(check, seconds: float):
-    """Poll the database until `check()` gives something, for at most `seconds` (the worker does the work)."""
-    deadline = time.monotonic() + seconds
+    """Poll the database until `check()` gives something, for at most `seconds` (the worker does the work):
+    every 50 ms at first, backing off to every 500 ms."""
+    deadline, pause = time.monotonic() + seconds, 0.05
     while True:
         found = check()
         if found or time.monotonic() > deadline:
             return found
-        time.sleep(0.05)
+        time.sleep(pause)
+        pause = min(pause * 1.5, 0.5)
+
+
+def _latest_cookie(customer) -> Cookie | None:
+    return (
+        Cookie.objects.filter(user=customer.user)
+        .select_related("device")
+        .order_by("-created_at", "-pk")
+        .first()
+    )
+
+
+def _usable(cookie: Cookie) -> bool:
+    """Whether the customer's latest registration attempt still leads somewhere: pending with its token, or
+    bound to a device the customer still has."""
+    state = cookie.effective_state
+    if state == CookieState.BOUND:
+        return cookie.device is not None and cookie.device.is_active
+    return state in (CookieState.DUMMY_TOKEN_ISSUED, CookieState.LICENCE_SEEN) and bool(
+        cookie.check_license_url
+    )
 
 
 class SeesEntitlementView(APIView):
@@ -100,15 +121,16 @@ class SeesEntitlementView(APIView):
         return self._entitle(data, client, customer)
 
     def _register(self, data, customer) -> Response:
-        """Requesttype 2: the dummy token for the customer's cookie (played by the device to log its id)."""
-        message_id, value = data["messageID"], data["customerCookie"]
-        cookie = Cookie.objects.filter(value=value).first()
-        if cookie is not None and cookie.user_id != customer.user_id:
-            return _answer(message_id, error=BAD_REQUEST, text=_("This customerCookie is in use."))
-        if cookie is None or not cookie.check_license_url:
+        """Requesttype 2: the dummy token for the customer's device (played by it to log its device id).
+
+        The customer is this client's `sees.<customerCookie>`, so one client's cookies never meet another's;
+        Bindery makes its own correlation value for ExpressPlay. An attempt that is over (failed, expired, or
+        bound to a device since removed) gives way to a new one, so a customerCookie never gets stuck."""
+        message_id = data["messageID"]
+        cookie = _latest_cookie(customer)
+        if cookie is None or not _usable(cookie):
             try:
-                with transaction.atomic():
-                    cookie = cookie or binding_services.cookie_create(user=customer.user, value=value)
+                cookie = binding_services.cookie_create(user=customer.user)
                 binding_services.dummy_token_issue(cookie=cookie)
             except BindingError as exc:
                 return _answer(message_id, error=REFUSED, text=_refusal(exc))
@@ -121,8 +143,8 @@ class SeesEntitlementView(APIView):
         title = ClientTitle.objects.filter(client=client, content_id=data.get("contentID", "")).first()
         if title is None:
             return _answer(message_id, error=UNKNOWN_CONTENT, text=_("Unknown contentID."))
-        cookie = Cookie.objects.filter(value=data["customerCookie"], user=customer.user).first()
-        if cookie is None:
+        cookie = _latest_cookie(customer)
+        if cookie is None or not _usable(cookie):
             return _answer(
                 message_id, error=NOT_REGISTERED, text=_("Register the device first (requestType 2).")
             )
@@ -131,7 +153,7 @@ class SeesEntitlementView(APIView):
             binding_services.cookie_licence_seen(cookie=cookie)
             cookie = _wait(
                 lambda: Cookie.objects.filter(
-                    pk=cookie.pk, state__in=[CookieState.BOUND, CookieState.FAILED]
+                    pk=cookie.pk, state__in=[CookieState.BOUND, CookieState.FAILED, CookieState.EXPIRED]
                 ).first(),
                 settings.SEES_WAIT,
             ) or Cookie.objects.get(pk=cookie.pk)
@@ -168,8 +190,8 @@ class SeesEntitlementView(APIView):
                 message_id, error=PENDING, text=_("The token is being issued: send the request again.")
             )
         code = entitlement.error_code
-        text = f"{code}: {explain(code).meaning}" if code is not None else entitlement.error_detail
-        return _answer(message_id, error=REFUSED, text=text or _("The title cannot be watched."))
+        text = f"{code}: {explain(code).meaning}" if code is not None else _("The title cannot be watched.")
+        return _answer(message_id, error=REFUSED, text=text)
 
 
 def _grant(customer, asset, policy, cookie) -> Entitlement:
@@ -179,13 +201,18 @@ def _grant(customer, asset, policy, cookie) -> Entitlement:
             customer=customer, asset=asset, policy=policy, device_id=cookie.device_id
         )
     except AlreadyEntitled:
-        return (
+        held = (
             Entitlement.objects.filter(
                 user=customer.user, asset=asset, state__in=[EntitlementState.PENDING, EntitlementState.READY]
             )
             .order_by("-created_at")
             .first()
         )
+        if held is None:  # it ended between the check and this read: a new one is allowed now
+            return services.entitlement_grant(
+                customer=customer, asset=asset, policy=policy, device_id=cookie.device_id
+            )
+        return held
 
 
 def _refusal(exc: BindingError) -> str:

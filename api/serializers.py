@@ -65,6 +65,12 @@ class DeviceCheckSerializer(serializers.Serializer):
 class RegistrationCreateSerializer(serializers.Serializer):
     customer = serializers.CharField(validators=[EXTERNAL_ID], max_length=100, help_text="Your customer id.")
     device_name = serializers.CharField(max_length=80, required=False, allow_blank=True)
+    user_agent = serializers.CharField(
+        max_length=300,
+        required=False,
+        allow_blank=True,
+        help_text="The customer's browser's User-Agent, if you have it: names the device when no name is given.",
+    )
 
 
 class RegistrationSerializer(serializers.ModelSerializer):
@@ -187,7 +193,6 @@ class EntitlementCreateSerializer(serializers.Serializer):
 class EntitlementErrorSerializer(serializers.Serializer):
     expressplay_code = serializers.IntegerField(allow_null=True)
     expressplay_meaning = serializers.CharField()
-    detail = serializers.CharField()
 
 
 class EntitlementSerializer(serializers.ModelSerializer):
@@ -232,10 +237,10 @@ class EntitlementSerializer(serializers.ModelSerializer):
     def get_error(self, entitlement):
         if entitlement.effective_state != "failed":
             return None
+        # The code and its meaning only: the detail on record is Bindery's operators' (admin shows it).
         return {
             "expressplay_code": entitlement.error_code,
             "expressplay_meaning": str(explain(entitlement.error_code).meaning),
-            "detail": entitlement.error_detail,
         }
 
 
@@ -262,7 +267,9 @@ class WebhookSerializer(serializers.ModelSerializer):
         from .webhooks import endpoint_url_allowed
 
         if not endpoint_url_allowed(url):
-            raise serializers.ValidationError(_("Give an HTTPS address."))
+            raise serializers.ValidationError(
+                _("Give an HTTPS address on the internet (not in a private network or on this machine).")
+            )
         return url
 
     def get_secret(self, endpoint) -> str | None:

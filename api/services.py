@@ -112,3 +112,15 @@ def idempotency_key_take(client: Client, key: str, fingerprint: str) -> tuple[bo
 def idempotency_answer_keep(answer: IdempotentAnswer, status: int, body) -> None:
     answer.status, answer.body = status, json.loads(json.dumps(body, default=str))
     answer.save(update_fields=["status", "body"])
+
+
+def idempotent_answers_purge(*, days: int = 7) -> int:
+    """Forget answers kept for Idempotency-Key after `days` (a retry comes within minutes, not weeks)."""
+    from datetime import timedelta as _timedelta
+
+    from django.utils import timezone
+
+    deleted, _kinds = IdempotentAnswer.objects.filter(
+        created_at__lt=timezone.now() - _timedelta(days=days)
+    ).delete()
+    return deleted

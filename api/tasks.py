@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from . import webhooks
+from . import services, webhooks
 
 
 @shared_task(name="api.webhook_deliver", ignore_result=True)
@@ -12,4 +12,10 @@ def webhook_deliver(delivery_id: int) -> str:
 
 @shared_task(name="api.webhooks_sweep", ignore_result=True)
 def webhooks_sweep() -> int:
+    """Send every delivery whose time has come (beat): first sends the queue lost, and every retry."""
     return webhooks.deliveries_sweep()
+
+
+@shared_task(name="api.idempotent_answers_purge", ignore_result=True)
+def idempotent_answers_purge() -> int:
+    return services.idempotent_answers_purge()

@@ -20,7 +20,7 @@ urlpatterns = [
     path("v1/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("v1/docs/", SpectacularSwaggerSplitView.as_view(url_name="api:schema"), name="docs"),
     # The drop-in device check's calls from a customer's browser (the registration reference is the credential).
-    path("v1/check/messages/", check.messages, name="check-messages"),
+    path("v1/check/player/", check.player, name="check-player"),
     path("v1/check/<str:reference>/", check.check, name="check"),
     path("v1/check/<str:reference>/licensed/", check.licensed, name="check-licensed"),
     # SEES compatibility (docs/sees.md): an integration written for Adobe's SEES, moved to Bindery.

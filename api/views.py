@@ -4,25 +4,25 @@ from __future__ import annotations
 
 import secrets
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Prefetch
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 
 from binding import services as binding_services
 from binding.exceptions import BindingError, DeviceCheckUnavailable
 from binding.expressplay.errors import explain
-from binding.models import Device, Entitlement
+from binding.models import Device, Entitlement, MediaAsset
 
 from . import services
 from .models import ClientTitle, Customer, Registration, WebhookEndpoint
-from .problems import Conflict, Unprocessable
+from .problems import Conflict, Unprocessable, problem_body
 from .serializers import (
     CustomerSerializer,
     DeviceRenameSerializer,
@@ -181,7 +181,8 @@ class RegistrationViewSet(
             registration = services.registration_start(
                 customer=customer,
                 device_name=given.validated_data.get("device_name", ""),
-                user_agent=request.headers.get("User-Agent", "")[:300],
+                # The customer's browser, if the backend passes it on: the API call itself comes from a server.
+                user_agent=given.validated_data.get("user_agent", ""),
             )
         except DeviceCheckUnavailable as exc:
             raise _refused(exc) from exc
@@ -216,18 +217,20 @@ class TitleViewSet(
         data = serializer.validated_data
         if ClientTitle.objects.filter(client=self.client, content_id=data["content_id"]).exists():
             raise Conflict(_("You already have a title with this id."))
-        from binding.models import MediaAsset
-
-        if MediaAsset.objects.filter(kid=data["asset"]["kid"].lower()).exists():
+        kid = data["asset"]["kid"].lower()
+        if MediaAsset.objects.filter(kid=kid).exists():
             raise Conflict(_("A title with this key id exists already."))
-        serializer.instance = services.title_register(
-            client=self.client,
-            content_id=data["content_id"],
-            name=data["asset"]["name"],
-            kid=data["asset"]["kid"].lower(),
-            key=data["key"].lower(),
-            manifest=data["asset"]["manifest"],
-        )
+        try:
+            serializer.instance = services.title_register(
+                client=self.client,
+                content_id=data["content_id"],
+                name=data["asset"]["name"],
+                kid=kid,
+                key=data["key"].lower(),
+                manifest=data["asset"]["manifest"],
+            )
+        except IntegrityError as exc:  # registered by a concurrent call between the checks and the insert
+            raise Conflict(_("You already have a title with this id or key id.")) from exc
 
 
 @extend_schema_view(
@@ -248,7 +251,9 @@ class EntitlementViewSet(
         entitlements = (
             Entitlement.objects.filter(user__api_customer__client=self.client)
             .select_related("user__api_customer", "device", "asset")
-            .prefetch_related(Prefetch("asset__api_titles", queryset=ClientTitle.objects.all()))
+            .prefetch_related(
+                Prefetch("asset__api_titles", queryset=ClientTitle.objects.filter(client=self.client))
+            )
             .order_by("-created_at", "-pk")
         )
         if self.action == "list" and (customer := self.request.query_params.get("customer")):
@@ -267,7 +272,7 @@ class EntitlementViewSet(
             raise ValidationError({"Idempotency-Key": [_("Use at most 255 printable characters.")]})
         if not key:
             return self._create(request)
-        fingerprint = services.request_fingerprint("POST", request.path, request.data)
+        fingerprint = services.request_fingerprint("POST", "entitlements", request.data)
         with transaction.atomic():
             # The key is taken first, inside the transaction that creates the entitlement: a concurrent
             # request with the same key waits for this one, then finds its answer.
@@ -278,11 +283,7 @@ class EntitlementViewSet(
                 replay = Response(answer.body, status=answer.status)
                 replay["Idempotent-Replayed"] = "true"
                 return replay
-            try:
-                response = self._create(request)
-            except Exception:
-                transaction.set_rollback(True)
-                raise
+            response = self._create(request)  # an error rolls the key back with the rest: a retry may run
             services.idempotency_answer_keep(answer, response.status_code, response.data)
             return response
 
@@ -349,7 +350,7 @@ class EntitlementViewSet(
         def move(entitlement, data):
             device = Device.objects.filter(pk=data["device"], user=entitlement.user).first()
             if device is None:
-                raise NotFound(_("The customer has no device with this id."))
+                raise ValidationError({"device": [_("The customer has no device with this id.")]})
             return binding_services.entitlement_move(
                 entitlement=entitlement,
                 device=device,
@@ -397,12 +398,8 @@ class WebhookViewSet(
 
 
 def not_found(request, *args, **kwargs):
+    """Any other address under /api/: a problem-details 404 (a plain Django view: no API key is asked)."""
     from django.http import JsonResponse
 
-    body = {
-        "type": "https://bindery.example/problems/not-found",
-        "title": "Not found",
-        "status": 404,
-        "detail": _("There is nothing at this address in the API."),
-    }
+    body = problem_body(404, "not_found", _("There is nothing at this address in the API."))
     return JsonResponse(body, status=404, content_type="application/problem+json")

@@ -14,8 +14,10 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
 import json
 import logging
+import socket
 import time
 import uuid
 from datetime import timedelta
@@ -74,16 +76,41 @@ def signature_valid(
     return hmac.compare_digest(expected, parts.get("v1", ""))
 
 
-def endpoint_url_allowed(url: str) -> bool:
-    """HTTPS only; plain HTTP to this machine only when WEBHOOK_ALLOW_LOOPBACK_HTTP (the demo and tests)."""
+def endpoint_refusal(url: str, *, resolve: bool = False) -> str:
+    """Why Bindery will not send to `url` ("" when it will): HTTPS only (plain HTTP to this machine when
+    WEBHOOK_ALLOW_LOOPBACK_HTTP, for the demo and tests), and never to an address inside a private network,
+    this machine or a cloud's metadata service (SSRF). With `resolve`, the host's DNS answers are checked
+    too, just before sending (a name that does not resolve is left to fail as a connection error)."""
     parts = urlsplit(url)
-    if parts.scheme == "https" and parts.hostname:
-        return True
-    return (
-        parts.scheme == "http"
-        and settings.WEBHOOK_ALLOW_LOOPBACK_HTTP
-        and parts.hostname in ("127.0.0.1", "localhost", "::1")
-    )
+    host = parts.hostname or ""
+    loopback_ok = settings.WEBHOOK_ALLOW_LOOPBACK_HTTP
+    if not host:
+        return "the address has no host"
+    if parts.scheme == "http" and not (loopback_ok and host in ("127.0.0.1", "localhost", "::1")):
+        return "the address is not HTTPS"
+    if parts.scheme not in ("http", "https"):
+        return "the address is not HTTPS"
+    addresses = []
+    try:
+        addresses = [ipaddress.ip_address(host)]
+    except ValueError:
+        if host == "localhost" or host.endswith(".localhost"):
+            addresses = [ipaddress.ip_address("127.0.0.1")]
+        elif resolve:
+            try:
+                addresses = [ipaddress.ip_address(info[4][0]) for info in socket.getaddrinfo(host, None)]
+            except (OSError, ValueError):
+                addresses = []
+    for address in addresses:
+        if address.is_loopback and loopback_ok:
+            continue
+        if not address.is_global:
+            return "the address is inside a private network or this machine"
+    return ""
+
+
+def endpoint_url_allowed(url: str) -> bool:
+    return not endpoint_refusal(url)
 
 
 # --- recording (in the transaction of the change) ---------------------------------------------------------------
@@ -165,20 +192,21 @@ def delivery_send(delivery_id: int) -> str:
         delivery = (
             WebhookDelivery.objects.select_for_update(skip_locked=True)
             .select_related("endpoint")
-            .filter(pk=delivery_id, state=DeliveryState.PENDING)
+            .filter(pk=delivery_id, state=DeliveryState.PENDING, next_attempt_at__lte=timezone.now())
             .first()
         )
         if delivery is None:
             return "not-due"
-        # Claim the attempt: a copy of this task, or the sweep, finds it not due until the backoff has passed.
+        # Claim the attempt: a copy of this task, or the sweep's, finds it not due until the backoff has passed
+        # (so a message the queue delivers twice sends once).
         delivery.attempts += 1
         delivery.next_attempt_at = timezone.now() + _backoff(delivery.attempts)
         delivery.save(update_fields=["attempts", "next_attempt_at"])
     endpoint = delivery.endpoint
     body = json.dumps(delivery.payload, separators=(",", ":"), sort_keys=True).encode()
     status, answer, error = None, "", ""
-    if not endpoint_url_allowed(endpoint.url):
-        error = "the endpoint's address is not HTTPS"
+    if refusal := endpoint_refusal(endpoint.url, resolve=True):
+        error = refusal
     else:
         try:
             response = requests.post(
@@ -210,22 +238,13 @@ def delivery_send(delivery_id: int) -> str:
         else DeliveryState.PENDING,
         delivered_at=timezone.now() if delivered else None,
     )
-    if not delivered and not given_up:
-        _schedule(delivery.pk, delivery.next_attempt_at)
+    # The next attempt, when due, is queued by the sweep (beat, every BINDING_SWEEP_INTERVAL seconds): the
+    # database says when, and no message waits in Redis for an hour.
     return "delivered" if delivered else "given-up" if given_up else "retry"
 
 
 def _backoff(attempts: int) -> timedelta:
     return timedelta(seconds=min(BACKOFF_CAP, BACKOFF_FIRST * 2 ** (attempts - 1)))
-
-
-def _schedule(delivery_id: int, when) -> None:
-    from .tasks import webhook_deliver
-
-    try:
-        webhook_deliver.apply_async(args=[delivery_id], eta=when)
-    except Exception as exc:  # the sweep sends it when its time comes
-        logger.warning("Could not schedule webhook delivery %s (%s)", delivery_id, exc)
 
 
 def delivery_resend(delivery: WebhookDelivery) -> None:

@@ -271,6 +271,7 @@ BINDING_PENDING_ALERT_AFTER = env.int("BINDING_PENDING_ALERT_AFTER", default=300
 CELERY_BEAT_SCHEDULE = {
     "binding-sweep": {"task": "binding.work_sweep", "schedule": BINDING_SWEEP_INTERVAL},
     "webhooks-sweep": {"task": "api.webhooks_sweep", "schedule": BINDING_SWEEP_INTERVAL},
+    "idempotency-purge": {"task": "api.idempotent_answers_purge", "schedule": 3600.0},
 }
 # The HTTP cookie in which a browser remembers its own registration (signed, HttpOnly, SameSite=Lax).
 BINDING_BROWSER_COOKIE = "bindery_device"
@@ -425,4 +426,4 @@ WEBHOOK_TIMEOUT = env.float("WEBHOOK_TIMEOUT", default=10.0)
 # Bindery's own address, for links in webhooks (which have no request to take it from).
 BINDERY_PUBLIC_URL = env("BINDERY_PUBLIC_URL", default="http://127.0.0.1:8000").rstrip("/")
 # SEES compatibility (api/sees.py): how long one request waits for the worker's lookup and token.
-SEES_WAIT = env.float("SEES_WAIT", default=10.0)
+SEES_WAIT = env.float("SEES_WAIT", default=5.0)

@@ -42,15 +42,14 @@ def device_name_suggestion(*, user, user_agent: str) -> str:
     return _unique_label(user, device_label(user_agent))
 
 
-def cookie_create(*, user, user_agent: str = "", device_name: str = "", value: str = "") -> Cookie:
-    """Start a registration attempt for `user`'s browser: a new, unique ExpressPlay correlation value
-    (or `value`, when the caller's protocol names the cookie itself, as SEES clients do).
+def cookie_create(*, user, user_agent: str = "", device_name: str = "") -> Cookie:
+    """Start a registration attempt for `user`'s browser: a new, unique ExpressPlay correlation value.
 
     `device_name` is what the customer calls this browser; the device gets it once bound (made unique).
     """
     now = timezone.now()
     cookie = Cookie.objects.create(
-        value=value or secrets.token_urlsafe(18),  # 24 characters, under ExpressPlay's 32
+        value=secrets.token_urlsafe(18),  # 24 characters, under ExpressPlay's 32
         user=user,
         user_agent=user_agent[:300],
         device_name=" ".join(device_name.split())[:80],
@@ -97,6 +96,7 @@ def dummy_token_issue(*, cookie: Cookie, client: ExpressPlayClient | None = None
     return token
 
 
+@transaction.atomic  # the change and its event (and the webhook deliveries it makes) commit together
 def _cookie_fail(cookie: Cookie, kind: EventKind, *, code: int | None = None, detail: str = "") -> None:
     # Only a pending attempt fails: a copy of the lookup that meets a refusal must not undo a binding.
     updated = Cookie.objects.filter(pk=cookie.pk, state__in=Cookie.PENDING_STATES).update(
@@ -110,6 +110,9 @@ def _cookie_fail(cookie: Cookie, kind: EventKind, *, code: int | None = None, de
         _event(kind, user=cookie.user, cookie=cookie, code=code, detail=detail)
 
 
+LICENCE_SEEN_REQUEUE_AFTER = 30  # seconds: the lookup's own retries run well inside this
+
+
 @transaction.atomic
 def cookie_licence_seen(*, cookie: Cookie) -> bool:
     """Record that the browser says the device check played and queue the record lookup; return True when
@@ -121,8 +124,15 @@ def cookie_licence_seen(*, cookie: Cookie) -> bool:
     if cookie_expire_if_stale(cookie=cookie) or not cookie.is_pending:
         return False
     first = cookie.state != CookieState.LICENCE_SEEN
+    now = timezone.now()
+    if (
+        not first
+        and cookie.queued_at
+        and now - cookie.queued_at < timedelta(seconds=LICENCE_SEEN_REQUEUE_AFTER)
+    ):
+        return True  # already being looked up: a repeated report (or a page reloaded) queues nothing more
     cookie.state = CookieState.LICENCE_SEEN
-    cookie.queued_at = timezone.now()
+    cookie.queued_at = now
     cookie.save(update_fields=["state", "queued_at", "updated_at"])
     if first:
         _event(

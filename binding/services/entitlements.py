@@ -348,6 +348,7 @@ def entitlement_issue(
     return entitlement
 
 
+@transaction.atomic  # the change and its event (and the webhook deliveries it makes) commit together
 def _entitlement_fail(
     entitlement: Entitlement, task_id: str, *, code: int | None, detail: str, retry_at=None
 ) -> None:
@@ -410,6 +411,7 @@ def entitlement_retry_automatically(*, entitlement_id: int) -> bool:
     return True
 
 
+@transaction.atomic
 def entitlement_expire_if_over(*, entitlement: Entitlement) -> Entitlement:
     """Mark a rental whose period has ended as expired (it no longer plays nor renews)."""
     if entitlement.rental_over and entitlement.state != EntitlementState.EXPIRED:

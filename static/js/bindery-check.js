@@ -97,6 +97,7 @@
     } catch (error) {
       return announce(container, {
         ok: false, state: "unavailable", code: "unreachable",
+        // Bindery itself is out of reach, so are its translations: the page's own words, else English.
         message: options.unreachableMessage || "The device check could not start. Check your connection and try again.",
       });
     }
@@ -141,15 +142,13 @@
     });
   }
 
-  /** Play a title with its device-bound token URL; resolves to the player's handle (see player.js). The
-   * player's messages come from Bindery in the browser's language, unless the page gives its own. */
+  /** Play a title with its device-bound token URL; resolves to the player's handle (see player.js). The key
+   * system and the player's messages (in the browser's language) come from Bindery; the page may override
+   * messages. */
   async function play(options) {
     const container = element(options.container);
     const base = (options.bindery || staticBase.replace(/static\/$/, "")).replace(/\/$/, "");
-    const [messages] = await Promise.all([
-      options.messages ? Promise.resolve(options.messages) : fetchJson(base + "/api/v1/check/messages/"),
-      dependencies(),
-    ]);
+    const [player] = await Promise.all([fetchJson(base + "/api/v1/check/player/"), dependencies()]);
     const video = options.video || stage(container);
     video.muted = false;
     video.controls = true;
@@ -158,9 +157,9 @@
       video: video,
       manifestUrl: options.manifestUrl,
       licenseUrl: options.licenseUrl,
-      keySystem: options.keySystem || "org.w3.clearkey",
-      signRequests: options.signRequests !== false,
-      messages: messages,
+      keySystem: player.keySystem,
+      signRequests: player.signRequests,
+      messages: Object.assign({}, player.messages, options.messages || {}),
       onStatus: options.onStatus,
     });
   }

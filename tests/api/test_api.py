@@ -247,7 +247,12 @@ def test_revoke_move_and_device_changes_follow_the_shops_policy(api, title, chec
     # The one device change of the period is used: removing a device is refused, in words.
     refused = problem(api.delete(f"/api/v1/devices/{devices[0]['id']}/"), 422)
     assert "device changes" in refused["detail"]
-    problem(api.post(f"/api/v1/entitlements/{made['id']}/move/", {"device": 999999}, format="json"), 404)
+    assert (
+        "device"
+        in problem(
+            api.post(f"/api/v1/entitlements/{made['id']}/move/", {"device": 999999}, format="json"), 400
+        )["errors"]
+    )
     revoked = api.post(f"/api/v1/entitlements/{made['id']}/revoke/", {"reason": "refund"}, format="json")
     assert revoked.status_code == 200 and revoked.json()["state"] == "revoked"
 
@@ -343,3 +348,33 @@ def test_renew_asks_for_a_new_token_only_once_the_old_one_has_expired(api, title
     )
     device = api.get(f"/api/v1/devices/{entitlement.cookie.device_id}/").json()
     assert device["name"] == "Living room" and device["customer"] == "cust-1" and device["active"] is True
+
+
+def test_the_drop_in_check_queues_one_lookup_however_often_the_page_reports(
+    api, check_asset, monkeypatch, django_capture_on_commit_callbacks
+):
+    from django.test import Client as BrowserClient
+
+    queued = []
+    monkeypatch.setattr(tasks.device_confirm, "apply_async", lambda args, **options: queued.append(args[0]))
+    with responses.RequestsMock() as stub:
+        stub.post(
+            TOKEN_URL, json={"licenseAcquisitionUrl": "http://127.0.0.1:8000/sandbox/la?t=1", "token": "T"}
+        )
+        registration = api.post(
+            "/api/v1/registrations/",
+            {"customer": "c", "user_agent": "Mozilla/5.0 (X11; Linux x86_64) Chrome/156.0.0.0 Safari/537.36"},
+            format="json",
+        ).json()
+    browser = BrowserClient()  # the customer's browser on the storefront's page: no key, no cookies
+    check = browser.get(f"/api/v1/check/{registration['reference']}/")
+    assert check.status_code == 200 and check["Access-Control-Allow-Origin"] == "*"
+    assert check.json()["config"]["licenseUrl"].startswith("http://127.0.0.1:8000/sandbox/la")
+    for _ in range(5):
+        with django_capture_on_commit_callbacks(execute=True):
+            assert browser.post(f"/api/v1/check/{registration['reference']}/licensed/").status_code == 200
+    assert len(queued) == 1
+    unknown = browser.get("/api/v1/check/made-up/")
+    assert unknown.status_code == 404 and "unknown" in unknown.json()["message"]
+    device_name = Customer.objects.get(external_id="c").user.binding_cookies.get().device_name
+    assert device_name == "Chrome on Linux"  # from the browser's User-Agent the backend passed on

@@ -121,6 +121,10 @@ def test_a_failing_endpoint_is_retried_with_backoff_then_given_up_and_can_be_res
     settings.WEBHOOK_MAX_ATTEMPTS = 3
     binding_services.entitlement_revoke(entitlement=entitlement, actor_user=entitlement.user, reason="x")
     delivery = WebhookDelivery.objects.get(event_type="entitlement.revoked")
+
+    def when_due():
+        WebhookDelivery.objects.filter(pk=delivery.pk).update(next_attempt_at=timezone.now())
+
     with responses.RequestsMock() as hook:
         hook.post(HOOK, status=503, body="down")
         assert webhooks.delivery_send(delivery.pk) == "retry"
@@ -128,9 +132,13 @@ def test_a_failing_endpoint_is_retried_with_backoff_then_given_up_and_can_be_res
         assert delivery.state == DeliveryState.PENDING and delivery.response_status == 503
         wait = delivery.next_attempt_at - timezone.now()
         assert timedelta(seconds=25) < wait <= timedelta(seconds=30)
+        # A second copy of the message (the queue may deliver one twice) finds it not due: nothing is sent.
+        assert webhooks.delivery_send(delivery.pk) == "not-due" and len(hook.calls) == 1
+        when_due()
         assert webhooks.delivery_send(delivery.pk) == "retry"
         delivery.refresh_from_db()
         assert timedelta(seconds=55) < delivery.next_attempt_at - timezone.now() <= timedelta(seconds=60)
+        when_due()
         assert webhooks.delivery_send(delivery.pk) == "given-up"
     delivery.refresh_from_db()
     assert (
@@ -165,3 +173,33 @@ def test_registration_bound_is_sent_and_shop_customers_send_nothing(api, endpoin
     assert WebhookDelivery.objects.count() == 1
     other = client_with_key("Other")
     assert other.get(f"/api/v1/webhooks/{endpoint['id']}/").status_code == 404
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://10.0.0.5/hook",
+        "https://169.254.169.254/latest/meta-data",
+        "https://192.168.1.1/",
+        "https://[::1]/hook",
+        "http://shop.example/hook",
+        "ftp://shop.example/hook",
+    ],
+)
+def test_webhooks_never_go_to_private_networks_or_plain_http(api, url, settings):
+    settings.WEBHOOK_ALLOW_LOOPBACK_HTTP = False
+    refused = api.post("/api/v1/webhooks/", {"url": url}, format="json")
+    assert refused.status_code == 400, url
+
+
+def test_a_name_that_resolves_inside_the_network_is_refused_when_sending(
+    api, endpoint, entitlement, monkeypatch
+):
+    binding_services.entitlement_revoke(entitlement=entitlement, actor_user=entitlement.user, reason="x")
+    delivery = WebhookDelivery.objects.get(event_type="entitlement.revoked")
+    monkeypatch.setattr(webhooks.socket, "getaddrinfo", lambda host, port: [(2, 1, 6, "", ("10.1.2.3", 0))])
+    with responses.RequestsMock() as hook:
+        assert webhooks.delivery_send(delivery.pk) == "retry"
+        assert len(hook.calls) == 0
+    delivery.refresh_from_db()
+    assert "private network" in delivery.error

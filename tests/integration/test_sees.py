@@ -69,3 +69,25 @@ def test_sees_errors_are_answered_in_sees_form(sees):
         and "requestType 2" in unregistered["errorText"]
     )
     assert sees(requestType=2, customerCookie="bad cookie with spaces")["error"] == 1
+
+
+def test_a_failed_registration_gives_way_to_a_new_one_and_clients_never_share_cookies(sees, live_server):
+    from binding.models import Cookie, CookieState
+
+    first = sees(messageID="r-1", requestType=2, customerCookie="shared-cookie")
+    Cookie.objects.update(state=CookieState.FAILED)  # its device check never completed
+    again = sees(messageID="r-2", requestType=2, customerCookie="shared-cookie")
+    assert again["isAllowed"] is True and again["epTokenURL"] != first["epTokenURL"]
+
+    other = Client.objects.create(name="Another SEES integration")
+    _key, secret = ClientAPIKey.objects.create_key(name="sees", client=other)
+    theirs = requests.post(
+        f"{live_server.url}/api/sees/entitlement",
+        json={"messageID": "x", "version": 1, "requestType": 2, "customerCookie": "shared-cookie"},
+        headers={"Authorization": f"Api-Key {secret}"},
+        timeout=30,
+    ).json()
+    assert theirs["isAllowed"] is True and theirs["epTokenURL"] not in (
+        first["epTokenURL"],
+        again["epTokenURL"],
+    )

@@ -100,6 +100,7 @@ def test_production_is_configured_by_variables_alone_and_check_deploy_is_silent(
         "BINDERY_DATA_KEYS": Fernet.generate_key().decode(),
         "BEHIND_HTTPS_PROXY": "1",
         "BINDERY_VAR_DIR": str(tmp_path),
+        "BINDERY_PUBLIC_URL": "https://shop.example.com",
     }
     env.pop(
         "DJANGO_ALLOW_ASYNC_UNSAFE", None
