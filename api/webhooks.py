@@ -6,8 +6,10 @@
   lost message or a killed worker only delays it.
 - **Signed.** `Bindery-Signature: t=<unix time>,v1=<hex HMAC-SHA256 of "<t>.<body>" with the endpoint's
   secret>`, as Stripe and Svix do: the receiver recomputes it and refuses old timestamps (replays).
-- **Retried** with exponential backoff (30 s, 1 min, 2 min, … up to 1 h) for WEBHOOK_MAX_ATTEMPTS attempts;
-  each attempt's status and the start of the answer are kept, and operators resend from admin.
+- **Retried** by the sweep when due, with exponential backoff (30 s, 1 min, 2 min, … up to 1 h), for
+  WEBHOOK_MAX_ATTEMPTS attempts; an attempt is claimed in the database first, so a message delivered twice
+  sends once. Each attempt's status and the start of the answer are kept, and operators resend from admin.
+- **Never inward**: HTTPS addresses on the internet only (endpoint_refusal), checked again when sending.
 """
 
 from __future__ import annotations
