@@ -273,7 +273,9 @@ def test_expired_rental_shows_as_ended_and_does_not_play(browser, user, title, r
     assert "licenseUrl" not in status
 
 
-def test_the_player_says_how_much_viewing_time_is_left_once_play_has_started(browser, user, title, registered):
+def test_the_player_says_how_much_viewing_time_is_left_once_play_has_started(
+    browser, user, title, registered
+):
     order = services.order_place(user=user, offer=offer(title, "rent"), browser_cookie=registered)
     Entitlement.objects.filter(pk=order.entitlement_id).update(
         state="ready", tokens_issued=1, license_url="http://x/la", token_expires_at=timezone.now() + timedelta(hours=1),
@@ -282,7 +284,9 @@ def test_the_player_says_how_much_viewing_time_is_left_once_play_has_started(bro
     )  # fmt: skip
     page = browser.get(reverse("storefront:play", args=[order.entitlement_id])).content.decode()
     assert "Rental ends in" in page and "1 h 59 min of viewing time left." in page
-    Entitlement.objects.filter(pk=order.entitlement_id).update(first_played_at=timezone.now() - timedelta(hours=4))
+    Entitlement.objects.filter(pk=order.entitlement_id).update(
+        first_played_at=timezone.now() - timedelta(hours=4)
+    )
     page = browser.get(reverse("storefront:play", args=[order.entitlement_id])).content.decode()
     assert "Viewing time used up." in page
 
