@@ -278,10 +278,14 @@ def test_the_player_says_how_much_viewing_time_is_left_once_play_has_started(
 ):
     order = services.order_place(user=user, offer=offer(title, "rent"), browser_cookie=registered)
     Entitlement.objects.filter(pk=order.entitlement_id).update(
-        state="ready", tokens_issued=1, license_url="http://x/la", token_expires_at=timezone.now() + timedelta(hours=1),
-        first_played_at=timezone.now() - timedelta(hours=1), play_duration=3 * 3600,
+        state="ready",
+        tokens_issued=1,
+        license_url="http://x/la",
+        token_expires_at=timezone.now() + timedelta(hours=1),
+        first_played_at=timezone.now() - timedelta(hours=1),
+        play_duration=3 * 3600,
         device=Entitlement.objects.get(pk=order.entitlement_id).cookie.device,
-    )  # fmt: skip
+    )
     page = browser.get(reverse("storefront:play", args=[order.entitlement_id])).content.decode()
     assert "Rental ends in" in page and "1 h 59 min of viewing time left." in page
     Entitlement.objects.filter(pk=order.entitlement_id).update(
