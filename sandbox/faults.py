@@ -54,6 +54,24 @@ class Faults:
         rates = (self.server_error, self.error_code, self.hang, self.drop, self.no_record)
         return any((self.latency_ms, self.jitter_ms, *rates))
 
+    def describe(self) -> str:
+        """The faults that are on, in words ("300 ms per call, 15 % HTTP 503, …")."""
+        from django.utils.translation import gettext as _
+
+        parts = []
+        if self.latency_ms or self.jitter_ms:
+            parts.append(_("%(ms)s ms per call") % {"ms": self.latency_ms + self.jitter_ms // 2})
+        for rate, words in (
+            (self.server_error, _("%(rate)s HTTP 503")),
+            (self.error_code, _("%(rate)s ExpressPlay error codes")),
+            (self.hang, _("%(rate)s calls hang")),
+            (self.drop, _("%(rate)s answers lost")),
+            (self.no_record, _("%(rate)s lookups find no record yet")),
+        ):
+            if rate:
+                parts.append(words % {"rate": f"{rate:.0%}"})
+        return ", ".join(parts)
+
     def codes(self) -> list[int]:
         return [
             int(code) for code in self.error_codes.replace(",", " ").split() if code.lstrip("-").isdigit()

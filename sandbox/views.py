@@ -363,7 +363,15 @@ def fault_settings(request: HttpRequest) -> HttpResponse:
         if form.is_valid():
             form.save()
             faults.forget()
-            messages.success(request, _("Faults saved. They apply to new calls within a second."))
+            now_on = faults.current()
+            if now_on.active:
+                messages.success(
+                    request,
+                    _("Faults on: %(faults)s. They apply to new calls within a second.")
+                    % {"faults": now_on.describe()},
+                )
+            else:
+                messages.success(request, _("Faults switched off."))
             return redirect(_back(request))
     else:
         form = FaultForm(instance=row)

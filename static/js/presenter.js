@@ -7,6 +7,9 @@
       const field = document.getElementById(button.dataset.copy);
       field.select();
       if (navigator.clipboard) navigator.clipboard.writeText(field.value).catch(() => null);
+      const label = button.textContent;
+      button.textContent = button.dataset.copied;  // "Copied": the click did something
+      setTimeout(() => { button.textContent = label; }, 2000);
     });
   });
 

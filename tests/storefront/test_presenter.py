@@ -76,6 +76,12 @@ def test_fault_switches_post_to_the_sandbox_and_come_back(operator, demo):
     answer = operator.post(reverse("sandbox:faults"), {**preset, "next": reverse("presenter")})
     assert answer.status_code == 302 and answer["Location"] == reverse("presenter")
     assert FaultSettings.objects.get().latency_ms == 300
+    # Back on the presenter's page, it says which faults are on.
+    assert "Faults on: 300 ms per call." in operator.get(reverse("presenter")).content.decode()
+    bad_day = page.context["presets"][1]["fields"]
+    operator.post(reverse("sandbox:faults"), {**bad_day, "next": reverse("presenter")})
+    said = operator.get(reverse("presenter")).content.decode()
+    assert "20 ms per call, 15% HTTP 503, 10% answers lost, 5% lookups find no record yet" in said
     answer = operator.post(reverse("sandbox:faults"), {"reset": "1", "next": "https://evil.example/"})
     assert answer["Location"] == reverse("sandbox:faults")  # never somewhere else
     assert FaultSettings.objects.get().latency_ms == 0
