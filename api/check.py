@@ -6,6 +6,8 @@ good only for that one device check) is the credential, so any origin may call (
 
 from __future__ import annotations
 
+import re
+
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -28,7 +30,7 @@ def _cors(response: HttpResponse) -> HttpResponse:
 
 
 def _registration(reference: str) -> Registration | None:
-    if len(reference) > 64:
+    if not re.fullmatch(r"[A-Za-z0-9_-]{1,64}", reference):  # made by secrets.token_urlsafe
         return None
     return Registration.objects.select_related("cookie__device").filter(reference=reference).first()
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 
 from django.db import IntegrityError, transaction
@@ -256,7 +257,9 @@ class EntitlementViewSet(
             )
             .order_by("-created_at", "-pk")
         )
-        if self.action == "list" and (customer := self.request.query_params.get("customer")):
+        if self.action == "list" and (customer := self.request.query_params.get("customer")) is not None:
+            if not re.fullmatch(EXTERNAL, customer):
+                raise ValidationError({"customer": [_("No customer has such an id.")]})
             entitlements = entitlements.filter(user__api_customer__external_id=customer)
         return entitlements
 

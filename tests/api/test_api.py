@@ -277,6 +277,8 @@ def test_bad_input_is_a_problem_never_a_500(api, title):
         400,
     )
     problem(api.get("/api/v1/entitlements/99999999999999999999999/"), 404)
+    problem(api.get("/api/v1/entitlements/?customer=a%00b"), 400)  # PostgreSQL refuses NUL in text
+    assert APIClient().get("/api/v1/check/a%00b/").status_code == 404
     problem(api.put("/api/v1/titles/feature-1/", {}, format="json"), 405)
     long_key = api.post("/api/v1/entitlements/", {}, format="json", HTTP_IDEMPOTENCY_KEY="k" * 300)
     problem(long_key, 400)
