@@ -45,6 +45,18 @@ def wait_for_web(port: int, *, timeout: float = 60.0) -> None:
             time.sleep(0.3)
 
 
+def content_keys(prefix: str, count: int) -> list:
+    """`count` media assets with random content keys, not in the catalogue (one per throughput order)."""
+    from binding.models import MediaAsset
+
+    return MediaAsset.objects.bulk_create(
+        MediaAsset(
+            slug=f"{prefix}-{n}", kid=secrets.token_hex(16), key=secrets.token_hex(16), manifest="x/m.mpd"
+        )
+        for n in range(count)
+    )
+
+
 def titles_with_offers(prefix: str, count: int, *, kinds=("buy", "rent"), bulk: bool = False) -> list:
     """Create `count` titles, each with a random content key and the offers of `kinds` (in a few statements
     with `bulk`, for catalogues of thousands)."""
