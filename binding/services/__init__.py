@@ -2,7 +2,9 @@
 
     cookies        registration: a browser's correlation cookie, its device-check token, the record lookup
     devices        a customer's devices: rename, remove, swap allowance, refresh from records
-    entitlements   entitlements and their device-bound tokens
+    entitlements   the customer's and the operator's commands on entitlements (create, renew, move, ...)
+    issuing        the worker's issuing protocol: claim and lease, token request, failure, automatic retries
+    device_trust   which device a purchase is bound to, and what a device check proves
     tokens         token requests to ExpressPlay, each on record
     queueing       queue a task after commit, never losing the work when the broker is away
     sweep          find stranded work again from the database (run by beat)
@@ -35,21 +37,23 @@ from .devices import (
     device_swaps_reset,
 )
 from .entitlements import (
-    _claim,
     entitlement_create,
-    entitlement_expire_if_over,
-    entitlement_give_up,
-    entitlement_issue,
     entitlement_mark_played,
     entitlement_move,
     entitlement_refusal_report,
     entitlement_reissue,
     entitlement_renew,
     entitlement_retry,
-    entitlement_retry_automatically,
-    entitlement_retry_later,
     entitlement_revoke,
     entitlements_expire_ended,
+)
+from .issuing import (
+    _claim,
+    entitlement_expire_if_over,
+    entitlement_give_up,
+    entitlement_issue,
+    entitlement_retry_automatically,
+    entitlement_retry_later,
 )
 from .media import media_asset_package
 from .queueing import queue_after_commit

@@ -18,7 +18,8 @@ from django.utils import timezone
 
 from ..models import Cookie, CookieState, Entitlement, EntitlementState
 from .cookies import cookies_expire_stale
-from .entitlements import entitlement_retry_automatically, entitlements_expire_ended
+from .entitlements import entitlements_expire_ended
+from .issuing import entitlement_retry_automatically
 from .queueing import DEVICE_CONFIRM, ENTITLEMENT_ISSUE, queue_after_commit
 
 logger = logging.getLogger(__name__)

@@ -335,7 +335,7 @@ def test_an_unreachable_failure_is_retried_by_the_sweep_a_few_times_then_left_to
 def test_a_refusal_is_not_retried_automatically(user, asset, cookie):
     entitlement = purchase_for(user, asset, cookie)
     services._claim(entitlement.pk, "t")
-    services.entitlements._entitlement_fail(entitlement, "t", code=-2019, detail="Insufficient tokens")
+    services.issuing._entitlement_fail(entitlement, "t", code=-2019, detail="Insufficient tokens")
     entitlement.refresh_from_db()
     assert entitlement.state == EntitlementState.FAILED and entitlement.retry_at is None
 
