@@ -16,6 +16,7 @@ from django.views.decorators.http import require_http_methods
 
 from binding import selectors as binding_selectors
 from binding import services as binding_services
+from binding.exceptions import BindingError, DeviceCheckUnavailable
 from binding.player import player_config, player_messages
 
 from .models import Registration
@@ -56,7 +57,7 @@ def check(request: HttpRequest, reference: str) -> HttpResponse:
     status = binding_selectors.registration_status(cookie)
     config = player_config(
         manifest_url=request.build_absolute_uri(asset.manifest_url) if asset else "",
-        licenseUrl=cookie.check_license_url,
+        startUrl=request.build_absolute_uri(reverse("api:check-start", args=[reference])),
         licensedUrl=request.build_absolute_uri(reverse("api:check-licensed", args=[reference])),
         statusUrl=request.build_absolute_uri(reverse("api:check", args=[reference])),
     )
@@ -74,6 +75,28 @@ def check(request: HttpRequest, reference: str) -> HttpResponse:
             }
         )
     )
+
+
+@csrf_exempt  # no cookie is read: the reference in the address is the credential
+@require_http_methods(["POST", "OPTIONS"])
+def start(request: HttpRequest, reference: str) -> HttpResponse:
+    """The customer's browser starts the device check: the device-check token's licence URL, once.
+
+    A check proves one device, once (decision 0009): a second start, or one after the check is over, is a 409
+    in the customer's words, and the token is never handed out again.
+    """
+    if request.method == "OPTIONS":
+        return _cors(HttpResponse())
+    registration = _registration(reference)
+    if registration is None:
+        return _unknown()
+    try:
+        token = binding_services.cookie_check_start(cookie=registration.cookie)
+    except DeviceCheckUnavailable as exc:
+        return _cors(JsonResponse({"ok": False, "message": str(exc.message)}, status=503))
+    except BindingError as exc:
+        return _cors(JsonResponse({"ok": False, "message": str(exc.message)}, status=409))
+    return _cors(JsonResponse({"ok": True, "licenseUrl": token.license_url}))
 
 
 @csrf_exempt  # no cookie is read: the reference in the address is the credential

@@ -88,13 +88,21 @@ def _latest_cookie(customer) -> Cookie | None:
 
 
 def _usable(cookie: Cookie) -> bool:
-    """Whether the customer's latest registration attempt still leads somewhere: pending with its token, or
-    bound to a device the customer still has."""
+    """Whether a registration attempt still leads somewhere: its check started and not over, or bound to a
+    device the customer still has."""
     state = cookie.effective_state
     if state == CookieState.BOUND:
         return cookie.device is not None and cookie.device.is_active
-    return state in (CookieState.DUMMY_TOKEN_ISSUED, CookieState.LICENCE_SEEN) and bool(
-        cookie.check_license_url
+    return state in (CookieState.DUMMY_TOKEN_ISSUED, CookieState.LICENCE_SEEN)
+
+
+def _bound_cookie(customer) -> Cookie | None:
+    """The customer's newest registration bound to a device they still have."""
+    return (
+        Cookie.objects.filter(user=customer.user, state=CookieState.BOUND, device__removed_at__isnull=True)
+        .select_related("device")
+        .order_by("-created_at", "-pk")
+        .first()
     )
 
 
@@ -124,18 +132,16 @@ class SeesEntitlementView(APIView):
         """Requesttype 2: the dummy token for the customer's device (played by it to log its device id).
 
         The customer is this client's `sees.<customerCookie>`, so one client's cookies never meet another's;
-        Bindery makes its own correlation value for ExpressPlay. An attempt that is over (failed, expired, or
-        bound to a device since removed) gives way to a new one, so a customerCookie never gets stuck."""
+        Bindery makes its own correlation value for ExpressPlay. Every request is a new attempt with a token of
+        its own, handed out in this answer only: a device check proves one device, once (decision 0009)."""
         message_id = data["messageID"]
-        cookie = _latest_cookie(customer)
-        if cookie is None or not _usable(cookie):
-            try:
-                cookie = binding_services.cookie_create(user=customer.user)
-                binding_services.dummy_token_issue(cookie=cookie)
-            except BindingError as exc:
-                return _answer(message_id, error=REFUSED, text=_refusal(exc))
-            cookie.refresh_from_db()
-        return _answer(message_id, allowed=True, url=cookie.check_license_url, expires=cookie.expires_at)
+        try:
+            cookie = binding_services.cookie_create(user=customer.user)
+            token = binding_services.cookie_check_start(cookie=cookie)
+        except BindingError as exc:
+            return _answer(message_id, error=REFUSED, text=_refusal(exc))
+        cookie.refresh_from_db()
+        return _answer(message_id, allowed=True, url=token.license_url, expires=cookie.expires_at)
 
     def _entitle(self, data, client, customer) -> Response:
         """Requesttypes 1 and 3: a device-bound token for the content (a rental when time-based)."""
@@ -145,6 +151,10 @@ class SeesEntitlementView(APIView):
             return _answer(message_id, error=UNKNOWN_CONTENT, text=_("Unknown contentID."))
         cookie = _latest_cookie(customer)
         if cookie is None or not _usable(cookie):
+            cookie = _bound_cookie(
+                customer
+            )  # the newest attempt is over: the device registered before goes on
+        if cookie is None:
             return _answer(
                 message_id, error=NOT_REGISTERED, text=_("Register the device first (requestType 2).")
             )
@@ -157,6 +167,8 @@ class SeesEntitlementView(APIView):
                 ).first(),
                 settings.SEES_WAIT,
             ) or Cookie.objects.get(pk=cookie.pk)
+            if cookie.state != CookieState.BOUND and (earlier := _bound_cookie(customer)) is not None:
+                cookie = earlier  # a newer attempt not played (yet): the device registered before goes on
             if cookie.state != CookieState.BOUND:
                 pending = cookie.state in (CookieState.DUMMY_TOKEN_ISSUED, CookieState.LICENCE_SEEN)
                 text = (

@@ -58,7 +58,10 @@ class DeviceRenameSerializer(serializers.Serializer):
 
 class DeviceCheckSerializer(serializers.Serializer):
     manifest_url = serializers.CharField(help_text="The device-check clip's DASH manifest.")
-    license_url = serializers.CharField(help_text="The device-check (dummy) token's licence URL.")
+    start_url = serializers.CharField(
+        help_text="POST here when the customer's browser starts the check: it answers the device-check token's "
+        "licence URL, once (a check proves one device, once; 409 after that). The drop-in script does this."
+    )
     key_system = serializers.CharField()
 
 
@@ -119,14 +122,16 @@ class RegistrationSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(DeviceCheckSerializer(allow_null=True))
     def get_device_check(self, registration):
+        from django.urls import reverse
+
         from binding.selectors import device_check_asset
 
         asset, cookie = device_check_asset(), registration.cookie
-        if asset is None or not cookie.check_license_url:
-            return None
+        if asset is None or cookie.effective_state != "created":
+            return None  # started, or over: the check's token is never handed out again
         return {
             "manifest_url": self._absolute(asset.manifest_url),
-            "license_url": cookie.check_license_url,
+            "start_url": self._absolute(reverse("api:check-start", args=[registration.reference])),
             "key_system": settings.PLAYER_KEY_SYSTEM,
         }
 

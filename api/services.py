@@ -35,22 +35,16 @@ def customer_for(client: Client, external_id: str) -> Customer:
 
 
 def registration_start(*, customer: Customer, device_name: str = "", user_agent: str = "") -> Registration:
-    """Start a device check for the customer: a correlation cookie with its device-check token from
-    ExpressPlay, and the one-time reference the client's page gives the drop-in script.
-
-    The attempt is on record before ExpressPlay is asked (no call is made inside a transaction); when
-    ExpressPlay does not give the token, the attempt is left failed and DeviceCheckUnavailable says why.
-    """
+    """Start a device check for the customer: a correlation cookie, and the one-time reference the client's
+    page gives the drop-in script. The device-check token is asked from ExpressPlay when the customer's
+    browser starts the check (`POST /api/v1/check/<reference>/start/`), and handed to it once."""
     user = customer.user
     name = device_name or binding_services.device_name_suggestion(user=user, user_agent=user_agent)
     with transaction.atomic():
         cookie = binding_services.cookie_create(user=user, user_agent=user_agent, device_name=name)
-        registration = Registration.objects.create(
+        return Registration.objects.create(
             customer=customer, cookie=cookie, reference=secrets.token_urlsafe(24)
         )
-    binding_services.dummy_token_issue(cookie=cookie)
-    registration.cookie.refresh_from_db()
-    return registration
 
 
 @transaction.atomic

@@ -22,6 +22,7 @@ urlpatterns = [
     # The drop-in device check's calls from a customer's browser (the registration reference is the credential).
     path("v1/check/player/", check.player, name="check-player"),
     path("v1/check/<str:reference>/", check.check, name="check"),
+    path("v1/check/<str:reference>/start/", check.start, name="check-start"),
     path("v1/check/<str:reference>/licensed/", check.licensed, name="check-licensed"),
     # SEES compatibility (docs/sees.md): an integration written for Adobe's SEES, moved to Bindery.
     path("sees/entitlement", sees.SeesEntitlementView.as_view(), name="sees"),

@@ -17,7 +17,7 @@ from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 
 from binding import services as binding_services
-from binding.exceptions import BindingError, DeviceCheckUnavailable
+from binding.exceptions import BindingError
 from binding.expressplay.errors import explain
 from binding.models import Device, Entitlement, MediaAsset
 
@@ -178,15 +178,12 @@ class RegistrationViewSet(
         given = RegistrationCreateSerializer(data=request.data)
         given.is_valid(raise_exception=True)
         customer = services.customer_for(self.client, given.validated_data["customer"])
-        try:
-            registration = services.registration_start(
-                customer=customer,
-                device_name=given.validated_data.get("device_name", ""),
-                # The customer's browser, if the backend passes it on: the API call itself comes from a server.
-                user_agent=given.validated_data.get("user_agent", ""),
-            )
-        except DeviceCheckUnavailable as exc:
-            raise _refused(exc) from exc
+        registration = services.registration_start(
+            customer=customer,
+            device_name=given.validated_data.get("device_name", ""),
+            # The customer's browser, if the backend passes it on: the API call itself comes from a server.
+            user_agent=given.validated_data.get("user_agent", ""),
+        )
         return Response(self.get_serializer(registration).data, status=status.HTTP_201_CREATED)
 
 

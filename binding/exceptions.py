@@ -18,6 +18,17 @@ class DeviceCheckUnavailable(BindingError):
     default_message = _("We could not prepare the device check right now. Please try again in a minute.")
 
 
+class CheckAlreadyStarted(BindingError):
+    default_message = _(
+        "This device check was already started, in this page before it was reloaded or elsewhere. "
+        "A device check works once: start a new one."
+    )
+
+
+class CheckOver(BindingError):
+    default_message = _("This device check is over. Start a new one.")
+
+
 class AlreadyEntitled(BindingError):
     default_message = _("You can already watch this title.")
 

@@ -85,8 +85,21 @@ class Cookie(models.Model):
     device_name = models.CharField(
         _("device name"), max_length=80, blank=True, help_text=_("The name the customer gave this browser.")
     )
-    # The device-check token's licence URL: it unlocks only the device-check clip and expires with the cookie.
+    # The device-check token's licence URL: it unlocks only the device-check clip, lives
+    # BINDING_CHECK_TOKEN_TTL seconds, is handed to one page once (check_started_at) and is forgotten as soon as
+    # the attempt is over (bound, failed, expired): a check proves one device, once (decision 0009).
     check_license_url = EncryptedTextField(_("device check licence URL"), blank=True)
+    check_started_at = models.DateTimeField(_("device check started at"), null=True, blank=True)
+    # The registration this browser had before (it registered again): orders held for a fresh device check of
+    # that registration go on with this one once it is bound.
+    replaces = models.ForeignKey(
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="replaced_by",
+        verbose_name=_("registers again"),
+    )
     failure_reason = models.CharField(_("failure reason"), max_length=300, blank=True)
     expressplay_code = models.IntegerField(_("ExpressPlay code"), null=True, blank=True)
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
@@ -190,6 +203,8 @@ class EventKind(models.TextChoices):
     DEVICE_REFRESHED = "device_refreshed", _("Device refreshed from records")
     SWAPS_RESET = "swaps_reset", _("Device swap allowance reset")
     LICENCE_REFUSED = "licence_refused", _("Licence refused when playing")
+    CHECK_REPLAYED = "check_replayed", _("Security: another device played a device check")
+    ENTITLEMENT_HELD = "entitlement_held", _("Held for a fresh device check")
 
 
 class EntitlementKind(models.TextChoices):
@@ -203,6 +218,15 @@ class EntitlementState(models.TextChoices):
     FAILED = "failed", _("Failed")
     REVOKED = "revoked", _("Revoked")
     EXPIRED = "expired", _("Expired")
+
+
+class EntitlementFailure(models.TextChoices):
+    """Why a failed entitlement failed, when Bindery itself refused to issue (not ExpressPlay)."""
+
+    NONE = "", _("None")
+    # ExpressPlay's records name no device that passed this customer's device check for the checkout browser:
+    # the order waits for that browser to be registered again (decision 0009).
+    DEVICE_CHECK_NEEDED = "device_check_needed", _("Held for a fresh device check")
 
 
 class IssueProgress(models.TextChoices):
@@ -261,6 +285,9 @@ class Entitlement(models.Model):
     tokens_issued = models.PositiveIntegerField(_("tokens issued"), default=0)
     error_code = models.IntegerField(_("ExpressPlay code"), null=True, blank=True)
     error_detail = models.CharField(_("error"), max_length=500, blank=True)
+    failure = models.CharField(
+        _("held because"), max_length=24, choices=EntitlementFailure.choices, default="", blank=True
+    )
     # Which task run holds the right to issue the token now (one token per issue, however many workers), and
     # until when: a claim is a lease, so the work of a worker that died is taken over once it runs out.
     issuing_task = models.CharField(_("issuing task"), max_length=64, blank=True)

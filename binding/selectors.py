@@ -17,6 +17,7 @@ from .models import (
     CookieState,
     Device,
     Entitlement,
+    EntitlementFailure,
     EntitlementKind,
     EntitlementState,
     IssueProgress,
@@ -69,6 +70,12 @@ def registration_status(cookie: Cookie) -> dict:
             "under My devices, then register this browser.",
             len(names),
         ) % {"count": len(names), "names": ", ".join(names)}
+    elif state == CookieState.FAILED and cookie.failure_reason == "check_replayed":
+        message = _(
+            "Another device played this device check too, so it cannot tell which device is yours. Nothing was "
+            "registered. Start the check again in this browser; if you did not share the page, change your "
+            "password."
+        )
     elif state == CookieState.FAILED:
         message = _("We could not confirm this device with the licence server. Please try again.")
     elif state == CookieState.LICENCE_SEEN:
@@ -122,6 +129,14 @@ def entitlement_status(entitlement: Entitlement) -> dict:
             IssueProgress.DEVICE_LOOKUP: _("Looking up your device…"),
             IssueProgress.TOKEN_REQUEST: _("Issuing your licence…"),
         }.get(progress, _("Issuing your licence…"))
+    elif state == EntitlementState.FAILED and entitlement.failure == EntitlementFailure.DEVICE_CHECK_NEEDED:
+        message = _(
+            "We could not confirm that this browser is the device you registered: its DRM identity changed, or "
+            "another device used its device check. No licence was issued to any other device."
+        )
+        next_step = _(
+            "Register this browser again: your order goes on by itself as soon as it is registered."
+        )
     elif state == EntitlementState.FAILED and entitlement.error_code in _DEVICE_CODES:
         message = _("We could not confirm the device this title should play on.")
         next_step = _(
@@ -156,6 +171,9 @@ def entitlement_status(entitlement: Entitlement) -> dict:
         "message": str(message),
         "next": str(next_step),
         "renew": entitlement_needs_renewal(entitlement),
+        # The browser must pass a fresh device check before the order can go on (the page offers it).
+        "register": state == EntitlementState.FAILED
+        and entitlement.failure == EntitlementFailure.DEVICE_CHECK_NEEDED,
         "timing": entitlement_timing(entitlement) if state == EntitlementState.READY and not removed else "",
     }
 

@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from . import selectors, services
-from .exceptions import BindingError
+from .exceptions import BindingError, DeviceCheckUnavailable
 from .forms import DeviceNameForm, DeviceRenameForm
 from .models import Cookie, CookieState, Device
 from .player import browser_cookie_value, player_config, player_messages
@@ -64,18 +64,13 @@ def register(request: HttpRequest) -> HttpResponse:
     )
     form = DeviceNameForm(request.POST if request.method == "POST" else None, initial={"name": suggestion})
     if request.method == "POST" and form.is_valid():
+        previous = Cookie.objects.filter(user=request.user, value=browser_cookie_value(request) or "").first()
         cookie = services.cookie_create(
-            user=request.user, user_agent=user_agent, device_name=form.cleaned_data["name"] or suggestion
+            user=request.user,
+            user_agent=user_agent,
+            device_name=form.cleaned_data["name"] or suggestion,
+            replaces=previous,
         )
-        try:
-            services.dummy_token_issue(cookie=cookie)
-        except BindingError as exc:
-            messages.error(request, exc.message)
-            return redirect(
-                f"{reverse('binding:register')}?{urlencode({'next': next_url})}"
-                if next_url
-                else "binding:register"
-            )
         url = reverse("binding:check", args=[cookie.value])
         return redirect(f"{url}?{urlencode({'next': next_url})}" if next_url else url)
     devices = selectors.devices_for_user(request.user)
@@ -95,7 +90,8 @@ def register(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def check(request: HttpRequest, value: str) -> HttpResponse:
-    """The device-check playback page of one registration attempt."""
+    """The device-check playback page of one registration attempt. It holds no token: the page asks for it
+    (a POST to `check_start`) when it starts playing, and gets it once."""
     cookie = _own_cookie(request, value)
     asset = selectors.device_check_asset()
     return render(
@@ -108,12 +104,29 @@ def check(request: HttpRequest, value: str) -> HttpResponse:
             "player_messages": player_messages(),
             "player_config": player_config(
                 manifest_url=asset.manifest_url if asset else "",
-                licenseUrl=cookie.check_license_url,
+                startUrl=reverse("binding:start", args=[cookie.value]),
                 licensedUrl=reverse("binding:licensed", args=[cookie.value]),
                 statusUrl=reverse("binding:status", args=[cookie.value]),
             ),
         },
     )
+
+
+@login_required
+@require_POST
+def check_start(request: HttpRequest, value: str) -> JsonResponse:
+    """The page starts the device check: the device-check token's licence URL, once (409 after that)."""
+    cookie = _own_cookie(request, value)
+    try:
+        token = services.cookie_check_start(cookie=cookie)
+    except DeviceCheckUnavailable as exc:  # ExpressPlay gave no token: the attempt failed, a new one may work
+        response = JsonResponse({"ok": False, "message": str(exc.message)}, status=503)
+    except BindingError as exc:  # already started, or over
+        response = JsonResponse({"ok": False, "message": str(exc.message)}, status=409)
+    else:
+        response = JsonResponse({"ok": True, "licenseUrl": token.license_url})
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 @login_required

@@ -234,8 +234,11 @@ BINDING_DEVICE_LIMIT = env.int("BINDING_DEVICE_LIMIT", default=3)
 # Device swaps: how many devices a user may remove (or titles move) per period. Operators are not limited.
 BINDING_SWAPS_PER_PERIOD = env.int("BINDING_SWAPS_PER_PERIOD", default=2)
 BINDING_SWAP_PERIOD_DAYS = env.int("BINDING_SWAP_PERIOD_DAYS", default=30)
-# Seconds a registration attempt (and its device-check token) stays valid.
+# Seconds a registration attempt stays open (its device-check token lives BINDING_CHECK_TOKEN_TTL of them).
 BINDING_COOKIE_TTL = env.int("BINDING_COOKIE_TTL", default=900)
+# How long a device-check token lives, from the moment the check page starts it: a check needs seconds, and a
+# copied token is good for no longer than this (decision 0009).
+BINDING_CHECK_TOKEN_TTL = env.int("BINDING_CHECK_TOKEN_TTL", default=180)
 # How often the worker asks ExpressPlay's records for the device id before it gives up (exponential backoff).
 BINDING_RECORD_LOOKUP_RETRIES = env.int("BINDING_RECORD_LOOKUP_RETRIES", default=8)
 BINDING_DEVICE_CHECK_ASSET = "device-check"

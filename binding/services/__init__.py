@@ -17,6 +17,7 @@ Callers keep `from binding import services` and use the names re-exported here.
 from ..exceptions import BindingError
 from .connection import ConnectionReport, expressplay_connection_check
 from .cookies import (
+    cookie_check_start,
     cookie_create,
     cookie_expire_if_stale,
     cookie_licence_seen,
@@ -54,6 +55,7 @@ from .issuing import (
     entitlement_issue,
     entitlement_retry_automatically,
     entitlement_retry_later,
+    entitlements_resume_after_check,
 )
 from .media import media_asset_package
 from .queueing import queue_after_commit
@@ -66,6 +68,7 @@ __all__ = [
     "SwapAllowance",
     "SweepReport",
     "_claim",
+    "cookie_check_start",
     "cookie_create",
     "cookie_expire_if_stale",
     "cookie_licence_seen",
@@ -95,6 +98,7 @@ __all__ = [
     "entitlement_retry_later",
     "entitlement_revoke",
     "entitlements_expire_ended",
+    "entitlements_resume_after_check",
     "expressplay_connection_check",
     "media_asset_package",
     "queue_after_commit",

@@ -10,7 +10,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from ..exceptions import DeviceCheckUnavailable, RecordNotYetAvailable
+from ..exceptions import CheckAlreadyStarted, CheckOver, DeviceCheckUnavailable, RecordNotYetAvailable
 from ..expressplay import (
     BuyToOwn,
     ExpressPlayClient,
@@ -29,10 +29,14 @@ from ..models import (
 )
 from ..user_agents import device_label
 from ._common import _describe, _event
+from .device_trust import granted_device_ids
+from .issuing import entitlements_resume_after_check
 from .queueing import DEVICE_CONFIRM, due_again, queue_after_commit
 from .tokens import token_request, token_request_issued
 
 logger = logging.getLogger(__name__)
+
+CHECK_REPLAYED = "check_replayed"  # Cookie.failure_reason: more than one device played the check
 
 
 @transaction.atomic
@@ -42,13 +46,21 @@ def device_name_suggestion(*, user, user_agent: str) -> str:
     return _unique_label(user, device_label(user_agent))
 
 
-def cookie_create(*, user, user_agent: str = "", device_name: str = "") -> Cookie:
+def cookie_create(
+    *, user, user_agent: str = "", device_name: str = "", replaces: Cookie | None = None
+) -> Cookie:
     """Start a registration attempt for `user`'s browser: a new, unique ExpressPlay correlation value.
 
     `device_name` is what the customer calls this browser; the device gets it once bound (made unique).
+    `replaces` is the browser's earlier registration (it registers again): orders held for a fresh device
+    check of that one go on once this one is bound. The device-check token is asked for when the check
+    starts (`cookie_check_start`), not here.
     """
     now = timezone.now()
+    if replaces is not None and replaces.user_id != user.pk:
+        replaces = None  # only the customer's own registration can be replaced
     cookie = Cookie.objects.create(
+        replaces=replaces,
         value=secrets.token_urlsafe(18),  # 24 characters, under ExpressPlay's 32
         user=user,
         user_agent=user_agent[:300],
@@ -59,8 +71,31 @@ def cookie_create(*, user, user_agent: str = "", device_name: str = "") -> Cooki
     return cookie
 
 
+def cookie_check_start(*, cookie: Cookie, client: ExpressPlayClient | None = None) -> LicenseToken:
+    """Start the device check of a registration attempt: ask ExpressPlay for its device-check token and
+    return it, once. The page calls this when it starts playing, so the token exists only from then on, for
+    BINDING_CHECK_TOKEN_TTL seconds.
+
+    A check proves one device, once (decision 0009): raises CheckAlreadyStarted when the token was already
+    handed out (to this page before a reload, or to anyone else), CheckOver when the attempt is over, and
+    DeviceCheckUnavailable (the attempt failed) when ExpressPlay does not give the token.
+    """
+    now = timezone.now()
+    if cookie_expire_if_stale(cookie=cookie, now=now) or not cookie.is_pending:
+        raise CheckOver()
+    # One conditional UPDATE: of two concurrent starts, one gets the token and the other is refused.
+    won = Cookie.objects.filter(
+        pk=cookie.pk, state=CookieState.CREATED, check_started_at__isnull=True, expires_at__gt=now
+    ).update(check_started_at=now, updated_at=now)
+    if not won:
+        raise CheckAlreadyStarted()
+    cookie.refresh_from_db()
+    return dummy_token_issue(cookie=cookie, client=client)
+
+
 def dummy_token_issue(*, cookie: Cookie, client: ExpressPlayClient | None = None) -> LicenseToken:
-    """Ask ExpressPlay for the device-check token carrying `cookie`; keep its licence URL on the cookie.
+    """Ask ExpressPlay for the device-check token carrying `cookie`; keep its licence URL on the cookie while
+    the attempt is pending. Call it through `cookie_check_start`, which hands the token out once.
 
     Raises DeviceCheckUnavailable (and marks the cookie failed) when the clip is missing or ExpressPlay
     refuses or cannot be reached.
@@ -76,7 +111,7 @@ def dummy_token_issue(*, cookie: Cookie, client: ExpressPlayClient | None = None
             asset=asset,
             policy=BuyToOwn(),
             cookie=cookie,
-            expires=timedelta(seconds=settings.BINDING_COOKIE_TTL),
+            expires=timedelta(seconds=min(settings.BINDING_CHECK_TOKEN_TTL, settings.BINDING_COOKIE_TTL)),
             client=client,
         )
     except ExpressPlayError as exc:
@@ -85,7 +120,7 @@ def dummy_token_issue(*, cookie: Cookie, client: ExpressPlayClient | None = None
         _cookie_fail(cookie, EventKind.DUMMY_TOKEN_FAILED, code=code, detail=detail)
         raise DeviceCheckUnavailable(code=code) from exc
     with transaction.atomic():
-        Cookie.objects.filter(pk=cookie.pk).update(
+        Cookie.objects.filter(pk=cookie.pk, state=CookieState.CREATED).update(
             state=CookieState.DUMMY_TOKEN_ISSUED,
             check_license_url=token.license_url,
             updated_at=timezone.now(),
@@ -101,6 +136,7 @@ def _cookie_fail(cookie: Cookie, kind: EventKind, *, code: int | None = None, de
     # Only a pending attempt fails: a copy of the lookup that meets a refusal must not undo a binding.
     updated = Cookie.objects.filter(pk=cookie.pk, state__in=Cookie.PENDING_STATES).update(
         state=CookieState.FAILED,
+        check_license_url="",
         expressplay_code=code,
         failure_reason=detail[:300],
         updated_at=timezone.now(),
@@ -148,7 +184,7 @@ def cookie_expire_if_stale(*, cookie: Cookie, now=None) -> bool:
     if not cookie.is_pending or cookie.expires_at > now:
         return False
     updated = Cookie.objects.filter(pk=cookie.pk, state__in=Cookie.PENDING_STATES).update(
-        state=CookieState.EXPIRED, updated_at=now
+        state=CookieState.EXPIRED, check_license_url="", updated_at=now
     )
     cookie.refresh_from_db()
     if updated:
@@ -175,16 +211,39 @@ def device_confirm(*, cookie_id: int, client: ExpressPlayClient | None = None) -
         return None
     client = client or client_from_settings()
     try:
-        device_id = client.device_id_for_cookie(cookie.value)
+        seen = granted_device_ids(client.get_records(cookie=cookie.value), cookie.value)
     except ExpressPlayTransportError:
         raise
     except ExpressPlayError as exc:
         code, detail = _describe(exc)
         _cookie_fail(cookie, EventKind.RECORD_LOOKUP_FAILED, code=code, detail=detail)
         return None
-    if not device_id:
+    if not seen:
         raise RecordNotYetAvailable(cookie.value)
-    return device_bind(cookie=cookie, device_id=device_id)
+    if len(seen) > 1:
+        # Two devices played one check: it cannot say which is the customer's, so it proves nothing.
+        _check_replayed(cookie, seen)
+        return None
+    return device_bind(cookie=cookie, device_id=seen[0])
+
+
+@transaction.atomic
+def _check_replayed(cookie: Cookie, seen: list[str]) -> None:
+    updated = Cookie.objects.filter(pk=cookie.pk, state__in=Cookie.PENDING_STATES).update(
+        state=CookieState.FAILED,
+        check_license_url="",
+        failure_reason=CHECK_REPLAYED,
+        updated_at=timezone.now(),
+    )
+    if updated:
+        logger.warning("Security: registration %s was played by %s devices; not bound", cookie.pk, len(seen))
+        _event(
+            EventKind.CHECK_REPLAYED,
+            user=cookie.user,
+            cookie=cookie,
+            detail=f"devices {', '.join(seen)} all played the device check of registration {cookie.pk}: "
+            "it proves none of them, and none became a device of the customer",
+        )
 
 
 def device_confirm_gave_up(*, cookie_id: int, reason: str) -> None:
@@ -213,7 +272,8 @@ def device_bind(*, cookie: Cookie, device_id: str) -> Device | None:
         if len(active) >= settings.BINDING_DEVICE_LIMIT:
             cookie.state = CookieState.FAILED
             cookie.failure_reason = "device_limit"
-            cookie.save(update_fields=["state", "failure_reason", "updated_at"])
+            cookie.check_license_url = ""
+            cookie.save(update_fields=["state", "failure_reason", "check_license_url", "updated_at"])
             _event(EventKind.DEVICE_LIMIT_REACHED, user=user, cookie=cookie, detail=", ".join(active))
             return None
     if device is None:
@@ -235,10 +295,12 @@ def device_bind(*, cookie: Cookie, device_id: str) -> Device | None:
         device.save(update_fields=fields)
     cookie.device = device
     cookie.state = CookieState.BOUND
-    cookie.save(update_fields=["device", "state", "updated_at"])
+    cookie.check_license_url = ""  # the check is spent: no endpoint can hand its token out again
+    cookie.save(update_fields=["device", "state", "check_license_url", "updated_at"])
     _event(
         EventKind.DEVICE_BOUND, user=user, cookie=cookie, device=device, detail=f"{device.label}: {device_id}"
     )
+    entitlements_resume_after_check(cookie=cookie)
     return device
 
 

@@ -22,14 +22,16 @@ from ..expressplay import (
     client_from_settings,
 )
 from ..models import (
+    CookieState,
     Entitlement,
+    EntitlementFailure,
     EntitlementKind,
     EntitlementState,
     EventKind,
     IssueProgress,
 )
 from ._common import _describe, _event
-from .device_trust import _device_for_record, _trusted_registration_device
+from .device_trust import DeviceCheckNeeded, intrusion_record, purchase_device
 from .queueing import ENTITLEMENT_ISSUE, queue_after_commit
 from .tokens import token_request, token_request_issued
 
@@ -45,6 +47,7 @@ def _make_pending(entitlement: Entitlement, **fields) -> None:
         "progress": IssueProgress.QUEUED,
         "error_code": None,
         "error_detail": "",
+        "failure": EntitlementFailure.NONE,
         "queued_at": now,
         "retry_at": None,
         # Whatever run was under way loses its claim: its final write (for the old device, say) cannot land.
@@ -146,16 +149,20 @@ def entitlement_issue(
         return entitlement_expire_if_over(entitlement=entitlement)
     client = client or client_from_settings()
     try:
-        trusted = _trusted_registration_device(entitlement, now)
-        if entitlement.device is not None:
+        if entitlement.device is not None:  # a renewal, a re-issue or a move: the device is already chosen
             device = entitlement.device
-        elif trusted is not None:
-            device = trusted
         else:
-            device_id = client.device_id_for_cookie(entitlement.cookie.value) if entitlement.cookie else None
-            if not device_id:
+            chosen = purchase_device(entitlement, client, now)
+            if chosen is None:
                 raise RecordNotYetAvailable(entitlement.cookie.value if entitlement.cookie else "")
-            device = _device_for_record(entitlement, device_id)
+            if chosen.intruders:
+                intrusion_record(
+                    cookie=entitlement.cookie,
+                    registered=chosen.device,
+                    intruders=chosen.intruders,
+                    entitlement=entitlement,
+                )
+            device = chosen.device
         policy: Policy = BuyToOwn()
         if entitlement.kind == EntitlementKind.RENT:
             policy = Rental(period_end=entitlement.rental_ends_at, play_duration=entitlement.play_duration)
@@ -172,6 +179,10 @@ def entitlement_issue(
             client=client,
             before_send=lambda: _renew_claim_before_sending(entitlement.pk, task_id),
         )
+    except DeviceCheckNeeded as exc:
+        _entitlement_hold(entitlement, task_id, exc)
+        entitlement.refresh_from_db()
+        return entitlement
     except ClaimLost:
         logger.info(
             "Entitlement %s: run %s lost its claim before sending; another run issues it",
@@ -249,6 +260,78 @@ def _entitlement_fail(
             code=code,
             detail=f"{detail} (tried again automatically at {retry_at:%H:%M:%S} UTC)" if retry_at else detail,
         )
+
+
+@transaction.atomic
+def _entitlement_hold(entitlement: Entitlement, task_id: str, exc: DeviceCheckNeeded) -> None:
+    """Fail the entitlement, held for a fresh device check of the checkout browser: no device that passed
+    this customer's check can be named (decision 0009). Registering that browser again sends it on."""
+    registered = exc.registered
+    if exc.seen and entitlement.cookie is not None:
+        intrusion_record(
+            cookie=entitlement.cookie, registered=registered, intruders=exc.seen, entitlement=entitlement
+        )
+    detail = {
+        "no device check": "the checkout browser has no bound registration",
+        "device removed": f"the registered device {registered.device_id if registered else '-'} was removed",
+        "records name another device": (
+            f"ExpressPlay's records name {', '.join(exc.seen)}, not the registered device "
+            f"{registered.device_id if registered else '-'}: this browser's DRM identity changed, or another "
+            "device played its device check"
+        ),
+    }[exc.reason]
+    updated = Entitlement.objects.filter(
+        pk=entitlement.pk, issuing_task=task_id, state=EntitlementState.PENDING
+    ).update(
+        state=EntitlementState.FAILED,
+        failure=EntitlementFailure.DEVICE_CHECK_NEEDED,
+        error_code=None,
+        error_detail=f"held for a fresh device check: {detail}"[:500],
+        issuing_task="",
+        claimed_until=None,
+        retry_at=None,
+        updated_at=timezone.now(),
+    )
+    if updated:
+        logger.warning("Entitlement %s held for a fresh device check: %s", entitlement.pk, detail)
+        _event(
+            EventKind.ENTITLEMENT_HELD,
+            user=entitlement.user,
+            cookie=entitlement.cookie,
+            device=registered,
+            entitlement=entitlement,
+            detail=detail,
+        )
+
+
+@transaction.atomic
+def entitlements_resume_after_check(*, cookie) -> int:
+    """Send on the entitlements held for a fresh device check of the registration `cookie` replaces, now
+    that `cookie` is bound: they are issued for its device, which passed this customer's check. Return how
+    many."""
+    if cookie.replaces_id is None or cookie.state != CookieState.BOUND:
+        return 0
+    held = Entitlement.objects.select_for_update().filter(
+        user_id=cookie.user_id,
+        cookie_id=cookie.replaces_id,
+        state=EntitlementState.FAILED,
+        failure=EntitlementFailure.DEVICE_CHECK_NEEDED,
+    )
+    resumed = 0
+    for entitlement in held:
+        if entitlement.rental_over:
+            continue
+        _make_pending(entitlement, cookie=cookie, device=None)
+        _event(
+            EventKind.ENTITLEMENT_RETRIED,
+            user=entitlement.user,
+            cookie=cookie,
+            entitlement=entitlement,
+            device=cookie.device,
+            detail=f"the browser passed a new device check as {cookie.device.label if cookie.device else '-'}",
+        )
+        resumed += 1
+    return resumed
 
 
 def entitlement_give_up(*, entitlement_id: int, task_id: str, reason: str) -> None:

@@ -118,13 +118,25 @@
       return finish({ ok: false, state: "timeout", message: messages.timeout });
     }
 
+    if (check.state === "licence_seen") return poll();  // played already (a reload): follow the lookup
+
+    // The check's token exists only from now on, and is handed out once: a second start is refused.
+    let started;
+    try {
+      const response = await fetch(check.config.startUrl, { method: "POST", credentials: "omit" });
+      started = await response.json();
+    } catch (error) {
+      started = { ok: false, message: messages.timeout };
+    }
+    if (!started.ok) return finish({ ok: false, state: "failed", message: started.message });
+
     return new Promise((resolve) => {
       let reported = false;
       window.BinderyPlayer.start({
         container: container,
         video: stage(container),
         manifestUrl: check.config.manifestUrl,
-        licenseUrl: check.config.licenseUrl,
+        licenseUrl: started.licenseUrl,
         keySystem: check.config.keySystem,
         signRequests: check.config.signRequests,
         messages: messages,

@@ -18,6 +18,8 @@
     message.textContent = status.message;
     message.className = "result" + (status.done ? (status.ok ? " ok" : " error") : "");
     document.getElementById("status-next").textContent = status.next || "";
+    const again = document.getElementById("register-again");
+    if (again) again.hidden = !status.register;
     const timing = document.getElementById("status-timing");
     if (timing) timing.textContent = status.timing || "";
   }

@@ -47,26 +47,47 @@
     poll();
     return;
   }
+  async function startCheck() {
+    // The token exists only from now on, and is handed to this page once (a reload needs a new check).
+    let answer = null;
+    try {
+      const response = await fetch(config.startUrl, {
+        method: "POST", headers: { "X-CSRFToken": csrf }, credentials: "same-origin",
+      });
+      answer = await response.json();
+    } catch (error) {
+      answer = { ok: false, message: messages.timeout };
+    }
+    return answer;
+  }
+
   step("licence", "active");
-  window.BinderyPlayer.start({
-    container: container,
-    video: document.getElementById("check-video"),
-    manifestUrl: config.manifestUrl,
-    licenseUrl: config.licenseUrl,
-    keySystem: config.keySystem,
-    signRequests: config.signRequests,
-    messages: messages,
-    onStatus: async (state, detail) => {
-      if (state === "licensed" && !reported) {
-        reported = true;
-        step("licence", "done");
-        step("confirm", "active");
-        await fetch(config.licensedUrl, { method: "POST", headers: { "X-CSRFToken": csrf }, credentials: "same-origin" });
-        poll();
-      } else if (state === "error" && !reported) {
-        step("licence", "failed");
-        finish(false, detail.message);
-      }
-    },
+  startCheck().then((answer) => {
+    if (!answer.ok) {
+      step("licence", "failed");
+      finish(false, answer.message);
+      return;
+    }
+    window.BinderyPlayer.start({
+      container: container,
+      video: document.getElementById("check-video"),
+      manifestUrl: config.manifestUrl,
+      licenseUrl: answer.licenseUrl,
+      keySystem: config.keySystem,
+      signRequests: config.signRequests,
+      messages: messages,
+      onStatus: async (state, detail) => {
+        if (state === "licensed" && !reported) {
+          reported = true;
+          step("licence", "done");
+          step("confirm", "active");
+          await fetch(config.licensedUrl, { method: "POST", headers: { "X-CSRFToken": csrf }, credentials: "same-origin" });
+          poll();
+        } else if (state === "error" && !reported) {
+          step("licence", "failed");
+          finish(false, detail.message);
+        }
+      },
+    });
   });
 })();

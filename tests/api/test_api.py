@@ -9,7 +9,7 @@ from api.models import Client, ClientAPIKey, Customer
 from api.throttling import ClientKeyThrottle
 from binding import services as binding_services
 from binding import tasks
-from binding.models import Entitlement, EntitlementState, MediaAsset
+from binding.models import Cookie, Entitlement, EntitlementState, MediaAsset
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("sandbox_settings")]
 
@@ -67,15 +67,19 @@ def title(api):
 
 def register(api, customer="cust-1", device_id="d1" * 16):
     """Start a device check through the API and bind it as the dummy playback would."""
+    started = api.post(
+        "/api/v1/registrations/", {"customer": customer, "device_name": "Living room"}, format="json"
+    )
+    assert started.status_code == 201, started.json()
+    registration = started.json()
     with responses.RequestsMock() as stub:
         stub.post(
             TOKEN_URL, json={"licenseAcquisitionUrl": "http://127.0.0.1:8000/sandbox/la?t=1", "token": "T"}
         )
-        started = api.post(
-            "/api/v1/registrations/", {"customer": customer, "device_name": "Living room"}, format="json"
-        )
-    assert started.status_code == 201, started.json()
-    registration = started.json()
+        check = APIClient().post(f"/api/v1/check/{registration['reference']}/start/")
+    assert check.status_code == 200 and check.json()["licenseUrl"].startswith(
+        "http://127.0.0.1:8000/sandbox/la"
+    )
     cookie = (
         Customer.objects.get(external_id=customer, client=api.bindery_client)
         .registrations.order_by("-pk")
@@ -130,23 +134,30 @@ def test_a_title_key_is_write_only_and_never_read_back(api, title):
 
 def test_a_registration_gives_the_page_what_it_needs_and_reports_the_bound_device(api, check_asset):
     registration = register(api)
-    assert registration["state"] == "dummy_token_issued" and registration["done"] is False
+    assert registration["state"] == "created" and registration["done"] is False
     assert len(registration["reference"]) >= 32
-    assert registration["device_check"]["license_url"].startswith("http://127.0.0.1:8000/sandbox/la")
+    assert "license_url" not in registration["device_check"]  # the token is asked for when the check starts
+    assert registration["device_check"]["start_url"].endswith(
+        f"/api/v1/check/{registration['reference']}/start/"
+    )
     assert registration["device_check"]["manifest_url"].endswith("/media/dc/manifest.mpd")
     assert registration["script_url"].endswith(".js")
     read = api.get(f"/api/v1/registrations/{registration['id']}/").json()
     assert read["state"] == "bound" and read["ok"] is True and read["device"]["name"] == "Living room"
+    assert read["device_check"] is None and "sandbox/la" not in str(read)  # a bound check is spent
     devices = api.get("/api/v1/customers/cust-1/devices/").json()
     assert [d["name"] for d in devices] == ["Living room"]
 
 
-def test_expressplay_refusing_the_device_check_is_a_problem_with_its_code(api, check_asset):
+def test_expressplay_refusing_the_device_check_fails_the_attempt_in_words(api, check_asset):
+    registration = api.post("/api/v1/registrations/", {"customer": "c"}, format="json").json()
     with responses.RequestsMock() as stub:
         stub.post(TOKEN_URL, status=401, json={"errorCode": -2018, "errorMessage": "bad"})
-        refused = api.post("/api/v1/registrations/", {"customer": "c"}, format="json")
-    body = problem(refused, 422)
-    assert body["expressplay_code"] == -2018 and body["expressplay_meaning"]
+        refused = APIClient().post(f"/api/v1/check/{registration['reference']}/start/")
+    assert refused.status_code == 503 and "device check" in refused.json()["message"]
+    read = api.get(f"/api/v1/registrations/{registration['id']}/").json()
+    assert read["state"] == "failed" and read["done"] is True and read["device_check"] is None
+    assert Cookie.objects.get(api_registration__reference=registration["reference"]).expressplay_code == -2018
 
 
 def test_another_clients_records_are_404_to_it(api, rival, title, check_asset):
@@ -359,19 +370,25 @@ def test_the_drop_in_check_queues_one_lookup_however_often_the_page_reports(
 
     queued = []
     monkeypatch.setattr(tasks.device_confirm, "apply_async", lambda args, **options: queued.append(args[0]))
+    registration = api.post(
+        "/api/v1/registrations/",
+        {"customer": "c", "user_agent": "Mozilla/5.0 (X11; Linux x86_64) Chrome/156.0.0.0 Safari/537.36"},
+        format="json",
+    ).json()
+    browser = BrowserClient()  # the customer's browser on the storefront's page: no key, no cookies
+    check = browser.get(f"/api/v1/check/{registration['reference']}/")
+    assert check.status_code == 200 and check["Access-Control-Allow-Origin"] == "*"
+    assert "licenseUrl" not in check.json()["config"]  # the token exists from the start on, not before
     with responses.RequestsMock() as stub:
         stub.post(
             TOKEN_URL, json={"licenseAcquisitionUrl": "http://127.0.0.1:8000/sandbox/la?t=1", "token": "T"}
         )
-        registration = api.post(
-            "/api/v1/registrations/",
-            {"customer": "c", "user_agent": "Mozilla/5.0 (X11; Linux x86_64) Chrome/156.0.0.0 Safari/537.36"},
-            format="json",
-        ).json()
-    browser = BrowserClient()  # the customer's browser on the storefront's page: no key, no cookies
-    check = browser.get(f"/api/v1/check/{registration['reference']}/")
-    assert check.status_code == 200 and check["Access-Control-Allow-Origin"] == "*"
-    assert check.json()["config"]["licenseUrl"].startswith("http://127.0.0.1:8000/sandbox/la")
+        started = browser.post(f"/api/v1/check/{registration['reference']}/start/")
+    assert started.status_code == 200 and started["Access-Control-Allow-Origin"] == "*"
+    assert started.json()["licenseUrl"].startswith("http://127.0.0.1:8000/sandbox/la")
+    again = browser.post(f"/api/v1/check/{registration['reference']}/start/")  # a copied reference, say
+    assert again.status_code == 409 and "works once" in again.json()["message"]
+    assert "sandbox/la" not in browser.get(f"/api/v1/check/{registration['reference']}/").content.decode()
     for _ in range(5):
         with django_capture_on_commit_callbacks(execute=True):
             assert browser.post(f"/api/v1/check/{registration['reference']}/licensed/").status_code == 200

@@ -15,7 +15,6 @@ from binding.exceptions import RecordNotYetAvailable
 from binding.expressplay import ExpressPlayTransportError
 from binding.models import (
     BindingEvent,
-    Device,
     Entitlement,
     EntitlementKind,
     EntitlementState,
@@ -179,17 +178,6 @@ def test_expressplay_rejection_is_final_and_keeps_code_and_meaning(purchase):
         services.entitlement_issue(entitlement_id=purchase.pk, task_id="t2").state == EntitlementState.READY
     )
     assert BindingEvent.objects.filter(kind=EventKind.ENTITLEMENT_RETRIED, actor="operator").exists()
-
-
-@responses.activate
-def test_records_showing_another_device_are_recorded_and_the_newest_wins(purchase, user):
-    stub_expressplay(device_id=OTHER_DEVICE)
-    entitlement = services.entitlement_issue(entitlement_id=purchase.pk, task_id="t1")
-    assert entitlement.device.device_id == OTHER_DEVICE
-    assert token_form()["deviceId"] == OTHER_DEVICE
-    mismatch = BindingEvent.objects.get(kind=EventKind.DEVICE_MISMATCH)
-    assert DEVICE in mismatch.detail and OTHER_DEVICE in mismatch.detail
-    assert Device.objects.filter(user=user).count() == 2
 
 
 @responses.activate

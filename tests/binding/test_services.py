@@ -53,17 +53,20 @@ def test_cookie_is_a_unique_random_value_within_expresplays_limit(user):
 
 
 @responses.activate
-def test_dummy_token_carries_the_cookie_and_the_check_clip_key(cookie, check_asset):
+def test_dummy_token_carries_the_cookie_and_the_check_clip_key_and_lives_as_long_as_a_check(
+    cookie, check_asset
+):
+    assert cookie.state == CookieState.CREATED and not cookie.check_license_url  # nothing before the start
     responses.post(
         TOKEN_URL, json={"licenseAcquisitionUrl": "http://127.0.0.1:8000/sandbox/la", "token": "T0K"}
     )
-    token = services.dummy_token_issue(cookie=cookie)
+    token = services.cookie_check_start(cookie=cookie)
     form = {k: v[0] for k, v in parse_qs(responses.calls[0].request.body).items()}
     assert form["cookie"] == cookie.value
     assert form["kid"] == check_asset.kid
     assert form["rightsType"] == "BuyToOwn"
     assert "deviceId" not in form
-    assert form["expirationTime"] == "+900"
+    assert form["expirationTime"] == "+180"  # BINDING_CHECK_TOKEN_TTL, not the attempt's 15 minutes
     cookie.refresh_from_db()
     assert cookie.state == CookieState.DUMMY_TOKEN_ISSUED
     assert (

@@ -52,16 +52,38 @@ def test_starting_a_check_creates_the_attempt_and_shows_the_player(signed_in, us
     page = signed_in.get(response["Location"])
     text = page.content.decode()
     assert "/media/dc/manifest.mpd" in text
-    assert "ExpressPlayToken=T" in text
+    assert "ExpressPlayToken" not in text  # the page asks for the token when the check starts
     assert check_asset.key not in text  # the content key never reaches the browser
     assert '"keySystem": "org.w3.clearkey"' in text
+    start = signed_in.post(reverse("binding:start", args=[cookie.value]))
+    assert start.status_code == 200 and start.json()["licenseUrl"].endswith("ExpressPlayToken=T")
+    assert start["Cache-Control"] == "no-store"
 
 
 @responses.activate
-def test_failed_check_start_says_so_and_keeps_the_user_on_the_register_page(signed_in, check_asset):
+def test_a_check_token_is_handed_out_once_and_never_after_the_check_is_over(signed_in, user, check_asset):
+    responses.post(
+        TOKEN_URL, json={"licenseAcquisitionUrl": "http://127.0.0.1:8000/sandbox/la", "token": "T"}
+    )
+    cookie = services.cookie_create(user=user)
+    start = reverse("binding:start", args=[cookie.value])
+    assert signed_in.post(start).status_code == 200
+    again = signed_in.post(start)  # a reload, or another page with the same address
+    assert again.status_code == 409 and "works once" in again.json()["message"]
+    assert len(responses.calls) == 1  # no second token was even asked for
+    services.device_bind(cookie=cookie, device_id="ab" * 16)
+    cookie.refresh_from_db()
+    assert cookie.check_license_url == ""  # a bound check is spent: nothing left to hand out
+    for response in (signed_in.get(reverse("binding:check", args=[cookie.value])), signed_in.post(start)):
+        assert "ExpressPlayToken" not in response.content.decode()
+
+
+@responses.activate
+def test_failed_check_start_says_so_in_words_and_fails_the_attempt(signed_in, check_asset):
     responses.post(TOKEN_URL, status=503)
-    response = signed_in.post(reverse("binding:register"), follow=True)
-    assert "could not prepare the device check" in response.content.decode()
+    signed_in.post(reverse("binding:register"))
+    response = signed_in.post(reverse("binding:start", args=[Cookie.objects.get().value]))
+    assert response.status_code == 503 and "could not prepare the device check" in response.json()["message"]
     assert Cookie.objects.get().state == CookieState.FAILED
 
 
