@@ -68,7 +68,7 @@ def test_rental_token_is_bound_to_the_recorded_device_with_the_rental_policy(ren
         entitlement.license_url == "http://127.0.0.1:8000/sandbox/pr?ExpressPlayToken=TOKEN123456789012345678"
     )
     form = token_form()
-    assert form["deviceId"] == DEVICE
+    assert form["deviceid"] == DEVICE
     assert form["cookie"] == cookie.value
     assert form["rightsType"] == "Rental"
     assert form["rental.periodEndTime"] == rental.rental_ends_at.strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -186,7 +186,7 @@ def test_records_showing_another_device_are_recorded_and_the_newest_wins(purchas
     stub_expressplay(device_id=OTHER_DEVICE)
     entitlement = services.entitlement_issue(entitlement_id=purchase.pk, task_id="t1")
     assert entitlement.device.device_id == OTHER_DEVICE
-    assert token_form()["deviceId"] == OTHER_DEVICE
+    assert token_form()["deviceid"] == OTHER_DEVICE
     mismatch = BindingEvent.objects.get(kind=EventKind.DEVICE_MISMATCH)
     assert DEVICE in mismatch.detail and OTHER_DEVICE in mismatch.detail
     assert Device.objects.filter(user=user).count() == 2
@@ -203,7 +203,7 @@ def test_renewal_issues_a_new_token_for_the_same_device_without_a_record_lookup(
     renewed = services.entitlement_issue(entitlement_id=purchase.pk, task_id="t2")
     assert renewed.state == EntitlementState.READY and renewed.tokens_issued == 2
     assert [c.request.url for c in responses.calls] == [TOKEN_URL]
-    assert token_form()["deviceId"] == DEVICE
+    assert token_form()["deviceid"] == DEVICE
     assert renewed.token_expires_at > timezone.now()
 
 

@@ -62,7 +62,7 @@ def test_dummy_token_carries_the_cookie_and_the_check_clip_key(cookie, check_ass
     assert form["cookie"] == cookie.value
     assert form["kid"] == check_asset.kid
     assert form["rightsType"] == "BuyToOwn"
-    assert "deviceId" not in form
+    assert "deviceid" not in form
     assert form["expirationTime"] == "+900"
     cookie.refresh_from_db()
     assert cookie.state == CookieState.DUMMY_TOKEN_ISSUED
