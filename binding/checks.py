@@ -3,7 +3,7 @@
 from django.conf import settings
 from django.core.checks import Error, Tags, Warning, register
 
-from .expressplay import Environment
+from .expressplay import DEVICE_ID_PARAM, Environment
 
 
 @register(Tags.security, deploy=False)
@@ -58,5 +58,23 @@ def check_device_lookup(app_configs, **kwargs):
             f"BINDING_DEVICE_LOOKUP is {settings.BINDING_DEVICE_LOOKUP!r}.",
             hint="Use every_purchase (ask ExpressPlay's records at every purchase) or registration.",
             id="binding.E003",
+        )
+    ]
+
+
+@register(Tags.compatibility)
+def check_device_id_param(app_configs, **kwargs):
+    """Warn when the device restriction is sent under another name than the device-binding document's."""
+    if settings.EXPRESSPLAY_DEVICE_ID_PARAM == DEVICE_ID_PARAM:
+        return []
+    return [
+        Warning(
+            f"EXPRESSPLAY_DEVICE_ID_PARAM is {settings.EXPRESSPLAY_DEVICE_ID_PARAM!r}, not {DEVICE_ID_PARAM!r}: "
+            "ExpressPlay's parameter names are case-sensitive, and if it ignores a name it does not know, "
+            "every token is issued without a device restriction and plays on any device.",
+            hint=f"The device-binding document names it {DEVICE_ID_PARAM!r} (research/expressplay-api.md, "
+            '"Corrections and additions"). Unset EXPRESSPLAY_DEVICE_ID_PARAM, or, once ExpressPlay has '
+            "confirmed the other spelling, silence binding.W002 with SILENCED_SYSTEM_CHECKS.",
+            id="binding.W002",
         )
     ]

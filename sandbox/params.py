@@ -27,8 +27,10 @@ OPL_PARAMS = (
     "uncompressedDigitalAudioOPL",
     "uncompressedDigitalVideoOPL",
 )
-# The research could not confirm the spelling of the device restriction; accept both.
-DEVICE_ID_PARAMS = ("deviceId", "deviceid")
+# The device restriction as the device-binding document spells it. Names are case-sensitive and the sandbox
+# reads exactly one (SANDBOX_DEVICE_ID_PARAM): any other spelling is an unknown parameter, ignored like every
+# other, so a misspelt restriction yields an unbound token, the silent failure a lenient ExpressPlay would give.
+DEVICE_ID_PARAM = "deviceid"
 
 
 def error_format(params: Mapping[str, str]) -> str:
@@ -113,8 +115,8 @@ def _restrictions(params: Mapping[str, str], now: int) -> tuple[int, str]:
     return expires, cookie
 
 
-def _device_id(params: Mapping[str, str], drm: str, binding_drms: list[str]) -> str:
-    value = next((params[name] for name in DEVICE_ID_PARAMS if name in params), None)
+def _device_id(params: Mapping[str, str], drm: str, binding_drms: list[str], name: str) -> str:
+    value = params.get(name)
     if value is None:
         return ""
     if drm not in binding_drms:
@@ -146,9 +148,18 @@ def _rights(params: Mapping[str, str], now: int, *, required: bool) -> dict:
 
 
 def token_claims(
-    drm: str, params: Mapping[str, str], *, binding_drms: list[str], now: int | None = None
+    drm: str,
+    params: Mapping[str, str],
+    *,
+    binding_drms: list[str],
+    device_id_param: str = DEVICE_ID_PARAM,
+    now: int | None = None,
 ) -> TokenClaims:
-    """Return the claims of a valid token request for `drm` ("pr", "wv" or "fp"); raise SandboxError."""
+    """Return the claims of a valid token request for `drm` ("pr", "wv" or "fp"); raise SandboxError.
+
+    The device restriction is read from `device_id_param` only; parameters the sandbox does not know are
+    ignored.
+    """
     now = int(time.time()) if now is None else now
     kid, key = _key(params, drm)
     expires, cookie = _restrictions(params, now)
@@ -180,7 +191,7 @@ def token_claims(
         rental = _int_in(params, "rentalDuration", 0, MAX_LIFETIME * 12, -6007)
         if rental:
             extra.update(rights_type="Rental", period_end=now + rental)
-    device_id = _device_id(params, drm, binding_drms)
+    device_id = _device_id(params, drm, binding_drms, device_id_param)
     return TokenClaims(
         drm=drm, kid=kid, key=key, expires=expires, issued=now, cookie=cookie, device_id=device_id, **extra
     )

@@ -80,7 +80,12 @@ def token(request: HttpRequest, drm: str) -> HttpResponse:
         fmt = error_format(params)
         fault = faults.before_call(faults=active)
         check_authenticator(params, settings.SANDBOX_CUSTOMER_AUTHENTICATOR)
-        claims = token_claims(drm, params, binding_drms=settings.SANDBOX_DEVICE_BINDING_DRMS)
+        claims = token_claims(
+            drm,
+            params,
+            binding_drms=settings.SANDBOX_DEVICE_BINDING_DRMS,
+            device_id_param=settings.SANDBOX_DEVICE_ID_PARAM,
+        )
     except SandboxError as err:
         return _error(err, fmt)
     sealed = seal(claims, settings.SANDBOX_TOKEN_SECRET)

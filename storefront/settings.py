@@ -218,8 +218,9 @@ EXPRESSPLAY_TIMEOUT = env.float("EXPRESSPLAY_TIMEOUT", default=10.0)
 HEALTH_EXPRESSPLAY_CACHE = env.float("HEALTH_EXPRESSPLAY_CACHE", default=30.0)
 # An operator's live record lookup on an entitlement's page waits at most this long.
 ADMIN_RECORD_LOOKUP_TIMEOUT = env.float("ADMIN_RECORD_LOOKUP_TIMEOUT", default=3.0)
-# The device restriction's parameter name is not confirmed by any readable ExpressPlay page.
-EXPRESSPLAY_DEVICE_ID_PARAM = env("EXPRESSPLAY_DEVICE_ID_PARAM", default="deviceId")
+# The device restriction's parameter name, as the device-binding document spells it. ExpressPlay's names are
+# case-sensitive and no readable ExpressPlay page confirms this one; binding/checks.py warns when it differs.
+EXPRESSPLAY_DEVICE_ID_PARAM = env("EXPRESSPLAY_DEVICE_ID_PARAM", default="deviceid")
 # Send the correlation cookie in this HTTP header instead of the `cookie` parameter (empty: parameter).
 # ExpressPlay allows headers without naming one; the sandbox reads SANDBOX_COOKIE_HEADER.
 EXPRESSPLAY_COOKIE_HEADER = env("EXPRESSPLAY_COOKIE_HEADER", default="")
@@ -304,6 +305,9 @@ SANDBOX_TOKEN_SECRET = env("SANDBOX_TOKEN_SECRET", default=SECRET_KEY)
 # DRMs whose token endpoint accepts a device restriction. ExpressPlay documents -7002 (Widevine) and -6008
 # (FairPlay) for it, so only PlayReady by default.
 SANDBOX_DEVICE_BINDING_DRMS = env.list("SANDBOX_DEVICE_BINDING_DRMS", default=["pr"])
+# The one spelling of the device restriction the sandbox reads; it ignores any other, as it ignores every
+# unknown parameter, so a client that misspells it gets an unbound token and the binding tests fail.
+SANDBOX_DEVICE_ID_PARAM = env("SANDBOX_DEVICE_ID_PARAM", default="deviceid")
 # What getrecord?cookie= returns: "recent" (up to the 32 newest, as ExpressPlay's older page says, and what
 # gives operators a history) or "latest" (the newest one only, as its current page says). The client reads both.
 SANDBOX_GETRECORD_COOKIE_MODE = env("SANDBOX_GETRECORD_COOKIE_MODE", default="recent")

@@ -6,7 +6,7 @@ plain HTTP and dataclasses.
 
 import threading
 
-from .client import ExpressPlayClient, parse_error, parse_records
+from .client import DEVICE_ID_PARAM, ExpressPlayClient, parse_error, parse_records
 from .errors import ERROR_CODES, ErrorCode, explain
 from .exceptions import (
     ExpressPlayError,
@@ -66,6 +66,7 @@ def client_from_settings(*, timeout: float | None = None) -> ExpressPlayClient:
 
 
 __all__ = [
+    "DEVICE_ID_PARAM",
     "ERROR_CODES",
     "BuyToOwn",
     "ContentKey",

@@ -41,6 +41,9 @@ logger = logging.getLogger(__name__)
 
 MAX_TOKEN_LIFETIME = timedelta(days=30)
 MAX_COOKIE_LENGTH = 32
+# The device-binding document names "the `deviceid` token restriction parameter" and ExpressPlay's names are
+# case-sensitive: a misspelt name may be ignored, and the token then plays on any device.
+DEVICE_ID_PARAM = "deviceid"
 _HEX32 = re.compile(r"[0-9a-fA-F]{32}")
 _ERROR_CODE_IN_TEXT = re.compile(r"(-[2-7]\d{3})\b")
 
@@ -83,7 +86,11 @@ def format_time(value: Expiry, *, now: datetime | None = None, field: str) -> st
 
 
 class ExpressPlayClient:
-    """Talk to one ExpressPlay environment (or the sandbox, which speaks the same API)."""
+    """Talk to one ExpressPlay environment (or the sandbox, which speaks the same API).
+
+    `device_id_param` is the name under which a device restriction is sent: DEVICE_ID_PARAM, as the
+    device-binding document spells it, unless ExpressPlay is known to read another.
+    """
 
     def __init__(
         self,
@@ -91,7 +98,7 @@ class ExpressPlayClient:
         endpoints: Endpoints,
         customer_authenticator: str,
         timeout: float = 10.0,
-        device_id_param: str = "deviceId",
+        device_id_param: str = DEVICE_ID_PARAM,
         cookie_header: str = "",
         session: requests.Session | None = None,
     ):
@@ -132,7 +139,7 @@ class ExpressPlayClient:
         params.update((output_protection or PlayReadyOutputProtection()).as_params())
         params.update(self._restriction_params(cookie=cookie, expires=expires))
         if device_id is not None:
-            params[self.device_id_param] = _check_hex32("deviceId", device_id)
+            params[self.device_id_param] = _check_hex32(self.device_id_param, device_id)
         body = self._post(self.endpoints.playready_token, params)
         try:
             data = json.loads(body)
@@ -163,7 +170,7 @@ class ExpressPlayClient:
             params["licenseDuration"] = int(license_duration)
         params.update(self._restriction_params(cookie=cookie, expires=expires))
         if device_id is not None:
-            params[self.device_id_param] = _check_hex32("deviceId", device_id)
+            params[self.device_id_param] = _check_hex32(self.device_id_param, device_id)
         return self._uri_list_token(Drm.WIDEVINE, self._post(self.endpoints.widevine_token, params))
 
     def fairplay_token(
@@ -183,7 +190,7 @@ class ExpressPlayClient:
             params["rentalDuration"] = int(rental_duration)
         params.update(self._restriction_params(cookie=cookie, expires=expires))
         if device_id is not None:
-            params[self.device_id_param] = _check_hex32("deviceId", device_id)
+            params[self.device_id_param] = _check_hex32(self.device_id_param, device_id)
         return self._uri_list_token(Drm.FAIRPLAY, self._post(self.endpoints.fairplay_token, params))
 
     # --- record retrieval ------------------------------------------------------------------------------

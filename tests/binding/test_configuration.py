@@ -2,7 +2,7 @@
 
 import logging
 
-from django.core.checks import run_checks
+from django.core.checks import WARNING, Warning, run_checks
 
 from binding import logging as binding_logging
 from binding.expressplay import client_from_settings
@@ -11,7 +11,7 @@ from binding.expressplay import client_from_settings
 def test_client_from_settings_points_at_the_sandbox_by_default(settings):
     client = client_from_settings()
     assert client.endpoints.getrecord == f"{settings.EXPRESSPLAY_SANDBOX_URL}/cmiapi/getrecord/"
-    assert client.device_id_param == "deviceId"
+    assert client.device_id_param == "deviceid"
     assert client.timeout == settings.EXPRESSPLAY_TIMEOUT
 
 
@@ -36,6 +36,22 @@ def test_unknown_environment_fails_the_system_check(settings):
 
 def test_default_settings_pass_the_system_checks():
     assert [error.id for error in run_checks() if error.id.startswith("binding.")] == []
+
+
+def test_a_device_id_param_other_than_deviceid_is_a_warning_that_says_why(settings):
+    settings.EXPRESSPLAY_DEVICE_ID_PARAM = "deviceId"
+    [warning] = [message for message in run_checks() if message.id == "binding.W002"]
+    assert isinstance(warning, Warning) and warning.level == WARNING
+    assert "'deviceId'" in warning.msg and "case-sensitive" in warning.msg
+    assert "plays on any device" in warning.msg
+    assert "research/expressplay-api.md" in warning.hint
+
+
+def test_the_device_id_param_warning_does_not_stop_the_server(settings):
+    settings.EXPRESSPLAY_DEVICE_ID_PARAM = "deviceId"
+    binding_messages = [message for message in run_checks() if message.id.startswith("binding.")]
+    assert [message.id for message in binding_messages] == ["binding.W002"]
+    assert not binding_messages[0].is_serious()
 
 
 def test_log_filter_redacts_the_authenticator_plain_and_url_encoded(settings):

@@ -135,7 +135,7 @@ def test_a_second_device_playing_the_check_never_becomes_a_device_and_the_purcha
     entitlement = services.entitlement_issue(entitlement_id=purchase.pk, task_id="t1")
     assert entitlement.state == EntitlementState.READY
     assert entitlement.device == cookie.device and entitlement.token_device_id == DEVICE
-    assert token_form()["deviceid" if "deviceid" in token_form() else "deviceId"] == DEVICE
+    assert token_form()["deviceid"] == DEVICE
     assert list(Device.objects.filter(user=user).values_list("device_id", flat=True)) == [DEVICE]
     event = BindingEvent.objects.get(kind=EventKind.CHECK_REPLAYED, entitlement=entitlement)
     assert DEVICE in event.detail and INTRUDER in event.detail and event.user == user

@@ -67,7 +67,7 @@ def test_rental_token_is_bound_to_the_recorded_device_with_the_rental_policy(ren
         entitlement.license_url == "http://127.0.0.1:8000/sandbox/pr?ExpressPlayToken=TOKEN123456789012345678"
     )
     form = token_form()
-    assert form["deviceId"] == DEVICE
+    assert form["deviceid"] == DEVICE
     assert form["cookie"] == cookie.value
     assert form["rightsType"] == "Rental"
     assert form["rental.periodEndTime"] == rental.rental_ends_at.strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -191,7 +191,7 @@ def test_renewal_issues_a_new_token_for_the_same_device_without_a_record_lookup(
     renewed = services.entitlement_issue(entitlement_id=purchase.pk, task_id="t2")
     assert renewed.state == EntitlementState.READY and renewed.tokens_issued == 2
     assert [c.request.url for c in responses.calls] == [TOKEN_URL]
-    assert token_form()["deviceId"] == DEVICE
+    assert token_form()["deviceid"] == DEVICE
     assert renewed.token_expires_at > timezone.now()
 
 

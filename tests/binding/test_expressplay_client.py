@@ -92,7 +92,7 @@ def test_playready_token_sends_every_parameter_and_builds_the_licence_url(client
         "uncompressedDigitalVideoOPL": "100",
         "cookie": "c00kie",
         "expirationTime": "+172800",
-        "deviceId": DEVICE,
+        "deviceid": DEVICE,
     }
     assert responses.calls[0].request.method == "POST"
     assert token.token == "AQAAAx+/tok"
@@ -114,13 +114,25 @@ def test_rental_sends_period_end_play_duration_and_persistent_flag(client):
 
 
 @responses.activate
-def test_device_restriction_parameter_name_is_configurable():
-    client = ExpressPlayClient(endpoints=ENDPOINTS, customer_authenticator=SECRET, device_id_param="deviceid")
+def test_playready_device_restriction_is_sent_as_deviceid_as_the_device_binding_document_spells_it(client):
     responses.post(PR_URL, json={"licenseAcquisitionUrl": "https://x/la", "token": "t"})
     client.playready_token(key=KEY, policy=BuyToOwn(), device_id=DEVICE)
     form = sent_form(responses.calls[0])
     assert form["deviceid"] == DEVICE
     assert "deviceId" not in form
+
+
+@responses.activate
+def test_device_restriction_parameter_name_is_configurable_and_names_the_refused_field():
+    client = ExpressPlayClient(endpoints=ENDPOINTS, customer_authenticator=SECRET, device_id_param="deviceId")
+    responses.post(PR_URL, json={"licenseAcquisitionUrl": "https://x/la", "token": "t"})
+    client.playready_token(key=KEY, policy=BuyToOwn(), device_id=DEVICE)
+    form = sent_form(responses.calls[0])
+    assert form["deviceId"] == DEVICE
+    assert "deviceid" not in form
+    with pytest.raises(ExpressPlayRequestInvalid) as excinfo:
+        client.playready_token(key=KEY, policy=BuyToOwn(), device_id="abc")
+    assert excinfo.value.field == "deviceId"
 
 
 # --- Widevine and FairPlay ----------------------------------------------------------------------------------
@@ -159,7 +171,7 @@ def test_fairplay_token_sends_iv_and_rental_duration(client):
         ({"cookie": "x" * 33}, "cookie"),
         ({"cookie": ""}, "cookie"),
         ({"cookie": " padded"}, "cookie"),
-        ({"device_id": "abc"}, "deviceId"),
+        ({"device_id": "abc"}, "deviceid"),
         ({"key": ContentKey(kid="0123", key=KEY.key)}, "kid"),
         ({"key": ContentKey(kid=KEY.kid, key="zz" * 16)}, "contentKey"),
         ({"expires": timedelta(days=31)}, "expirationTime"),

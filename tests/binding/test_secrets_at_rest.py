@@ -61,7 +61,7 @@ def test_the_device_restriction_is_checked_for_every_drm_before_sending(drm):
         from binding.expressplay import BuyToOwn
 
         extra["policy"] = BuyToOwn()
-    with pytest.raises(ExpressPlayRequestInvalid, match="deviceId"):
+    with pytest.raises(ExpressPlayRequestInvalid, match="deviceid"):
         getattr(client, drm)(
             key=ContentKey(kid="12" * 16, key=KEY), device_id="not-a-device<script>", **extra
         )

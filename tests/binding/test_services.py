@@ -65,7 +65,7 @@ def test_dummy_token_carries_the_cookie_and_the_check_clip_key_and_lives_as_long
     assert form["cookie"] == cookie.value
     assert form["kid"] == check_asset.kid
     assert form["rightsType"] == "BuyToOwn"
-    assert "deviceId" not in form
+    assert "deviceid" not in form and "deviceId" not in form
     assert form["expirationTime"] == "+180"  # BINDING_CHECK_TOKEN_TTL, not the attempt's 15 minutes
     cookie.refresh_from_db()
     assert cookie.state == CookieState.DUMMY_TOKEN_ISSUED

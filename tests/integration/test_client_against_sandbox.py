@@ -7,7 +7,14 @@ import pytest
 import requests
 from django.conf import settings
 
-from binding.expressplay import BuyToOwn, Endpoints, ExpressPlayClient, ExpressPlayRejected, Rental
+from binding.expressplay import (
+    BuyToOwn,
+    Endpoints,
+    ExpressPlayClient,
+    ExpressPlayRejected,
+    Rental,
+    client_from_settings,
+)
 from sandbox.models import Record
 from sandbox.tokens import b64url
 
@@ -47,6 +54,25 @@ def test_binding_round_trip_dummy_token_record_lookup_bound_token(
     assert granted.status_code == 200
     assert granted.json()["keys"][0]["kid"] == b64url(bytes.fromhex(content_key.kid))
     assert Record.objects.filter(cookie=cookie).count() == 3
+
+
+def test_a_client_that_misspells_the_device_restriction_gets_bound_tokens_that_play_on_any_device(
+    live_server, settings, content_key, device, other_device
+):
+    settings.SANDBOX_DEVICE_ID_PARAM = "deviceid"
+    settings.EXPRESSPLAY_ENV = "sandbox"
+    settings.EXPRESSPLAY_SANDBOX_URL = f"{live_server.url}/sandbox"
+    settings.EXPRESSPLAY_DEVICE_ID_PARAM = "deviceId"
+    misconfigured = client_from_settings()
+    assert misconfigured.device_id_param == "deviceId"
+    bound = misconfigured.playready_token(
+        key=content_key, policy=BuyToOwn(), cookie="misspelt", device_id=device.device_id
+    )
+    # The request succeeded, yet the token is bound to nothing: the round trip's -4905 would not come.
+    stranger = play(bound.license_url, content_key.kid, other_device)
+    assert stranger.status_code == 200
+    assert stranger.json()["keys"][0]["kid"] == b64url(bytes.fromhex(content_key.kid))
+    assert Record.objects.get(cookie="misspelt").device_id == other_device.device_id
 
 
 def test_device_binding_on_widevine_and_fairplay_is_refused_as_documented(

@@ -44,7 +44,7 @@ TOKEN_PARAMS = [
     "rentalDuration",
     "generalFlags",
     "cookie",
-    "deviceId",
+    "deviceid",
     "kid",
     "contentKey",
     "iv",
@@ -162,7 +162,7 @@ def test_a_deeply_nested_or_huge_licence_request_is_refused_as_malformed(client,
     assert Record.objects.get().result == -4906  # on record for operators
 
 
-@pytest.mark.parametrize("name", ["contentKey", "iv", "deviceId", "kid"])
+@pytest.mark.parametrize("name", ["contentKey", "iv", "deviceid", "kid"])
 def test_a_hex_value_with_a_trailing_newline_is_refused(name):
     drm = "fp" if name == "iv" else "pr"
     params = {**valid(drm), name: (valid(drm).get(name) or "a1" * 16) + "\n"}

@@ -11,6 +11,8 @@ from sandbox.device import KEY_HEADER, SIGNATURE_HEADER, TIME_HEADER, SimulatedD
 from sandbox.models import Record
 from sandbox.tokens import TokenClaims, b64url, seal
 
+from .test_token_api import valid
+
 pytestmark = pytest.mark.django_db
 
 KID = "0123456789abcdef0123456789abcdef"
@@ -78,6 +80,29 @@ def test_licence_for_a_token_bound_to_another_device_is_refused_and_logged(clien
     assert response.json()["errorCode"] == -4905
     record = Record.objects.get()
     assert (record.result, record.device_id) == (-4905, device.device_id)
+
+
+def requested_token(client, **changes) -> str:
+    """Return a PlayReady token from the sandbox's own token endpoint, for a request with `changes`."""
+    response = client.post("/sandbox/hms/pr/token", valid("pr", **changes))
+    assert response.status_code == 200
+    return response.json()["token"]
+
+
+def test_a_token_requested_with_deviceid_is_bound_and_another_device_is_refused(client, device, other_device):
+    token = requested_token(client, deviceid=device.device_id)
+    refused = redeem(client, token, other_device)
+    assert (refused.status_code, refused.json()["errorCode"]) == (403, -4905)
+    assert redeem(client, token, device).status_code == 200
+
+
+def test_a_token_requested_with_deviceId_carries_no_restriction_and_plays_on_any_device(
+    client, device, other_device
+):
+    token = requested_token(client, deviceId=device.device_id)
+    assert redeem(client, token, other_device).status_code == 200
+    assert redeem(client, token, device).status_code == 200
+    assert list(Record.objects.values_list("result", flat=True)) == [0, 0]
 
 
 def test_tampered_token_is_refused(client, device):

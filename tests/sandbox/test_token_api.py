@@ -50,7 +50,7 @@ def url(drm: str) -> str:
 
 
 def test_playready_token_answers_json_with_licence_url_and_token(client):
-    response = client.post(url("pr"), valid("pr", cookie="abc", deviceId=DEVICE))
+    response = client.post(url("pr"), valid("pr", cookie="abc", deviceid=DEVICE))
     assert response.status_code == 200
     assert response["Content-Type"] == "application/json"
     body = response.json()
@@ -126,7 +126,7 @@ def test_expiration_time_in_rfc3339_sets_token_expiry(client):
         ("pr", {"expirationTime": "2001-01-01T00:00:00Z"}, -2002, 400),
         ("pr", {"expirationTime": "2030-01-01 00:00:00"}, -2002, 400),
         ("pr", {"cookie": "c" * 33}, -2033, 400),
-        ("pr", {"deviceId": "abc"}, -5004, 400),
+        ("pr", {"deviceid": "abc"}, -5004, 400),
         ("pr", {"deviceid": "g" * 32}, -5004, 400),
         ("pr", {"analogVideoOPL": None}, -5006, 400),
         ("pr", {"compressedDigitalVideoOPL": "1000"}, -2034, 400),
@@ -139,11 +139,11 @@ def test_expiration_time_in_rfc3339_sets_token_expiry(client):
         ("wv", {"hdcpOutputControl": None}, -7006, 400),
         ("wv", {"hdcpOutputControl": "7"}, -7006, 400),
         ("wv", {"licenseDuration": "soon"}, -7007, 400),
-        ("wv", {"deviceId": DEVICE}, -7002, 400),
+        ("wv", {"deviceid": DEVICE}, -7002, 400),
         ("fp", {"iv": None}, -6003, 400),
         ("fp", {"iv": "1234"}, -6003, 400),
         ("fp", {"rentalDuration": "-1"}, -6007, 400),
-        ("fp", {"deviceId": DEVICE}, -6008, 400),
+        ("fp", {"deviceid": DEVICE}, -6008, 400),
     ],
 )
 def test_each_documented_error_code(client, drm, changes, code, status):
@@ -168,8 +168,37 @@ def test_errors_default_to_html_like_expressplay(client):
 
 def test_device_binding_on_widevine_can_be_allowed_by_setting(client, settings):
     settings.SANDBOX_DEVICE_BINDING_DRMS = ["pr", "wv"]
-    response = client.post(url("wv"), valid("wv", deviceId=DEVICE))
+    response = client.post(url("wv"), valid("wv", deviceid=DEVICE))
     assert response.status_code == 200
+    token = parse_qs(urlsplit(response.content.decode().strip()).query)["ExpressPlayToken"][0]
+    assert open_token(token, settings.SANDBOX_TOKEN_SECRET).device_id == DEVICE
+
+
+def pr_claims(client, **changes):
+    response = client.post(url("pr"), valid("pr", **changes))
+    assert response.status_code == 200
+    return open_token(response.json()["token"], settings.SANDBOX_TOKEN_SECRET)
+
+
+def test_the_device_restriction_is_read_as_deviceid_only(client):
+    assert pr_claims(client, deviceid=DEVICE).device_id == DEVICE
+
+
+@pytest.mark.parametrize("name", ["deviceId", "DeviceId", "deviceID", "device_id"])
+def test_another_spelling_of_the_device_restriction_is_ignored_like_any_unknown_parameter(client, name):
+    assert pr_claims(client, **{name: DEVICE}).device_id == ""
+    assert IssuedToken.objects.get().device_id == ""
+
+
+def test_a_misspelt_device_restriction_is_ignored_even_when_malformed_or_on_widevine(client):
+    assert pr_claims(client, deviceId="not hex").device_id == ""
+    assert client.post(url("wv"), valid("wv", deviceId=DEVICE)).status_code == 200
+
+
+def test_the_spelling_the_sandbox_reads_is_a_setting(client, settings):
+    settings.SANDBOX_DEVICE_ID_PARAM = "deviceId"
+    assert pr_claims(client, deviceId=DEVICE).device_id == DEVICE
+    assert pr_claims(client, deviceid=DEVICE).device_id == ""
 
 
 def test_unknown_drm_path_is_404(client):
