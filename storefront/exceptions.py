@@ -21,3 +21,7 @@ class AlreadyEntitled(ShopError):
 
 class OfferUnavailable(ShopError):
     default_message = _("This offer is no longer on sale.")
+
+
+class SignInLinkUsed(ShopError):
+    default_message = _("This sign-in link was used already. Ask the presenter for a new one.")

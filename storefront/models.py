@@ -136,3 +136,21 @@ class Order(models.Model):
         if self.entitlement.state == EntitlementState.PENDING:
             return "pending"
         return "failed"
+
+
+class SpentSignInLink(models.Model):
+    """A presenter's sign-in link that has signed a browser in: its nonce, so that it never does again.
+
+    Nothing is written when the link is made (the presenter's page is a GET); the sign-in spends it. The
+    unique nonce is what keeps it to one sign-in, even for two requests at the same moment.
+    """
+
+    nonce = models.CharField(_("nonce"), max_length=32, unique=True)
+    spent_at = models.DateTimeField(_("spent at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("spent sign-in link")
+        verbose_name_plural = _("spent sign-in links")
+
+    def __str__(self):
+        return self.nonce

@@ -1,11 +1,14 @@
 """The presenter's view: the two-browser demo in steps, for a sales engineer in front of a customer.
 
 Staff only, and only while Bindery runs on the offline sandbox (a demo): it hands out a one-click sign-in
-link for the demo customer, shows that customer's audit trail as it happens, switches the sandbox's faults
-(through the sandbox's own staff page, which it posts to) and resets the demo to its seeded state.
+link for the demo customer (it works once: a copy of it signs no one else in), shows that customer's audit
+trail as it happens, switches the sandbox's faults (through the sandbox's own staff page, which it posts to)
+and resets the demo to its seeded state.
 """
 
 from __future__ import annotations
+
+import secrets
 
 from django.conf import settings
 from django.contrib import messages
@@ -23,10 +26,12 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from binding.models import BindingEvent
 
+from . import selectors, services
 from .demo_data import DEMO_USERS, demo_reset
+from .exceptions import SignInLinkUsed
 
 SIGN_IN_SALT = "bindery.presenter.sign-in"
-SIGN_IN_MAX_AGE = 15 * 60  # seconds a sign-in link works
+SIGN_IN_MAX_AGE = 15 * 60  # seconds a sign-in link works (once)
 CUSTOMER = next(demo.username for demo in DEMO_USERS if not demo.is_staff)  # alice
 EVENTS_SHOWN = 25
 # A reset takes the demo customers' titles away: who may revoke entitlements (Operations) may reset.
@@ -69,7 +74,8 @@ def _demo_only() -> None:
 def presenter(request: HttpRequest) -> HttpResponse:
     """The story in steps, with the links and switches each step needs."""
     _demo_only()
-    token = signing.dumps(CUSTOMER, salt=SIGN_IN_SALT)
+    # The nonce is what the sign-in spends; nothing is written here, behind a GET.
+    token = signing.dumps({"user": CUSTOMER, "nonce": secrets.token_urlsafe(16)}, salt=SIGN_IN_SALT)
     return render(
         request,
         "storefront/presenter.html",
@@ -113,21 +119,35 @@ def presenter_events(request: HttpRequest) -> JsonResponse:
 
 @require_http_methods(["GET", "POST"])
 def presenter_sign_in(request: HttpRequest, token: str) -> HttpResponse:
-    """GET: offer to sign this browser in as the demo customer (the link on the presenter's page, for 15
-    minutes). POST: sign in; nothing is written behind the GET."""
+    """GET: offer to sign this browser in as the demo customer (the link on the presenter's page, once, for 15
+    minutes). POST: sign in and spend the link; nothing is written behind the GET. A link used already is a
+    410 that says so."""
     _demo_only()
     try:
-        username = signing.loads(token, salt=SIGN_IN_SALT, max_age=SIGN_IN_MAX_AGE)
+        link = signing.loads(token, salt=SIGN_IN_SALT, max_age=SIGN_IN_MAX_AGE)
     except signing.BadSignature as exc:  # tampered with, or expired (SignatureExpired is a BadSignature)
         raise Http404 from exc
-    user = get_user_model().objects.filter(username=username, is_active=True, is_staff=False).first()
+    if not isinstance(link, dict) or not isinstance(link.get("nonce"), str):
+        raise Http404  # signed before links carried a nonce: one that could not be spent
+    user = get_user_model().objects.filter(username=link.get("user"), is_active=True, is_staff=False).first()
     if user is None:
         raise Http404
     if request.method == "GET":
+        if selectors.sign_in_link_spent(link["nonce"]):
+            return _sign_in_link_used(request, user)
         return render(request, "storefront/presenter_sign_in.html", {"customer": user})
+    try:
+        services.sign_in_link_spend(nonce=link["nonce"], max_age=SIGN_IN_MAX_AGE)
+    except SignInLinkUsed:
+        return _sign_in_link_used(request, user)
     login(request, user, backend="django.contrib.auth.backends.ModelBackend")
     messages.info(request, _("Signed in as %(name)s, the demo customer.") % {"name": user.get_short_name()})
     return redirect("storefront:home")
+
+
+def _sign_in_link_used(request: HttpRequest, user) -> HttpResponse:
+    context = {"customer": user, "used": SignInLinkUsed.default_message}
+    return render(request, "storefront/presenter_sign_in.html", context, status=410)
 
 
 @staff_member_required

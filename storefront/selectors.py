@@ -7,7 +7,7 @@ from django.db.models import Prefetch, QuerySet
 
 from binding.models import EntitlementState
 
-from .models import Offer, Order, Title
+from .models import Offer, Order, SpentSignInLink, Title
 
 
 def _active_offers() -> Prefetch:
@@ -53,3 +53,8 @@ def order_for_user(user, number: str) -> Order:
 
 def entitlement_order_for_user(user, entitlement_id: int) -> Order:
     return _orders().get(user=user, entitlement_id=entitlement_id)
+
+
+def sign_in_link_spent(nonce: str) -> bool:
+    """Return whether the presenter's sign-in link that carries `nonce` has signed a browser in already."""
+    return SpentSignInLink.objects.filter(nonce=nonce).exists()

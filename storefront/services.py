@@ -1,4 +1,5 @@
-"""Shop operations: placing an order (simulated payment) and handing it to the binding worker; adding a title."""
+"""Shop operations: placing an order (simulated payment) and handing it to the binding worker; adding a title;
+spending the presenter's sign-in link."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from django.core.files import File
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
@@ -21,8 +22,8 @@ from binding import services as binding_services
 from binding.exceptions import BindingError
 from binding.models import EntitlementKind, MediaAsset
 
-from .exceptions import AlreadyEntitled, DeviceNotRegistered, OfferUnavailable
-from .models import Offer, Order, Title
+from .exceptions import AlreadyEntitled, DeviceNotRegistered, OfferUnavailable, SignInLinkUsed
+from .models import Offer, Order, SpentSignInLink, Title
 
 
 @transaction.atomic
@@ -56,6 +57,23 @@ def order_place(*, user, offer: Offer, browser_cookie: str | None) -> Order:
         payment_reference=f"DEMO-{secrets.token_hex(6).upper()}", entitlement=entitlement,
     )  # fmt: skip
     return order
+
+
+@transaction.atomic
+def sign_in_link_spend(*, nonce: str, max_age: int) -> None:
+    """Spend the presenter's sign-in link that carries `nonce`, so that it signs a browser in once only.
+
+    Raises SignInLinkUsed when it was spent before; of two requests at the same moment, the unique nonce lets
+    one through. Spent links older than `max_age` seconds are deleted on the way: their signature has
+    expired, so they are refused before their nonce is ever looked at.
+    """
+    now = timezone.now()
+    SpentSignInLink.objects.filter(spent_at__lt=now - timedelta(seconds=max_age)).delete()
+    try:
+        with transaction.atomic():
+            SpentSignInLink.objects.create(nonce=nonce, spent_at=now)
+    except IntegrityError as exc:
+        raise SignInLinkUsed() from exc
 
 
 @dataclass(frozen=True)

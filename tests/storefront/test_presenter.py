@@ -1,17 +1,23 @@
-"""The presenter's view: staff only, demo only; a sign-in link for the demo customer; a live audit trail;
-fault switches that come back here; a reset to the seeded state."""
+"""The presenter's view: staff only, demo only; a sign-in link for the demo customer that works once; a live
+audit trail; fault switches that come back here; a reset to the seeded state."""
+
+from datetime import timedelta
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.core import signing
+from django.db import IntegrityError, transaction
+from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from binding import services as binding_services
 from binding.models import BindingEvent, Cookie, Device, Entitlement
 from sandbox.models import FaultSettings
-from storefront import presenter
+from storefront import presenter, services
 from storefront.demo_data import demo_users_load
-from storefront.models import Order
+from storefront.exceptions import SignInLinkUsed
+from storefront.models import Order, SpentSignInLink
 
 from .test_shop import make_title
 
@@ -41,24 +47,88 @@ def test_only_staff_see_it_and_only_in_a_demo(client, demo, settings):
     assert client.get(url).status_code == 404
 
 
-def test_the_sign_in_link_signs_a_browser_in_as_the_demo_customer_once_and_not_for_long(
-    operator, client, demo, monkeypatch
-):
-    page = operator.get(reverse("presenter"))
-    link = page.context["sign_in_url"]
-    from django.test import Client
+USED = "This sign-in link was used already. Ask the presenter for a new one."
 
+
+def sign_in_link(operator) -> str:
+    return operator.get(reverse("presenter")).context["sign_in_url"]
+
+
+def signed_in_as(browser: Client) -> str:
+    return browser.get(reverse("storefront:library")).wsgi_request.user.get_username()
+
+
+def test_the_sign_in_link_signs_a_browser_in_as_the_demo_customer(operator, demo):
+    link = sign_in_link(operator)
     browser = Client()
-    assert "Continue as Alice" in browser.get(link).content.decode()  # a GET writes nothing
-    assert not browser.get(reverse("storefront:library")).wsgi_request.user.is_authenticated
+    assert "Continue as Alice" in browser.get(link).content.decode()
+    assert signed_in_as(browser) == ""
+    assert not SpentSignInLink.objects.exists()  # neither the presenter's page nor the GET wrote anything
     assert browser.post(link).status_code == 302
-    assert browser.get(reverse("storefront:library")).wsgi_request.user.username == "alice"
-    # Tampered with, or for a staff login: nothing.
+    assert signed_in_as(browser) == "alice"
+
+
+def test_the_presenter_page_says_the_link_works_once(operator):
+    page = operator.get(reverse("presenter")).content.decode()
+    assert "Each link from this page signs in once, within 15 minutes" in page
+
+
+def test_a_used_sign_in_link_is_refused_in_words_and_signs_no_one_in(operator, demo):
+    link = sign_in_link(operator)
+    assert Client().post(link).status_code == 302
+    copy = Client()  # someone who copied the link
+    answer = copy.post(link)
+    assert answer.status_code == 410 and USED in answer.content.decode()
+    assert 'data-testid="demo-sign-in"' not in answer.content.decode()
+    assert signed_in_as(copy) == ""
+    assert SpentSignInLink.objects.count() == 1
+
+
+def test_the_get_of_a_used_sign_in_link_says_it_was_used_and_offers_no_sign_in(operator, demo):
+    link = sign_in_link(operator)
+    Client().post(link)
+    answer = Client().get(link)
+    assert answer.status_code == 410 and USED in answer.content.decode()
+    assert "Continue as Alice" not in answer.content.decode()
+    spanish = Client().get(link, HTTP_ACCEPT_LANGUAGE="es").content.decode()
+    assert "Este enlace de acceso ya se usó. Pida al presentador uno nuevo." in spanish
+
+
+def test_a_new_link_from_the_presenter_page_signs_in_after_one_was_used(operator, demo):
+    Client().post(sign_in_link(operator))
+    second = Client()
+    assert second.post(sign_in_link(operator)).status_code == 302
+    assert signed_in_as(second) == "alice"
+
+
+def test_tampered_expired_and_staff_links_are_not_found(operator, demo, monkeypatch):
+    link = sign_in_link(operator)
     assert Client().post(link[:-3] + "xyz/").status_code == 404
-    staff = signing.dumps("operator", salt=presenter.SIGN_IN_SALT)
+    staff = signing.dumps({"user": "operator", "nonce": "n" * 22}, salt=presenter.SIGN_IN_SALT)
     assert Client().post(reverse("presenter-sign-in", args=[staff])).status_code == 404
+    without_nonce = signing.dumps("alice", salt=presenter.SIGN_IN_SALT)  # a link from before they had one
+    assert Client().post(reverse("presenter-sign-in", args=[without_nonce])).status_code == 404
     monkeypatch.setattr(presenter, "SIGN_IN_MAX_AGE", -1)  # expired
     assert Client().get(link).status_code == 404 and Client().post(link).status_code == 404
+    assert not SpentSignInLink.objects.exists()
+
+
+def test_a_nonce_is_spent_once_even_by_two_requests_at_the_same_moment():
+    """Two sign-ins at once both get past the signature; the unique nonce lets only one insert its row."""
+    SpentSignInLink.objects.create(nonce="n" * 22)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        SpentSignInLink.objects.create(nonce="n" * 22)
+    with pytest.raises(SignInLinkUsed):
+        services.sign_in_link_spend(nonce="n" * 22, max_age=presenter.SIGN_IN_MAX_AGE)
+    assert SpentSignInLink.objects.count() == 1
+
+
+def test_spent_links_older_than_a_links_max_age_are_deleted_by_the_next_sign_in():
+    max_age = presenter.SIGN_IN_MAX_AGE
+    SpentSignInLink.objects.create(nonce="old", spent_at=timezone.now() - timedelta(seconds=max_age + 1))
+    SpentSignInLink.objects.create(nonce="recent", spent_at=timezone.now() - timedelta(seconds=max_age - 60))
+    services.sign_in_link_spend(nonce="new", max_age=max_age)
+    assert sorted(SpentSignInLink.objects.values_list("nonce", flat=True)) == ["new", "recent"]
 
 
 def test_the_audit_trail_follows_the_demo_customer(operator, demo):
@@ -95,8 +165,6 @@ def test_reset_removes_the_customers_traces_and_keeps_titles_and_staff(operator,
     alice = demo["alice"]
     cookie = binding_services.cookie_create(user=alice, user_agent="Chrome")
     binding_services.device_bind(cookie=cookie, device_id="a8" * 16)
-    from storefront import services
-
     services.order_place(user=alice, offer=title.offers.get(kind="buy"), browser_cookie=cookie.value)
     alice.set_password("changed")
     alice.save()
