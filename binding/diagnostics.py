@@ -1,5 +1,8 @@
 """Why can't this customer play? The entitlement's token, ExpressPlay's records and the registered device,
-side by side, with a one-line verdict."""
+side by side, with a one-line verdict.
+
+Before a live lookup the verdict rests on Bindery's own data, the player's refusal reports among them; once
+ExpressPlay's records are read, they win: they are the fuller truth."""
 
 from __future__ import annotations
 
@@ -10,7 +13,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from .expressplay import ExpressPlayClient, ExpressPlayError, Record, client_from_settings, explain
-from .models import Device, Entitlement, EntitlementState
+from .models import BindingEvent, Device, Entitlement, EntitlementState, EventKind
+from .services.device_trust import DEVICE_MISMATCH_CODE
 
 
 @dataclass(frozen=True)
@@ -25,6 +29,17 @@ class RecordLine:
 
 
 @dataclass(frozen=True)
+class RefusalLine:
+    """The player's newest refusal report since the newest token: when, ExpressPlay's code, and the device the
+    refused browser is registered as (None: not registered)."""
+
+    time: object
+    result_code: int | None
+    meaning: str
+    device: Device | None
+
+
+@dataclass(frozen=True)
 class Diagnosis:
     verdict: str
     ok: bool
@@ -36,6 +51,7 @@ class Diagnosis:
     records: list[RecordLine] = field(default_factory=list)
     lookup_error: str = ""
     looked_up: bool = False
+    refusal: RefusalLine | None = None
 
 
 def _line(record: Record, entitlement: Entitlement) -> RecordLine:
@@ -52,6 +68,27 @@ def _line(record: Record, entitlement: Entitlement) -> RecordLine:
     )
 
 
+def _refusal_since_token(entitlement: Entitlement) -> RefusalLine | None:
+    """Return the player's newest refusal report for `entitlement` when no token was issued after it."""
+    newest = (
+        BindingEvent.objects.filter(
+            entitlement=entitlement, kind__in=[EventKind.TOKEN_ISSUED, EventKind.LICENCE_REFUSED]
+        )
+        .select_related("reporting_device")
+        .order_by("-created_at", "-id")
+        .first()
+    )
+    if newest is None or newest.kind != EventKind.LICENCE_REFUSED:
+        return None
+    code = newest.expressplay_code
+    return RefusalLine(
+        time=newest.created_at,
+        result_code=code,
+        meaning=str(explain(code).meaning) if code is not None else _("The player gave no ExpressPlay code."),
+        device=newest.reporting_device,
+    )
+
+
 def entitlement_diagnosis(
     entitlement: Entitlement, *, lookup: bool = True, client: ExpressPlayClient | None = None
 ) -> Diagnosis:
@@ -59,7 +96,8 @@ def entitlement_diagnosis(
     "rental ended", "never played", and the others below.
 
     With `lookup`, asks ExpressPlay's records live (one call, ADMIN_RECORD_LOOKUP_TIMEOUT seconds at most);
-    without, judges from Bindery's own data only.
+    without (or when they cannot be read), judges from Bindery's own data only, which includes the player's
+    report of a refusal since the newest token.
     """
     records: list[Record] = []
     lookup_error = ""
@@ -75,7 +113,10 @@ def entitlement_diagnosis(
     record_device = next((r.device_id for r in records if r.device_id), "")
     # Before the first token, the device is the one the checkout browser registered.
     device = entitlement.device or (entitlement.cookie.device if entitlement.cookie else None)
-    verdict, ok, explanation = _verdict(entitlement, plays, looked_up=looked_up and not lookup_error)
+    refusal = _refusal_since_token(entitlement)
+    verdict, ok, explanation = _verdict(
+        entitlement, plays, looked_up=looked_up and not lookup_error, refusal=refusal
+    )
     return Diagnosis(
         verdict=verdict,
         ok=ok,
@@ -87,6 +128,7 @@ def entitlement_diagnosis(
         records=lines,
         lookup_error=lookup_error,
         looked_up=looked_up,
+        refusal=refusal,
     )
 
 
@@ -101,7 +143,49 @@ def _device_name(entitlement: Entitlement, device_id: str) -> str:
     return _("the customer's device “%(label)s” (%(id)s…)") % {"label": device.label, "id": device_id[:8]}
 
 
-def _verdict(entitlement: Entitlement, plays: list[RecordLine], *, looked_up: bool) -> tuple[str, bool, str]:
+def _time(moment) -> str:
+    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _refused_elsewhere(entitlement: Entitlement, refusal: RefusalLine) -> str:
+    """Return the words on a device-mismatch refusal: the device the token is bound to and the one the refused
+    browser is registered as, each as well as Bindery knows them."""
+    bound = _device_name(entitlement, entitlement.token_device_id)
+    values = {"time": _time(refusal.time), "bound": bound}
+    if refusal.device is None:
+        return (
+            _(
+                "Refused at %(time)s in a browser that is not registered: the token is bound to %(bound)s. Ask "
+                "the customer to use the bound device, or to register that browser and move the title to it."
+            )
+            % values
+        )
+    values |= {"label": refusal.device.label, "id": refusal.device.device_id[:8]}
+    if refusal.device.device_id == entitlement.token_device_id:
+        return (
+            _(
+                "Refused at %(time)s in a browser registered as %(bound)s, the very device the token is bound "
+                "to: that browser's device id has changed since it was registered (its browser data cleared, "
+                "say). Ask the customer to register the browser again, then move the title to it."
+            )
+            % values
+        )
+    return (
+        _(
+            "Refused at %(time)s in another browser: the token is bound to %(bound)s; the refused browser is "
+            "registered as “%(label)s” (%(id)s…). Ask the customer to use the bound device, or move the title."
+        )
+        % values
+    )
+
+
+def _verdict(
+    entitlement: Entitlement,
+    plays: list[RecordLine],
+    *,
+    looked_up: bool,
+    refusal: RefusalLine | None = None,
+) -> tuple[str, bool, str]:
     state = entitlement.state
     newest = plays[0] if plays else None
     if state == EntitlementState.REVOKED:
@@ -133,7 +217,11 @@ def _verdict(entitlement: Entitlement, plays: list[RecordLine], *, looked_up: bo
                 "The device was removed, so the token is not renewed. Move the title to one of the customer's devices."
             ),
         )
-    if newest and newest.result_code == -4905:
+    # The player's report stands in for the records until they are read; read, they are the fuller truth.
+    reported = refusal if not looked_up else None
+    if reported and reported.result_code == DEVICE_MISMATCH_CODE:
+        return _("bound to another device"), False, _refused_elsewhere(entitlement, reported)
+    if newest and newest.result_code == DEVICE_MISMATCH_CODE:
         return (
             _("bound to another device"),
             False,
@@ -152,6 +240,8 @@ def _verdict(entitlement: Entitlement, plays: list[RecordLine], *, looked_up: bo
             False,
             _("The token has expired; playing the title renews it for the same device."),
         )
+    if reported:
+        return _reported_verdict(reported)
     if not looked_up:
         return (
             _("token ready"),
@@ -187,4 +277,27 @@ def _verdict(entitlement: Entitlement, plays: list[RecordLine], *, looked_up: bo
         True,
         _("The bound device got its licence at %(time)s.")
         % {"time": timezone.localtime(newest.time).strftime("%Y-%m-%d %H:%M:%S") if newest.time else "?"},
+    )
+
+
+def _reported_verdict(refusal: RefusalLine) -> tuple[str, bool, str]:
+    """Return the verdict on a refusal the player reported for another reason than the device."""
+    values = {"time": _time(refusal.time)}
+    if refusal.result_code == -4901:
+        return (
+            _("token expired"),
+            False,
+            _("Refused at %(time)s: the token has expired; playing the title renews it for the same device.")
+            % values,
+        )
+    if refusal.result_code == -4903:
+        return (
+            _("viewing time used up"),
+            False,
+            _("Refused at %(time)s: the rental's viewing time after first play is over.") % values,
+        )
+    return (
+        _("licence refused"),
+        False,
+        _("Refused at %(time)s: %(meaning)s") % {**values, "meaning": refusal.meaning},
     )

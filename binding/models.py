@@ -372,6 +372,16 @@ class BindingEvent(models.Model):
     entitlement = models.ForeignKey(
         Entitlement, on_delete=models.SET_NULL, null=True, blank=True, related_name="events"
     )
+    # A refusal report's browser: the device its registration names (None: not registered), so the diagnosis
+    # can tell the operator which device the refused browser is, next to the one the token is bound to.
+    reporting_device = models.ForeignKey(
+        Device,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("reporting browser's device"),
+    )
     expressplay_code = models.IntegerField(_("ExpressPlay code"), null=True, blank=True)
     detail = models.CharField(_("detail"), max_length=500, blank=True)
 

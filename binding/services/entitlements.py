@@ -26,7 +26,7 @@ from ..models import (
     EventKind,
     MediaAsset,
 )
-from ..selectors import entitlement_needs_renewal
+from ..selectors import device_for_browser, entitlement_needs_renewal
 from ._common import _event
 from .device_trust import DEVICE_MISMATCH_CODE, _registration_distrusted_at
 from .devices import _check_swap_allowed
@@ -244,6 +244,9 @@ def entitlement_refusal_report(
     holds, so that registration is trusted no more and the entitlement is issued again from ExpressPlay's
     records (once: a token that already came from the records is not asked again). A refusal in any other
     browser is the binding working, and is only recorded.
+
+    The event names the device the reporting browser is registered as (`reporting_device`; None when
+    `browser_cookie` is no active registration of the entitlement's customer), for the admin's diagnosis.
     """
     entitlement = (
         Entitlement.objects.select_for_update(of=("self",)).select_related("cookie").get(pk=entitlement.pk)
@@ -256,16 +259,25 @@ def entitlement_refusal_report(
     cookie = entitlement.cookie
     own_browser = cookie is not None and browser_cookie is not None and browser_cookie == cookie.value
     distrusted_at = _registration_distrusted_at(cookie) if own_browser else None
+    # Only a registration of this entitlement's customer names the browser: a cookie value is not trusted.
+    reporting_device = device_for_browser(entitlement.user, browser_cookie)
+    registered_as = (
+        f"registered as “{reporting_device.label}” ({reporting_device.device_id})"
+        if reporting_device
+        else "not registered"
+    )
     _event(
         EventKind.LICENCE_REFUSED,
         user=entitlement.user,
+        # The cookie of an event is the registration it distrusts (device_trust), so only this one is set.
         cookie=cookie if own_browser and code == DEVICE_MISMATCH_CODE else None,
         device=entitlement.device,
         entitlement=entitlement,
+        reporting_device=reporting_device,
         actor=Actor.USER,
         actor_user=actor_user,
         code=code,
-        detail="in the browser that bought it" if own_browser else "in another browser",
+        detail=f"{'in the browser that bought it' if own_browser else 'in another browser'}, {registered_as}",
     )
     if (
         settings.BINDING_DEVICE_LOOKUP != "registration"

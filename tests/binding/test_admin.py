@@ -434,6 +434,20 @@ def test_entitlement_page_asks_expressplay_only_when_the_operator_asks(operation
     assert 'href="?records=1"' in page
 
 
+def test_entitlement_page_shows_a_refusal_the_player_reported_in_red_before_any_lookup(operations, world):
+    tablet = Cookie.objects.get(device=world["b"])
+    services.entitlement_refusal_report(
+        entitlement=world["entitlement"], code=-4905, browser_cookie=tablet.value, actor_user=world["b"].user
+    )
+    url = reverse("admin:binding_entitlement_change", args=[world["entitlement"].pk])
+    with responses.RequestsMock() as stub:  # nothing is asked of ExpressPlay
+        page = operations.get(url).content.decode()
+        assert len(stub.calls) == 0
+    assert 'class="verdict bad" data-testid="verdict">bound to another device<' in page
+    assert f"registered as “{world['b'].label}” ({DEVICE_B[:8]}…)" in page
+    assert 'data-testid="refusal"' in page and DEVICE_B in page
+
+
 def test_changelist_flags_entitlements_pending_longer_than_expected(operations, world, settings):
     url = reverse("admin:binding_entitlement_changelist")
     Entitlement.objects.filter(pk=world["entitlement"].pk).update(state="pending")

@@ -400,6 +400,7 @@ def test_the_player_reports_a_refusal_which_goes_on_record(browser, user, title,
     assert answer.status_code == 200 and answer.json() == {"reissuing": False}  # pending: nothing to look up
     event = BindingEvent.objects.get(kind=EventKind.LICENCE_REFUSED)
     assert event.expressplay_code == kept and event.actor_user == user
+    assert event.reporting_device.device_id == "c3" * 16  # the device this browser registered as
 
 
 def test_a_refusal_cannot_be_reported_for_someone_elses_title(browser, title):
