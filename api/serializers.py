@@ -198,6 +198,14 @@ class EntitlementCreateSerializer(serializers.Serializer):
 class EntitlementErrorSerializer(serializers.Serializer):
     expressplay_code = serializers.IntegerField(allow_null=True)
     expressplay_meaning = serializers.CharField()
+    reason = serializers.CharField(
+        allow_null=True,
+        help_text="Why Bindery itself did not issue, when it was not ExpressPlay: `device_check_needed` means no "
+        "device that passed this customer's device check could be named (ExpressPlay's records name another "
+        "device, or the device was removed). Nothing was issued to anyone: run a new device check for the "
+        "customer, then create the entitlement again.",
+    )
+    message = serializers.CharField(help_text="What happened, in the customer's words.")
 
 
 class EntitlementSerializer(serializers.ModelSerializer):
@@ -243,9 +251,13 @@ class EntitlementSerializer(serializers.ModelSerializer):
         if entitlement.effective_state != "failed":
             return None
         # The code and its meaning only: the detail on record is Bindery's operators' (admin shows it).
+        from binding.selectors import entitlement_status
+
         return {
             "expressplay_code": entitlement.error_code,
             "expressplay_meaning": str(explain(entitlement.error_code).meaning),
+            "reason": entitlement.failure or None,
+            "message": entitlement_status(entitlement)["message"],
         }
 
 

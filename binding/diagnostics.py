@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from .expressplay import ExpressPlayClient, ExpressPlayError, Record, client_from_settings, explain
-from .models import BindingEvent, Device, Entitlement, EntitlementState, EventKind
+from .models import BindingEvent, Device, Entitlement, EntitlementFailure, EntitlementState, EventKind
 from .services.device_trust import DEVICE_MISMATCH_CODE
 
 
@@ -196,6 +196,16 @@ def _verdict(
         )
     if entitlement.rental_over or state == EntitlementState.EXPIRED:
         return _("rental ended"), False, _("The rental period is over.")
+    if state == EntitlementState.FAILED and entitlement.failure == EntitlementFailure.DEVICE_CHECK_NEEDED:
+        return (
+            _("held for a fresh device check"),
+            False,
+            _(
+                "No token was issued to anyone: %(detail)s. The customer is asked to register the checkout browser "
+                "again; the order then goes on by itself. The Security events below name every device involved."
+            )
+            % {"detail": entitlement.error_detail.removeprefix("held for a fresh device check: ")},
+        )
     if state == EntitlementState.FAILED:
         meaning = (
             explain(entitlement.error_code).meaning

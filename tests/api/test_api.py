@@ -397,3 +397,66 @@ def test_the_drop_in_check_queues_one_lookup_however_often_the_page_reports(
     assert unknown.status_code == 404 and "unknown" in unknown.json()["message"]
     device_name = Customer.objects.get(external_id="c").user.binding_cookies.get().device_name
     assert device_name == "Chrome on Linux"  # from the browser's User-Agent the backend passed on
+
+
+@responses.activate
+def test_an_entitlement_asked_for_a_device_is_bound_to_that_device_whatever_the_records_add(
+    api, title, check_asset
+):
+    register(api, device_id="d1" * 16)
+    register(api, device_id="d2" * 16)
+    first = api.get("/api/v1/customers/cust-1/devices/").json()[0]
+    made = api.post(
+        "/api/v1/entitlements/",
+        {"customer": "cust-1", "title": "feature-1", "policy": {"type": "buy"}, "device": first["id"]},
+        format="json",
+    ).json()
+    entitlement = Entitlement.objects.get(pk=made["id"])
+    # An intruder played a copy of this device's check token: it is the newest record for the cookie.
+    responses.get(
+        "http://127.0.0.1:8000/sandbox/cmiapi/getrecord/",
+        json=[
+            {"event_id": 9, "cookie": entitlement.cookie.value, "device_id": "e9" * 16, "result": 0},
+            {"event_id": 8, "cookie": entitlement.cookie.value, "device_id": "d1" * 16, "result": 0},
+        ],
+    )
+    responses.post(
+        TOKEN_URL, json={"licenseAcquisitionUrl": "http://127.0.0.1:8000/sandbox/pr", "token": "T"}
+    )
+    binding_services.entitlement_issue(entitlement_id=entitlement.pk, task_id="t1")
+    ready = api.get(f"/api/v1/entitlements/{made['id']}/").json()
+    assert ready["state"] == "ready" and ready["device"]["id"] == first["id"]
+    assert Entitlement.objects.get(pk=entitlement.pk).token_device_id == "d1" * 16
+    assert len(api.get("/api/v1/customers/cust-1/devices/").json()) == 2  # the intruder is no device
+
+
+@responses.activate
+def test_an_entitlement_whose_records_name_only_another_device_is_held_with_a_reason(api, title, check_asset):
+    register(api, device_id="d1" * 16)
+    made = api.post(
+        "/api/v1/entitlements/",
+        {"customer": "cust-1", "title": "feature-1", "policy": {"type": "buy"}},
+        format="json",
+    ).json()
+    cookie = Entitlement.objects.get(pk=made["id"]).cookie
+    responses.get(
+        "http://127.0.0.1:8000/sandbox/cmiapi/getrecord/",
+        json=[{"event_id": 9, "cookie": cookie.value, "device_id": "e9" * 16, "result": 0}],
+    )
+    binding_services.entitlement_issue(entitlement_id=made["id"], task_id="t1")
+    held = api.get(f"/api/v1/entitlements/{made['id']}/").json()
+    assert held["state"] == "failed" and held["token_url"] is None
+    assert held["error"]["reason"] == "device_check_needed" and "device check" in held["error"]["message"]
+    assert "e9" * 16 not in str(held)  # the ids are for the operators, in admin
+
+
+def test_an_entitlement_for_a_device_of_another_customer_is_refused_in_words(api, title, check_asset):
+    register(api, customer="cust-1", device_id="d1" * 16)
+    register(api, customer="cust-2", device_id="d2" * 16)
+    theirs = api.get("/api/v1/customers/cust-2/devices/").json()[0]
+    refused = api.post(
+        "/api/v1/entitlements/",
+        {"customer": "cust-1", "title": "feature-1", "policy": {"type": "buy"}, "device": theirs["id"]},
+        format="json",
+    )
+    assert refused.status_code in (400, 404, 422) and "no registered device" in refused.content.decode()

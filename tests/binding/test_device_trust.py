@@ -213,3 +213,14 @@ def test_trusting_the_registration_binds_to_the_registered_device_without_a_look
     entitlement = services.entitlement_issue(entitlement_id=purchase.pk, task_id="t1")
     assert entitlement.token_device_id == DEVICE
     assert [c.request.url for c in responses.calls] == [TOKEN_URL]
+
+
+@responses.activate
+def test_the_diagnosis_of_a_held_order_names_both_devices(purchase, cookie):
+    from binding.diagnostics import entitlement_diagnosis
+
+    records(cookie, INTRUDER)
+    held = services.entitlement_issue(entitlement_id=purchase.pk, task_id="t1")
+    diagnosis = entitlement_diagnosis(held, lookup=False)
+    assert diagnosis.verdict == "held for a fresh device check" and not diagnosis.ok
+    assert INTRUDER in diagnosis.explanation and DEVICE in diagnosis.explanation
