@@ -27,7 +27,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from . import services
+from . import selectors, services
 from .diagnostics import entitlement_diagnosis
 from .exceptions import BindingError
 from .expressplay import explain
@@ -300,6 +300,7 @@ class EntitlementAdmin(PermissionActionsMixin, RecordAdmin):
     def changelist_view(self, request, extra_context=None):
         extra = {
             "waiting_too_long": Entitlement.objects.waiting_too_long().count(),
+            "outage": selectors.expressplay_outage(),
             "alert_after_minutes": settings.BINDING_PENDING_ALERT_AFTER // 60,
         }
         return super().changelist_view(request, extra_context={**(extra_context or {}), **extra})

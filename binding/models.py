@@ -298,6 +298,10 @@ class Entitlement(models.Model):
     # After ExpressPlay could not be reached through every retry: when the sweep tries again on its own, and
     # how many times it did (BINDING_AUTO_RETRIES at most). None for a refusal, which waits for an operator.
     retry_at = models.DateTimeField(_("automatic retry at"), null=True, blank=True)
+    # Since when ExpressPlay could not be reached for this issue (an outage delays a paid order; it does not
+    # fail it for BINDING_OUTAGE_PATIENCE seconds), and the last reason, in an operator's words.
+    delayed_since = models.DateTimeField(_("delayed since"), null=True, blank=True, db_index=True)
+    delay_reason = models.CharField(_("delayed because"), max_length=300, blank=True)
     auto_retries = models.PositiveSmallIntegerField(_("automatic retries"), default=0)
     created_at = models.DateTimeField(_("created at"), default=timezone.now, db_index=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.db.models import Count, Min
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
@@ -92,6 +93,24 @@ def registration_status(cookie: Cookie) -> dict:
     }
 
 
+@dataclass(frozen=True)
+class Outage:
+    """Paid orders whose licence is delayed because ExpressPlay cannot be reached, and since when."""
+
+    delayed: int
+    since: datetime | None
+    reason: str
+
+
+def expressplay_outage() -> Outage:
+    """Return how many pending entitlements are delayed by ExpressPlay being unreachable, the oldest delay's
+    start and the newest reason. Two queries, whatever the count."""
+    delayed = Entitlement.objects.filter(state=EntitlementState.PENDING, delayed_since__isnull=False)
+    summary = delayed.aggregate(count=Count("pk"), since=Min("delayed_since"))
+    reason = delayed.order_by("-delayed_since").values_list("delay_reason", flat=True).first() or ""
+    return Outage(summary["count"], summary["since"], reason)
+
+
 def entitlement_needs_renewal(entitlement: Entitlement) -> bool:
     """Return True for a ready entitlement whose token has (nearly) expired and may be renewed: not a rental
     past its end, not bound to a removed device. Reads only."""
@@ -123,6 +142,14 @@ def entitlement_status(entitlement: Entitlement) -> dict:
         next_step = _("Open My library in the browser you want to watch in and choose “Move to this device”.")
     elif state == EntitlementState.READY:
         message = _("Ready to play.")
+    elif state == EntitlementState.PENDING and entitlement.delayed_since is not None:
+        message = _(
+            "Your licence is delayed: the licence service is not answering right now. Your order is safe."
+        )
+        next_step = _(
+            "Nothing needs doing: we keep trying, and this page shows “Ready to play” by itself as soon as the "
+            "licence service is back. A rental's time starts only then."
+        )
     elif state == EntitlementState.PENDING:
         message = {
             IssueProgress.QUEUED: _("Your order is confirmed. Preparing your licence…"),
@@ -163,6 +190,7 @@ def entitlement_status(entitlement: Entitlement) -> dict:
         next_step = _("Contact support if you think this is a mistake.")
     return {
         "state": state,
+        "delayed": state == EntitlementState.PENDING and entitlement.delayed_since is not None,
         "progress": progress
         if state == EntitlementState.PENDING
         else (IssueProgress.DONE if state == EntitlementState.READY else ""),

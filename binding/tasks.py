@@ -50,7 +50,8 @@ def expressplay_connection_check() -> dict:
 
 @shared_task(bind=True, name="binding.entitlement_issue", max_retries=None, ignore_result=True)
 def entitlement_issue(self, entitlement_id: int) -> str:
-    """Issue the device-bound token of an entitlement; retry timeouts, 5xx and missing records with backoff."""
+    """Issue the device-bound token of an entitlement; retry timeouts, 5xx and missing records with capped
+    backoff for as long as BINDING_OUTAGE_PATIENCE allows (an outage delays a paid order, it does not fail it)."""
     # One claim id per run (the Celery id, and which retry this is): a redelivered copy of an earlier
     # message carries the same Celery id but not the same run, so it cannot share the claim.
     message_id = self.request.id or f"local-{entitlement_id}"
@@ -58,19 +59,26 @@ def entitlement_issue(self, entitlement_id: int) -> str:
     try:
         entitlement = services.entitlement_issue(entitlement_id=entitlement_id, task_id=task_id)
     except (RecordNotYetAvailable, ExpressPlayTransportError) as exc:
-        if self.request.retries >= settings.ENTITLEMENT_ISSUE_RETRIES:
-            services.entitlement_give_up(
-                entitlement_id=entitlement_id,
-                task_id=task_id,
-                reason=f"gave up after {self.request.retries} retries: {exc}",
-            )
-            return "gave-up"
-        countdown = backoff(self.request.retries)
-        services.entitlement_retry_later(
+        countdown = backoff(self.request.retries, cap=settings.BINDING_RETRY_CAP)
+        delayed = services.entitlement_retry_later(
             entitlement_id=entitlement_id,
             task_id=task_id,
             next_task_id=f"{message_id}:{self.request.retries + 1}",
             countdown=countdown,
+            reason=_outage_reason(exc),
         )
+        if not delayed:  # patience used up (BINDING_OUTAGE_PATIENCE): fail it, explained
+            services.entitlement_give_up(
+                entitlement_id=entitlement_id,
+                task_id=task_id,
+                reason=f"ExpressPlay could not be reached for {settings.BINDING_OUTAGE_PATIENCE // 60} minutes: {exc}",
+            )
+            return "gave-up"
         raise self.retry(exc=exc, countdown=countdown) from exc
     return entitlement.state
+
+
+def _outage_reason(exc: Exception) -> str:
+    if isinstance(exc, RecordNotYetAvailable):
+        return "ExpressPlay's records do not show the device yet"
+    return f"ExpressPlay could not be reached: {exc}"

@@ -21,6 +21,7 @@ from health_check.exceptions import ServiceUnavailable
 from health_check.views import HealthCheckView
 from redis.asyncio import Redis as RedisClient
 
+from binding import selectors as binding_selectors
 from binding import services as binding_services
 from binding.expressplay import client_from_settings
 
@@ -46,7 +47,13 @@ class ExpressPlay(HealthCheck):
             _last_report = (now, report)
         if not report.ok:
             code = f" (code {report.error_code})" if report.error_code is not None else ""
-            raise ServiceUnavailable(f"{report.environment}: {report.meaning}{code}")
+            outage = binding_selectors.expressplay_outage()
+            delayed = (
+                f"; {outage.delayed} paid orders delayed since {outage.since:%H:%M} UTC"
+                if outage.delayed
+                else ""
+            )
+            raise ServiceUnavailable(f"{report.environment}: {report.meaning}{code}{delayed}")
 
 
 @dataclasses.dataclass

@@ -253,8 +253,13 @@ BINDING_REGISTRATION_TRUST_DAYS = env.int("BINDING_REGISTRATION_TRUST_DAYS", def
 ENTITLEMENT_TOKEN_LIFETIME = env.int("ENTITLEMENT_TOKEN_LIFETIME", default=24 * 3600)
 # Renew a token when it has less than this many seconds left.
 ENTITLEMENT_RENEW_MARGIN = env.int("ENTITLEMENT_RENEW_MARGIN", default=300)
-# How often the worker retries a token request that timed out or met a 5xx before failing the order.
-ENTITLEMENT_ISSUE_RETRIES = env.int("ENTITLEMENT_ISSUE_RETRIES", default=6)
+# An outage delays a paid order; it does not fail it. While ExpressPlay cannot be reached (timeouts, refused
+# connections, 5xx, a 4xx without an ExpressPlay code, no record yet) the worker retries with exponential
+# backoff and full jitter capped at BINDING_RETRY_CAP seconds, for BINDING_OUTAGE_PATIENCE seconds from the
+# first failure; only then does the order fail (and the sweep's automatic retries below take over). The cap
+# keeps a returning ExpressPlay's backlog spread over at most that many seconds.
+BINDING_OUTAGE_PATIENCE = env.int("BINDING_OUTAGE_PATIENCE", default=12 * 3600)
+BINDING_RETRY_CAP = env.float("BINDING_RETRY_CAP", default=30.0)
 # Seconds a task run holds its claim on an issue (a lease): long enough for a record lookup and a token
 # request that both run into the timeout. When a worker dies mid-way, the sweep hands the issue on after it.
 ENTITLEMENT_CLAIM_TIMEOUT = env.int("ENTITLEMENT_CLAIM_TIMEOUT", default=int(2 * EXPRESSPLAY_TIMEOUT) + 10)

@@ -316,6 +316,13 @@ class ExpressPlayClient:
             )
         if response.status_code >= 400:
             code, message = parse_error(response.text)
+            if code is None:
+                # A 4xx without an ExpressPlay code is not ExpressPlay refusing (a proxy's page, a 429, a
+                # load balancer in front of it): it is retried like an outage.
+                raise ExpressPlayTransportError(
+                    f"{method} {path}: HTTP {response.status_code} without an ExpressPlay code",
+                    status=response.status_code,
+                )
             logger.warning(
                 "ExpressPlay %s %s refused: code %s, %s", method, path, code, self._redact(message)
             )

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+import random
 import secrets
+import time
 from datetime import timedelta
 
 from django.conf import settings
@@ -107,13 +109,7 @@ def dummy_token_issue(*, cookie: Cookie, client: ExpressPlayClient | None = None
         )
         raise DeviceCheckUnavailable()
     try:
-        token, attempt = token_request(
-            asset=asset,
-            policy=BuyToOwn(),
-            cookie=cookie,
-            expires=timedelta(seconds=min(settings.BINDING_CHECK_TOKEN_TTL, settings.BINDING_COOKIE_TTL)),
-            client=client,
-        )
+        token, attempt = _check_token_request(asset, cookie, client)
     except ExpressPlayError as exc:
         code, detail = _describe(exc)
         logger.warning("Device-check token refused for cookie %s: %s %s", cookie.pk, code, detail)
@@ -129,6 +125,23 @@ def dummy_token_issue(*, cookie: Cookie, client: ExpressPlayClient | None = None
         _event(EventKind.DUMMY_TOKEN_ISSUED, user=cookie.user, cookie=cookie, detail=f"token {token.short}")
     cookie.refresh_from_db()
     return token
+
+
+CHECK_TOKEN_ATTEMPTS = 4  # the customer waits on the page: a few quick tries ride out a bad second
+
+
+def _check_token_request(asset: MediaAsset, cookie: Cookie, client: ExpressPlayClient | None):
+    """Ask for the device-check token, trying again quickly (capped backoff with jitter, about 2 s in all)
+    while ExpressPlay cannot be reached; a refusal is final at once."""
+    expires = timedelta(seconds=min(settings.BINDING_CHECK_TOKEN_TTL, settings.BINDING_COOKIE_TTL))
+    for attempt in range(CHECK_TOKEN_ATTEMPTS - 1):
+        try:
+            return token_request(
+                asset=asset, policy=BuyToOwn(), cookie=cookie, expires=expires, client=client
+            )
+        except ExpressPlayTransportError:
+            time.sleep(random.uniform(0, min(1.0, 0.25 * 2**attempt)))  # noqa: S311 - jitter
+    return token_request(asset=asset, policy=BuyToOwn(), cookie=cookie, expires=expires, client=client)
 
 
 @transaction.atomic  # the change and its event (and the webhook deliveries it makes) commit together

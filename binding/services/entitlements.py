@@ -93,11 +93,17 @@ def entitlement_create(
 def entitlements_expire_ended(*, now=None) -> int:
     """Expire every pending or ready rental whose period has ended; return how many."""
     now = now or timezone.now()
-    ended = Entitlement.objects.filter(
-        kind=EntitlementKind.RENT,
-        rental_ends_at__lte=now,
-        state__in=[EntitlementState.PENDING, EntitlementState.READY, EntitlementState.FAILED],
-    ).select_related("user")
+    ended = (
+        Entitlement.objects.filter(
+            kind=EntitlementKind.RENT,
+            rental_ends_at__lte=now,
+            state__in=[EntitlementState.PENDING, EntitlementState.READY, EntitlementState.FAILED],
+        )
+        .exclude(  # a first licence delayed by an outage: its window starts again when it is ready
+            state=EntitlementState.PENDING, tokens_issued=0, delayed_since__isnull=False
+        )
+        .select_related("user")
+    )
     return sum(
         entitlement_expire_if_over(entitlement=e).state == EntitlementState.EXPIRED for e in ended[:1000]
     )

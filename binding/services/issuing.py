@@ -48,6 +48,8 @@ def _make_pending(entitlement: Entitlement, **fields) -> None:
         "error_code": None,
         "error_detail": "",
         "failure": EntitlementFailure.NONE,
+        "delayed_since": None,
+        "delay_reason": "",
         "queued_at": now,
         "retry_at": None,
         # Whatever run was under way loses its claim: its final write (for the old device, say) cannot land.
@@ -81,23 +83,29 @@ def _claim(entitlement_id: int, task_id: str) -> bool:
 
 
 def entitlement_retry_later(
-    *, entitlement_id: int, task_id: str, next_task_id: str, countdown: float
-) -> None:
+    *, entitlement_id: int, task_id: str, next_task_id: str, countdown: float, reason: str = ""
+) -> bool:
     """Hand the claim of run `task_id` to its retry, run `next_task_id`, through the retry's wait of
-    `countdown` seconds (and mark the work as due then).
+    `countdown` seconds (and mark the work as due then); record the delay and why. Return False, handing
+    nothing on, once the delay has lasted BINDING_OUTAGE_PATIENCE seconds: the caller fails the order then.
 
     Each run has its own id, so a redelivered copy of an earlier message (same Celery id, earlier run) finds
     the claim taken, and the sweep does not hand a waiting retry to another worker.
     """
     now = timezone.now()
     due = now + timedelta(seconds=countdown)
-    Entitlement.objects.filter(
-        pk=entitlement_id, issuing_task=task_id, state=EntitlementState.PENDING
-    ).update(
+    mine = Entitlement.objects.filter(pk=entitlement_id, issuing_task=task_id, state=EntitlementState.PENDING)
+    since = mine.values_list("delayed_since", flat=True).first()
+    if since is not None and now - since > timedelta(seconds=settings.BINDING_OUTAGE_PATIENCE):
+        return False
+    mine.update(
         issuing_task=next_task_id,
         claimed_until=due + timedelta(seconds=settings.ENTITLEMENT_CLAIM_TIMEOUT),
         queued_at=due,
+        delayed_since=since or now,
+        delay_reason=reason[:300],
     )
+    return True
 
 
 class ClaimLost(Exception):
@@ -119,6 +127,18 @@ def _renew_claim_before_sending(entitlement_id: int, task_id: str) -> None:
     )
     if not kept:
         raise ClaimLost(f"entitlement {entitlement_id}: run {task_id} no longer holds the claim")
+
+
+def _rental_delay_given_back(entitlement: Entitlement, now) -> timedelta | None:
+    """Return how long a rental's first licence was delayed by an outage, to be added to its window: the
+    rental's clock does not run while the customer could not watch. None when it was not delayed."""
+    if (
+        entitlement.kind != EntitlementKind.RENT
+        or entitlement.tokens_issued
+        or entitlement.delayed_since is None
+    ):
+        return None
+    return max(timedelta(0), now - entitlement.created_at)
 
 
 def _token_expiry(entitlement: Entitlement, now) -> timedelta:
@@ -145,6 +165,9 @@ def entitlement_issue(
         pk=entitlement_id
     )
     now = timezone.now()
+    delay_given_back = _rental_delay_given_back(entitlement, now)
+    if delay_given_back:
+        entitlement.rental_ends_at += delay_given_back
     if entitlement.rental_over:
         return entitlement_expire_if_over(entitlement=entitlement)
     client = client or client_from_settings()
@@ -211,11 +234,14 @@ def entitlement_issue(
             token_short=token.short,
             token_expires_at=now + expires,
             tokens_issued=F("tokens_issued") + 1,
+            rental_ends_at=entitlement.rental_ends_at,
             error_code=None,
             error_detail="",
             issuing_task="",
             claimed_until=None,
             auto_retries=0,
+            delayed_since=None,
+            delay_reason="",
             updated_at=timezone.now(),
         )
         if won:

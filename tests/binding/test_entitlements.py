@@ -229,11 +229,12 @@ def test_task_retries_transient_failures_then_succeeds(purchase, settings):
 
 
 @responses.activate
-def test_task_gives_up_and_fails_the_order_when_expressplay_stays_down(purchase, settings):
-    settings.ENTITLEMENT_ISSUE_RETRIES = 2
+def test_task_fails_the_order_only_once_the_outage_outlasts_its_patience(purchase, settings):
+    settings.BINDING_OUTAGE_PATIENCE = 0
     responses.get(RECORDS_URL, status=503)
     assert tasks.entitlement_issue.apply(args=[purchase.pk]).get() == "gave-up"
     entitlement = Entitlement.objects.get(pk=purchase.pk)
     assert entitlement.state == EntitlementState.FAILED and entitlement.error_code is None
-    assert "gave up after 2 retries" in entitlement.error_detail
+    assert "could not be reached for 0 minutes" in entitlement.error_detail
+    assert entitlement.retry_at is not None  # and the sweep still tries again on its own
     assert entitlement.issuing_task == ""

@@ -239,11 +239,11 @@ def test_error_object_with_success_status_is_a_rejection(client):
 
 
 @responses.activate
-def test_unreadable_error_body_keeps_the_status(client):
-    responses.post(PR_URL, status=404, body="Not Found")
-    with pytest.raises(ExpressPlayRejected) as excinfo:
+def test_a_4xx_without_an_expressplay_code_is_retried_like_an_outage_and_keeps_the_status(client):
+    responses.post(PR_URL, status=404, body="Not Found")  # a proxy's page, not ExpressPlay refusing
+    with pytest.raises(ExpressPlayTransportError) as excinfo:
         client.playready_token(key=KEY, policy=BuyToOwn())
-    assert (excinfo.value.code, excinfo.value.status) == (None, 404)
+    assert excinfo.value.status == 404 and excinfo.value.retryable
 
 
 @responses.activate
