@@ -269,7 +269,8 @@ ENTITLEMENT_CLAIM_TIMEOUT = env.int("ENTITLEMENT_CLAIM_TIMEOUT", default=int(2 *
 # registration lookup that has no live claim and was last queued more than BINDING_REQUEUE_AFTER seconds
 # ago (or never: the broker was away), expires stale registrations and ended rentals.
 BINDING_SWEEP_INTERVAL = env.float("BINDING_SWEEP_INTERVAL", default=10.0)
-BINDING_REQUEUE_AFTER = env.int("BINDING_REQUEUE_AFTER", default=30)
+# 15 s: work a lost broker stranded (FLUSHALL, a restart without its file) is found again within about 25 s.
+BINDING_REQUEUE_AFTER = env.int("BINDING_REQUEUE_AFTER", default=15)
 BINDING_SWEEP_BATCH = env.int("BINDING_SWEEP_BATCH", default=500)
 # An issue that failed because ExpressPlay could not be reached (every retry used) is tried again by the
 # sweep this many times, after BINDING_AUTO_RETRY_AFTER seconds, doubling each time. Refusals wait for an operator.

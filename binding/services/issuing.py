@@ -82,6 +82,9 @@ def _claim(entitlement_id: int, task_id: str) -> bool:
     )
 
 
+RETRY_LEASE_GRACE = 5  # seconds a waiting retry's claim outlives its due time
+
+
 def entitlement_retry_later(
     *, entitlement_id: int, task_id: str, next_task_id: str, countdown: float, reason: str = ""
 ) -> bool:
@@ -100,7 +103,10 @@ def entitlement_retry_later(
         return False
     mine.update(
         issuing_task=next_task_id,
-        claimed_until=due + timedelta(seconds=settings.ENTITLEMENT_CLAIM_TIMEOUT),
+        # The wait's lease ends shortly after the retry is due: the retry's own claim extends it, and a retry
+        # whose message a lost broker took is found again by the sweep soon after (the claim still keeps it
+        # to one token, however many messages there are).
+        claimed_until=due + timedelta(seconds=RETRY_LEASE_GRACE),
         queued_at=due,
         delayed_since=since or now,
         delay_reason=reason[:300],

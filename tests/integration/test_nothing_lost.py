@@ -279,3 +279,56 @@ def broker(url: str):
     finally:
         celery_app.conf.broker_url = previous
         celery_app._pool, celery_app.amqp._producer_pool = None, None
+
+
+def test_expressplay_down_across_several_backoffs_delays_the_order_and_it_becomes_ready_by_itself(
+    spawn_worker, customer, titles
+):
+    user, cookie = customer
+    set_faults(server_error=1.0)  # ExpressPlay answers nothing but 503
+    spawn_worker(BINDING_RETRY_CAP="1", BINDING_OUTAGE_PATIENCE="3600")
+    order = shop_services.order_place(
+        user=user, offer=titles["life"].offers.get(kind="rent"), browser_cookie=cookie.value
+    )
+    wait_for(
+        lambda: (
+            TokenRequest.objects.filter(entitlement_id=order.entitlement_id).count()
+            + (Entitlement.objects.filter(pk=order.entitlement_id, delayed_since__isnull=False).count() * 0)
+            >= 0
+            and Entitlement.objects.filter(pk=order.entitlement_id, delayed_since__isnull=False).exists()
+        ),
+        30,
+        "the order marked delayed",
+    )
+    time.sleep(5)  # several backoffs (capped at 1 s here) against a dead ExpressPlay
+    delayed = Entitlement.objects.get(pk=order.entitlement_id)
+    assert delayed.state == EntitlementState.PENDING and "HTTP 503" in delayed.delay_reason
+    assert not delayed.events.filter(kind=EventKind.TOKEN_FAILED).exists()
+    set_faults()  # ExpressPlay is back; nobody does anything
+    entitlement = wait_for(lambda: settled(order.entitlement_id), 30, "the order settled")
+    assert entitlement.state == EntitlementState.READY, entitlement.error_detail
+    assert entitlement.delayed_since is None and entitlement.tokens_issued == 1
+
+
+def test_a_flushed_broker_strands_nothing_for_longer_than_the_sweeps_bound(
+    spawn_worker, customer, titles, redis_url
+):
+    """Orders queued, then Redis emptied (FLUSHALL) before any worker took them: with the default sweep
+    cadence (every 10 s, work queued 15 s ago is due again) every one is ready within about 30 s."""
+    import redis as redis_client
+
+    user, cookie = customer
+    offers = [title.offers.get(kind="buy") for title in titles.values()][:4]
+    orders = [
+        shop_services.order_place(user=user, offer=offer, browser_cookie=cookie.value) for offer in offers
+    ]
+    broker = redis_client.Redis.from_url(redis_url)
+    assert broker.llen(celery_app.conf.task_default_queue) == len(orders)  # queued, and then lost:
+    broker.flushdb()
+    flushed = time.monotonic()
+    spawn_worker(beat=True, BINDING_SWEEP_INTERVAL="10", BINDING_REQUEUE_AFTER="15")
+    for order in orders:
+        entitlement = wait_for(lambda o=order: settled(o.entitlement_id), 45, "every order settled")
+        assert entitlement.state == EntitlementState.READY, entitlement.error_detail
+    took = time.monotonic() - flushed
+    assert took < 40, f"recovered in {took:.0f} s"
