@@ -38,7 +38,10 @@ from .tokens import token_request, token_request_issued
 
 logger = logging.getLogger(__name__)
 
-CHECK_REPLAYED = "check_replayed"  # Cookie.failure_reason: more than one device played the check
+CHECK_REPLAYED = "check_replayed"  # Cookie.failure_reason: the check can no longer prove one device
+# ExpressPlay's getrecord?cookie= answers at most 32 records (research/expressplay-api.md, section 11): a full
+# page may hide older ones.
+RECORDS_PAGE = 32
 
 
 @transaction.atomic
@@ -90,6 +93,9 @@ def cookie_check_start(*, cookie: Cookie, client: ExpressPlayClient | None = Non
         pk=cookie.pk, state=CookieState.CREATED, check_started_at__isnull=True, expires_at__gt=now
     ).update(check_started_at=now, updated_at=now)
     if not won:
+        # Someone asks for a token that was already handed out: a reload, or a copied reference or address
+        # that got there first. Either way the check can no longer say whose device played it.
+        _check_replayed(cookie, [], why="its device check was started twice")
         raise CheckAlreadyStarted()
     cookie.refresh_from_db()
     return dummy_token_issue(cookie=cookie, client=client)
@@ -172,6 +178,8 @@ def cookie_licence_seen(*, cookie: Cookie) -> bool:
     cookie = Cookie.objects.select_for_update().get(pk=cookie.pk)
     if cookie_expire_if_stale(cookie=cookie) or not cookie.is_pending:
         return False
+    if cookie.check_started_at is None:
+        return False  # no token was handed out yet: nothing can have played, and the start must stay possible
     first = cookie.state != CookieState.LICENCE_SEEN
     now = timezone.now()
     if (
@@ -224,7 +232,8 @@ def device_confirm(*, cookie_id: int, client: ExpressPlayClient | None = None) -
         return None
     client = client or client_from_settings()
     try:
-        seen = granted_device_ids(client.get_records(cookie=cookie.value), cookie.value)
+        records = client.get_records(cookie=cookie.value)
+        seen = granted_device_ids(records, cookie.value)
     except ExpressPlayTransportError:
         raise
     except ExpressPlayError as exc:
@@ -235,13 +244,20 @@ def device_confirm(*, cookie_id: int, client: ExpressPlayClient | None = None) -
         raise RecordNotYetAvailable(cookie.value)
     if len(seen) > 1:
         # Two devices played one check: it cannot say which is the customer's, so it proves nothing.
-        _check_replayed(cookie, seen)
+        _check_replayed(cookie, seen, why="more than one device played its device check")
+        return None
+    if len(records) >= RECORDS_PAGE:
+        # A full page of records may hide older ones (another device's, or the customer's pushed out by
+        # replays): one device cannot be proved from it.
+        _check_replayed(cookie, seen, why=f"its device check was played {len(records)} times or more")
         return None
     return device_bind(cookie=cookie, device_id=seen[0])
 
 
 @transaction.atomic
-def _check_replayed(cookie: Cookie, seen: list[str]) -> None:
+def _check_replayed(cookie: Cookie, seen: list[str], *, why: str) -> None:
+    """Fail a pending registration attempt whose check can no longer prove one device, with a Security
+    event naming every device id the records show."""
     updated = Cookie.objects.filter(pk=cookie.pk, state__in=Cookie.PENDING_STATES).update(
         state=CookieState.FAILED,
         check_license_url="",
@@ -249,13 +265,13 @@ def _check_replayed(cookie: Cookie, seen: list[str]) -> None:
         updated_at=timezone.now(),
     )
     if updated:
-        logger.warning("Security: registration %s was played by %s devices; not bound", cookie.pk, len(seen))
+        logger.warning("Security: registration %s not bound: %s", cookie.pk, why)
+        ids = f"devices seen: {', '.join(seen)}; " if seen else ""
         _event(
             EventKind.CHECK_REPLAYED,
             user=cookie.user,
             cookie=cookie,
-            detail=f"devices {', '.join(seen)} all played the device check of registration {cookie.pk}: "
-            "it proves none of them, and none became a device of the customer",
+            detail=f"registration {cookie.pk} not bound: {why}; {ids}none of them became a device of the customer",
         )
 
 

@@ -224,3 +224,41 @@ def test_the_diagnosis_of_a_held_order_names_both_devices(purchase, cookie):
     diagnosis = entitlement_diagnosis(held, lookup=False)
     assert diagnosis.verdict == "held for a fresh device check" and not diagnosis.ok
     assert INTRUDER in diagnosis.explanation and DEVICE in diagnosis.explanation
+
+
+@responses.activate
+def test_a_full_page_of_records_cannot_prove_one_device_and_binds_nothing(user):
+    """An attacker replaying a copied check 32 times pushes the customer's own record out of getrecord's
+    answer: the one device left in it proves nothing."""
+    cookie = services.cookie_create(user=user)
+    responses.get(
+        RECORDS_URL,
+        json=[
+            {"event_id": 200 - i, "cookie": cookie.value, "device_id": INTRUDER, "result": 0}
+            for i in range(32)
+        ],
+    )
+    assert services.device_confirm(cookie_id=cookie.pk) is None
+    cookie.refresh_from_db()
+    assert cookie.state == CookieState.FAILED and not Device.objects.filter(user=user).exists()
+    assert "played 32 times" in BindingEvent.objects.get(kind=EventKind.CHECK_REPLAYED).detail
+
+
+@responses.activate
+def test_a_second_start_fails_the_attempt_so_whoever_got_there_first_binds_nothing(user, check_asset):
+    stub_token()
+    cookie = services.cookie_create(user=user)
+    services.cookie_check_start(cookie=cookie)  # a copied reference, used before the customer's page
+    with pytest.raises(CheckAlreadyStarted):
+        services.cookie_check_start(cookie=cookie)  # the customer's page
+    cookie.refresh_from_db()
+    assert cookie.state == CookieState.FAILED and cookie.check_license_url == ""
+    assert not services.cookie_licence_seen(cookie=cookie)  # the first starter's report changes nothing
+    assert "started twice" in BindingEvent.objects.get(kind=EventKind.CHECK_REPLAYED, user=user).detail
+
+
+def test_a_licence_reported_before_the_check_started_is_ignored_and_the_start_still_works(user, check_asset):
+    cookie = services.cookie_create(user=user)
+    assert services.cookie_licence_seen(cookie=cookie) is False
+    cookie.refresh_from_db()
+    assert cookie.state == CookieState.CREATED and cookie.check_started_at is None

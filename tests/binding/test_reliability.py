@@ -115,6 +115,8 @@ def test_renew_retry_reissue_and_move_all_queue_through_the_same_place(
 
 def test_licence_seen_queues_the_lookup_and_marks_it_queued(user, sent, django_capture_on_commit_callbacks):
     cookie = services.cookie_create(user=user)
+    cookie.check_started_at = timezone.now()  # the page started the check (the token was handed out)
+    cookie.save(update_fields=["check_started_at"])
     with django_capture_on_commit_callbacks(execute=True):
         assert services.cookie_licence_seen(cookie=cookie)
     cookie.refresh_from_db()

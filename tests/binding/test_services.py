@@ -214,6 +214,9 @@ def test_expire_stale_cookies_in_bulk(user):
 
 
 def test_licence_seen_moves_state_once_and_only_for_pending_attempts(cookie):
+    assert not services.cookie_licence_seen(cookie=cookie)  # not started: no token can have played
+    cookie.check_started_at = timezone.now()
+    cookie.save(update_fields=["check_started_at"])
     assert services.cookie_licence_seen(cookie=cookie)
     assert services.cookie_licence_seen(cookie=cookie)
     assert kinds(kind=EventKind.LICENCE_SEEN) == [EventKind.LICENCE_SEEN]

@@ -4,6 +4,7 @@ import pytest
 import responses
 from django.contrib.auth import get_user_model
 from django.urls import reverse
+from django.utils import timezone
 
 from binding import services, tasks
 from binding.models import Cookie, CookieState, Device, EventKind, MediaAsset
@@ -105,6 +106,8 @@ def test_licensed_queues_the_lookup_after_commit(
     signed_in, user, django_capture_on_commit_callbacks, monkeypatch
 ):
     cookie = services.cookie_create(user=user)
+    cookie.check_started_at = timezone.now()
+    cookie.save(update_fields=["check_started_at"])
     queued = []
     monkeypatch.setattr(tasks.device_confirm, "apply_async", lambda args, **options: queued.append(args[0]))
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
