@@ -1,5 +1,7 @@
-"""The Celery application: configured from Django settings (CELERY_*), tasks found in every app."""
+"""The Celery application: configured from Django settings (CELERY_*), tasks found in every app, its logging
+set up as the web's."""
 
+import logging
 import os
 
 from celery import Celery, signals
@@ -9,6 +11,23 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "storefront.settings")
 app = Celery("bindery")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+@signals.setup_logging.connect
+def logging_setup(loglevel=None, **kwargs) -> None:
+    """Configure a worker's or beat's logging as django.setup() configures the web's: LOGGING, applied by
+    LOGGING_CONFIG (binding.logging.configure, which puts the secrets filter on every handler).
+
+    Celery documents this signal as the way to own the logging: with a receiver connected it configures none
+    itself, where it would replace the root handler (worker_hijack_root_logger), and the filter with it. The
+    root level is LOG_LEVEL, as in the web; `--loglevel` sets Celery's own logger only.
+    """
+    from django.conf import settings
+    from django.utils.log import configure_logging
+
+    configure_logging(settings.LOGGING_CONFIG, settings.LOGGING)
+    if loglevel:
+        logging.getLogger("celery").setLevel(loglevel)
 
 
 @signals.task_prerun.connect

@@ -385,7 +385,12 @@ CONTENT_SECURITY_POLICY = {
 }
 
 # --- Logging ---------------------------------------------------------------------------------------------------
+# The level of every process's log: web, workers and beat. A worker's or beat's --loglevel sets only Celery's own
+# messages (the `celery` logger), as gunicorn's --log-level sets only gunicorn's.
 LOG_LEVEL = env("LOG_LEVEL", default="INFO")
+# Every process configures its logging through this (the web in django.setup(), workers and beat through
+# storefront/celery.py): LOGGING below, then the secrets filter on every handler, whoever made it.
+LOGGING_CONFIG = "binding.logging.configure"
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -398,8 +403,13 @@ LOGGING = {
     "loggers": {
         # urllib3 logs full request lines at DEBUG, query strings and all.
         "urllib3": {"level": "WARNING"},
+        # redis-py gives this logger a handler of its own, unless it exists: its lines go through ours instead.
+        "push_response": {"level": "INFO"},
     },
 }
+# Error reports (the DEBUG page, mails to ADMINS) echo the request, its variables and settings: secrets starred.
+DEFAULT_EXCEPTION_REPORTER_FILTER = "binding.logging.SecretsReporterFilter"
+DEFAULT_EXCEPTION_REPORTER = "binding.logging.SecretsExceptionReporter"
 
 # --- The entitlement API (/api/v1/, api/) -------------------------------------------------------------------
 REST_FRAMEWORK = {
