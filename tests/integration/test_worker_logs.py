@@ -35,7 +35,7 @@ GARBAGE_HEADERS = (
 
 class BadDayExpressPlay(socketserver.ThreadingTCPServer):
     """An ExpressPlay having a bad day: records behind headers that do not parse; token requests whose
-    connection closes unanswered, then HTTP 500, then a 400 page that echoes the form it was sent."""
+    connection closes unanswered, then HTTP 500, then a 400 refusal page that echoes the form it was sent."""
 
     daemon_threads = True
     allow_reuse_address = True
@@ -67,7 +67,8 @@ class _Answer(socketserver.BaseRequestHandler):
         if self.server.token_calls == 1:
             return  # closed unanswered
         status = b"500 Internal Server Error" if self.server.token_calls == 2 else b"400 Bad Request"
-        page = b"<html><body><h1>Bad Request</h1><p>You sent: " + body + b"</p></body></html>"
+        # An ExpressPlay refusal (its code in the page, so not an outage) that echoes the form it was sent.
+        page = b"<html><body><h1>Error -2030</h1><p>You sent: " + body + b"</p></body></html>"
         self.request.sendall(
             b"HTTP/1.1 " + status + b"\r\nContent-Type: text/html\r\nConnection: close\r\n"
             + f"Content-Length: {len(page)}\r\n\r\n".encode() + page
