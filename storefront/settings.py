@@ -81,6 +81,10 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
+    # Inside every other middleware, so that the 503 it makes of a view's database error still gets their
+    # headers (CSP, security, Content-Language after the language LocaleMiddleware chose) and SessionMiddleware
+    # saves no session on it (none is saved on a 5xx).
+    "storefront.middleware.DatabaseUnavailableMiddleware",
     # Last, as django-axes asks: it turns a locked-out sign-in into the lockout page.
     "axes.middleware.AxesMiddleware",
 ]

@@ -12,29 +12,14 @@ from django.urls import reverse
 from django.utils import timezone
 
 from binding import services as binding_services
-from binding import tasks as binding_tasks
 from binding.models import Entitlement, EntitlementKind, EntitlementState, MediaAsset
 from storefront import services
 from storefront.catalogue_cache import catalogue_changed
 from storefront.exceptions import AlreadyEntitled, DeviceNotRegistered, OfferUnavailable
 from storefront.models import Offer, Order, Title
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def queued(monkeypatch):
-    """Collect the entitlements queued for issuing instead of sending them to a broker."""
-    sent = []
-    monkeypatch.setattr(
-        binding_tasks.entitlement_issue, "apply_async", lambda args, **options: sent.append(args[0])
-    )
-    return sent
-
-
-@pytest.fixture
-def user():
-    return get_user_model().objects.create_user("jo", password="x", first_name="Jo")
+# Every test collects what is queued for issuing (conftest.py): none reaches a broker.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("queued")]
 
 
 def make_title(number: int) -> Title:
@@ -57,28 +42,6 @@ def make_title(number: int) -> Title:
 @pytest.fixture
 def title():
     return make_title(1)
-
-
-@pytest.fixture
-def registered(user):
-    """The value this browser remembers after registering (the signed cookie's content)."""
-    cookie = binding_services.cookie_create(user=user, user_agent="Chrome/156 (X11; Linux x86_64)")
-    binding_services.device_bind(cookie=cookie, device_id="c3" * 16)
-    return cookie.value
-
-
-@pytest.fixture
-def browser(client, user, registered):
-    client.force_login(user)
-    client.cookies.load(
-        {settings.BINDING_BROWSER_COOKIE: client.cookies.get(settings.BINDING_BROWSER_COOKIE, "")}
-    )
-    from django.core.signing import get_cookie_signer
-
-    client.cookies[settings.BINDING_BROWSER_COOKIE] = get_cookie_signer(
-        salt=settings.BINDING_BROWSER_COOKIE
-    ).sign(registered)
-    return client
 
 
 def offer(title, kind):
