@@ -55,6 +55,7 @@ TITLES = {
     415: gettext_lazy("Unsupported media type"),
     422: gettext_lazy("Refused"),
     429: gettext_lazy("Too many requests"),
+    503: gettext_lazy("Service unavailable"),
 }
 
 
@@ -127,6 +128,7 @@ DOCUMENTED = {
     "406": "Not acceptable",
     "415": "Unsupported media type",
     "429": "Too many calls for this key (see Retry-After)",
+    "503": "Briefly unavailable: the database is away (see Retry-After)",
 }
 WRITES = {"409": "Conflicts with what exists", "422": "Refused by the binding (the detail says why)"}
 

@@ -32,6 +32,7 @@ from .diagnostics import entitlement_diagnosis
 from .exceptions import BindingError
 from .expressplay import explain
 from .models import BindingEvent, Cookie, Device, Entitlement, MediaAsset, TokenRequestOutcome
+from .selectors import sweep_state
 
 User = get_user_model()
 
@@ -302,6 +303,7 @@ class EntitlementAdmin(PermissionActionsMixin, RecordAdmin):
             "waiting_too_long": Entitlement.objects.waiting_too_long().count(),
             "outage": selectors.expressplay_outage(),
             "alert_after_minutes": settings.BINDING_PENDING_ALERT_AFTER // 60,
+            "sweep": sweep_state(),
         }
         return super().changelist_view(request, extra_context={**(extra_context or {}), **extra})
 

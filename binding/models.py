@@ -466,3 +466,25 @@ class TokenRequest(models.Model):
             TokenRequestOutcome.LOST,
             TokenRequestOutcome.SENT,
         )
+
+
+class Heartbeat(models.Model):
+    """When a periodic job last finished: one row per job, updated in place by every run. /health/ and the
+    Entitlements list tell by it that the job has stopped (Celery beat dead, or no worker takes its task).
+
+    In the database, not the cache: the sweep cannot run without the database anyway, so this row adds no
+    dependency, and it survives a Redis restart (a cache key would read as "never ran" after one, or while Redis
+    is away). One UPDATE every BINDING_SWEEP_INTERVAL seconds.
+    """
+
+    SWEEP = "binding.work_sweep"
+
+    name = models.CharField(_("job"), max_length=64, unique=True)
+    finished_at = models.DateTimeField(_("last finished at"))
+
+    class Meta:
+        verbose_name = _("heartbeat")
+        verbose_name_plural = _("heartbeats")
+
+    def __str__(self):
+        return f"{self.name} ({self.finished_at:%Y-%m-%d %H:%M:%S})"

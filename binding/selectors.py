@@ -21,6 +21,7 @@ from .models import (
     EntitlementFailure,
     EntitlementKind,
     EntitlementState,
+    Heartbeat,
     IssueProgress,
     MediaAsset,
     TokenRequest,
@@ -274,3 +275,19 @@ def move_offer(entitlement: Entitlement, this_device: Device | None, swaps_left:
     else:
         verdict = MoveVerdict.ALLOWED
     return MoveOffer(verdict=verdict, swaps_left=swaps_left)
+
+
+@dataclass(frozen=True)
+class SweepState:
+    """When the sweep last finished (None: never), and whether that is too long ago: beat, or the worker
+    that runs the sweep, has stopped, so nothing a lost message stranded is queued again."""
+
+    finished_at: datetime | None
+    stale: bool
+
+
+def sweep_state(now: datetime | None = None) -> SweepState:
+    """Return the sweep's heartbeat, stale when older than BINDING_SWEEP_STALE_AFTER seconds (one query)."""
+    finished_at = Heartbeat.objects.filter(name=Heartbeat.SWEEP).values_list("finished_at", flat=True).first()
+    limit = (now or timezone.now()) - timedelta(seconds=settings.BINDING_SWEEP_STALE_AFTER)
+    return SweepState(finished_at=finished_at, stale=finished_at is None or finished_at < limit)

@@ -19,6 +19,20 @@ class AlreadyEntitled(ShopError):
     default_message = _("You can already watch this title.")
 
 
+class EarlierOrderFailed(ShopError):
+    """The user has a failed order of the same title and kind that is still to be retried: no second payment."""
+
+    def __init__(self, order):
+        self.order = order
+        super().__init__(
+            _(
+                "Your order %(number)s of this title has not gone through yet, so we take no second payment. "
+                "Its page says what happens next."
+            )
+            % {"number": order.number}
+        )
+
+
 class OfferUnavailable(ShopError):
     default_message = _("This offer is no longer on sale.")
 

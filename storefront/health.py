@@ -1,7 +1,8 @@
 """The health endpoint (django-health-check) for a load balancer and for operators.
 
-Database, Redis (the broker), a Celery worker answering, and ExpressPlay (or the sandbox) accepting our
-credentials. Every check has a short timeout; none shows a secret.
+Database, Redis (the broker), a Celery worker answering, the sweep having run lately (Celery beat is alive),
+and ExpressPlay (or the sandbox) accepting our credentials. Every check has a short timeout; none shows a
+secret.
 """
 
 from __future__ import annotations
@@ -11,8 +12,10 @@ import datetime
 import time
 
 import celery
+from asgiref.sync import sync_to_async
 from celery.app import app_or_default
 from django.conf import settings
+from django.utils import timezone
 from health_check.base import HealthCheck
 from health_check.checks import Database
 from health_check.contrib.celery import Ping
@@ -74,6 +77,25 @@ class CeleryWorkers(Ping):
             raise ServiceUnavailable(f"No worker for Celery task queue {queue}")
 
 
+@dataclasses.dataclass
+class Sweep(HealthCheck):
+    """The sweep (binding.work_sweep) finished within BINDING_SWEEP_STALE_AFTER seconds: Celery beat runs it,
+    and a worker takes the default queue. Without it, work a lost message stranded waits for ever."""
+
+    async def run(self):
+        # In the request's own thread (thread-sensitive), with its connection: the check executor's threads
+        # would each keep a connection of their own, never closed nor health-checked.
+        state = await sync_to_async(binding_selectors.sweep_state)()
+        if state.finished_at is None:
+            raise ServiceUnavailable("The sweep has never run: is Celery beat running?")
+        if state.stale:
+            ago = int((timezone.now() - state.finished_at).total_seconds())
+            raise ServiceUnavailable(
+                f"The sweep last finished {ago} s ago (more than {settings.BINDING_SWEEP_STALE_AFTER} s): "
+                "is Celery beat running?"
+            )
+
+
 def _redis_client() -> RedisClient:
     return RedisClient.from_url(settings.REDIS_URL, socket_connect_timeout=2, socket_timeout=2)
 
@@ -92,5 +114,6 @@ class BinderyHealthView(HealthCheckView):
         Database,
         (Redis, {"client_factory": _redis_client}),
         (CeleryWorkers, {"timeout": datetime.timedelta(seconds=2)}),
+        Sweep,
         ExpressPlay,
     )

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from django.core.paginator import Page, Paginator
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
+from django.utils import timezone
 
 from binding.models import EntitlementState
 
@@ -39,6 +40,32 @@ def orders_for_title(user, title: Title) -> list[Order]:
         return []
     watchable = [EntitlementState.PENDING, EntitlementState.READY]
     return list(_orders().filter(user=user, title=title, entitlement__state__in=watchable))
+
+
+def failed_orders_for_title(user, title: Title) -> dict[str, Order]:
+    """Return the user's newest failed order of `title` for each kind ({"rent": order, ...}) whose entitlement
+    still stands: not revoked, not expired, not a rental past its end. Such an order is retried (by support, by
+    the sweep, or by itself after a fresh device check), so the shop sends the customer to its page instead of
+    taking a second payment. The one rule for the title page, the checkout page and `order_place`; one query.
+    """
+    if not user.is_authenticated:
+        return {}
+    failed = _orders().filter(
+        Q(entitlement__rental_ends_at__isnull=True) | Q(entitlement__rental_ends_at__gt=timezone.now()),
+        user=user,
+        title=title,
+        entitlement__state=EntitlementState.FAILED,
+    )
+    orders: dict[str, Order] = {}
+    for order in failed.order_by("-created_at", "-pk"):
+        orders.setdefault(order.kind, order)
+    return orders
+
+
+def failed_order_for_offer(user, offer: Offer) -> Order | None:
+    """Return the user's failed order of the same title and kind as `offer` that still stands, if any
+    (failed_orders_for_title's rule)."""
+    return failed_orders_for_title(user, offer.title).get(offer.kind)
 
 
 def library_for_user(user, page: str | int | None = 1) -> Page:

@@ -22,7 +22,14 @@ from binding import services as binding_services
 from binding.exceptions import BindingError
 from binding.models import EntitlementKind, MediaAsset
 
-from .exceptions import AlreadyEntitled, DeviceNotRegistered, OfferUnavailable, SignInLinkUsed
+from . import selectors
+from .exceptions import (
+    AlreadyEntitled,
+    DeviceNotRegistered,
+    EarlierOrderFailed,
+    OfferUnavailable,
+    SignInLinkUsed,
+)
 from .models import Offer, Order, SpentSignInLink, Title
 
 
@@ -31,7 +38,9 @@ def order_place(*, user, offer: Offer, browser_cookie: str | None) -> Order:
     """Place one order for `offer`, bound to the device this browser registered; its token is issued after commit.
 
     Raises DeviceNotRegistered when this browser is not one of the user's devices, AlreadyEntitled when the
-    user can already watch the title that way, OfferUnavailable when the offer is off sale.
+    user can already watch the title that way, EarlierOrderFailed when an order of the same title and kind
+    failed and is still to be retried, OfferUnavailable when the offer is off sale. Nothing is kept when it
+    raises: the order, its payment and its entitlement are one transaction.
     """
     offer = Offer.objects.select_related("title__asset").get(pk=offer.pk)
     if not offer.active:
@@ -52,6 +61,11 @@ def order_place(*, user, offer: Offer, browser_cookie: str | None) -> Order:
         raise AlreadyEntitled() from exc
     except BindingError as exc:
         raise DeviceNotRegistered(exc.message) from exc
+    # Asked after entitlement_create, in the same transaction: an earlier order that the worker fails meanwhile
+    # is then either still pending there (AlreadyEntitled) or failed here. Asked before, it could be neither.
+    earlier = selectors.failed_order_for_offer(user, offer)
+    if earlier is not None:
+        raise EarlierOrderFailed(earlier)
     order = Order.objects.create(
         user=user, title=offer.title, offer=offer, kind=offer.kind, price=offer.price, currency=offer.currency,
         payment_reference=f"DEMO-{secrets.token_hex(6).upper()}", entitlement=entitlement,

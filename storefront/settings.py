@@ -81,6 +81,10 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
+    # Inside every other middleware, so that the 503 it makes of a view's database error still gets their
+    # headers (CSP, security, Content-Language after the language LocaleMiddleware chose) and SessionMiddleware
+    # saves no session on it (none is saved on a 5xx).
+    "storefront.middleware.DatabaseUnavailableMiddleware",
     # Last, as django-axes asks: it turns a locked-out sign-in into the lockout page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -278,6 +282,9 @@ BINDING_AUTO_RETRIES = env.int("BINDING_AUTO_RETRIES", default=3)
 BINDING_AUTO_RETRY_AFTER = env.int("BINDING_AUTO_RETRY_AFTER", default=60)
 # Admin flags pending entitlements older than this many seconds.
 BINDING_PENDING_ALERT_AFTER = env.int("BINDING_PENDING_ALERT_AFTER", default=300)
+# /health/ fails, and admin warns, when the sweep last finished longer ago than this many seconds (Celery beat
+# stopped, or no worker takes the default queue): a few intervals, so that one slow sweep is not an alarm.
+BINDING_SWEEP_STALE_AFTER = env.int("BINDING_SWEEP_STALE_AFTER", default=int(6 * BINDING_SWEEP_INTERVAL))
 CELERY_BEAT_SCHEDULE = {
     "binding-sweep": {"task": "binding.work_sweep", "schedule": BINDING_SWEEP_INTERVAL},
     "webhooks-sweep": {"task": "api.webhooks_sweep", "schedule": BINDING_SWEEP_INTERVAL},

@@ -22,7 +22,7 @@ from binding.player import browser_cookie_value, player_config, player_messages
 
 from . import selectors, services
 from .catalogue_cache import catalogue_html
-from .exceptions import AlreadyEntitled, DeviceNotRegistered, ShopError
+from .exceptions import AlreadyEntitled, DeviceNotRegistered, EarlierOrderFailed, ShopError
 from .forms import DEMO_CARD, DemoPaymentForm
 from .models import Offer, Order, Title
 
@@ -39,6 +39,12 @@ def title_detail(request: HttpRequest, slug: str) -> HttpResponse:
         title = selectors.title_detail(slug)
     except Title.DoesNotExist as exc:
         raise Http404 from exc
+    failed = selectors.failed_orders_for_title(request.user, title)
+    for offer in title.active_offers:
+        # An order of this offer's kind that failed and is still to be retried: its page, not a second payment.
+        offer.failed_order = failed.get(offer.kind)
+        if offer.failed_order:
+            offer.failed_status = binding_selectors.entitlement_status(offer.failed_order.entitlement)
     return render(
         request,
         "storefront/title_detail.html",
@@ -54,10 +60,18 @@ def _register_first(request: HttpRequest, offer: Offer) -> HttpResponse:
     return redirect(f"{reverse('binding:register')}?{urlencode({'next': back})}")
 
 
+def _to_earlier_order(request: HttpRequest, refusal: EarlierOrderFailed) -> HttpResponse:
+    messages.info(request, refusal.message)
+    return redirect("storefront:order", number=refusal.order.number)
+
+
 @login_required
 def checkout(request: HttpRequest, offer_id: int) -> HttpResponse:
     """GET: the order summary and a demo payment form. POST: place the order."""
     offer = get_object_or_404(Offer.objects.active().select_related("title__asset"), pk=offer_id)
+    earlier = selectors.failed_order_for_offer(request.user, offer)
+    if earlier is not None:
+        return _to_earlier_order(request, EarlierOrderFailed(earlier))
     device = binding_selectors.device_for_browser(request.user, browser_cookie_value(request))
     if device is None:
         return _register_first(request, offer)
@@ -72,6 +86,8 @@ def checkout(request: HttpRequest, offer_id: int) -> HttpResponse:
         except AlreadyEntitled as exc:
             messages.info(request, exc.message)
             return redirect("storefront:library")
+        except EarlierOrderFailed as exc:
+            return _to_earlier_order(request, exc)
         except ShopError as exc:
             messages.error(request, exc.message)
             return redirect("storefront:title", slug=offer.title.slug)

@@ -8,6 +8,7 @@
     tokens         token requests to ExpressPlay, each on record
     queueing       queue a task after commit, never losing the work when the broker is away
     sweep          find stranded work again from the database (run by beat)
+    heartbeats     a periodic job says it ran, so that its stopping is seen
     connection     the operators' connection check
     media          a clip encrypted with a key of its own (Shaka Packager), on record as a media asset
 
@@ -48,6 +49,7 @@ from .entitlements import (
     entitlement_revoke,
     entitlements_expire_ended,
 )
+from .heartbeats import heartbeat_record
 from .issuing import (
     _claim,
     entitlement_expire_if_over,
@@ -100,6 +102,7 @@ __all__ = [
     "entitlements_expire_ended",
     "entitlements_resume_after_check",
     "expressplay_connection_check",
+    "heartbeat_record",
     "media_asset_package",
     "queue_after_commit",
     "token_request",

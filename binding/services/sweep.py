@@ -16,9 +16,10 @@ from django.conf import settings
 from django.db.models import F, Q
 from django.utils import timezone
 
-from ..models import Cookie, CookieState, Entitlement, EntitlementState
+from ..models import Cookie, CookieState, Entitlement, EntitlementState, Heartbeat
 from .cookies import cookies_expire_stale
 from .entitlements import entitlements_expire_ended
+from .heartbeats import heartbeat_record
 from .issuing import entitlement_retry_automatically
 from .queueing import DEVICE_CONFIRM, ENTITLEMENT_ISSUE, queue_after_commit
 
@@ -99,4 +100,5 @@ def work_sweep(*, now=None) -> SweepReport:
         logger.warning(
             "Sweep queued again %s entitlement issues and %s device lookups", entitlements, lookups_requeued
         )
+    heartbeat_record(name=Heartbeat.SWEEP)
     return report

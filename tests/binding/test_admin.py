@@ -16,7 +16,16 @@ from django.utils import timezone
 
 from binding import services, tasks
 from binding.diagnostics import entitlement_diagnosis
-from binding.models import BindingEvent, Cookie, Device, Entitlement, EntitlementState, EventKind, MediaAsset
+from binding.models import (
+    BindingEvent,
+    Cookie,
+    Device,
+    Entitlement,
+    EntitlementState,
+    EventKind,
+    Heartbeat,
+    MediaAsset,
+)
 from storefront.models import Offer, Order, Title
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("sandbox_settings")]
@@ -459,6 +468,19 @@ def test_changelist_flags_entitlements_pending_longer_than_expected(operations, 
     assert "1 entitlement has been pending for more than 5 minutes." in page
     listed = operations.get(url + "?waiting=long").context["cl"].result_list
     assert [e.pk for e in listed] == [world["entitlement"].pk]
+
+
+def test_changelist_warns_when_the_sweep_has_stopped(operations, world, settings):
+    settings.BINDING_SWEEP_STALE_AFTER = 60
+    url = reverse("admin:binding_entitlement_changelist")
+    services.heartbeat_record(name=Heartbeat.SWEEP)
+    assert 'data-testid="sweep-stale"' not in operations.get(url).content.decode()
+    Heartbeat.objects.update(finished_at=timezone.now() - timedelta(seconds=125))
+    page = operations.get(url).content.decode()
+    assert 'data-testid="sweep-stale"' in page
+    assert "The sweep last ran 2\xa0minutes ago." in page and "Is Celery beat running?" in page
+    Heartbeat.objects.all().delete()
+    assert "The sweep has never run." in operations.get(url).content.decode()
 
 
 def test_cookie_admin_has_no_add_or_delete(operations, world):

@@ -12,29 +12,14 @@ from django.urls import reverse
 from django.utils import timezone
 
 from binding import services as binding_services
-from binding import tasks as binding_tasks
 from binding.models import Entitlement, EntitlementKind, EntitlementState, MediaAsset
 from storefront import services
 from storefront.catalogue_cache import catalogue_changed
-from storefront.exceptions import AlreadyEntitled, DeviceNotRegistered, OfferUnavailable
+from storefront.exceptions import AlreadyEntitled, DeviceNotRegistered, EarlierOrderFailed, OfferUnavailable
 from storefront.models import Offer, Order, Title
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def queued(monkeypatch):
-    """Collect the entitlements queued for issuing instead of sending them to a broker."""
-    sent = []
-    monkeypatch.setattr(
-        binding_tasks.entitlement_issue, "apply_async", lambda args, **options: sent.append(args[0])
-    )
-    return sent
-
-
-@pytest.fixture
-def user():
-    return get_user_model().objects.create_user("jo", password="x", first_name="Jo")
+# Every test collects what is queued for issuing (conftest.py): none reaches a broker.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("queued")]
 
 
 def make_title(number: int) -> Title:
@@ -57,28 +42,6 @@ def make_title(number: int) -> Title:
 @pytest.fixture
 def title():
     return make_title(1)
-
-
-@pytest.fixture
-def registered(user):
-    """The value this browser remembers after registering (the signed cookie's content)."""
-    cookie = binding_services.cookie_create(user=user, user_agent="Chrome/156 (X11; Linux x86_64)")
-    binding_services.device_bind(cookie=cookie, device_id="c3" * 16)
-    return cookie.value
-
-
-@pytest.fixture
-def browser(client, user, registered):
-    client.force_login(user)
-    client.cookies.load(
-        {settings.BINDING_BROWSER_COOKIE: client.cookies.get(settings.BINDING_BROWSER_COOKIE, "")}
-    )
-    from django.core.signing import get_cookie_signer
-
-    client.cookies[settings.BINDING_BROWSER_COOKIE] = get_cookie_signer(
-        salt=settings.BINDING_BROWSER_COOKIE
-    ).sign(registered)
-    return client
 
 
 def offer(title, kind):
@@ -143,6 +106,74 @@ def test_active_rental_can_be_upgraded_to_a_purchase_and_an_ended_one_rented_aga
     Entitlement.objects.filter(pk=rental.entitlement_id).update(state=EntitlementState.EXPIRED)
     assert services.order_place(user=user, offer=offer(title, "rent"), browser_cookie=registered)
     assert services.order_place(user=user, offer=offer(title, "buy"), browser_cookie=registered)
+
+
+def fail(order, **fields):
+    """The worker gave up on the order: ExpressPlay refused its token (-2019), an operator's to retry."""
+    fields = {"state": EntitlementState.FAILED, "error_code": -2019, "error_detail": "refused", **fields}
+    Entitlement.objects.filter(pk=order.entitlement_id).update(**fields)
+
+
+def test_a_failed_order_is_not_paid_again_while_it_is_to_be_retried(user, title, registered, queued):
+    rental = services.order_place(user=user, offer=offer(title, "rent"), browser_cookie=registered)
+    fail(rental)
+    with pytest.raises(EarlierOrderFailed) as refused:
+        services.order_place(user=user, offer=offer(title, "rent"), browser_cookie=registered)
+    assert refused.value.order == rental
+    assert rental.number in str(refused.value.message) and "no second payment" in str(refused.value.message)
+    assert list(Order.objects.all()) == [rental] and Entitlement.objects.count() == 1
+    # Another kind is another purchase: buying the title is still offered.
+    assert services.order_place(user=user, offer=offer(title, "buy"), browser_cookie=registered).kind == "buy"
+
+
+@pytest.mark.parametrize(
+    "over",
+    [
+        {"state": EntitlementState.REVOKED},
+        {"state": EntitlementState.EXPIRED},
+        {"rental_ends_at": timezone.now() - timedelta(minutes=1)},  # failed, and its rental period is over
+    ],
+)
+def test_an_order_that_can_no_longer_be_retried_does_not_stop_a_new_one(user, title, registered, over):
+    rental = services.order_place(user=user, offer=offer(title, "rent"), browser_cookie=registered)
+    fail(rental, **over)
+    assert services.order_place(user=user, offer=offer(title, "rent"), browser_cookie=registered) != rental
+
+
+def test_the_title_page_offers_the_failed_orders_page_instead_of_renting_again(
+    browser, user, title, registered
+):
+    rental = services.order_place(user=user, offer=offer(title, "rent"), browser_cookie=registered)
+    fail(rental)
+    page = browser.get(reverse("storefront:title", args=[title.slug])).content.decode()
+    assert f"Your order {rental.number} has not gone through yet:" in page
+    assert "The licence service refused to issue your licence." in page
+    assert reverse("storefront:order", args=[rental.number]) in page
+    assert reverse("storefront:checkout", args=[offer(title, "rent").pk]) not in page
+    assert reverse("storefront:checkout", args=[offer(title, "buy").pk]) in page  # buying is another purchase
+    page = browser.get(
+        reverse("storefront:title", args=[title.slug]), HTTP_ACCEPT_LANGUAGE="es"
+    ).content.decode()
+    assert f"Tu pedido {rental.number} aún no se ha completado:" in page
+
+
+def test_checkout_of_a_failed_order_goes_to_that_order_and_takes_no_second_payment(
+    browser, user, title, registered, queued
+):
+    rental = services.order_place(user=user, offer=offer(title, "rent"), browser_cookie=registered)
+    fail(rental)
+    checkout = reverse("storefront:checkout", args=[offer(title, "rent").pk])
+    order_page = reverse("storefront:order", args=[rental.number])
+    assert browser.get(checkout)["Location"] == order_page
+    response = browser.post(checkout, {"cardholder": "Jo", "card_number": "4242424242424242"}, follow=True)
+    assert response.redirect_chain == [(order_page, 302)]
+    page = response.content.decode()
+    assert (
+        f"Your order {rental.number} of this title has not gone through yet, so we take no second payment."
+        in page
+    )
+    assert "our support team can see why and will retry your order" in page  # what happens next
+    assert list(Order.objects.all()) == [rental]
 
 
 def test_off_sale_offer_is_refused(user, title, registered):
