@@ -15,7 +15,9 @@ install: $(STAMP) $(NODE_STAMP)
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
 		{ echo "Bindery needs Python 3.11 or newer ($(PYTHON) is older)"; exit 1; }
-	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@# A .venv without pip is what `venv` leaves where ensurepip is missing (Debian without python3-venv).
+	@$(BIN)/python -m pip --version >/dev/null 2>&1 || { rm -rf $(VENV) && $(PYTHON) -m venv $(VENV); } || \
+		{ rm -rf $(VENV); echo "$(PYTHON) could not make .venv (on Debian or Ubuntu: sudo apt-get install python3-venv)"; exit 1; }
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
 	@touch $(STAMP)

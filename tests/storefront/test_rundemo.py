@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 import pytest
+import redis
 import requests
 from django.conf import settings
 
@@ -48,6 +49,26 @@ def is_celery_worker(pid: int) -> bool:
         return False
 
 
+def is_valkey_server(pid: int) -> bool:
+    try:
+        return b"valkey-server" in Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return False
+
+
+def answers(client: redis.Redis) -> bool:
+    try:
+        return client.ping()
+    except redis.ConnectionError:  # not listening yet
+        return False
+
+
+def reply(port: int, command: bytes) -> bytes:
+    with socket.create_connection(("127.0.0.1", port), timeout=2) as conn:
+        conn.sendall(command)
+        return conn.recv(256)
+
+
 @pytest.mark.parametrize("stop_signal", [signal.SIGINT, signal.SIGTERM])
 def test_rundemo_serves_pages_and_stops_every_process_it_started(tmp_path, stop_signal):
     web_port = free_port()
@@ -56,7 +77,8 @@ def test_rundemo_serves_pages_and_stops_every_process_it_started(tmp_path, stop_
         "BINDERY_VAR_DIR": str(tmp_path),
     }
     if settings.REDIS_EMBEDDED:
-        env["BINDERY_REDIS_PORT"] = str(free_port())
+        redis_port = free_port()
+        env["BINDERY_REDIS_PORT"] = str(redis_port)
     manage = [sys.executable, "manage.py"]
     subprocess.run(
         [*manage, "migrate", "--no-input"], cwd=settings.BASE_DIR, env=env, check=True, capture_output=True
@@ -101,6 +123,16 @@ def test_rundemo_serves_pages_and_stops_every_process_it_started(tmp_path, stop_
                 time.sleep(0.3)
             assert demo.poll() is None
             assert requests.get(f"http://127.0.0.1:{web_port}/", timeout=5).status_code == 200
+            if settings.REDIS_EMBEDDED:
+                # So is the embedded Redis, with the same password.
+                (server,) = [pid for pid in children_of(demo.pid) if is_valkey_server(pid)]
+                os.kill(server, signal.SIGKILL)
+                deadline = time.monotonic() + 20
+                password = (tmp_path / "redis" / "password").read_text().strip()
+                while not answers(redis.Redis(port=redis_port, password=password, socket_timeout=2)):
+                    assert time.monotonic() < deadline, "the embedded Redis was not started again"
+                    time.sleep(0.3)
+                assert reply(redis_port, b"PING\r\n").startswith(b"-NOAUTH")
             started = sorted(set(started) | set(children_of(demo.pid)))
         # Ctrl-C in a terminal signals the whole foreground group; SIGTERM comes from a supervisor, to us only.
         if stop_signal == signal.SIGINT:
@@ -115,6 +147,11 @@ def test_rundemo_serves_pages_and_stops_every_process_it_started(tmp_path, stop_
     assert "Bindery demo stopped." in output
     if stop_signal == signal.SIGTERM:
         assert "worker process exited with code -9; starting it again." in output
+        if settings.REDIS_EMBEDDED:
+            assert "the embedded Redis exited with code -9; starting it again." in output
+    if settings.REDIS_EMBEDDED:
+        assert f"Redis: embedded Valkey started on redis://:********@127.0.0.1:{redis_port}/0" in output
+        assert (tmp_path / "redis" / "password").read_text().strip() not in output
     time.sleep(0.5)
     alive = [
         pid

@@ -18,7 +18,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from storefront import processes
-from storefront.redis_server import EmbeddedRedisError, embedded_redis_from_settings
+from storefront.redis_server import EmbeddedRedisError, embedded_redis_from_settings, url_redacted
 
 
 def _port_in_use(host: str, port: int) -> bool:
@@ -67,7 +67,10 @@ class Command(BaseCommand):
             if redis is not None:
                 redis.start()
                 where = "started" if redis.process else "already running"
-                self.stdout.write(f"Redis: embedded server {where} on {redis.url}")
+                self.stdout.write(
+                    f"Redis: embedded Valkey {where} on {url_redacted(redis.url)} "
+                    f"(password in {settings.VAR_DIR / 'redis' / 'password'})"
+                )
             self._spawn("worker", processes.expressplay_worker(threads=worker_concurrency))
             self._spawn("default worker", processes.default_worker())
             self._spawn("beat", processes.beat())
