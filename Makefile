@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install demo test lint format messages bench chaos premiere clean
+.PHONY: install demo test lint format messages bench chaos outage premiere clean
 
 NODE_STAMP := node_modules/.installed
 
@@ -47,6 +47,10 @@ bench: install
 # Reliability: 1000 checkouts with ExpressPlay faults, the worker killed 20 times, Redis restarted 3 times.
 chaos: install
 	$(BIN)/python scripts/chaos.py
+
+# ExpressPlay down (HTTP 503) for 15 minutes while 200 rentals are bought; then back: ready, delayed, stampede.
+outage: install
+	$(BIN)/python scripts/outage.py
 
 # Premiere night: 10 000 rentals through the web checkout at 150 per second, ExpressPlay 100 ms away.
 premiere: install

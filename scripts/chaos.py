@@ -25,7 +25,6 @@ import os
 import random
 import signal
 import statistics
-import subprocess
 import sys
 import threading
 import time
@@ -34,6 +33,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from harness import (
+    Part,
     checkout,
     registered_browsers,
     throwaway_stack,
@@ -41,7 +41,6 @@ from harness import (
     wait_for_web,
 )
 
-BASE_DIR = Path(__file__).resolve().parent.parent
 ORDERS = int(os.environ.get("CHAOS_ORDERS", "1000"))
 KILLS = int(os.environ.get("CHAOS_KILLS", "20"))
 REDIS_RESTARTS = int(os.environ.get("CHAOS_REDIS_RESTARTS", "3"))
@@ -65,45 +64,6 @@ FAULTS = {
 
 def log(message: str) -> None:
     print(f"[{time.strftime('%H:%M:%S')}] {message}", flush=True)
-
-
-class Part:
-    """One process of the stack, in a process group of its own so that a kill takes its children too."""
-
-    def __init__(self, name: str, argv: list[str], logfile: Path):
-        self.name, self.argv, self.logfile = name, argv, logfile
-        self.process: subprocess.Popen | None = None
-        self.starts = 0
-
-    def start(self) -> None:
-        with self.logfile.open("a") as out:
-            self.process = subprocess.Popen(  # noqa: S603 - fixed argv
-                self.argv,
-                cwd=BASE_DIR,
-                env=dict(os.environ),
-                stdin=subprocess.DEVNULL,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-        self.starts += 1
-
-    def alive(self) -> bool:
-        return self.process is not None and self.process.poll() is None
-
-    def signal(self, sig: int) -> None:
-        if self.alive():
-            os.killpg(self.process.pid, sig)
-            self.process.wait()
-
-    def stop(self) -> None:
-        if self.alive():
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait()
 
 
 def main() -> int:

@@ -1,5 +1,6 @@
-"""What `make bench`, `make chaos` and `make premiere` share: ports, percentiles, the shop's data for a run,
-registered customers with signed-in browsers, and one checkout through the real web form.
+"""What `make bench`, `make chaos`, `make outage` and `make premiere` share: ports, percentiles, the stack's
+processes, the shop's data for a run, registered customers with signed-in browsers, and one checkout through
+the real web form.
 
 The functions that touch Django import it themselves: the scripts configure the environment first.
 """
@@ -8,15 +9,58 @@ from __future__ import annotations
 
 import os
 import secrets
+import signal
 import socket
+import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
+BASE_DIR = Path(__file__).resolve().parent.parent
+
 # For throw-away data only: a database reused by a later run must stay readable (its generated SECRET_KEY is
 # gone with the run's temporary folder).
 THROWAWAY_DATA_KEY = "YmluZGVyeS1iZW5jaG1hcmtzLW9ubHktbm90LXJlYWw="
+
+
+class Part:
+    """One process of the stack, in a process group of its own so that a kill takes its children too."""
+
+    def __init__(self, name: str, argv: list[str], logfile: Path):
+        self.name, self.argv, self.logfile = name, argv, logfile
+        self.process: subprocess.Popen | None = None
+        self.starts = 0
+
+    def start(self) -> None:
+        with self.logfile.open("a") as out:
+            self.process = subprocess.Popen(  # noqa: S603 - fixed argv
+                self.argv,
+                cwd=BASE_DIR,
+                env=dict(os.environ),
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        self.starts += 1
+
+    def alive(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def signal(self, sig: int) -> None:
+        if self.alive():
+            os.killpg(self.process.pid, sig)
+            self.process.wait()
+
+    def stop(self) -> None:
+        if self.alive():
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait()
 
 
 def free_port() -> int:

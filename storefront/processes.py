@@ -1,5 +1,6 @@
 """The command lines of the processes a Bindery deployment runs, in one place: `manage.py rundemo` starts
-them, and so do `make bench`, `make chaos` and `make premiere`. README's "Deploying" lists the same."""
+them, and so do `make bench`, `make chaos`, `make outage` and `make premiere`. README's "Deploying" lists the
+same."""
 
 from __future__ import annotations
 
