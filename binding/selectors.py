@@ -227,6 +227,11 @@ def entitlement_timing(entitlement: Entitlement) -> str:
     def ms(delta: timedelta) -> int:
         return max(0, round(delta.total_seconds() * 1000))
 
+    if answered - start > timedelta(minutes=1):  # an outage delayed it: milliseconds would only mislead
+        return _(
+            "Ready %(minutes)s min after you asked: the licence service could not be reached for most of that "
+            "time. ExpressPlay then issued the licence in %(token)s ms."
+        ) % {"minutes": round((answered - start).total_seconds() / 60), "token": ms(answered - requested)}
     return _(
         "Ready %(total)s ms after you asked: device looked up in %(lookup)s ms, licence issued by ExpressPlay in "
         "%(token)s ms."

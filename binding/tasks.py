@@ -11,7 +11,7 @@ from django.conf import settings
 
 from . import services
 from .exceptions import RecordNotYetAvailable
-from .expressplay import ExpressPlayTransportError
+from .expressplay import ExpressPlayTimeout, ExpressPlayTransportError
 
 
 def backoff(retries: int, *, base: float = 0.5, cap: float = 30.0) -> float:
@@ -79,6 +79,12 @@ def entitlement_issue(self, entitlement_id: int) -> str:
 
 
 def _outage_reason(exc: Exception) -> str:
+    """Why an issue waits, in an operator's words: short, and without the request's address."""
     if isinstance(exc, RecordNotYetAvailable):
         return "ExpressPlay's records do not show the device yet"
-    return f"ExpressPlay could not be reached: {exc}"
+    if isinstance(exc, ExpressPlayTimeout):
+        return "ExpressPlay did not answer in time"
+    status = getattr(exc, "status", None)
+    if status is not None:
+        return f"ExpressPlay answered HTTP {status}"
+    return "ExpressPlay could not be reached (no connection)"
