@@ -60,6 +60,10 @@ class UrlPasswordReporterFilter(SecretsReporterFilter):
         # type(), not isinstance(): a lazy object passes for a str without being one.
         return url_redacted(value) if issubclass(type(value), str) else value
 
+    def redact(self, request, text: str) -> str:
+        # What the parent shows of frames' variables, parameters and request headers all passes here.
+        return url_redacted(super().redact(request, text))
+
     def cleanse_setting(self, key, value):
         # The parent recurses into dicts, lists and tuples through this very method.
         return self._redacted(super().cleanse_setting(key, value))
