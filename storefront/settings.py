@@ -356,7 +356,7 @@ def _origin(url: str) -> str:
 _LICENCE_ORIGINS = [
     origin
     for origin in (
-        _origin(EXPRESSPLAY_SANDBOX_URL),
+        _origin(EXPRESSPLAY_SANDBOX_URL) if EXPRESSPLAY_ENV == "sandbox" else "",
         f"https://*.{EXPRESSPLAY_PRODUCTION_DOMAIN}",
         "https://*.test.expressplay.com",
     )

@@ -39,10 +39,13 @@ urlpatterns = [
     path("health/", BinderyHealthView.as_view(), name="health"),
     # For a load balancer: this node serves (its database answers).
     path("health/live/", LivenessView.as_view(), name="health-live"),
-    # The offline ExpressPlay stand-in. It shares this process in the demo but is its own service: nothing
-    # in storefront or binding imports it; they reach it over HTTP, as they would ExpressPlay.
-    path("sandbox/", include("sandbox.urls")),
 ]
+
+if settings.EXPRESSPLAY_ENV == "sandbox":
+    # The offline ExpressPlay stand-in. It shares this process in the demo but is its own service: nothing
+    # in storefront or binding imports it; they reach it over HTTP, as they would ExpressPlay. Against the
+    # real ExpressPlay it is not mounted at all: it would check guesses at the live customerAuthenticator.
+    urlpatterns.append(path("sandbox/", include("sandbox.urls")))
 
 if settings.SERVE_MEDIA:
     # The demo serves the encrypted media itself; production points MEDIA_URL at a CDN instead.
