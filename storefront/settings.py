@@ -214,8 +214,13 @@ EXPRESSPLAY_SANDBOX_URL = env("EXPRESSPLAY_SANDBOX_URL", default="http://127.0.0
 # ExpressPlay's region for the production hosts: service.expressplay.com (Europe) or service.expressplay.cn.
 EXPRESSPLAY_PRODUCTION_DOMAIN = env("EXPRESSPLAY_PRODUCTION_DOMAIN", default="service.expressplay.com")
 EXPRESSPLAY_TIMEOUT = env.float("EXPRESSPLAY_TIMEOUT", default=10.0)
-# /health/ asks ExpressPlay at most once per this many seconds (per web process).
+# /health/ runs its checks at most once per HEALTH_CACHE seconds and asks ExpressPlay at most once per
+# HEALTH_EXPRESSPLAY_CACHE (per web process): a run takes seconds, and anyone may ask.
+HEALTH_CACHE = env.float("HEALTH_CACHE", default=5.0)
 HEALTH_EXPRESSPLAY_CACHE = env.float("HEALTH_EXPRESSPLAY_CACHE", default=30.0)
+# Who is not staff sees only /health/'s overall status, unless sending this token (Authorization: Bearer,
+# or ?token=): each check's detail names hosts and ports. Empty: staff only.
+HEALTH_TOKEN = env("HEALTH_TOKEN", default="")
 # An operator's live record lookup on an entitlement's page waits at most this long.
 ADMIN_RECORD_LOOKUP_TIMEOUT = env.float("ADMIN_RECORD_LOOKUP_TIMEOUT", default=3.0)
 # The device restriction's parameter name, as the device-binding document spells it. ExpressPlay's names are
