@@ -10,6 +10,7 @@ from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 
+from django.core.exceptions import ValidationError
 from django.core.files import File
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -24,6 +25,7 @@ from binding.models import EntitlementKind, MediaAsset
 
 from .exceptions import AlreadyEntitled, DeviceNotRegistered, OfferUnavailable, SignInLinkUsed
 from .models import Offer, Order, SpentSignInLink, Title
+from .validators import TITLE_SLUG_MAX_LENGTH, validate_poster_image, validate_title_slug
 
 
 @transaction.atomic
@@ -92,13 +94,25 @@ class NewTitle:
 def title_add(source: Path, new: NewTitle) -> Title:
     """A person's own clip into the catalogue: transcoded, encrypted with a key of its own (Shaka Packager),
     a poster from one of its frames, and a buy and a rent offer. Raises packaging.PackagingError for a file
-    that is not a usable video, ValueError for a slug already taken; nothing is kept when either happens."""
-    slug = new.slug or slugify(new.name)[:50] or "title"
+    that is not a usable video, ValueError for a slug that is not one or is taken; nothing is kept when any
+    of these happens."""
+    slug = new.slug or slugify(new.name)[:TITLE_SLUG_MAX_LENGTH] or "title"
+    try:
+        validate_title_slug(slug)
+    except ValidationError as exc:
+        raise ValueError(exc.messages[0]) from exc
     if Title.objects.filter(slug=slug).exists() or MediaAsset.objects.filter(slug=slug).exists():
         raise ValueError(f"a title with the slug {slug!r} exists already")
     with tempfile.TemporaryDirectory(prefix="bindery-title-") as work:
         clear = packaging.transcode(Path(source), Path(work) / "clear.mp4")
         poster = packaging.poster_extract(clear, Path(work) / f"{slug}.jpg", at=new.poster_at)
+        with poster.open("rb") as image:
+            try:
+                validate_poster_image(File(image, name=poster.name))
+            except ValidationError as exc:
+                raise packaging.PackagingError(
+                    f"the poster frame is not an image: {exc.messages[0]}"
+                ) from exc
         with transaction.atomic():
             asset = binding_services.media_asset_package(slug, clear, name=new.name)
             title = Title(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import PurePosixPath
 
 from django.conf import settings
 from django.contrib import messages
@@ -25,6 +26,17 @@ from .catalogue_cache import catalogue_html
 from .exceptions import AlreadyEntitled, DeviceNotRegistered, ShopError
 from .forms import DEMO_CARD, DemoPaymentForm
 from .models import Offer, Order, Title
+
+# What MEDIA_ROOT holds: DASH manifests and segments (binding/packaging.py) and posters (validators.py).
+MEDIA_TYPES = {
+    ".mpd": "application/dash+xml",
+    ".mp4": "video/mp4",
+    ".m4s": "video/iso.segment",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".png": "image/png",
+    ".webp": "image/webp",
+}
 
 
 @require_GET
@@ -259,11 +271,21 @@ def refused(request: HttpRequest, entitlement_id: int) -> JsonResponse:
 
 
 def media(request: HttpRequest, path: str) -> HttpResponse:
-    """Serve packaged (encrypted) media in the demo; production serves MEDIA_URL from a CDN."""
+    """Serve packaged (encrypted) media and posters in the demo; production serves MEDIA_URL from a CDN.
+
+    Only the kinds of file Bindery puts there, each with its own Content-Type and nosniff: whatever else is
+    in the folder (an HTML or script file uploaded before posters were checked, say) is never served from
+    the shop's origin.
+    """
+    content_type = MEDIA_TYPES.get(PurePosixPath(path).suffix.lower())
+    if content_type is None:
+        raise Http404
     try:
         response = serve(request, path, document_root=settings.MEDIA_ROOT)
     except OSError as exc:  # a name the file system refuses (too long, say): there is no such file
         raise Http404 from exc
+    response["Content-Type"] = content_type
+    response["X-Content-Type-Options"] = "nosniff"
     # Encrypted media is public (the licence is what is guarded): players on other storefronts' pages load it.
     response["Access-Control-Allow-Origin"] = "*"
     return response
