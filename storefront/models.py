@@ -160,3 +160,24 @@ class SpentSignInLink(models.Model):
 
     def __str__(self):
         return self.nonce
+
+
+class PasswordResetRequest(models.Model):
+    """A password-reset request that was let through (a mail went, if the address has an account): what the
+    throttle counts, per address and per client. Keyed digests of both, not the values: a stranger's typing
+    is not kept."""
+
+    address_digest = models.CharField(_("address digest"), max_length=64)
+    client_digest = models.CharField(_("client digest"), max_length=64)
+    requested_at = models.DateTimeField(_("requested at"), default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = _("password-reset request")
+        verbose_name_plural = _("password-reset requests")
+        indexes = [
+            models.Index(fields=["address_digest", "requested_at"], name="reset_by_address"),
+            models.Index(fields=["client_digest", "requested_at"], name="reset_by_client"),
+        ]
+
+    def __str__(self):
+        return f"{self.requested_at:%Y-%m-%d %H:%M}"

@@ -1,5 +1,5 @@
 """Shop operations: placing an order (simulated payment) and handing it to the binding worker; adding a title;
-spending the presenter's sign-in link."""
+spending the presenter's sign-in link; admitting a password-reset mail."""
 
 from __future__ import annotations
 
@@ -10,10 +10,12 @@ from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files import File
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 from django.utils.text import slugify
 
 from binding import exceptions as binding_exceptions
@@ -24,7 +26,7 @@ from binding.exceptions import BindingError
 from binding.models import EntitlementKind, MediaAsset
 
 from .exceptions import AlreadyEntitled, DeviceNotRegistered, OfferUnavailable, SignInLinkUsed
-from .models import Offer, Order, SpentSignInLink, Title
+from .models import Offer, Order, PasswordResetRequest, SpentSignInLink, Title
 from .validators import TITLE_SLUG_MAX_LENGTH, validate_poster_image, validate_title_slug
 
 
@@ -76,6 +78,36 @@ def sign_in_link_spend(*, nonce: str, max_age: int) -> None:
             SpentSignInLink.objects.create(nonce=nonce, spent_at=now)
     except IntegrityError as exc:
         raise SignInLinkUsed() from exc
+
+
+def _digest(kind: str, value: str) -> str:
+    return salted_hmac(f"bindery.password-reset.{kind}", value, algorithm="sha256").hexdigest()
+
+
+@transaction.atomic
+def password_reset_admit(*, email: str, client_ip: str) -> bool:
+    """Return whether a password-reset mail may go to `email` for a request from `client_ip`, and count it
+    when it may.
+
+    At most PASSWORD_RESET_PER_ADDRESS mails to one address and PASSWORD_RESET_PER_CLIENT requests let
+    through from one client in PASSWORD_RESET_PERIOD_MINUTES, whether the address has an account or not (so the limit says
+    nothing about accounts). A refused request writes nothing, so a flood costs two counts each. Requests
+    older than the period are deleted on the way. The database, not the cache: with Redis away the
+    throttle still holds.
+    """
+    now = timezone.now()
+    since = now - timedelta(minutes=settings.PASSWORD_RESET_PERIOD_MINUTES)
+    PasswordResetRequest.objects.filter(requested_at__lt=since).delete()
+    address = _digest("address", email.strip().casefold())
+    client = _digest("client", client_ip)
+    recent = PasswordResetRequest.objects.filter(requested_at__gte=since)
+    if (
+        recent.filter(address_digest=address).count() >= settings.PASSWORD_RESET_PER_ADDRESS
+        or recent.filter(client_digest=client).count() >= settings.PASSWORD_RESET_PER_CLIENT
+    ):
+        return False
+    PasswordResetRequest.objects.create(address_digest=address, client_digest=client, requested_at=now)
+    return True
 
 
 @dataclass(frozen=True)

@@ -349,6 +349,11 @@ AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 # Behind the proxy, the client's address is the last one the proxy appended to X-Forwarded-For.
 AXES_CLIENT_IP_CALLABLE = "storefront.security.client_ip"
+# Password-reset mails: at most PASSWORD_RESET_PER_ADDRESS to one address and PASSWORD_RESET_PER_CLIENT
+# requests from one client address per PASSWORD_RESET_PERIOD_MINUTES; past that, the same page and no mail.
+PASSWORD_RESET_PER_ADDRESS = env.int("PASSWORD_RESET_PER_ADDRESS", default=3)
+PASSWORD_RESET_PER_CLIENT = env.int("PASSWORD_RESET_PER_CLIENT", default=10)
+PASSWORD_RESET_PERIOD_MINUTES = env.int("PASSWORD_RESET_PERIOD_MINUTES", default=60)
 
 
 # Content-Security-Policy (django-csp): our own scripts only, media from blob: (MSE), licence requests to the

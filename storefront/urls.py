@@ -25,6 +25,8 @@ shop_patterns = [
 urlpatterns = [
     path("", include((shop_patterns, "storefront"))),
     path("devices/", include("binding.urls")),
+    # Before Django's own, which it replaces: the same page, but mails are throttled per address and client.
+    path("accounts/password_reset/", views.PasswordResetView.as_view(), name="password_reset"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     # The presenter's view of the demo (staff, sandbox only).

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from pathlib import PurePosixPath
 
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
@@ -26,6 +28,9 @@ from .catalogue_cache import catalogue_html
 from .exceptions import AlreadyEntitled, DeviceNotRegistered, ShopError
 from .forms import DEMO_CARD, DemoPaymentForm
 from .models import Offer, Order, Title
+from .security import client_ip
+
+logger = logging.getLogger(__name__)
 
 # What MEDIA_ROOT holds: DASH manifests and segments (binding/packaging.py) and posters (validators.py).
 MEDIA_TYPES = {
@@ -289,3 +294,15 @@ def media(request: HttpRequest, path: str) -> HttpResponse:
     # Encrypted media is public (the licence is what is guarded): players on other storefronts' pages load it.
     response["Access-Control-Allow-Origin"] = "*"
     return response
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    """Django's password reset, with a mail only within the throttle (services.password_reset_admit). A
+    throttled request gets the very answer an admitted one does, so the answer tells nothing of the throttle
+    (nor, as Django's does not, of whether the address has an account)."""
+
+    def form_valid(self, form):
+        if services.password_reset_admit(email=form.cleaned_data["email"], client_ip=client_ip(self.request)):
+            return super().form_valid(form)
+        logger.info("Password reset throttled: no mail sent")
+        return HttpResponseRedirect(self.get_success_url())
