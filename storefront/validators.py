@@ -52,9 +52,9 @@ def validate_poster_image(file: File) -> None:
     endings = POSTER_FORMATS[found]
     if PurePath(file.name or "").suffix.lower() not in endings:
         raise ValidationError(
-            _("A %(format)s image's file name must end in %(endings)s."),
+            _("A %(format)s image's file name must end in %(ending)s."),
             code="image_name",
-            params={"format": "WebP" if found == "WEBP" else found, "endings": " or ".join(endings)},
+            params={"format": "WebP" if found == "WEBP" else found, "ending": endings[0]},
         )
 
 
