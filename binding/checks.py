@@ -1,5 +1,7 @@
 """System checks that stop a misconfigured ExpressPlay setup before it reaches a customer."""
 
+import hmac
+
 from django.conf import settings
 from django.core.checks import Error, Tags, Warning, register
 
@@ -21,7 +23,10 @@ def check_expressplay_settings(app_configs, **kwargs):
         ]
     if environment is not Environment.SANDBOX and (
         not settings.EXPRESSPLAY_CUSTOMER_AUTHENTICATOR
-        or settings.EXPRESSPLAY_CUSTOMER_AUTHENTICATOR == settings.EXPRESSPLAY_DEV_AUTHENTICATOR
+        or hmac.compare_digest(
+            settings.EXPRESSPLAY_CUSTOMER_AUTHENTICATOR.encode(),
+            settings.EXPRESSPLAY_DEV_AUTHENTICATOR.encode(),
+        )
     ):
         errors.append(
             Error(

@@ -6,6 +6,7 @@ authentication first, then key material, then restrictions, then the DRM's own p
 
 from __future__ import annotations
 
+import hmac
 import re
 import time
 from collections.abc import Mapping
@@ -42,10 +43,15 @@ def error_format(params: Mapping[str, str]) -> str:
 
 
 def check_authenticator(params: Mapping[str, str], expected: str) -> None:
+    """Raise -2017 when no customerAuthenticator is given, -2018 when it is not `expected`.
+
+    Compared in constant time: a comparison that stops at the first differing character tells a caller,
+    through the time it takes, how much of a guess is right. Bytes, since compare_digest refuses non-ASCII str.
+    """
     given = params.get("customerAuthenticator")
     if not given:
         raise SandboxError(-2017)
-    if given != expected:
+    if not hmac.compare_digest(given.encode(), expected.encode()):
         raise SandboxError(-2018)
 
 

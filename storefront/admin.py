@@ -1,6 +1,8 @@
 """Admin for the shop. Orders are read-only records of what was sold, linked to their binding data."""
 
 from django.contrib import admin
+from django.db import models
+from django.forms import ClearableFileInput
 from django.utils.translation import gettext_lazy as _
 
 from binding.admin import (
@@ -27,6 +29,10 @@ class TitleAdmin(HostileInputMixin, admin.ModelAdmin):
     search_fields = ("name", "slug")
     prepopulated_fields = {"slug": ("name",)}
     inlines = [OfferInline]
+    # The file picker offers images; the model's validator is what refuses anything else.
+    formfield_overrides = {
+        models.FileField: {"widget": ClearableFileInput(attrs={"accept": "image/jpeg,image/png,image/webp"})}
+    }
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("asset").prefetch_related("offers")

@@ -1,22 +1,31 @@
-"""The health endpoint (django-health-check) for a load balancer and for operators.
+"""The health endpoint (django-health-check) for monitoring and operators, and the liveness one for a load
+balancer.
 
 Database, Redis (the broker), a Celery worker answering, the sweep having run lately (Celery beat is alive),
 and ExpressPlay (or the sandbox) accepting our credentials. Every check has a short timeout; none shows a
-secret.
+secret. One run of every check takes seconds (the worker ping waits its whole timeout for replies), so one run
+answers every request for HEALTH_CACHE seconds, and anyone may ask: anonymous callers hear only the overall
+status, staff and holders of HEALTH_TOKEN the details (which name hosts and ports).
 """
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
 import dataclasses
 import datetime
+import hmac
+import threading
 import time
+from collections.abc import Awaitable, Callable
 
 import celery
 from asgiref.sync import sync_to_async
 from celery.app import app_or_default
 from django.conf import settings
+from django.http import HttpRequest, JsonResponse
 from django.utils import timezone
-from health_check.base import HealthCheck
+from health_check.base import HealthCheck, HealthCheckResult
 from health_check.checks import Database
 from health_check.contrib.celery import Ping
 from health_check.contrib.redis import Redis
@@ -107,8 +116,76 @@ class LivenessView(HealthCheckView):
     checks = (Database,)
 
 
+class ResultCache:
+    """The newest results of one run of the checks, shared by every request of this process.
+
+    A fresh result (younger than HEALTH_CACHE seconds) answers at once. A stale one starts one run; requests
+    meanwhile get the stale result at once rather than wait seconds behind it (only the very first run, with
+    nothing to show yet, is waited for). So a burst of requests costs one run per period, not one each.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()  # requests run on threads of their own, each with its own event loop
+        self._done: tuple[float, list[HealthCheckResult]] | None = None
+        self._running: concurrent.futures.Future | None = None
+
+    def clear(self) -> None:
+        with self._lock:
+            self._done = None
+
+    async def results(self, run: Callable[[], Awaitable[list[HealthCheckResult]]]) -> list[HealthCheckResult]:
+        """Return the newest results, running the checks with `run` when they are older than HEALTH_CACHE."""
+        with self._lock:
+            done = self._done
+            if done is not None and time.monotonic() - done[0] < settings.HEALTH_CACHE:
+                return done[1]
+            running = self._running
+            if running is None:
+                running = self._running = concurrent.futures.Future()
+                running.set_running_or_notify_cancel()  # a waiter that goes away cannot cancel it for others
+                mine = True
+            else:
+                mine = False
+        if not mine:
+            return done[1] if done is not None else await asyncio.wrap_future(running)
+        try:
+            results = await run()
+        except BaseException as exc:
+            with self._lock:
+                self._running = None
+            running.set_exception(exc)
+            raise
+        with self._lock:
+            self._done, self._running = (time.monotonic(), results), None
+        running.set_result(results)
+        return results
+
+
+results_cache = ResultCache()
+
+
+@dataclasses.dataclass
+class _Reported:
+    """A check's result from the cache, handed to django-health-check's renderers as if it had just run."""
+
+    result: HealthCheckResult
+
+    async def get_result(self, executor=None) -> HealthCheckResult:
+        return self.result
+
+
+def _holds_health_token(request: HttpRequest) -> bool:
+    token = settings.HEALTH_TOKEN
+    if not token:
+        return False
+    scheme, _, bearer = request.headers.get("Authorization", "").partition(" ")
+    given = bearer.strip() if scheme.lower() == "bearer" else request.GET.get("token", "")
+    return hmac.compare_digest(given.encode(), token.encode())
+
+
 class BinderyHealthView(HealthCheckView):
-    """For operators and monitoring: every part, 500 when one is away."""
+    """For operators and monitoring: every part, 500 when one is away. Anonymous callers get the status
+    only (`{"status": "ok"}`); staff and HEALTH_TOKEN holders get each check, in any of the formats."""
 
     checks = (
         Database,
@@ -117,3 +194,19 @@ class BinderyHealthView(HealthCheckView):
         Sweep,
         ExpressPlay,
     )
+
+    async def get(self, request, *args, **kwargs):
+        self.cached = await results_cache.results(self._run_checks)
+        if not (_holds_health_token(request) or (await request.auser()).is_staff):
+            healthy = not any(result.error for result in self.cached)
+            return JsonResponse({"status": "ok" if healthy else "error"}, status=200 if healthy else 500)
+        return await super().get(request, *args, **kwargs)
+
+    async def _run_checks(self) -> list[HealthCheckResult]:
+        checks = list(super().get_checks())
+        with self.get_executor() as executor:
+            return list(await asyncio.gather(*(check.get_result(executor) for check in checks)))
+
+    def get_checks(self):
+        """The cached results, for django-health-check's get() to render."""
+        return [_Reported(result) for result in self.cached]

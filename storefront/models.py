@@ -15,9 +15,11 @@ from django.utils.translation import gettext_lazy as _
 
 from binding.models import Entitlement, EntitlementKind, EntitlementState, MediaAsset
 
+from .validators import TITLE_SLUG_MAX_LENGTH, validate_poster_image
+
 
 class Title(models.Model):
-    slug = models.SlugField(_("slug"), unique=True)
+    slug = models.SlugField(_("slug"), unique=True, max_length=TITLE_SLUG_MAX_LENGTH)
     name = models.CharField(_("name"), max_length=120)
     synopsis = models.TextField(_("synopsis"))
     year = models.PositiveIntegerField(_("year"))
@@ -28,7 +30,11 @@ class Title(models.Model):
         _("poster image"),
         upload_to="posters/",
         blank=True,
-        help_text=_("An uploaded poster, 2:3; used instead of the static one (add_title takes a frame)."),
+        validators=[validate_poster_image],
+        help_text=_(
+            "An uploaded poster, 2:3, a JPEG, PNG or WebP image; used instead of the static one (add_title "
+            "takes a frame)."
+        ),
     )
     asset = models.ForeignKey(
         MediaAsset, on_delete=models.PROTECT, related_name="titles", verbose_name=_("media")
@@ -154,3 +160,24 @@ class SpentSignInLink(models.Model):
 
     def __str__(self):
         return self.nonce
+
+
+class PasswordResetRequest(models.Model):
+    """A password-reset request that was let through (a mail went, if the address has an account): what the
+    throttle counts, per address and per client. Keyed digests of both, not the values: a stranger's typing
+    is not kept."""
+
+    address_digest = models.CharField(_("address digest"), max_length=64)
+    client_digest = models.CharField(_("client digest"), max_length=64)
+    requested_at = models.DateTimeField(_("requested at"), default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = _("password-reset request")
+        verbose_name_plural = _("password-reset requests")
+        indexes = [
+            models.Index(fields=["address_digest", "requested_at"], name="reset_by_address"),
+            models.Index(fields=["client_digest", "requested_at"], name="reset_by_client"),
+        ]
+
+    def __str__(self):
+        return f"{self.requested_at:%Y-%m-%d %H:%M}"

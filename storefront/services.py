@@ -1,5 +1,5 @@
 """Shop operations: placing an order (simulated payment) and handing it to the binding worker; adding a title;
-spending the presenter's sign-in link."""
+spending the presenter's sign-in link; admitting a password-reset mail."""
 
 from __future__ import annotations
 
@@ -10,9 +10,12 @@ from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 
+from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.files import File
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 from django.utils.text import slugify
 
 from binding import exceptions as binding_exceptions
@@ -30,7 +33,8 @@ from .exceptions import (
     OfferUnavailable,
     SignInLinkUsed,
 )
-from .models import Offer, Order, SpentSignInLink, Title
+from .models import Offer, Order, PasswordResetRequest, SpentSignInLink, Title
+from .validators import TITLE_SLUG_MAX_LENGTH, validate_poster_image, validate_title_slug
 
 
 @transaction.atomic
@@ -90,6 +94,36 @@ def sign_in_link_spend(*, nonce: str, max_age: int) -> None:
         raise SignInLinkUsed() from exc
 
 
+def _digest(kind: str, value: str) -> str:
+    return salted_hmac(f"bindery.password-reset.{kind}", value, algorithm="sha256").hexdigest()
+
+
+@transaction.atomic
+def password_reset_admit(*, email: str, client_ip: str) -> bool:
+    """Return whether a password-reset mail may go to `email` for a request from `client_ip`, and count it
+    when it may.
+
+    At most PASSWORD_RESET_PER_ADDRESS mails to one address and PASSWORD_RESET_PER_CLIENT requests let
+    through from one client in PASSWORD_RESET_PERIOD_MINUTES, whether the address has an account or not (so the limit says
+    nothing about accounts). A refused request writes nothing, so a flood costs two counts each. Requests
+    older than the period are deleted on the way. The database, not the cache: with Redis away the
+    throttle still holds.
+    """
+    now = timezone.now()
+    since = now - timedelta(minutes=settings.PASSWORD_RESET_PERIOD_MINUTES)
+    PasswordResetRequest.objects.filter(requested_at__lt=since).delete()
+    address = _digest("address", email.strip().casefold())
+    client = _digest("client", client_ip)
+    recent = PasswordResetRequest.objects.filter(requested_at__gte=since)
+    if (
+        recent.filter(address_digest=address).count() >= settings.PASSWORD_RESET_PER_ADDRESS
+        or recent.filter(client_digest=client).count() >= settings.PASSWORD_RESET_PER_CLIENT
+    ):
+        return False
+    PasswordResetRequest.objects.create(address_digest=address, client_digest=client, requested_at=now)
+    return True
+
+
 @dataclass(frozen=True)
 class NewTitle:
     name: str
@@ -106,13 +140,25 @@ class NewTitle:
 def title_add(source: Path, new: NewTitle) -> Title:
     """A person's own clip into the catalogue: transcoded, encrypted with a key of its own (Shaka Packager),
     a poster from one of its frames, and a buy and a rent offer. Raises packaging.PackagingError for a file
-    that is not a usable video, ValueError for a slug already taken; nothing is kept when either happens."""
-    slug = new.slug or slugify(new.name)[:50] or "title"
+    that is not a usable video, ValueError for a slug that is not one or is taken; nothing is kept when any
+    of these happens."""
+    slug = new.slug or slugify(new.name)[:TITLE_SLUG_MAX_LENGTH] or "title"
+    try:
+        validate_title_slug(slug)
+    except ValidationError as exc:
+        raise ValueError(exc.messages[0]) from exc
     if Title.objects.filter(slug=slug).exists() or MediaAsset.objects.filter(slug=slug).exists():
         raise ValueError(f"a title with the slug {slug!r} exists already")
     with tempfile.TemporaryDirectory(prefix="bindery-title-") as work:
         clear = packaging.transcode(Path(source), Path(work) / "clear.mp4")
         poster = packaging.poster_extract(clear, Path(work) / f"{slug}.jpg", at=new.poster_at)
+        with poster.open("rb") as image:
+            try:
+                validate_poster_image(File(image, name=poster.name))
+            except ValidationError as exc:
+                raise packaging.PackagingError(
+                    f"the poster frame is not an image: {exc.messages[0]}"
+                ) from exc
         with transaction.atomic():
             asset = binding_services.media_asset_package(slug, clear, name=new.name)
             title = Title(

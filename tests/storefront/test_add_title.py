@@ -75,3 +75,25 @@ def test_bad_input_is_a_clear_error_and_adds_nothing(trailer, media_root, tmp_pa
     with pytest.raises(CommandError, match="exists already"):
         add_title(trailer, "--title", "Once")
     assert Title.objects.count() == 1
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("slug", ["../x", "../../etc/evil", "a/b", "x y", "título"])
+def test_a_slug_that_is_not_a_slug_is_one_line_of_error_and_adds_nothing(trailer, media_root, tmp_path, slug):
+    out = StringIO()
+    with pytest.raises(CommandError) as refused:
+        call_command("add_title", str(trailer), "--title", "Escape", "--slug", slug, stdout=out)
+    assert str(refused.value).startswith("--slug: ") and "\n" not in str(refused.value)
+    assert "Packaging" not in out.getvalue()  # refused before any work
+    assert not Title.objects.exists() and not MediaAsset.objects.exists()
+    assert not media_root.exists() or not any(media_root.iterdir())
+    assert not (tmp_path / "x").exists() and not (media_root.parent / "x").exists()
+
+
+@pytest.mark.django_db
+def test_the_service_refuses_a_slug_that_is_not_one_too(trailer, media_root):
+    from storefront.services import NewTitle, title_add
+
+    with pytest.raises(ValueError, match="is not a slug"):
+        title_add(trailer, NewTitle(name="Escape", slug="../x"))
+    assert not Title.objects.exists() and not MediaAsset.objects.exists()

@@ -1,11 +1,13 @@
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
+from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.urls import reverse
 
 from binding.packaging import PackagingError
 from storefront.services import NewTitle, title_add
+from storefront.validators import validate_title_slug
 
 
 def _price(value: str) -> Decimal | None:
@@ -56,6 +58,11 @@ class Command(BaseCommand):
             raise CommandError("--title cannot be empty")
         if new.buy is None and new.rent is None:
             raise CommandError("a title needs at least one offer: drop --buy none or --rent none")
+        if slug:
+            try:
+                validate_title_slug(slug)
+            except ValidationError as exc:
+                raise CommandError(f"--slug: {exc.messages[0]}") from exc
         self.stdout.write(f"Packaging {file.name} with Shaka Packager…")
         try:
             added = title_add(file, new)

@@ -114,7 +114,11 @@ class Command(BaseCommand):
             "=" * 72,
             f"  Bindery demo is running:   {url}",
             f"  Admin:                     {url}admin/",
-            f"  ExpressPlay sandbox:       {url}sandbox/   (faults, for staff: {url}sandbox/faults/)",
+            *(
+                [f"  ExpressPlay sandbox:       {url}sandbox/   (faults, for staff: {url}sandbox/faults/)"]
+                if settings.EXPRESSPLAY_ENV == "sandbox"
+                else []
+            ),
             f"  Health:                    {url}health/",
             f"  ExpressPlay environment:   {settings.EXPRESSPLAY_ENV}",
             "",
