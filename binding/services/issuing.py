@@ -265,12 +265,23 @@ def entitlement_issue(
 
 @transaction.atomic  # the change and its event (and the webhook deliveries it makes) commit together
 def _entitlement_fail(
-    entitlement: Entitlement, task_id: str, *, code: int | None, detail: str, retry_at=None
+    entitlement: Entitlement,
+    task_id: str,
+    *,
+    code: int | None,
+    detail: str,
+    retry_at=None,
+    failure: EntitlementFailure = EntitlementFailure.NONE,
+    kind: EventKind = EventKind.TOKEN_FAILED,
+    device=None,
 ) -> None:
+    """Fail the entitlement if run `task_id` still holds its claim, with the event `kind` on the audit trail
+    in the same commit."""
     updated = Entitlement.objects.filter(
         pk=entitlement.pk, issuing_task=task_id, state=EntitlementState.PENDING
     ).update(
         state=EntitlementState.FAILED,
+        failure=failure,
         error_code=code,
         error_detail=detail[:500],
         issuing_task="",
@@ -284,11 +295,11 @@ def _entitlement_fail(
         else:
             logger.warning("Entitlement %s failed: %s", entitlement.pk, detail)
         _event(
-            EventKind.TOKEN_FAILED,
+            kind,
             user=entitlement.user,
             cookie=entitlement.cookie,
             entitlement=entitlement,
-            device=entitlement.device,
+            device=device or entitlement.device,
             code=code,
             detail=f"{detail} (tried again automatically at {retry_at:%H:%M:%S} UTC)" if retry_at else detail,
         )
@@ -312,28 +323,15 @@ def _entitlement_hold(entitlement: Entitlement, task_id: str, exc: DeviceCheckNe
             "device played its device check"
         ),
     }[exc.reason]
-    updated = Entitlement.objects.filter(
-        pk=entitlement.pk, issuing_task=task_id, state=EntitlementState.PENDING
-    ).update(
-        state=EntitlementState.FAILED,
+    _entitlement_fail(
+        entitlement,
+        task_id,
+        code=None,
+        detail=f"held for a fresh device check: {detail}",
         failure=EntitlementFailure.DEVICE_CHECK_NEEDED,
-        error_code=None,
-        error_detail=f"held for a fresh device check: {detail}"[:500],
-        issuing_task="",
-        claimed_until=None,
-        retry_at=None,
-        updated_at=timezone.now(),
+        kind=EventKind.ENTITLEMENT_HELD,
+        device=registered,
     )
-    if updated:
-        logger.warning("Entitlement %s held for a fresh device check: %s", entitlement.pk, detail)
-        _event(
-            EventKind.ENTITLEMENT_HELD,
-            user=entitlement.user,
-            cookie=entitlement.cookie,
-            device=registered,
-            entitlement=entitlement,
-            detail=detail,
-        )
 
 
 @transaction.atomic
