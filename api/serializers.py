@@ -125,6 +125,7 @@ class RegistrationSerializer(serializers.ModelSerializer):
         from django.urls import reverse
 
         from binding.selectors import device_check_asset
+        from binding.services.drm import key_system
 
         asset, cookie = device_check_asset(), registration.cookie
         if asset is None or cookie.effective_state != "created":
@@ -132,7 +133,7 @@ class RegistrationSerializer(serializers.ModelSerializer):
         return {
             "manifest_url": self._absolute(asset.manifest_url),
             "start_url": self._absolute(reverse("api:check-start", args=[registration.reference])),
-            "key_system": settings.PLAYER_KEY_SYSTEM,
+            "key_system": key_system(cookie.drm),
         }
 
     def get_script_url(self, registration) -> str:

@@ -29,6 +29,14 @@ class CheckOver(BindingError):
     default_message = _("This device check is over. Start a new one.")
 
 
+class DrmNotOffered(BindingError):
+    default_message = _("This shop does not offer titles for this browser's DRM.")
+
+
+class DeviceKeyInvalid(BindingError):
+    default_message = _("This browser could not prove its device identity. Allow site data and try again.")
+
+
 class AlreadyEntitled(BindingError):
     default_message = _("You can already watch this title.")
 

@@ -13,8 +13,25 @@ from django.utils.translation import gettext_lazy as _
 from .fields import EncryptedTextField
 
 
+class DrmChoices(models.TextChoices):
+    """The DRMs ExpressPlay issues tokens for, by their token API's name (hms/pr, hms/wv, hms/fp)."""
+
+    PLAYREADY = "pr", "PlayReady"
+    WIDEVINE = "wv", "Widevine"
+    FAIRPLAY = "fp", "FairPlay"
+
+
+class BindingMode(models.TextChoices):
+    """How a DRM's titles are bound to a device (decision 0013)."""
+
+    EXPRESSPLAY = "expressplay", _("by ExpressPlay (device restriction in the token)")
+    BINDERY = "bindery", _("by Bindery (a short token at each Play, for the proven device only)")
+    REFUSE = "refuse", _("not sold (this DRM cannot be bound)")
+
+
 class MediaAsset(models.Model):
-    """An encrypted clip: its DASH manifest and the content key (CEK) it was encrypted with.
+    """An encrypted clip: its DASH manifest (Widevine, PlayReady, ClearKey), its HLS playlist (FairPlay), and
+    the content key (CEK) and FairPlay IV it was encrypted with.
 
     The key leaves this table only in a token request to ExpressPlay; it is never rendered, logged or
     shown in admin.
@@ -26,6 +43,14 @@ class MediaAsset(models.Model):
     kid = models.CharField(_("key id"), max_length=32, unique=True)
     key = EncryptedTextField(_("content key"))  # encrypted at rest (binding/fields.py)
     manifest = models.CharField(_("manifest path"), max_length=200, help_text=_("Relative to MEDIA_URL."))
+    hls_manifest = models.CharField(
+        _("HLS playlist path"),
+        max_length=200,
+        blank=True,
+        help_text=_("FairPlay's master playlist, relative to MEDIA_URL; empty when the title has no HLS."),
+    )
+    # The IV of the title's FairPlay (cbcs) encryption: FairPlay tokens must carry it (hms/fp/token `iv`).
+    iv = models.CharField(_("FairPlay IV"), max_length=32, blank=True)
     duration = models.FloatField(_("duration (s)"), default=0)
     packaged_at = models.DateTimeField(_("packaged at"), default=timezone.now)
 
@@ -42,6 +67,12 @@ class MediaAsset(models.Model):
         if self.manifest.startswith(("https://", "http://")):
             return self.manifest
         return f"{settings.MEDIA_URL}{self.manifest}"
+
+    @property
+    def hls_manifest_url(self) -> str:
+        if not self.hls_manifest or self.hls_manifest.startswith(("https://", "http://")):
+            return self.hls_manifest
+        return f"{settings.MEDIA_URL}{self.hls_manifest}"
 
 
 class CookieState(models.TextChoices):
@@ -85,6 +116,12 @@ class Cookie(models.Model):
     device_name = models.CharField(
         _("device name"), max_length=80, blank=True, help_text=_("The name the customer gave this browser.")
     )
+    # The DRM the browser chose (its key system), set when the check starts: the check token and every later
+    # token for the device come from that DRM's token API.
+    drm = models.CharField(_("DRM"), max_length=2, choices=DrmChoices.choices, default=DrmChoices.PLAYREADY)
+    # The browser's device key (SPKI DER, base64), proven by a signature when the check starts: Bindery-bound
+    # titles are handed only to a browser that signs with it (decision 0013).
+    identity_key = models.TextField(_("device key"), blank=True)
     # The device-check token's licence URL: it unlocks only the device-check clip, lives
     # BINDING_CHECK_TOKEN_TTL seconds, is handed to one page once (check_started_at) and is forgotten as soon as
     # the attempt is over (bound, failed, expired): a check proves one device, once (decision 0009).
@@ -147,6 +184,9 @@ class Device(models.Model):
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="devices")
     device_id = models.CharField(_("device id"), max_length=64)
+    drm = models.CharField(_("DRM"), max_length=2, choices=DrmChoices.choices, default=DrmChoices.PLAYREADY)
+    # The device key of the browser that registered it (SPKI DER, base64): what a Bindery-bound Play must prove.
+    identity_key = models.TextField(_("device key"), blank=True)
     label = models.CharField(_("name"), max_length=80)
     first_seen = models.DateTimeField(_("first seen"), default=timezone.now)
     last_seen = models.DateTimeField(_("last seen"), default=timezone.now)
@@ -227,6 +267,8 @@ class EntitlementFailure(models.TextChoices):
     # ExpressPlay's records name no device that passed this customer's device check for the checkout browser:
     # the order waits for that browser to be registered again (decision 0009).
     DEVICE_CHECK_NEEDED = "device_check_needed", _("Held for a fresh device check")
+    # The device's DRM cannot be bound (its binding mode is `refuse`, decision 0013): the title is not sold to it.
+    DRM_NOT_BOUND = "drm_not_bound", _("This device's DRM cannot be bound")
 
 
 class IssueProgress(models.TextChoices):
@@ -282,6 +324,11 @@ class Entitlement(models.Model):
     token_expires_at = models.DateTimeField(_("token expires at"), null=True, blank=True)
     # The device id inside the current token: it may differ from `device` after a move, until re-issued.
     token_device_id = models.CharField(_("device id in the token"), max_length=64, blank=True)
+    # Who enforces the binding of the current device: ExpressPlay (device restriction in a long token) or Bindery
+    # (no token kept; a short one at each Play, for the proven device). Empty until bound.
+    bound_by = models.CharField(
+        _("bound by"), max_length=12, choices=BindingMode.choices[:2], blank=True, default=""
+    )
     tokens_issued = models.PositiveIntegerField(_("tokens issued"), default=0)
     error_code = models.IntegerField(_("ExpressPlay code"), null=True, blank=True)
     error_detail = models.CharField(_("error"), max_length=500, blank=True)
@@ -439,6 +486,7 @@ class TokenRequest(models.Model):
         verbose_name=_("cookie"),
     )
     task_id = models.CharField(_("task"), max_length=64, blank=True)
+    drm = models.CharField(_("DRM"), max_length=2, choices=DrmChoices.choices, blank=True)
     device_id = models.CharField(_("device restriction"), max_length=64, blank=True)
     expires_at = models.DateTimeField(_("token would expire at"), null=True, blank=True)
     requested_at = models.DateTimeField(_("requested at"), default=timezone.now)
@@ -488,3 +536,22 @@ class Heartbeat(models.Model):
 
     def __str__(self):
         return f"{self.name} ({self.finished_at:%Y-%m-%d %H:%M:%S})"
+
+
+class DrmFallback(models.Model):
+    """A DRM on which ExpressPlay refused device binding (-7002 Widevine, -6008 FairPlay): from `since`, its
+    titles are bound by its EXPRESSPLAY_BINDING_FALLBACK mode instead of by ExpressPlay. An operator deletes the
+    row to try ExpressPlay's binding again (after the account changed)."""
+
+    drm = models.CharField(_("DRM"), max_length=2, choices=DrmChoices.choices, unique=True)
+    mode = models.CharField(_("now bound"), max_length=12, choices=BindingMode.choices)
+    expressplay_code = models.IntegerField(_("ExpressPlay code"), null=True, blank=True)
+    detail = models.CharField(_("ExpressPlay said"), max_length=300, blank=True)
+    since = models.DateTimeField(_("since"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("DRM binding fallback")
+        verbose_name_plural = _("DRM binding fallbacks")
+
+    def __str__(self):
+        return f"{self.get_drm_display()}: {self.get_mode_display()}"

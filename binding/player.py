@@ -12,13 +12,17 @@ def browser_cookie_value(request: HttpRequest) -> str | None:
     return request.get_signed_cookie(settings.BINDING_BROWSER_COOKIE, default=None)
 
 
-def player_config(*, manifest_url: str, **page_urls: str) -> dict:
-    """Return the player's configuration: the manifest, the key system (ClearKey with the sandbox, the real
-    DRM otherwise), whether to sign licence requests with the simulated device identity, and the page's own
+def player_config(*, manifest_url: str, drm: str | None = None, **page_urls: str) -> dict:
+    """Return the player's configuration: the manifest, the key system of `drm` (the device's DRM; ClearKey with
+    the sandbox), whether to sign licence requests with the simulated device identity, and the page's own
     URLs (licenceUrl, statusUrl, ...)."""
+    from .services.drm import key_system, offered_drms
+
+    drm = drm or offered_drms()[0]
     return {
         "manifestUrl": manifest_url,
-        "keySystem": settings.PLAYER_KEY_SYSTEM,
+        "drm": drm,
+        "keySystem": key_system(drm),
         "signRequests": settings.EXPRESSPLAY_ENV == "sandbox",
         **page_urls,
     }

@@ -257,10 +257,33 @@ EXPRESSPLAY_DEVICE_ID_PARAM = env("EXPRESSPLAY_DEVICE_ID_PARAM", default="device
 # ExpressPlay allows headers without naming one; the sandbox reads SANDBOX_COOKIE_HEADER.
 EXPRESSPLAY_COOKIE_HEADER = env("EXPRESSPLAY_COOKIE_HEADER", default="")
 
-# Which DRM's token API Bindery uses: pr (PlayReady, the one ExpressPlay binds to devices), wv or fp.
-EXPRESSPLAY_DRM = env("EXPRESSPLAY_DRM", default="pr")
-# FairPlay token requests need the content IV; the sample media does not use FairPlay.
-EXPRESSPLAY_FAIRPLAY_IV = env("EXPRESSPLAY_FAIRPLAY_IV", default="00000000000000000000000000000000")
+# The DRMs this deployment offers, in the order a registering browser tries them (EME
+# requestMediaKeySystemAccess): pr PlayReady (Edge, Windows, most TVs), wv Widevine (Chrome, Firefox, Android),
+# fp FairPlay (Safari, iPhone, iPad). A browser registers with the first one it supports; every token for its
+# device comes from that DRM's token API. PlayReady first: it is the one ExpressPlay documents binding for.
+EXPRESSPLAY_DRMS = env.list("EXPRESSPLAY_DRMS", default=["pr", "wv", "fp"])
+# How each DRM's titles are bound to a device (decision 0013), as drm=mode pairs:
+#   expressplay  the token carries the device restriction and ExpressPlay's licence server enforces it;
+#   bindery      no restriction is sent; Bindery issues a short token at each Play, only to the browser that
+#                proves it is the entitlement's device (its device key and signed registration cookie);
+#   refuse       titles are not sold to devices of that DRM, and the shop says why.
+# ExpressPlay's own error tables refuse binding on Widevine (-7002) and FairPlay (-6008); when it answers so,
+# that DRM moves to its EXPRESSPLAY_BINDING_FALLBACK mode (shown in admin and /health/) and the order goes on.
+EXPRESSPLAY_BINDING = env.dict(
+    "EXPRESSPLAY_BINDING", default={"pr": "expressplay", "wv": "expressplay", "fp": "expressplay"}
+)
+EXPRESSPLAY_BINDING_FALLBACK = env.dict(
+    "EXPRESSPLAY_BINDING_FALLBACK", default={"pr": "bindery", "wv": "bindery", "fp": "bindery"}
+)
+# FairPlay: the URL of the application's FairPlay Streaming certificate (from Apple, the one registered with
+# ExpressPlay), which Safari needs before it can ask for a licence. Not needed in the sandbox.
+EXPRESSPLAY_FAIRPLAY_CERTIFICATE_URL = env("EXPRESSPLAY_FAIRPLAY_CERTIFICATE_URL", default="")
+# Widevine's robustness and output rules for every Widevine token (research section 3): securityLevel 1-5
+# (1 software, 5 hardware), hdcpOutputControl 0-5.
+EXPRESSPLAY_WIDEVINE_SECURITY_LEVEL = env.int("EXPRESSPLAY_WIDEVINE_SECURITY_LEVEL", default=1)
+EXPRESSPLAY_WIDEVINE_HDCP = env.int("EXPRESSPLAY_WIDEVINE_HDCP", default=0)
+# Licence servers the player may call besides the ones derived from the environment and the DRMs (CSP).
+EXPRESSPLAY_LICENCE_ORIGINS = env.list("EXPRESSPLAY_LICENCE_ORIGINS", default=[])
 
 # --- Device binding -----------------------------------------------------------------------------------------
 BINDING_DEVICE_LIMIT = env.int("BINDING_DEVICE_LIMIT", default=3)
@@ -321,15 +344,10 @@ CELERY_BEAT_SCHEDULE = {
 # The HTTP cookie in which a browser remembers its own registration (signed, HttpOnly, SameSite=Lax).
 BINDING_BROWSER_COOKIE = "bindery_device"
 BINDING_BROWSER_COOKIE_AGE = 365 * 24 * 3600
-# The player's key system. In sandbox mode the browser's built-in ClearKey; else the token DRM's own.
-PLAYER_KEY_SYSTEM = env(
-    "PLAYER_KEY_SYSTEM",
-    default={"pr": "com.microsoft.playready", "wv": "com.widevine.alpha", "fp": "com.apple.fps"}[
-        EXPRESSPLAY_DRM
-    ]
-    if EXPRESSPLAY_ENV != "sandbox"
-    else "org.w3.clearkey",
-)
+# Bindery binding (decision 0013): a Play's token lives this many seconds (long enough to start playback; the
+# licence it gets plays on), and at most this many playback sessions of one entitlement run at once.
+BINDING_PLAY_TOKEN_TTL = env.int("BINDING_PLAY_TOKEN_TTL", default=300)
+BINDING_CONCURRENT_PLAYS = env.int("BINDING_CONCURRENT_PLAYS", default=2)
 
 # Encrypted media packaged at install time (var/media), served by Django in the demo; a CDN in production.
 MEDIA_URL = "/media/"
@@ -399,15 +417,18 @@ def _origin(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else ""
 
 
-_LICENCE_ORIGINS = [
-    origin
-    for origin in (
-        _origin(EXPRESSPLAY_SANDBOX_URL) if EXPRESSPLAY_ENV == "sandbox" else "",
-        f"https://*.{EXPRESSPLAY_PRODUCTION_DOMAIN}",
-        "https://*.test.expressplay.com",
-    )
-    if origin
-]
+_LICENCE_HOSTS = {"pr": "pr", "wv": "wv", "fp": "fp"}
+_LICENCE_ORIGINS = (
+    [_origin(EXPRESSPLAY_SANDBOX_URL)]
+    if EXPRESSPLAY_ENV == "sandbox"
+    else [
+        # Exactly the licence hosts of the DRMs offered, in this environment (research section 4/7).
+        f"https://{_LICENCE_HOSTS[drm]}."
+        + ("test.expressplay.com" if EXPRESSPLAY_ENV == "test" else EXPRESSPLAY_PRODUCTION_DOMAIN)
+        for drm in EXPRESSPLAY_DRMS
+        if drm in _LICENCE_HOSTS
+    ]
+) + [_origin(url) or url for url in EXPRESSPLAY_LICENCE_ORIGINS]
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": [SELF],

@@ -6,7 +6,14 @@ plain HTTP and dataclasses.
 
 import threading
 
-from .client import DEVICE_ID_PARAM, ExpressPlayClient, parse_error, parse_records
+from .client import (
+    DEVICE_ID_PARAM,
+    ExpressPlayClient,
+    https_licence_url,
+    licence_seconds,
+    parse_error,
+    parse_records,
+)
 from .errors import ERROR_CODES, ErrorCode, explain
 from .exceptions import (
     ExpressPlayError,
@@ -49,17 +56,32 @@ def client_from_settings(*, timeout: float | None = None) -> ExpressPlayClient:
         settings.EXPRESSPLAY_TIMEOUT if timeout is None else timeout,
         settings.EXPRESSPLAY_DEVICE_ID_PARAM,
         settings.EXPRESSPLAY_COOKIE_HEADER,
+        settings.EXPRESSPLAY_WIDEVINE_SECURITY_LEVEL,
+        settings.EXPRESSPLAY_WIDEVINE_HDCP,
     )
     cached = getattr(_per_thread, "client", None)
     if cached is not None and cached[0] == config:
         return cached[1]
-    environment, sandbox_url, domain, authenticator, timeout, device_id_param, cookie_header = config
+    (
+        environment,
+        sandbox_url,
+        domain,
+        authenticator,
+        timeout,
+        device_id_param,
+        cookie_header,
+        wv_level,
+        wv_hdcp,
+    ) = config
     client = ExpressPlayClient(
         endpoints=Endpoints.for_environment(environment, sandbox_url=sandbox_url, production_domain=domain),
         customer_authenticator=authenticator,
         timeout=timeout,
         device_id_param=device_id_param,
         cookie_header=cookie_header,
+        https_licence_urls=Environment(environment) is not Environment.SANDBOX,
+        widevine_security_level=wv_level,
+        widevine_hdcp=wv_hdcp,
     )
     _per_thread.client = (config, client)
     return client
@@ -88,6 +110,8 @@ __all__ = [
     "Rental",
     "client_from_settings",
     "explain",
+    "https_licence_url",
+    "licence_seconds",
     "parse_error",
     "parse_records",
 ]

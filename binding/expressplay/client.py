@@ -13,7 +13,7 @@ import re
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from urllib.parse import parse_qs, quote, urlsplit
+from urllib.parse import parse_qs, quote, urlsplit, urlunsplit
 
 import requests
 from urllib3.exceptions import NewConnectionError
@@ -85,6 +85,31 @@ def format_time(value: Expiry, *, now: datetime | None = None, field: str) -> st
     return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def licence_seconds(policy: Policy, *, now: datetime | None = None) -> int | None:
+    """Return how many seconds one licence under `policy` may play, for DRMs that know only a duration
+    (Widevine's licenseDuration, FairPlay's rentalDuration); None for no limit (BuyToOwn)."""
+    if not isinstance(policy, Rental):
+        return None
+    left = int((policy.period_end - (now or datetime.now(UTC))).total_seconds())
+    if left <= 0:
+        raise ExpressPlayRequestInvalid("rental", "the rental period is over")
+    if policy.play_duration is not None:
+        if int(policy.play_duration) <= 0:
+            raise ExpressPlayRequestInvalid("play duration", "must be a positive number of seconds")
+        return min(int(policy.play_duration), left)
+    return left
+
+
+def https_licence_url(url: str) -> str:
+    """Return `url` with an http: scheme as https:, dropping an explicit :80 (`http://host:80/x` is
+    `https://host/x`); an https: URL is returned as it is."""
+    parts = urlsplit(url)
+    if parts.scheme != "http":
+        return url
+    netloc = parts.netloc[: -len(":80")] if parts.netloc.endswith(":80") else parts.netloc
+    return urlunsplit(("https", netloc, parts.path, parts.query, parts.fragment))
+
+
 class ExpressPlayClient:
     """Talk to one ExpressPlay environment (or the sandbox, which speaks the same API).
 
@@ -100,6 +125,9 @@ class ExpressPlayClient:
         timeout: float = 10.0,
         device_id_param: str = DEVICE_ID_PARAM,
         cookie_header: str = "",
+        https_licence_urls: bool = False,
+        widevine_security_level: int = 1,
+        widevine_hdcp: int = 0,
         session: requests.Session | None = None,
     ):
         if not customer_authenticator:
@@ -110,6 +138,12 @@ class ExpressPlayClient:
         self.device_id_param = device_id_param
         # ExpressPlay says the cookie may travel "as headers" without naming one: empty sends it as a parameter.
         self.cookie_header = cookie_header
+        # ExpressPlay's documented answers include `http://fp.service.expressplay.com:80/…` licence URLs, which an
+        # HTTPS page may not call (mixed content, and our CSP). Live clients use them as https:, as the HbbTV
+        # reference client does; the sandbox (plain http on a developer's machine) keeps what it answers.
+        self.https_licence_urls = https_licence_urls
+        self.widevine_security_level = widevine_security_level
+        self.widevine_hdcp = widevine_hdcp
         self.session = session or requests.Session()
         self.session.headers.setdefault("User-Agent", "Bindery ExpressPlay client")
 
@@ -117,6 +151,45 @@ class ExpressPlayClient:
         return f"ExpressPlayClient(getrecord={self.endpoints.getrecord!r}, timeout={self.timeout})"
 
     # --- token requests ----------------------------------------------------------------------------------
+
+    def token(
+        self,
+        drm: Drm | str,
+        *,
+        key: ContentKey,
+        policy: Policy,
+        iv: str = "",
+        cookie: str | None = None,
+        device_id: str | None = None,
+        expires: Expiry | None = None,
+        now: datetime | None = None,
+    ) -> LicenseToken:
+        """Return a token for `key` from `drm`'s token API, with `policy` in that DRM's own terms.
+
+        PlayReady: rightsType and rental.* (rental.periodEndTime, rental.playDuration). Widevine: licenseDuration,
+        FairPlay: rentalDuration (with the title's `iv`), each the seconds a licence may play: the play window
+        when it ends before the rental does, else the time left until the rental's end, so that no licence
+        plays past either. A rental that has nothing left is refused here, before anything is sent.
+        """
+        drm = Drm(drm)
+        if drm is Drm.PLAYREADY:
+            return self.playready_token(
+                key=key, policy=policy, cookie=cookie, device_id=device_id, expires=expires
+            )
+        duration = licence_seconds(policy, now=now)
+        if drm is Drm.WIDEVINE:
+            return self.widevine_token(
+                key=key,
+                security_level=self.widevine_security_level,
+                hdcp_output_control=self.widevine_hdcp,
+                license_duration=duration,
+                cookie=cookie,
+                device_id=device_id,
+                expires=expires,
+            )
+        return self.fairplay_token(
+            key=key, iv=iv, rental_duration=duration, cookie=cookie, device_id=device_id, expires=expires
+        )
 
     def playready_token(
         self,
@@ -148,8 +221,11 @@ class ExpressPlayClient:
             raise ExpressPlayMalformedResponse(
                 "PlayReady token response is not JSON with licenseAcquisitionUrl and token"
             ) from exc
+        if not isinstance(la_url, str) or not la_url.startswith(("http://", "https://")):
+            raise ExpressPlayMalformedResponse("PlayReady token response has no licence URL")
         separator = "&" if "?" in la_url else "?"
-        return LicenseToken(Drm.PLAYREADY, f"{la_url}{separator}ExpressPlayToken={quote(token)}", token)
+        url = self._licence_url(f"{la_url}{separator}ExpressPlayToken={quote(token)}")
+        return LicenseToken(Drm.PLAYREADY, url, token)
 
     def widevine_token(
         self,
@@ -281,7 +357,12 @@ class ExpressPlayClient:
             raise ExpressPlayMalformedResponse(
                 f"{drm.value} token response is not a licence URL with a token"
             )
-        return LicenseToken(drm, url, tokens[0])
+        return LicenseToken(drm, self._licence_url(url), tokens[0])
+
+    def _licence_url(self, url: str) -> str:
+        if self.https_licence_urls:
+            return https_licence_url(url)
+        return url
 
     def _post(self, url: str, params: Mapping[str, Any]) -> str:
         data = {"customerAuthenticator": self._authenticator, "errorFormat": "json", **params}

@@ -12,7 +12,14 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from ..exceptions import CheckAlreadyStarted, CheckOver, DeviceCheckUnavailable, RecordNotYetAvailable
+from ..exceptions import (
+    CheckAlreadyStarted,
+    CheckOver,
+    DeviceCheckUnavailable,
+    DeviceKeyInvalid,
+    DrmNotOffered,
+    RecordNotYetAvailable,
+)
 from ..expressplay import (
     BuyToOwn,
     ExpressPlayClient,
@@ -32,6 +39,8 @@ from ..models import (
 from ..user_agents import device_label
 from ._common import _describe, _event
 from .device_trust import granted_device_ids
+from .drm import offered_drms
+from .identity import IdentityInvalid, Proof, proof_verify, registration_message
 from .issuing import entitlements_resume_after_check
 from .queueing import DEVICE_CONFIRM, due_again, queue_after_commit
 from .tokens import token_request, token_request_issued
@@ -76,7 +85,13 @@ def cookie_create(
     return cookie
 
 
-def cookie_check_start(*, cookie: Cookie, client: ExpressPlayClient | None = None) -> LicenseToken:
+def cookie_check_start(
+    *,
+    cookie: Cookie,
+    drm: str | None = None,
+    proof: Proof | None = None,
+    client: ExpressPlayClient | None = None,
+) -> LicenseToken:
     """Start the device check of a registration attempt: ask ExpressPlay for its device-check token and
     return it, once. The page calls this when it starts playing, so the token exists only from then on, for
     BINDING_CHECK_TOKEN_TTL seconds.
@@ -84,14 +99,28 @@ def cookie_check_start(*, cookie: Cookie, client: ExpressPlayClient | None = Non
     A check proves one device, once (decision 0009): raises CheckAlreadyStarted when the token was already
     handed out (to this page before a reload, or to anyone else), CheckOver when the attempt is over, and
     DeviceCheckUnavailable (the attempt failed) when ExpressPlay does not give the token.
+
+    `drm` is the DRM the browser chose (one this deployment offers; the first offered when not given): the check
+    token comes from its token API, and the device is of that DRM. `proof` is the browser's device key, signed
+    over the correlation value: kept with the registration, it is what a Bindery-bound Play must prove
+    (decision 0013). Raises DrmNotOffered or IdentityInvalid (nothing spent) when either is wrong.
     """
     now = timezone.now()
     if cookie_expire_if_stale(cookie=cookie, now=now) or not cookie.is_pending:
         raise CheckOver()
+    offered = offered_drms()
+    drm = drm or offered[0]
+    if drm not in offered:
+        raise DrmNotOffered()
+    try:
+        identity_key = proof_verify(proof, registration_message(cookie.value)) if proof is not None else ""
+    except IdentityInvalid as exc:
+        logger.info("Registration %s: device key proof refused: %s", cookie.pk, exc)
+        raise DeviceKeyInvalid() from exc
     # One conditional UPDATE: of two concurrent starts, one gets the token and the other is refused.
     won = Cookie.objects.filter(
         pk=cookie.pk, state=CookieState.CREATED, check_started_at__isnull=True, expires_at__gt=now
-    ).update(check_started_at=now, updated_at=now)
+    ).update(check_started_at=now, drm=drm, identity_key=identity_key, updated_at=now)
     if not won:
         # Someone asks for a token that was already handed out: a reload, or a copied reference or address
         # that got there first. Either way the check can no longer say whose device played it.
@@ -309,6 +338,8 @@ def device_bind(*, cookie: Cookie, device_id: str) -> Device | None:
         device = Device.objects.create(
             user=user,
             device_id=device_id,
+            drm=cookie.drm,
+            identity_key=cookie.identity_key,
             # The customer's name for it, chosen in their language at registration; else the browser's kind.
             label=_unique_label(user, cookie.device_name or device_label(cookie.user_agent)),
             first_seen=now,
@@ -318,6 +349,14 @@ def device_bind(*, cookie: Cookie, device_id: str) -> Device | None:
         device.removed_at = None
         device.last_seen = now
         fields = ["removed_at", "last_seen"]
+        if cookie.identity_key and cookie.identity_key != device.identity_key:
+            # The same DRM device registered again from a browser profile with a new device key (site data
+            # cleared): the newest check passed with this key, so Bindery-bound Plays must prove this one.
+            device.identity_key = cookie.identity_key
+            fields.append("identity_key")
+        if device.drm != cookie.drm:
+            device.drm = cookie.drm
+            fields.append("drm")
         if cookie.device_name and cookie.device_name != device.label:  # registered again under a new name
             device.label = _unique_label(user, cookie.device_name)
             fields.append("label")

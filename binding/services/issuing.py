@@ -16,13 +16,16 @@ from ..expressplay import (
     BuyToOwn,
     ExpressPlayClient,
     ExpressPlayError,
+    ExpressPlayRejected,
     ExpressPlayTransportError,
     Policy,
     Rental,
     client_from_settings,
 )
 from ..models import (
+    BindingMode,
     CookieState,
+    DrmChoices,
     Entitlement,
     EntitlementFailure,
     EntitlementKind,
@@ -32,6 +35,7 @@ from ..models import (
 )
 from ._common import _describe, _event
 from .device_trust import DeviceCheckNeeded, intrusion_record, purchase_device
+from .drm import BINDING_UNSUPPORTED, binding_mode, drm_fall_back
 from .queueing import ENTITLEMENT_ISSUE, queue_after_commit
 from .tokens import token_request, token_request_issued
 
@@ -154,6 +158,68 @@ def _token_expiry(entitlement: Entitlement, now) -> timedelta:
     return min(lifetime, timedelta(days=30))
 
 
+def entitlement_policy(entitlement: Entitlement) -> Policy:
+    """Return the rights an entitlement's licences carry: BuyToOwn, or its rental window and viewing time."""
+    if entitlement.kind == EntitlementKind.RENT:
+        return Rental(period_end=entitlement.rental_ends_at, play_duration=entitlement.play_duration)
+    return BuyToOwn()
+
+
+def _entitlement_bind_without_token(entitlement: Entitlement, task_id: str, device, mode: str) -> Entitlement:
+    """Finish an issue whose device's DRM ExpressPlay does not bind: bound by Bindery (ready, no token kept: a
+    short one is issued at each Play, to the proven device only), or refused in words (decision 0013)."""
+    if mode == BindingMode.REFUSE:
+        _entitlement_fail(
+            entitlement,
+            task_id,
+            code=None,
+            detail=(
+                f"not sold to {DrmChoices(device.drm).label} devices: titles cannot be bound to them "
+                "(EXPRESSPLAY_BINDING)"
+            ),
+            failure=EntitlementFailure.DRM_NOT_BOUND,
+            device=device,
+        )
+        entitlement.refresh_from_db()
+        return entitlement
+    with transaction.atomic():
+        won = Entitlement.objects.filter(
+            pk=entitlement.pk, issuing_task=task_id, state=EntitlementState.PENDING
+        ).update(
+            state=EntitlementState.READY,
+            progress=IssueProgress.DONE,
+            device=device,
+            bound_by=BindingMode.BINDERY,
+            license_url="",
+            token_device_id="",
+            token_short="",
+            token_expires_at=None,
+            rental_ends_at=entitlement.rental_ends_at,
+            error_code=None,
+            error_detail="",
+            issuing_task="",
+            claimed_until=None,
+            auto_retries=0,
+            delayed_since=None,
+            delay_reason="",
+            updated_at=timezone.now(),
+        )
+        if won:
+            _event(
+                EventKind.TOKEN_ISSUED,
+                user=entitlement.user,
+                cookie=entitlement.cookie,
+                device=device,
+                entitlement=entitlement,
+                detail=(
+                    f"bound by Bindery to {device.device_id} ({DrmChoices(device.drm).label}): a short token at "
+                    "each Play, for this device only"
+                ),
+            )
+    entitlement.refresh_from_db()
+    return entitlement
+
+
 def entitlement_issue(
     *, entitlement_id: int, task_id: str, client: ExpressPlayClient | None = None
 ) -> Entitlement:
@@ -192,9 +258,10 @@ def entitlement_issue(
                     entitlement=entitlement,
                 )
             device = chosen.device
-        policy: Policy = BuyToOwn()
-        if entitlement.kind == EntitlementKind.RENT:
-            policy = Rental(period_end=entitlement.rental_ends_at, play_duration=entitlement.play_duration)
+        mode = binding_mode(device.drm)
+        if mode != BindingMode.EXPRESSPLAY:
+            return _entitlement_bind_without_token(entitlement, task_id, device, mode)
+        policy = entitlement_policy(entitlement)
         expires = _token_expiry(entitlement, now)
         # One commit: the request on record, and the progress the customer sees.
         token, attempt = token_request(
@@ -202,12 +269,22 @@ def entitlement_issue(
             policy=policy,
             cookie=entitlement.cookie,
             device_id=device.device_id,
+            drm=device.drm,
             expires=expires,
             entitlement=entitlement,
             task_id=task_id,
             client=client,
             before_send=lambda: _renew_claim_before_sending(entitlement.pk, task_id),
         )
+    except ExpressPlayRejected as exc:
+        if BINDING_UNSUPPORTED.get(exc.code) != device.drm:
+            code, detail = _describe(exc)
+            _entitlement_fail(entitlement, task_id, code=code, detail=detail)
+            entitlement.refresh_from_db()
+            return entitlement
+        # ExpressPlay will not bind this DRM's devices: the DRM moves to its fallback, and this order with it.
+        mode = drm_fall_back(device.drm, code=exc.code, detail=_describe(exc)[1])
+        return _entitlement_bind_without_token(entitlement, task_id, device, mode)
     except DeviceCheckNeeded as exc:
         _entitlement_hold(entitlement, task_id, exc)
         entitlement.refresh_from_db()
@@ -235,6 +312,7 @@ def entitlement_issue(
             state=EntitlementState.READY,
             progress=IssueProgress.DONE,
             device=device,
+            bound_by=BindingMode.EXPRESSPLAY,
             license_url=token.license_url,
             token_device_id=device.device_id,
             token_short=token.short,

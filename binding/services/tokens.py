@@ -12,13 +12,11 @@ import logging
 from collections.abc import Callable
 from datetime import timedelta
 
-from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
 from ..expressplay import (
     ContentKey,
-    Drm,
     ExpressPlayClient,
     ExpressPlayError,
     ExpressPlayRejected,
@@ -63,33 +61,42 @@ def token_request(
     cookie: Cookie,
     expires: timedelta,
     device_id: str | None = None,
+    drm: str | None = None,
     entitlement: Entitlement | None = None,
     task_id: str = "",
     client: ExpressPlayClient | None = None,
     before_send: Callable[[], object] | None = None,
 ) -> tuple[LicenseToken, TokenRequest]:
-    """Return a token for `asset` from the DRM the settings select (EXPRESSPLAY_DRM), carrying `cookie`, and
-    its TokenRequest.
+    """Return a token for `asset` from `drm`'s token API (the device's DRM; the registration's when not given),
+    carrying `cookie`, with `policy` in that DRM's own terms, and its TokenRequest.
 
     The request is recorded (and committed, with whatever `before_send` writes) before it is sent. A failure
     is recorded here; a success is the caller's to record, with `token_request_issued` in the transaction that
     keeps the token, so that one commit stores both. Raises ExpressPlayError as the client does.
     """
     client = client or client_from_settings()
+    drm = drm or cookie.drm
     with transaction.atomic():
         attempt = TokenRequest.objects.create(
             purpose=TokenRequestPurpose.ENTITLEMENT if entitlement else TokenRequestPurpose.DEVICE_CHECK,
             entitlement=entitlement,
             cookie=cookie,
             task_id=task_id[:64],
+            drm=drm,
             device_id=device_id or "",
             expires_at=timezone.now() + expires,
         )
         if before_send is not None:
             before_send()
     try:
-        token = _send(
-            client, asset=asset, policy=policy, cookie=cookie.value, device_id=device_id, expires=expires
+        token = client.token(
+            drm,
+            key=ContentKey(kid=asset.kid, key=asset.key),
+            policy=policy,
+            iv=asset.iv,
+            cookie=cookie.value,
+            device_id=device_id,
+            expires=expires,
         )
     except ExpressPlayError as exc:
         code, detail = _describe(exc)
@@ -113,26 +120,4 @@ def token_request_issued(attempt: TokenRequest, token: LicenseToken) -> None:
     """Record that `attempt` got `token` (call it in the transaction that stores the token)."""
     TokenRequest.objects.filter(pk=attempt.pk).update(
         outcome=TokenRequestOutcome.ISSUED, answered_at=timezone.now(), token_short=token.short
-    )
-
-
-def _send(
-    client: ExpressPlayClient,
-    *,
-    asset: MediaAsset,
-    policy: Policy,
-    cookie: str,
-    device_id: str | None,
-    expires: timedelta,
-) -> LicenseToken:
-    key = ContentKey(kid=asset.kid, key=asset.key)
-    drm = Drm(settings.EXPRESSPLAY_DRM)
-    if drm is Drm.PLAYREADY:
-        return client.playready_token(
-            key=key, policy=policy, cookie=cookie, device_id=device_id, expires=expires
-        )
-    if drm is Drm.WIDEVINE:
-        return client.widevine_token(key=key, cookie=cookie, device_id=device_id, expires=expires)
-    return client.fairplay_token(
-        key=key, iv=settings.EXPRESSPLAY_FAIRPLAY_IV, cookie=cookie, device_id=device_id, expires=expires
     )
