@@ -83,3 +83,71 @@ def check_device_id_param(app_configs, **kwargs):
             id="binding.W002",
         )
     ]
+
+
+_DRM_NAMES = {"pr": "PlayReady", "wv": "Widevine", "fp": "FairPlay"}
+_MODES = ("expressplay", "bindery", "refuse")
+
+
+@register(Tags.compatibility)
+def check_drms(app_configs, **kwargs):
+    """The DRMs offered, their binding modes, and what each DRM can and cannot say of the shop's policy."""
+    problems = []
+    drms = list(settings.EXPRESSPLAY_DRMS)
+    unknown = [drm for drm in drms if drm not in _DRM_NAMES]
+    if not drms or unknown:
+        problems.append(
+            Error(
+                f"EXPRESSPLAY_DRMS is {','.join(drms) or 'empty'}.",
+                hint="List one or more of pr (PlayReady), wv (Widevine), fp (FairPlay), in the order browsers try them.",
+                id="binding.E010",
+            )
+        )
+    for name, allowed in (
+        ("EXPRESSPLAY_BINDING", _MODES),
+        ("EXPRESSPLAY_BINDING_FALLBACK", ("bindery", "refuse")),
+    ):
+        for drm, mode in getattr(settings, name).items():
+            if drm not in _DRM_NAMES or mode not in allowed:
+                problems.append(
+                    Error(
+                        f"{name} gives {drm!r} the mode {mode!r}.",
+                        hint=f"Use drm=mode pairs with drm one of pr, wv, fp and mode one of {', '.join(allowed)}.",
+                        id="binding.E011",
+                    )
+                )
+    live = settings.EXPRESSPLAY_ENV != "sandbox"
+    if live and "fp" in drms and not settings.EXPRESSPLAY_FAIRPLAY_CERTIFICATE_URL:
+        problems.append(
+            Error(
+                "FairPlay is offered but EXPRESSPLAY_FAIRPLAY_CERTIFICATE_URL is not set: Safari cannot ask for a "
+                "licence without the application's FairPlay certificate.",
+                hint="Set it to the URL of the FairPlay Streaming certificate registered with ExpressPlay, or "
+                "leave fp out of EXPRESSPLAY_DRMS.",
+                id="binding.E012",
+            )
+        )
+    for drm in drms:
+        # The sandbox binds as its per-DRM switch says; what a live account's licences can express is the question.
+        if not live or drm not in ("wv", "fp"):
+            continue
+        if settings.EXPRESSPLAY_BINDING.get(drm, "expressplay") != "expressplay":
+            continue
+        name, param = _DRM_NAMES[drm], {"wv": "licenseDuration", "fp": "rentalDuration"}[drm]
+        code = {"wv": -7002, "fp": -6008}[drm]
+        fallback = settings.EXPRESSPLAY_BINDING_FALLBACK.get(drm, "bindery")
+        problems.append(
+            Warning(
+                f"{name} titles are to be bound by ExpressPlay, and {name} knows a rental only as {param}, the "
+                "seconds one licence plays. With a token that may be redeemed until it expires "
+                f"(ENTITLEMENT_TOKEN_LIFETIME, {settings.ENTITLEMENT_TOKEN_LIFETIME} s), a licence taken late "
+                "may play up to that long past the rental's end, and a rental's viewing time starts again with "
+                f"each licence. ExpressPlay's own error tables refuse device binding on {name} ({code}); when "
+                f"it does, {name} moves to {fallback}.",
+                hint=f"EXPRESSPLAY_BINDING={drm}=bindery issues a token at each Play with exactly what is left "
+                "of the rental (decision 0013). Silence binding.W010 if ExpressPlay binds your account's "
+                f"{name} devices and these limits are acceptable.",
+                id="binding.W010",
+            )
+        )
+    return problems

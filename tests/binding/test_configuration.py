@@ -68,3 +68,35 @@ def test_log_filter_redacts_the_authenticator_plain_and_url_encoded(settings):
     )
     assert binding_logging.RedactSecretsFilter().filter(record)
     assert record.getMessage() == "GET /?customerAuthenticator=*** and ***"
+
+
+def test_an_unknown_drm_or_binding_mode_fails_the_system_check(settings):
+    settings.EXPRESSPLAY_DRMS = ["pr", "marlin"]
+    settings.EXPRESSPLAY_BINDING = {"wv": "sometimes"}
+    settings.EXPRESSPLAY_BINDING_FALLBACK = {
+        "fp": "expressplay"
+    }  # a fallback from ExpressPlay cannot be ExpressPlay
+    ids = [message.id for message in run_checks() if message.id.startswith("binding.")]
+    assert ids.count("binding.E010") == 1 and ids.count("binding.E011") == 2
+
+
+def test_live_fairplay_without_its_certificate_fails_the_system_check(settings):
+    settings.EXPRESSPLAY_ENV = "test"
+    settings.EXPRESSPLAY_CUSTOMER_AUTHENTICATOR = "123456,abcdefabcdefabcdefabcdefabcdefab"
+    settings.EXPRESSPLAY_FAIRPLAY_CERTIFICATE_URL = ""
+    assert "binding.E012" in [message.id for message in run_checks()]
+    settings.EXPRESSPLAY_DRMS = ["pr", "wv"]
+    assert "binding.E012" not in [message.id for message in run_checks()]
+
+
+def test_a_rental_widevine_cannot_express_exactly_is_a_warning_until_bindery_binds_it(settings):
+    settings.EXPRESSPLAY_ENV = "test"
+    settings.EXPRESSPLAY_CUSTOMER_AUTHENTICATOR = "123456,abcdefabcdefabcdefabcdefabcdefab"
+    settings.EXPRESSPLAY_FAIRPLAY_CERTIFICATE_URL = "https://shop.example.com/fp.cer"
+    settings.EXPRESSPLAY_BINDING = {"pr": "expressplay", "wv": "expressplay", "fp": "bindery"}
+    warnings = [message for message in run_checks() if message.id == "binding.W010"]
+    assert len(warnings) == 1
+    assert "Widevine" in warnings[0].msg and "licenseDuration" in warnings[0].msg
+    assert "past the rental's end" in warnings[0].msg and "-7002" in warnings[0].msg
+    settings.EXPRESSPLAY_BINDING = {"wv": "bindery", "fp": "bindery"}
+    assert "binding.W010" not in [message.id for message in run_checks()]

@@ -101,6 +101,9 @@ def test_production_is_configured_by_variables_alone_and_check_deploy_is_silent(
         "BEHIND_HTTPS_PROXY": "1",
         "BINDERY_VAR_DIR": str(tmp_path),
         "BINDERY_PUBLIC_URL": "https://shop.example.com",
+        # README's live settings: FairPlay's certificate, and Bindery binding where ExpressPlay documents it will not.
+        "EXPRESSPLAY_FAIRPLAY_CERTIFICATE_URL": "https://shop.example.com/fairplay.cer",
+        "EXPRESSPLAY_BINDING": "pr=expressplay,wv=bindery,fp=bindery",
     }
     env.pop(
         "DJANGO_ALLOW_ASYNC_UNSAFE", None
@@ -152,3 +155,26 @@ def test_behind_the_proxy_lockouts_follow_the_client_not_the_proxy(client, setti
     assert (
         client.post(login, {"username": "alice2", "password": "right-password"}, **forged).status_code == 429
     )
+
+
+def test_live_csp_allows_exactly_the_licence_hosts_of_the_drms_offered(tmp_path):
+    env = {
+        **os.environ,
+        "EXPRESSPLAY_ENV": "production",
+        "EXPRESSPLAY_DRMS": "pr,wv",
+        "BINDERY_VAR_DIR": str(tmp_path),
+        "DJANGO_SETTINGS_MODULE": "storefront.settings",
+    }
+    script = "from django.conf import settings; print(' '.join(settings.CONTENT_SECURITY_POLICY['DIRECTIVES']['connect-src']))"
+    result = subprocess.run(
+        [sys.executable, "-c", f"import django; django.setup(); {script}"],
+        cwd=settings.BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    sources = result.stdout.split()
+    assert "https://pr.service.expressplay.com" in sources
+    assert "https://wv.service.expressplay.com" in sources
+    assert not [s for s in sources if "fp." in s or "*" in s or s.startswith("http:")]
