@@ -95,7 +95,7 @@ def token(request: HttpRequest, drm: str) -> HttpResponse:
         kid=claims.kid,
         rights_type=claims.rights_type,
         period_end=_when(claims.period_end),
-        play_duration=claims.play_duration,
+        play_duration=claims.play_window[1] if claims.play_window else None,
         cookie=claims.cookie,
         device_id=claims.device_id,
         expires_at=_when(claims.expires),
@@ -160,18 +160,24 @@ def _log(record: Record) -> None:
 
 
 def _check_policy(claims: TokenClaims, now: float) -> None:
+    """Refuse a licence the token's policy no longer allows: past its expiry (-4901), past a PlayReady
+    rental's period end (-4902), or past its play window (-4903), which every DRM counts from the first
+    licence granted for the token: PlayReady's rental.playDuration, Widevine's licenseDuration, FairPlay's
+    rentalDuration."""
     if now >= claims.expires:
         raise SandboxError(-4901)
     if claims.period_end is not None and now >= claims.period_end:
         raise SandboxError(-4902)
-    if claims.play_duration:
+    window = claims.play_window
+    if window is not None:
+        name, seconds = window
         first_play = (
             Record.objects.filter(token_jti=claims.jti, result=0)
             .order_by("event_id")
             .values_list("time", flat=True)
         ).first()
-        if first_play is not None and now > first_play.timestamp() + claims.play_duration:
-            raise SandboxError(-4903)
+        if first_play is not None and now > first_play.timestamp() + seconds:
+            raise SandboxError(-4903, f"{name} of {seconds} s has passed since the first licence")
 
 
 @csrf_exempt
