@@ -189,6 +189,8 @@ def rights(request: HttpRequest, drm: str) -> HttpResponse:
         return _cors(HttpResponseNotAllowed(["POST", "OPTIONS"]))
     body = request.body
     token_text = request.GET.get("ExpressPlayToken") or request.headers.get("ExpressPlayToken", "")
+    # The DRM whose licence server was asked (the path's, not the token's): set once, here, so that every
+    # record names it, granted, refused (even before the token is read) or replayed (_log reuses it).
     record = Record(drm=drm)
     try:
         try:
