@@ -283,3 +283,12 @@ def test_the_status_page_names_the_drms_that_bind(operations):
         "Device restriction accepted for: PlayReady, FairPlay."
         in operations.get("/sandbox/").content.decode()
     )
+
+
+def test_a_drm_name_the_sandbox_does_not_know_in_the_setting_is_named_by_check(settings):
+    from sandbox.checks import check_device_binding_setting
+
+    assert check_device_binding_setting(None) == []
+    settings.SANDBOX_DEVICE_BINDING_DRMS = ["pr", "widevine"]
+    assert [error.id for error in check_device_binding_setting(None)] == ["sandbox.E002"]
+    assert faults.device_binding_drms() == ("pr",)  # and the unknown name binds nothing
