@@ -8,3 +8,11 @@ class SandboxConfig(AppConfig):
 
     def ready(self):
         from . import checks  # noqa: F401 - registers the system checks
+
+    def demo_reset(self) -> None:
+        """What a demo reset puts back in the sandbox: the device-binding switch to its default (the
+        setting). The faults and the transaction log stay. Called by name through the app registry
+        (apps.get_app_config("sandbox")), so that no app imports the sandbox."""
+        from .faults import device_binding_default
+
+        device_binding_default()

@@ -19,3 +19,19 @@ def check_faults_setting(app_configs, **kwargs):
             )
         ]
     return []
+
+
+@register()
+def check_device_binding_setting(app_configs, **kwargs):
+    from .models import DRMS
+
+    unknown = sorted(set(settings.SANDBOX_DEVICE_BINDING_DRMS) - {code for code, _name in DRMS})
+    if unknown:
+        return [
+            Error(
+                f"SANDBOX_DEVICE_BINDING_DRMS names no sandbox DRM: {', '.join(unknown)}",
+                hint="Use the token endpoints' codes: pr, wv, fp (e.g. SANDBOX_DEVICE_BINDING_DRMS=pr,wv).",
+                id="sandbox.E002",
+            )
+        ]
+    return []

@@ -35,6 +35,7 @@ MESSAGES = {
     -5001: "Invalid unknownOutputBehavior",
     -5003: "Invalid generalFlags",
     -5004: "Device ID must be 32 hexadecimal characters long",
+    -5005: "Invalid device ID",
     -5006: "Missing output protection level",
     -5007: "kek and contentKey are mutually exclusive",
     -6003: "Invalid iv",

@@ -14,6 +14,10 @@ requests and record retrieval), each at its own rate (0 to 1):
     no_record               record retrieval by cookie answers as if nothing were logged yet
 
 SANDBOX_FAULTS reads like "latency_ms=100,drop=0.05,error_codes=-2030 -2019".
+
+The same row holds the device-binding switch (device_binding_drms): the DRMs on which the token endpoints
+accept a device restriction, SANDBOX_DEVICE_BINDING_DRMS (PlayReady only) unless staff changed it. It is
+read with the faults, in the same query and under the same one-second cache.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ import time
 from dataclasses import asdict, dataclass, fields, replace
 
 from django.conf import settings
+from django.db import transaction
 
 from .errors import SandboxError
 
@@ -34,7 +39,8 @@ _CACHE_SECONDS = 1.0
 ERROR_CODES = re.compile(r"(-[0-9]{4}\s*)*")
 MAX_DELAY_MS = 60_000
 MAX_HANG_SECONDS = 120.0
-_cache: tuple[float, Faults] | None = None
+# (read at, faults in force, DRMs the row says bind or None for the setting's)
+_cache: tuple[float, Faults, tuple[str, ...] | None] | None = None
 
 
 @dataclass(frozen=True)
@@ -94,12 +100,12 @@ class Faults:
         return faults
 
 
-def current() -> Faults:
-    """Return the faults in force: the staff page's (database) if set, else SANDBOX_FAULTS'."""
+def _state() -> tuple[Faults, tuple[str, ...] | None]:
+    """Return (the faults in force, the device-binding DRMs the row sets or None), cached for a second."""
     global _cache
     now = time.monotonic()
     if _cache is not None and now - _cache[0] < _CACHE_SECONDS:
-        return _cache[1]
+        return _cache[1], _cache[2]
     from .models import FaultSettings
 
     row = FaultSettings.objects.filter(pk=1).first()
@@ -108,12 +114,42 @@ def current() -> Faults:
     except ValueError:  # a typo must not break the sandbox; `manage.py check` names it (sandbox.E001)
         logger.exception("SANDBOX_FAULTS is unreadable; no faults injected")
         faults = Faults()
-    _cache = (now, faults)
-    return faults
+    binding = row.device_binding() if row else None
+    _cache = (now, faults, binding)
+    return faults, binding
+
+
+def current() -> Faults:
+    """Return the faults in force: the staff page's (database) if set, else SANDBOX_FAULTS'."""
+    return _state()[0]
+
+
+def default_device_binding_drms() -> tuple[str, ...]:
+    """The DRMs whose device restriction ExpressPlay accepts by default: SANDBOX_DEVICE_BINDING_DRMS."""
+    from .models import DRMS
+
+    chosen = set(settings.SANDBOX_DEVICE_BINDING_DRMS)
+    return tuple(code for code, _name in DRMS if code in chosen)
+
+
+def device_binding_drms() -> tuple[str, ...]:
+    """The DRMs on which the token endpoints accept a device restriction now: the staff switch's (database)
+    if set, else the setting's (read live, so a reset to the default follows the deployment's setting)."""
+    binding = _state()[1]
+    return default_device_binding_drms() if binding is None else binding
+
+
+def device_binding_default() -> None:
+    """Put the device-binding switch back to its default (the setting), for every process within a second."""
+    from .models import FaultSettings
+
+    FaultSettings.objects.filter(pk=1).update(device_binding_drms=None)
+    forget()
+    transaction.on_commit(forget)  # inside a transaction (a demo reset), forget again once it is visible
 
 
 def forget() -> None:
-    """Drop the cached faults (after the staff page or a test changes them)."""
+    """Drop the cached faults and switch (after the staff page or a test changes them)."""
     global _cache
     _cache = None
 

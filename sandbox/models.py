@@ -1,5 +1,6 @@
 """What the sandbox remembers: the tokens it issued (without keys) and its transaction log."""
 
+from django.core.validators import RegexValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -69,8 +70,17 @@ class Record(models.Model):
         }
 
 
+# The DRMs with a token endpoint, in the order pages list them (brand names: not translated).
+DRMS = (("pr", "PlayReady"), ("wv", "Widevine"), ("fp", "FairPlay"))
+DRM_LIST = RegexValidator(r"^((pr|wv|fp)(,(pr|wv|fp))*)?$", _("DRM codes separated by commas, like pr,wv."))
+
+
 class FaultSettings(models.Model):
-    """The faults the sandbox injects (one row, set on the staff page); without it, SANDBOX_FAULTS applies."""
+    """The faults the sandbox injects (one row, set on the staff page); without it, SANDBOX_FAULTS applies.
+
+    The row also holds the run-time switch for "does ExpressPlay bind devices on this DRM", which is not a
+    fault: ExpressPlay documents -7002 and -6008 for Widevine and FairPlay, but an account may differ.
+    """
 
     latency_ms = models.PositiveIntegerField(_("latency (ms)"), default=0)
     jitter_ms = models.PositiveIntegerField(_("random extra latency, up to (ms)"), default=0)
@@ -81,6 +91,18 @@ class FaultSettings(models.Model):
     hang_seconds = models.FloatField(_("hang for (s)"), default=15)
     drop = models.FloatField(_("lost answer rate (after the work is done)"), default=0)
     no_record = models.FloatField(_("no record yet rate"), default=0)
+    # NULL is the default: SANDBOX_DEVICE_BINDING_DRMS (PlayReady only unless set), read live, so that a reset
+    # puts the switch back to whatever the deployment says. Else the DRMs chosen, as "pr,wv"; "" is no DRM,
+    # which is why NULL and "" must stay two values here (DJ001).
+    device_binding_drms = models.CharField(  # noqa: DJ001
+        _("ExpressPlay binds devices on"),
+        max_length=8,
+        null=True,
+        blank=True,
+        default=None,
+        validators=[DRM_LIST],
+        help_text=_("Not set: the SANDBOX_DEVICE_BINDING_DRMS setting. Empty: no DRM."),
+    )
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:
@@ -90,6 +112,13 @@ class FaultSettings(models.Model):
 
     def __str__(self):
         return str(_("Sandbox faults"))
+
+    def device_binding(self) -> tuple[str, ...] | None:
+        """The DRMs chosen on the staff page, or None for the default (the setting)."""
+        if self.device_binding_drms is None:
+            return None
+        chosen = set(self.device_binding_drms.split(","))
+        return tuple(code for code, _name in DRMS if code in chosen)
 
     def as_faults(self):
         from .faults import Faults

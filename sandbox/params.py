@@ -9,13 +9,14 @@ from __future__ import annotations
 import hmac
 import re
 import time
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from datetime import datetime
 
 from .errors import SandboxError
 from .tokens import TokenClaims
 
 MAX_LIFETIME = 30 * 24 * 3600
+MAX_PLAY_SECONDS = MAX_LIFETIME * 12  # a year of play window is the most the sandbox takes
 HEX32 = re.compile(r"[0-9a-fA-F]{32}")
 HEX = re.compile(r"[0-9a-fA-F]*")
 # ASCII digits only: str.isdigit() is also true for superscripts and other scripts, which int() refuses.
@@ -121,7 +122,7 @@ def _restrictions(params: Mapping[str, str], now: int) -> tuple[int, str]:
     return expires, cookie
 
 
-def _device_id(params: Mapping[str, str], drm: str, binding_drms: list[str], name: str) -> str:
+def _device_id(params: Mapping[str, str], drm: str, binding_drms: Collection[str], name: str) -> str:
     value = params.get(name)
     if value is None:
         return ""
@@ -132,12 +133,10 @@ def _device_id(params: Mapping[str, str], drm: str, binding_drms: list[str], nam
     return value.lower()
 
 
-def _rights(params: Mapping[str, str], now: int, *, required: bool) -> dict:
+def _rights(params: Mapping[str, str], now: int) -> dict:
     rights_type = params.get("rightsType")
     if rights_type is None:
-        if required:
-            raise SandboxError(-2020)
-        return {}
+        raise SandboxError(-2020)
     if rights_type not in ("BuyToOwn", "Rental"):
         raise SandboxError(-2021)
     rights: dict = {"rights_type": rights_type}
@@ -147,56 +146,97 @@ def _rights(params: Mapping[str, str], now: int, *, required: bool) -> dict:
         rights["period_end"] = parse_time(params["rental.periodEndTime"], now=now, code=-2022)
         if "rental.playDuration" in params:
             value = params["rental.playDuration"]
-            if not DIGITS.fullmatch(value) or not 0 < int(value) <= MAX_LIFETIME * 12:
+            if not DIGITS.fullmatch(value) or not 0 < int(value) <= MAX_PLAY_SECONDS:
                 raise SandboxError(-2025)
             rights["play_duration"] = int(value)
     return rights
+
+
+def _general_flags_0000(params: Mapping[str, str]) -> None:
+    """Widevine and FairPlay: generalFlags, if given, must be `0000`, "the only allowed value" (sections 3
+    and 5). Both error tables list -5003 "Invalid general flags" for it."""
+    flags = params.get("generalFlags")
+    if flags is not None and flags != "0000":
+        raise SandboxError(-5003, "0000 is the only allowed value")
+
+
+def _playready(params: Mapping[str, str], now: int) -> dict:
+    """PlayReady (section 4): rightsType with rental.*, the five OPLs, unknownOutputBehavior, generalFlags."""
+    extra = _rights(params, now)
+    for name in OPL_PARAMS:
+        if name not in params:
+            raise SandboxError(-5006, name)
+        _int_in(params, name, 0, 999, -2034)
+    behaviour = params.get("unknownOutputBehavior")
+    if behaviour is not None and behaviour not in ("Allow", "Disallow", "SDOnly"):
+        raise SandboxError(-5001)
+    flags = params.get("generalFlags")
+    if flags is not None and not re.fullmatch(r"[0-9a-fA-F]{8}", flags):
+        raise SandboxError(-5003)
+    return extra
+
+
+def _widevine(params: Mapping[str, str]) -> dict:
+    """Widevine (section 3): securityLevel, hdcpOutputControl, licenseDuration, generalFlags.
+
+    Widevine has no rightsType and no rental.* parameters: like every parameter not in its table they are
+    ignored, so a rental asked in PlayReady's terms yields a token without any limit, as it would from
+    ExpressPlay. Widevine's own limit is licenseDuration, seconds of playback from its start (omitted:
+    unlimited); the rights endpoint counts it from the first licence it granted for the token.
+    """
+    if "securityLevel" not in params:
+        raise SandboxError(-7003)
+    _int_in(params, "securityLevel", 1, 5, -7004)
+    if "hdcpOutputControl" not in params:
+        raise SandboxError(-7006)
+    _int_in(params, "hdcpOutputControl", 0, 5, -7006)
+    duration = _int_in(params, "licenseDuration", 1, MAX_PLAY_SECONDS, -7007)
+    _general_flags_0000(params)
+    return {"license_duration": duration}
+
+
+def _fairplay(params: Mapping[str, str]) -> dict:
+    """FairPlay (section 5): iv (required), rentalDuration, generalFlags. No rightsType, no OPLs.
+
+    rentalDuration is seconds, default 0, and 0 means no rental limit. ExpressPlay's table does not say when
+    the seconds start; FairPlay Streaming counts a rental from the first delivery of the key, so the rights
+    endpoint counts them from the first licence it granted for the token, exactly as Widevine's
+    licenseDuration (and refuses after it with -4903). The token keeps the claim as asked, 0 included.
+    `kid` is optional in the table; the sandbox still needs it, since a ClearKey request names key ids.
+    """
+    if not HEX32.fullmatch(params.get("iv", "")):
+        raise SandboxError(-6003)
+    rental = params.get("rentalDuration", "0")
+    if not DIGITS.fullmatch(rental) or int(rental) > MAX_PLAY_SECONDS:
+        raise SandboxError(-6007, "rentalDuration must be whole seconds")
+    _general_flags_0000(params)
+    return {"rental_duration": int(rental)}
 
 
 def token_claims(
     drm: str,
     params: Mapping[str, str],
     *,
-    binding_drms: list[str],
+    binding_drms: Collection[str],
     device_id_param: str = DEVICE_ID_PARAM,
     now: int | None = None,
 ) -> TokenClaims:
     """Return the claims of a valid token request for `drm` ("pr", "wv" or "fp"); raise SandboxError.
 
-    The device restriction is read from `device_id_param` only; parameters the sandbox does not know are
-    ignored.
+    Each DRM reads its own parameter table only (research/expressplay-api.md sections 3-5); the device
+    restriction is read from `device_id_param` only; parameters a DRM does not document are ignored.
     """
     now = int(time.time()) if now is None else now
     kid, key = _key(params, drm)
     expires, cookie = _restrictions(params, now)
-    extra: dict = {}
     if drm == "pr":
-        extra.update(_rights(params, now, required=True))
-        for name in OPL_PARAMS:
-            if name not in params:
-                raise SandboxError(-5006, name)
-            _int_in(params, name, 0, 999, -2034)
-        behaviour = params.get("unknownOutputBehavior")
-        if behaviour is not None and behaviour not in ("Allow", "Disallow", "SDOnly"):
-            raise SandboxError(-5001)
-        flags = params.get("generalFlags")
-        if flags is not None and not re.fullmatch(r"[0-9a-fA-F]{8}", flags):
-            raise SandboxError(-5003)
+        extra = _playready(params, now)
     elif drm == "wv":
-        extra.update(_rights(params, now, required=False))
-        if "securityLevel" not in params:
-            raise SandboxError(-7003)
-        _int_in(params, "securityLevel", 1, 5, -7004)
-        if "hdcpOutputControl" not in params:
-            raise SandboxError(-7006)
-        _int_in(params, "hdcpOutputControl", 0, 5, -7006)
-        extra["license_duration"] = _int_in(params, "licenseDuration", 1, MAX_LIFETIME * 12, -7007)
+        extra = _widevine(params)
     elif drm == "fp":
-        if not HEX32.fullmatch(params.get("iv", "")):
-            raise SandboxError(-6003)
-        rental = _int_in(params, "rentalDuration", 0, MAX_LIFETIME * 12, -6007)
-        if rental:
-            extra.update(rights_type="Rental", period_end=now + rental)
+        extra = _fairplay(params)
+    else:
+        raise ValueError(f"unknown DRM {drm!r}")
     device_id = _device_id(params, drm, binding_drms, device_id_param)
     return TokenClaims(
         drm=drm, kid=kid, key=key, expires=expires, issued=now, cookie=cookie, device_id=device_id, **extra

@@ -34,11 +34,25 @@ class TokenClaims:
     issued: int
     rights_type: str = ""
     period_end: int | None = None
-    play_duration: int | None = None
-    license_duration: int | None = None
+    play_duration: int | None = None  # PlayReady rental.playDuration
+    license_duration: int | None = None  # Widevine licenseDuration
+    rental_duration: int | None = None  # FairPlay rentalDuration (0: no limit)
     cookie: str = ""
     device_id: str = ""
     jti: str = field(default_factory=lambda: uuid.uuid4().hex)
+
+    @property
+    def play_window(self) -> tuple[str, int] | None:
+        """The seconds of playback the token allows from its first licence, with the parameter that set
+        them, in the DRM's own terms; None for no limit."""
+        for name, seconds in (
+            ("rental.playDuration", self.play_duration),
+            ("licenseDuration", self.license_duration),
+            ("rentalDuration", self.rental_duration),
+        ):
+            if seconds:
+                return name, seconds
+        return None
 
 
 def _aead(secret: str) -> AESGCM:

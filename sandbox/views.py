@@ -25,7 +25,7 @@ from django.views.decorators.csrf import csrf_exempt
 from . import faults
 from .device import KEY_HEADER, NONCE_HEADER, SIGNATURE_HEADER, TIME_HEADER, verify_device
 from .errors import SandboxError
-from .models import FaultSettings, IssuedToken, Record
+from .models import DRMS, FaultSettings, IssuedToken, Record
 from .params import check_authenticator, error_format, token_claims
 from .tokens import TokenClaims, TokenInvalid, b64url, b64url_decode, open_token, seal
 
@@ -83,7 +83,7 @@ def token(request: HttpRequest, drm: str) -> HttpResponse:
         claims = token_claims(
             drm,
             params,
-            binding_drms=settings.SANDBOX_DEVICE_BINDING_DRMS,
+            binding_drms=faults.device_binding_drms(),
             device_id_param=settings.SANDBOX_DEVICE_ID_PARAM,
         )
     except SandboxError as err:
@@ -95,7 +95,7 @@ def token(request: HttpRequest, drm: str) -> HttpResponse:
         kid=claims.kid,
         rights_type=claims.rights_type,
         period_end=_when(claims.period_end),
-        play_duration=claims.play_duration,
+        play_duration=claims.play_window[1] if claims.play_window else None,
         cookie=claims.cookie,
         device_id=claims.device_id,
         expires_at=_when(claims.expires),
@@ -160,18 +160,24 @@ def _log(record: Record) -> None:
 
 
 def _check_policy(claims: TokenClaims, now: float) -> None:
+    """Refuse a licence the token's policy no longer allows: past its expiry (-4901), past a PlayReady
+    rental's period end (-4902), or past its play window (-4903), which every DRM counts from the first
+    licence granted for the token: PlayReady's rental.playDuration, Widevine's licenseDuration, FairPlay's
+    rentalDuration."""
     if now >= claims.expires:
         raise SandboxError(-4901)
     if claims.period_end is not None and now >= claims.period_end:
         raise SandboxError(-4902)
-    if claims.play_duration:
+    window = claims.play_window
+    if window is not None:
+        name, seconds = window
         first_play = (
             Record.objects.filter(token_jti=claims.jti, result=0)
             .order_by("event_id")
             .values_list("time", flat=True)
         ).first()
-        if first_play is not None and now > first_play.timestamp() + claims.play_duration:
-            raise SandboxError(-4903)
+        if first_play is not None and now > first_play.timestamp() + seconds:
+            raise SandboxError(-4903, f"{name} of {seconds} s has passed since the first licence")
 
 
 @csrf_exempt
@@ -183,6 +189,8 @@ def rights(request: HttpRequest, drm: str) -> HttpResponse:
         return _cors(HttpResponseNotAllowed(["POST", "OPTIONS"]))
     body = request.body
     token_text = request.GET.get("ExpressPlayToken") or request.headers.get("ExpressPlayToken", "")
+    # The DRM whose licence server was asked (the path's, not the token's): set once, here, so that every
+    # record names it, granted, refused (even before the token is read) or replayed (_log reuses it).
     record = Record(drm=drm)
     try:
         try:
@@ -292,7 +300,7 @@ def status(request: HttpRequest) -> HttpResponse:
             (_("FairPlay licence"), f"{base}/hms/fp/rights/"),
             (_("Record retrieval"), f"{base}/cmiapi/getrecord/"),
         ],
-        "binding_drms": settings.SANDBOX_DEVICE_BINDING_DRMS,
+        "binding_drms": drm_names(faults.device_binding_drms()),
         "cookie_mode": settings.SANDBOX_GETRECORD_COOKIE_MODE,
         "tokens": IssuedToken.objects.all()[:20],
         "records": Record.objects.all()[:20],
@@ -343,6 +351,46 @@ class FaultForm(forms.ModelForm):
         return data
 
 
+def drm_names(codes) -> str:
+    """ "PlayReady, Widevine" for ("pr", "wv"); "none" for no DRM."""
+    names = [name for code, name in DRMS if code in codes]
+    return ", ".join(names) if names else _("none")
+
+
+class DeviceBindingForm(forms.Form):
+    """The switch "does ExpressPlay bind devices on this DRM", one box per DRM (not a fault: documented
+    behaviour, PlayReady only, is the default; an account might differ)."""
+
+    drms = forms.MultipleChoiceField(
+        label=_("ExpressPlay binds devices on"),
+        choices=DRMS,
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        help_text=_(
+            "A token request with a device restriction for an unticked DRM is refused, as ExpressPlay "
+            "documents: -7002 for Widevine, -6008 for FairPlay."
+        ),
+    )
+
+    @classmethod
+    def for_now(cls, data=None) -> DeviceBindingForm:
+        return cls(data, initial={"drms": list(faults.device_binding_drms())}, prefix="binding")
+
+    def codes(self) -> str:
+        chosen = set(self.cleaned_data["drms"])
+        return ",".join(code for code, _name in DRMS if code in chosen)
+
+
+def device_binding_context(request: HttpRequest, form: DeviceBindingForm | None = None) -> dict:
+    """What the device-binding switch shows, here and on the presenter's page (sandbox/templatetags)."""
+    return {
+        "binding_form": form or DeviceBindingForm.for_now(),
+        "binding_now": drm_names(faults.device_binding_drms()),
+        "binding_default": drm_names(faults.default_device_binding_drms()),
+        "may_change": request.user.has_perm("sandbox.change_faultsettings"),
+    }
+
+
 def _back(request: HttpRequest) -> str:
     """Where to go after a change: a `next` on this site (the presenter's page), else the faults page."""
     target = request.POST.get("next", "")
@@ -351,14 +399,41 @@ def _back(request: HttpRequest) -> str:
     return reverse("sandbox:faults")
 
 
+def _device_binding_save(request: HttpRequest, row: FaultSettings, form: DeviceBindingForm) -> HttpResponse:
+    """Save the device-binding switch (its own form, so the fault presets never change it) or put it back
+    to its default, and go back."""
+    if "binding-default" in request.POST:
+        faults.device_binding_default()
+    else:
+        row.device_binding_drms = form.codes()
+        if row._state.adding:
+            row.save()
+        else:
+            row.save(update_fields=["device_binding_drms", "updated_at"])
+        faults.forget()
+    messages.success(
+        request,
+        _("ExpressPlay binds devices on: %(drms)s. New token requests follow within a second.")
+        % {"drms": drm_names(faults.device_binding_drms())},
+    )
+    return redirect(_back(request))
+
+
 @staff_member_required
 def fault_settings(request: HttpRequest) -> HttpResponse:
-    """Staff only: switch the sandbox's injected faults on and off (a demo's "watch it survive" moment)."""
+    """Staff only: switch the sandbox's injected faults on and off (a demo's "watch it survive" moment), and
+    the DRMs on which ExpressPlay binds devices."""
     row = FaultSettings.objects.filter(pk=1).first() or FaultSettings(pk=1, **faults.current().as_dict())
     may_change = request.user.has_perm("sandbox.change_faultsettings")
     if request.method == "POST" and not may_change:
         raise PermissionDenied
-    if request.method == "POST":
+    form = FaultForm(instance=row)
+    binding_form = None
+    if request.method == "POST" and "binding" in request.POST:
+        binding_form = DeviceBindingForm.for_now(request.POST)
+        if "binding-default" in request.POST or binding_form.is_valid():
+            return _device_binding_save(request, row, binding_form)
+    elif request.method == "POST":
         if "reset" in request.POST:
             FaultSettings.objects.update_or_create(pk=1, defaults=faults.Faults().as_dict())
             faults.forget()
@@ -378,10 +453,6 @@ def fault_settings(request: HttpRequest) -> HttpResponse:
             else:
                 messages.success(request, _("Faults switched off."))
             return redirect(_back(request))
-    else:
-        form = FaultForm(instance=row)
-    return render(
-        request,
-        "sandbox/faults.html",
-        {"form": form, "active": faults.current().active, "may_change": may_change},
-    )
+    context = {"form": form, "active": faults.current().active, "may_change": may_change}
+    context.update(device_binding_context(request, binding_form))
+    return render(request, "sandbox/faults.html", context)

@@ -4,6 +4,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
+from django.apps import apps
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
@@ -164,8 +165,9 @@ def titles_load() -> list[Title]:
 @transaction.atomic
 def demo_reset() -> dict[str, int]:
     """Put the demo back to its seeded state: the demo customers' orders, entitlements, registrations,
-    devices and audit trail removed, every demo login reset; the titles, their keys and staff's own records
-    kept. Return how many rows of each kind went."""
+    devices and audit trail removed, every demo login reset, the sandbox's device-binding switch back to its
+    default; the titles, their keys, staff's own records and the sandbox's faults kept. Return how many rows
+    of each kind went."""
     from axes.models import AccessAttempt
 
     from binding.models import BindingEvent, Cookie, Device, Entitlement, TokenRequest
@@ -185,6 +187,8 @@ def demo_reset() -> dict[str, int]:
     }
     AccessAttempt.objects.filter(username__in=[demo.username for demo in DEMO_USERS]).delete()
     demo_users_load()
+    if apps.is_installed("sandbox"):  # its device-binding switch back to the default; no import of it
+        apps.get_app_config("sandbox").demo_reset()
     return removed
 
 

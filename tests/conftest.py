@@ -37,6 +37,17 @@ def fresh_catalogue():
         cache.set(VERSION_KEY, uuid.uuid4().hex, timeout=None)
 
 
+@pytest.fixture(autouse=True)
+def fresh_sandbox_switches():
+    """Start and end every test with the sandbox's faults and device-binding switch read afresh: its
+    one-second cache would otherwise carry a test's rolled-back row into the next test."""
+    from sandbox import faults
+
+    faults.forget()
+    yield
+    faults.forget()
+
+
 @pytest.fixture(scope="session")
 def redis_url():
     """Return the URL of a real Redis: REDIS_URL's, or the embedded server started for this session."""

@@ -1,10 +1,13 @@
-"""The sandbox's record retrieval: ExpressPlay's four query modes over the transaction log."""
+"""The sandbox's record retrieval: ExpressPlay's four query modes over the transaction log, whose every record
+names the DRM whose licence server was asked."""
 
 import pytest
 from django.conf import settings
 from django.contrib.auth import get_user_model
 
 from sandbox.models import IssuedToken, Record
+
+from .test_rights import licence_request, make_token, redeem
 
 pytestmark = pytest.mark.django_db
 
@@ -98,3 +101,60 @@ def test_status_page_is_for_staff_and_shows_tokens_and_records_but_never_a_key(c
     assert "0123456789abcdef0123456789abcdef" in text
     assert log[-1].device_id in text
     assert "contentKey" not in text
+
+
+# --- every record names the DRM whose licence server was asked ------------------------------------------
+
+RIGHTS_PATHS = {
+    "pr": "/sandbox/playready/RightsManager.asmx",
+    "wv": "/sandbox/hms/wv/rights/",
+    "fp": "/sandbox/hms/fp/rights/",
+}
+
+
+def drms_on_record(client) -> list[tuple[int, str]]:
+    """(result, drm) of every record getrecord returns, oldest first."""
+    return [(r["result"], r["drm"]) for r in reversed(client.get(URL, auth()).json())]
+
+
+@pytest.mark.parametrize("drm", ["pr", "wv", "fp"])
+def test_a_granted_licence_is_on_record_under_its_drm(client, device, drm):
+    assert redeem(client, make_token(drm=drm), device, path=RIGHTS_PATHS[drm]).status_code == 200
+    assert drms_on_record(client) == [(0, drm)]
+
+
+@pytest.mark.parametrize("drm", ["pr", "wv", "fp"])
+def test_a_refused_licence_is_on_record_under_its_drm(client, device, other_device, drm):
+    path = RIGHTS_PATHS[drm]
+    redeem(client, make_token(drm=drm, device_id=other_device.device_id), device, path=path)  # -4905
+    redeem(client, make_token(drm=drm), device, path=path, body=licence_request("ff" * 16))  # -4904
+    redeem(client, make_token(drm=drm), None, path=path)  # -4001: no device identity
+    redeem(client, "not-a-token", device, path=path)  # -4010 before any claim is read
+    assert drms_on_record(client) == [(-4905, drm), (-4904, drm), (-4001, drm), (-4010, drm)]
+
+
+@pytest.mark.parametrize("drm", ["pr", "wv", "fp"])
+def test_a_token_of_another_drm_is_on_record_under_the_drm_that_was_asked(client, device, drm):
+    other = "wv" if drm != "wv" else "pr"
+    redeem(client, make_token(drm=other), device, path=RIGHTS_PATHS[drm])
+    assert drms_on_record(client) == [(-4010, drm)]
+
+
+@pytest.mark.parametrize("drm", ["pr", "wv", "fp"])
+def test_a_replayed_licence_request_is_on_record_under_its_drm(client, device, drm):
+    body = licence_request()
+    captured = device.headers(body)
+    token = make_token(drm=drm)
+    path = RIGHTS_PATHS[drm]
+    assert redeem(client, token, None, body=body, headers=captured, path=path).status_code == 200
+    assert redeem(client, token, None, body=body, headers=captured, path=path).status_code == 403
+    assert drms_on_record(client) == [(0, drm), (-4908, drm)]
+
+
+def test_a_refused_request_sent_again_is_a_replay_on_record_under_its_drm(client, device):
+    body = b'{"kids": ["AAAAAAAAAAAAAAAAAAAAAA"], "type": "temporary"}'
+    captured = device.headers(body)
+    token = make_token(drm="fp")
+    for _ in range(2):
+        redeem(client, token, None, body=body, headers=captured, path=RIGHTS_PATHS["fp"])
+    assert drms_on_record(client) == [(-4904, "fp"), (-4908, "fp")]

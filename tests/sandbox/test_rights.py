@@ -171,9 +171,62 @@ def test_rental_play_duration_counts_from_first_play(client, device):
     token = make_token(rights_type="Rental", period_end=int(time.time()) + 3600, play_duration=60)
     assert redeem(client, token, device).status_code == 200
     assert redeem(client, token, device).status_code == 200  # still inside the 60 s
+    first_licence_a_year_ago()
+    assert redeem(client, token, device).json()["errorCode"] == -4903
+
+
+def first_licence_a_year_ago() -> None:
     first = Record.objects.filter(result=0).order_by("event_id").first()
     Record.objects.filter(pk=first.pk).update(time=first.time.replace(year=first.time.year - 1))
-    assert redeem(client, token, device).json()["errorCode"] == -4903
+
+
+@pytest.mark.parametrize(
+    ("drm", "claim", "parameter"),
+    [("wv", "license_duration", "licenseDuration"), ("fp", "rental_duration", "rentalDuration")],
+)
+def test_widevine_and_fairplay_play_windows_count_from_the_first_licence(
+    client, device, drm, claim, parameter
+):
+    token = make_token(drm=drm, **{claim: 60})
+    path = f"/sandbox/hms/{drm}/rights/"
+    assert redeem(client, token, device, path=path).status_code == 200
+    assert redeem(client, token, device, path=path).status_code == 200  # still inside the 60 s
+    first_licence_a_year_ago()
+    refused = redeem(client, token, device, path=path)
+    assert (refused.status_code, refused.json()["errorCode"]) == (403, -4903)
+    assert Record.objects.first().message.startswith(f"-4903 Rental play duration has ended: {parameter}")
+
+
+def test_a_fairplay_rental_duration_of_0_never_ends(client, device):
+    token = make_token(drm="fp", rental_duration=0)
+    assert redeem(client, token, device, path="/sandbox/hms/fp/rights/").status_code == 200
+    first_licence_a_year_ago()
+    assert redeem(client, token, device, path="/sandbox/hms/fp/rights/").status_code == 200
+
+
+def requested_uri_list_token(client, drm, **changes) -> str:
+    response = client.post(f"/sandbox/hms/{drm}/token", valid(drm, **changes))
+    assert response.status_code == 200, response.content
+    return response.content.decode().strip().partition("ExpressPlayToken=")[2]
+
+
+@pytest.mark.parametrize("drm", ["wv", "fp"])
+def test_a_rental_asked_in_playready_terms_does_not_limit_a_widevine_or_fairplay_licence(client, device, drm):
+    rental = {"rightsType": "Rental", "rental__periodEndTime": "+1", "rental__playDuration": "1"}
+    token = requested_uri_list_token(client, drm, **rental)
+    path = f"/sandbox/hms/{drm}/rights/"
+    assert redeem(client, token, device, path=path).status_code == 200
+    first_licence_a_year_ago()
+    assert redeem(client, token, device, path=path).status_code == 200  # ExpressPlay ignores them too
+
+
+@pytest.mark.parametrize(("drm", "parameter"), [("wv", "licenseDuration"), ("fp", "rentalDuration")])
+def test_a_play_window_asked_in_the_drms_own_terms_ends_its_licences(client, device, drm, parameter):
+    token = requested_uri_list_token(client, drm, **{parameter: "60"})
+    path = f"/sandbox/hms/{drm}/rights/"
+    assert redeem(client, token, device, path=path).status_code == 200
+    first_licence_a_year_ago()
+    assert redeem(client, token, device, path=path).json()["errorCode"] == -4903
 
 
 def test_request_for_a_key_the_token_does_not_carry_is_refused(client, device):

@@ -157,6 +157,43 @@ def test_fault_switches_post_to_the_sandbox_and_come_back(operator, demo):
     assert FaultSettings.objects.get().latency_ms == 0
 
 
+def test_the_presenter_shows_where_expressplay_binds_devices_and_switches_it(operator, demo):
+    page = operator.get(reverse("presenter")).content.decode()
+    assert "ExpressPlay binds devices on: <strong>PlayReady</strong>." in page
+    assert 'name="binding-drms" value="wv"' in page and 'name="binding-drms" value="fp"' in page
+    switched = {"binding": "1", "binding-drms": ["pr", "wv"], "next": reverse("presenter")}
+    answer = operator.post(reverse("sandbox:faults"), switched)
+    assert answer.status_code == 302 and answer["Location"] == reverse("presenter")
+    said = operator.get(reverse("presenter")).content.decode()
+    assert (
+        "ExpressPlay binds devices on: PlayReady, Widevine. New token requests follow within a second."
+        in said
+    )
+    assert "ExpressPlay binds devices on: <strong>PlayReady, Widevine</strong>." in said
+
+
+def test_support_sees_where_expressplay_binds_devices_but_has_no_switch(client, demo):
+    client.force_login(demo["support"])
+    page = client.get(reverse("presenter")).content.decode()
+    assert "ExpressPlay binds devices on: <strong>PlayReady</strong>." in page
+    assert 'name="binding-drms"' not in page
+
+
+def test_reset_puts_the_device_binding_back_to_its_default_and_keeps_the_faults(operator, demo):
+    from sandbox import faults
+
+    FaultSettings.objects.create(pk=1, latency_ms=300, device_binding_drms="wv,fp")
+    faults.forget()
+    assert operator.post(reverse("presenter-reset")).status_code == 302
+    row = FaultSettings.objects.get()
+    assert (row.device_binding_drms, row.latency_ms) == (None, 300)
+    assert faults.device_binding_drms() == ("pr",)
+    assert (
+        "ExpressPlay binds devices on: <strong>PlayReady</strong>."
+        in operator.get(reverse("presenter")).content.decode()
+    )
+
+
 def test_reset_removes_the_customers_traces_and_keeps_titles_and_staff(operator, demo, monkeypatch):
     from binding import tasks
 

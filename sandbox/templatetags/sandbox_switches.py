@@ -1,0 +1,19 @@
+"""The sandbox's switches as a piece of page, for other pages that show them (the presenter's): the sandbox
+renders its own state, so no app has to read or import it."""
+
+from django import template
+
+register = template.Library()
+
+
+@register.inclusion_tag("sandbox/device_binding_switch.html", takes_context=True)
+def sandbox_device_binding(context, next_url: str = ""):
+    """The switch "ExpressPlay binds devices on: PlayReady / Widevine / FairPlay", posting to the sandbox's
+    faults page and coming back to `next_url`."""
+    from ..views import device_binding_context
+
+    return {
+        **device_binding_context(context["request"]),
+        "next": next_url,
+        "csrf_token": context.get("csrf_token"),
+    }
