@@ -53,6 +53,11 @@ def device_for_browser(user, cookie_value: str | None) -> Device | None:
     return cookie.device if cookie else None
 
 
+def entitlement_for_user(user, entitlement_id: int) -> Entitlement | None:
+    """Return the user's entitlement `entitlement_id` with its asset and device, if it is theirs."""
+    return Entitlement.objects.select_related("asset", "device").filter(pk=entitlement_id, user=user).first()
+
+
 def device_check_asset() -> MediaAsset | None:
     return MediaAsset.objects.filter(slug=settings.BINDING_DEVICE_CHECK_ASSET).first()
 

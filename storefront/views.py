@@ -334,10 +334,7 @@ def _signed_in_json(view):
 
 
 def _own_entitlement_or_refusal(request: HttpRequest, entitlement_id: int):
-    try:
-        return _own_order(request, entitlement_id).entitlement
-    except Http404:
-        return None
+    return binding_selectors.entitlement_for_user(request.user, entitlement_id)
 
 
 @_signed_in_json
