@@ -31,7 +31,16 @@ from . import selectors, services
 from .diagnostics import entitlement_diagnosis
 from .exceptions import BindingError
 from .expressplay import explain
-from .models import BindingEvent, Cookie, Device, Entitlement, MediaAsset, TokenRequestOutcome
+from .models import (
+    BindingEvent,
+    Cookie,
+    Device,
+    DrmFallback,
+    Entitlement,
+    MediaAsset,
+    PlaySession,
+    TokenRequestOutcome,
+)
 from .selectors import sweep_state
 
 User = get_user_model()
@@ -222,10 +231,10 @@ class EntitlementAdmin(PermissionActionsMixin, RecordAdmin):
     change_form_template = "admin/binding/entitlement/change_form.html"
     change_list_template = "admin/binding/entitlement/change_list.html"
     list_display = (
-        "id", "customer", "asset", "kind", "state", "device_link", "token_short", "token_expires_at", "error",
-        "created_at",
+        "id", "customer", "asset", "kind", "state", "device_link", "bound_by", "token_short", "token_expires_at",
+        "error", "created_at",
     )  # fmt: skip
-    list_filter = (WaitingTooLongFilter, "state", "kind", "created_at", "asset")
+    list_filter = (WaitingTooLongFilter, "state", "kind", "bound_by", "created_at", "asset")
     search_fields = (
         "user__email", "user__username", "user__first_name", "user__last_name", "cookie__value",
         "device__device_id", "token_device_id", "order__number", "asset__titles__name", "asset__slug",
@@ -234,7 +243,7 @@ class EntitlementAdmin(PermissionActionsMixin, RecordAdmin):
     date_hierarchy = "created_at"
     fieldsets = (
         (None, {"fields": ("customer", "order_link", "asset", "kind", "state", "progress")}),
-        (_("Binding"), {"fields": ("cookie_link", "device_link", "token_device_id")}),
+        (_("Binding"), {"fields": ("cookie_link", "device_link", "bound_by", "token_device_id")}),
         (
             _("Token"),
             {
@@ -587,6 +596,108 @@ admin.site.site_header = _("Bindery operations")
 admin.site.site_title = _("Bindery operations")
 admin.site.index_title = _("Customers, devices and entitlements")
 
+# --- DRM binding fallbacks and playback sessions (decision 0013) -----------------------------------------------
+
+
+class DrmFallbackAdmin(HostileInputMixin, admin.ModelAdmin):
+    """The DRMs on which ExpressPlay refused device binding, and how their titles are bound instead. An operator
+    removes a row (the action below, or Delete) to have ExpressPlay's binding tried again."""
+
+    list_display = ("drm", "mode", "expressplay_code", "detail", "since")
+    readonly_fields = list_display
+    fields = list_display
+    actions = ["try_expressplay_again"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)  # the action below says what deleting means
+        return actions
+
+    def delete_model(self, request, obj):
+        services.drm_fallback_clear(fallback=obj, actor_user=request.user, reason=str(_("deleted in admin")))
+
+    @admin.action(description=_("Try ExpressPlay's device binding again"), permissions=["delete"])
+    def try_expressplay_again(self, request, queryset):
+        def apply(fallback, data):
+            cleared = services.drm_fallback_clear(
+                fallback=fallback, actor_user=request.user, reason=data["reason"]
+            )
+            if cleared:
+                self.message_user(
+                    request,
+                    _(
+                        "%(drm)s: titles bought from now on ask ExpressPlay to bind the device again. If it still "
+                        "refuses (%(code)s), %(drm)s falls back again by itself and the order is not lost. Titles "
+                        "already bound by Bindery stay bound by Bindery."
+                    )
+                    % {"drm": fallback.get_drm_display(), "code": fallback.expressplay_code},
+                    messages.SUCCESS,
+                )
+            return cleared
+
+        return run_with_reason(
+            self, request, queryset, title=_("Try ExpressPlay's device binding again"), apply=apply,
+            help_text=_(
+                "ExpressPlay refused device binding on these DRMs, so their titles are bound by Bindery (or not "
+                "sold). Do this after ExpressPlay enabled device binding on your account: the next order asks "
+                "ExpressPlay to bind again."
+            ),
+        )  # fmt: skip
+
+
+class PlaySessionAdmin(RecordAdmin):
+    """Playback sessions of titles bound by Bindery: read-only (no licence URL shown)."""
+
+    list_display = (
+        "started_at", "customer", "entitlement_link", "device", "live", "last_seen", "ended_at", "end_reason",
+        "licence_requests",
+    )  # fmt: skip
+    list_filter = ("started_at", ("ended_at", admin.EmptyFieldListFilter))
+    search_fields = ("entitlement__user__email", "entitlement__user__username", "cookie__value", "id")
+    list_select_related = ("entitlement__user", "entitlement__asset", "entitlement__device", "cookie")
+    fields = (
+        "id", "customer", "entitlement_link", "device", "cookie_link", "started_at", "last_seen", "ended_at",
+        "end_reason", "licence_requests", "token_request_outcome",
+    )  # fmt: skip
+    readonly_fields = fields
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description=_("customer"))
+    def customer(self, obj):
+        return customer_link(obj.entitlement.user)
+
+    @admin.display(description=_("entitlement"))
+    def entitlement_link(self, obj):
+        return admin_link(obj.entitlement)
+
+    @admin.display(description=_("device"))
+    def device(self, obj):
+        return admin_link(obj.entitlement.device)
+
+    @admin.display(description=_("registration"))
+    def cookie_link(self, obj):
+        return admin_link(obj.cookie)
+
+    @admin.display(description=_("live"), boolean=True)
+    def live(self, obj):
+        return obj.is_live
+
+    @admin.display(description=_("token request"))
+    def token_request_outcome(self, obj):
+        request = obj.token_request
+        return f"{request.get_outcome_display()} · {request.token_short or '-'}" if request else "-"
+
+
+admin.site.register(DrmFallback, DrmFallbackAdmin)
+admin.site.register(PlaySession, PlaySessionAdmin)
 admin.site.register(Entitlement, EntitlementAdmin)
 admin.site.register(Device, DeviceAdmin)
 admin.site.register(Cookie, CookieAdmin)

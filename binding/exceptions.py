@@ -43,3 +43,36 @@ class AlreadyEntitled(BindingError):
 
 class RecordNotYetAvailable(Exception):
     """ExpressPlay has no record with a device id for the cookie yet (the task retries)."""
+
+
+class DrmNotSold(BindingError):
+    """The browser's DRM is in `refuse` mode: its titles cannot be bound, so they are not sold to it."""
+
+    default_message = _(
+        "Titles cannot be bound to this browser's DRM, so this shop does not sell them to it. Buy or rent in "
+        "another browser (for example Microsoft Edge for PlayReady)."
+    )
+
+
+class PlayRefused(BindingError):
+    """A Play of a Bindery-bound title, or one of its licence requests, is refused: `reason` names why (for the
+    player and tests), `status` is the HTTP answer, `message` says it in the customer's words."""
+
+    status = 403
+    reason = "refused"
+
+    def __init__(self, message=None, *, reason: str | None = None, status: int | None = None):
+        super().__init__(message)
+        self.reason = reason or self.reason
+        self.status = status or self.status
+
+
+class PlayUnavailable(PlayRefused):
+    """ExpressPlay (or its licence server) could not be reached: nothing is lost, Play can be pressed again."""
+
+    status = 503
+    reason = "unavailable"
+    retry_after = 30
+    default_message = _(
+        "The licence service is not answering right now. Nothing is lost: press Play again in a minute."
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import timedelta
 
 from django.conf import settings
@@ -245,6 +246,7 @@ class EventKind(models.TextChoices):
     LICENCE_REFUSED = "licence_refused", _("Licence refused when playing")
     CHECK_REPLAYED = "check_replayed", _("Security: another device played a device check")
     ENTITLEMENT_HELD = "entitlement_held", _("Held for a fresh device check")
+    DRM_BINDING_RETRIED = "drm_binding_retried", _("ExpressPlay's device binding to be tried again")
 
 
 class EntitlementKind(models.TextChoices):
@@ -449,6 +451,8 @@ class BindingEvent(models.Model):
 class TokenRequestPurpose(models.TextChoices):
     DEVICE_CHECK = "device_check", _("Device check")
     ENTITLEMENT = "entitlement", _("Entitlement")
+    # A short token for one Play of a title bound by Bindery (decision 0013).
+    PLAY = "play", _("Play (bound by Bindery)")
 
 
 class TokenRequestOutcome(models.TextChoices):
@@ -555,3 +559,77 @@ class DrmFallback(models.Model):
 
     def __str__(self):
         return f"{self.get_drm_display()}: {self.get_mode_display()}"
+
+
+class PlaySessionQuerySet(models.QuerySet):
+    def live(self, now=None):
+        """Sessions still playing: not ended, and a heartbeat within PlaySession.LIVE_FOR seconds."""
+        since = (now or timezone.now()) - timedelta(seconds=PlaySession.LIVE_FOR)
+        return self.filter(ended_at__isnull=True, last_seen__gte=since)
+
+
+class PlaySession(models.Model):
+    """One Play of a title bound by Bindery (decision 0013): the proven browser, the one-time challenge it
+    signed, the short token asked for it, and its heartbeats. The licence proxy serves only a live session, to
+    the browser that started it; BINDING_CONCURRENT_PLAYS live sessions per entitlement at most."""
+
+    HEARTBEAT = 60  # seconds between the player's heartbeats
+    LIVE_FOR = 2 * HEARTBEAT  # a session without a heartbeat for this long has ended (its page went away)
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    entitlement = models.ForeignKey(
+        Entitlement, on_delete=models.CASCADE, related_name="play_sessions", verbose_name=_("entitlement")
+    )
+    cookie = models.ForeignKey(
+        Cookie, on_delete=models.CASCADE, related_name="play_sessions", verbose_name=_("registration")
+    )
+    # The challenge's nonce: unique, so a challenge starts one session at most.
+    nonce = models.CharField(_("challenge nonce"), max_length=64, unique=True)
+    started_at = models.DateTimeField(_("started at"), default=timezone.now)
+    last_seen = models.DateTimeField(_("last heartbeat"), default=timezone.now)
+    ended_at = models.DateTimeField(_("ended at"), null=True, blank=True)
+    end_reason = models.CharField(_("ended because"), max_length=120, blank=True)
+    token_request = models.ForeignKey(
+        TokenRequest,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("token request"),
+    )
+    # The short token's licence URL: only Bindery's licence proxy uses it, never the browser.
+    license_url = EncryptedTextField(_("licence URL"), blank=True)
+    licence_requests = models.PositiveIntegerField(_("licence requests relayed"), default=0)
+
+    objects = PlaySessionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-started_at"]
+        verbose_name = _("playback session")
+        verbose_name_plural = _("playback sessions")
+        indexes = [models.Index(fields=["entitlement", "ended_at", "last_seen"])]
+
+    def __str__(self):
+        return f"{self.entitlement} · {self.started_at:%Y-%m-%d %H:%M:%S}"
+
+    @property
+    def is_live(self) -> bool:
+        return self.ended_at is None and self.last_seen >= timezone.now() - timedelta(seconds=self.LIVE_FOR)
+
+
+class PlayLicenceRequest(models.Model):
+    """A signed licence request relayed for a playback session: its nonce is good once per session."""
+
+    session = models.ForeignKey(PlaySession, on_delete=models.CASCADE, related_name="licence_request_nonces")
+    nonce = models.CharField(_("nonce"), max_length=32)
+    requested_at = models.DateTimeField(_("requested at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("licence request")
+        verbose_name_plural = _("licence requests")
+        constraints = [
+            models.UniqueConstraint(fields=["session", "nonce"], name="licence_nonce_once_per_session")
+        ]
+
+    def __str__(self):
+        return self.nonce

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from .models import (
+    BindingMode,
     Cookie,
     CookieState,
     Device,
@@ -26,6 +27,7 @@ from .models import (
     MediaAsset,
     TokenRequest,
     TokenRequestOutcome,
+    TokenRequestPurpose,
 )
 
 
@@ -49,6 +51,11 @@ def device_for_browser(user, cookie_value: str | None) -> Device | None:
     """Return the user's active device this browser registered as (from its remembered cookie), if any."""
     cookie = cookie_for_browser(user, cookie_value)
     return cookie.device if cookie else None
+
+
+def entitlement_for_user(user, entitlement_id: int) -> Entitlement | None:
+    """Return the user's entitlement `entitlement_id` with its asset and device, if it is theirs."""
+    return Entitlement.objects.select_related("asset", "device").filter(pk=entitlement_id, user=user).first()
 
 
 def device_check_asset() -> MediaAsset | None:
@@ -117,6 +124,8 @@ def entitlement_needs_renewal(entitlement: Entitlement) -> bool:
     past its end, not bound to a removed device. Reads only."""
     if entitlement.state != EntitlementState.READY or entitlement.rental_over:
         return False
+    if entitlement.bound_by == BindingMode.BINDERY:
+        return False  # no token is kept: each Play gets a short one of its own
     if entitlement.device and not entitlement.device.is_active:
         return False  # bound to a removed device: not renewed until moved
     margin = timedelta(seconds=settings.ENTITLEMENT_RENEW_MARGIN)
@@ -165,6 +174,15 @@ def entitlement_status(entitlement: Entitlement) -> dict:
         next_step = _(
             "Register this browser again: your order goes on by itself as soon as it is registered."
         )
+    elif state == EntitlementState.FAILED and entitlement.failure == EntitlementFailure.DRM_NOT_BOUND:
+        drm = entitlement.device.get_drm_display() if entitlement.device else ""
+        message = _(
+            "Titles cannot be bound to this device's DRM (%(drm)s), so this order cannot be played on it. No "
+            "licence was issued."
+        ) % {"drm": drm}
+        next_step = _(
+            "Our support team sees the order and will refund it, or move it to another of your devices."
+        )
     elif state == EntitlementState.FAILED and entitlement.error_code in _DEVICE_CODES:
         message = _("We could not confirm the device this title should play on.")
         next_step = _(
@@ -204,15 +222,36 @@ def entitlement_status(entitlement: Entitlement) -> dict:
         "register": state == EntitlementState.FAILED
         and entitlement.failure == EntitlementFailure.DEVICE_CHECK_NEEDED,
         "timing": entitlement_timing(entitlement) if state == EntitlementState.READY and not removed else "",
+        # Bound by Bindery: no licence URL is handed out; the player starts a playback session instead.
+        "session": entitlement.bound_by == BindingMode.BINDERY,
+        "drm_refused": state == EntitlementState.FAILED
+        and entitlement.failure == EntitlementFailure.DRM_NOT_BOUND,
     }
 
 
 def entitlement_timing(entitlement: Entitlement) -> str:
     """Return how long the current token took, in words: from payment (or from the renewal, re-issue or move
     that asked for it) to the device lookup's end, and ExpressPlay's answer to the token request; "" when the
-    request is not on record. One query."""
+    request is not on record. One query. Bound by Bindery: from payment to the device lookup's end (no token is
+    kept; each Play gets its own)."""
+
+    def ms(delta: timedelta) -> int:
+        return max(0, round(delta.total_seconds() * 1000))
+
+    if entitlement.bound_by == BindingMode.BINDERY:
+        start = min(entitlement.queued_at or entitlement.created_at, entitlement.updated_at)
+        if entitlement.updated_at - start > timedelta(minutes=1):
+            return ""
+        return _(
+            "Ready %(total)s ms after you asked: device looked up in %(total)s ms. Bound by Bindery: each Play "
+            "gets a short licence, for this device only."
+        ) % {"total": ms(entitlement.updated_at - start)}
     issued = (
-        TokenRequest.objects.filter(entitlement=entitlement, outcome=TokenRequestOutcome.ISSUED)
+        TokenRequest.objects.filter(
+            entitlement=entitlement,
+            outcome=TokenRequestOutcome.ISSUED,
+            purpose=TokenRequestPurpose.ENTITLEMENT,
+        )
         .order_by("-requested_at")
         .values_list("requested_at", "answered_at")
         .first()
@@ -223,9 +262,6 @@ def entitlement_timing(entitlement: Entitlement) -> str:
     # The first token was asked for at payment; a later one when it was queued (renewal, re-issue, move).
     start = entitlement.created_at if entitlement.tokens_issued <= 1 else (entitlement.queued_at or requested)
     start = min(start, requested)
-
-    def ms(delta: timedelta) -> int:
-        return max(0, round(delta.total_seconds() * 1000))
 
     if answered - start > timedelta(minutes=1):  # an outage delayed it: milliseconds would only mislead
         return _(

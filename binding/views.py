@@ -118,7 +118,7 @@ def check_start(request: HttpRequest, value: str) -> JsonResponse:
     """The page starts the device check: the device-check token's licence URL, once (409 after that)."""
     cookie = _own_cookie(request, value)
     try:
-        token = services.cookie_check_start(cookie=cookie)
+        token = services.cookie_check_start(cookie=cookie, drm=request.POST.get("drm") or None)
     except DeviceCheckUnavailable as exc:  # ExpressPlay gave no token: the attempt failed, a new one may work
         response = JsonResponse({"ok": False, "message": str(exc.message)}, status=503)
     except BindingError as exc:  # already started, or over

@@ -39,3 +39,7 @@ class OfferUnavailable(ShopError):
 
 class SignInLinkUsed(ShopError):
     default_message = _("This sign-in link was used already. Ask the presenter for a new one.")
+
+
+class DrmNotSold(ShopError):
+    """The browser's DRM cannot be bound (binding mode `refuse`): bound titles are not sold to it."""

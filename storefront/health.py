@@ -2,7 +2,8 @@
 balancer.
 
 Database, Redis (the broker), a Celery worker answering, the sweep having run lately (Celery beat is alive),
-and ExpressPlay (or the sandbox) accepting our credentials. Every check has a short timeout; none shows a
+and ExpressPlay (or the sandbox) accepting our credentials; and, never failing, the DRMs on which ExpressPlay
+refused device binding (bound by their fallback instead). Every check has a short timeout; none shows a
 secret. One run of every check takes seconds (the worker ping waits its whole timeout for replies), so one run
 answers every request for HEALTH_CACHE seconds, and anyone may ask: anonymous callers hear only the overall
 status, staff and holders of HEALTH_TOKEN the details (which name hosts and ports).
@@ -105,6 +106,27 @@ class Sweep(HealthCheck):
             )
 
 
+@dataclasses.dataclass
+class DrmBinding(HealthCheck):
+    """Where ExpressPlay refused device binding (-7002 Widevine, -6008 FairPlay), the DRMs now bound by their
+    fallback. A fallback is a working state, so this check never fails: it names them (`fallen_back`, in the
+    check's name in every format), for monitoring to see and an operator to act on (admin, DRM binding
+    fallbacks)."""
+
+    fallen_back: str = "none"
+
+    async def run(self):
+        fallbacks = await sync_to_async(binding_services.drm_fallbacks)()
+        self.fallen_back = (
+            "; ".join(
+                f"{fallback.get_drm_display()} bound {fallback.mode} since {fallback.since:%Y-%m-%d %H:%M} UTC "
+                f"(ExpressPlay {fallback.expressplay_code})"
+                for fallback in fallbacks
+            )
+            or "none"
+        )
+
+
 def _redis_client() -> RedisClient:
     return RedisClient.from_url(settings.REDIS_URL, socket_connect_timeout=2, socket_timeout=2)
 
@@ -193,6 +215,7 @@ class BinderyHealthView(HealthCheckView):
         (CeleryWorkers, {"timeout": datetime.timedelta(seconds=2)}),
         Sweep,
         ExpressPlay,
+        DrmBinding,
     )
 
     async def get(self, request, *args, **kwargs):

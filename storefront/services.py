@@ -29,6 +29,7 @@ from . import selectors
 from .exceptions import (
     AlreadyEntitled,
     DeviceNotRegistered,
+    DrmNotSold,
     EarlierOrderFailed,
     OfferUnavailable,
     SignInLinkUsed,
@@ -42,7 +43,8 @@ def order_place(*, user, offer: Offer, browser_cookie: str | None) -> Order:
     """Place one order for `offer`, bound to the device this browser registered; its token is issued after commit.
 
     Raises DeviceNotRegistered when this browser is not one of the user's devices, AlreadyEntitled when the
-    user can already watch the title that way, EarlierOrderFailed when an order of the same title and kind
+    user can already watch the title that way, DrmNotSold when titles are not sold to this browser's DRM (its
+    binding mode is `refuse`), EarlierOrderFailed when an order of the same title and kind
     failed and is still to be retried, OfferUnavailable when the offer is off sale. Nothing is kept when it
     raises: the order, its payment and its entitlement are one transaction.
     """
@@ -63,6 +65,8 @@ def order_place(*, user, offer: Offer, browser_cookie: str | None) -> Order:
         )
     except binding_exceptions.AlreadyEntitled as exc:
         raise AlreadyEntitled() from exc
+    except binding_exceptions.DrmNotSold as exc:
+        raise DrmNotSold(exc.message) from exc
     except BindingError as exc:
         raise DeviceNotRegistered(exc.message) from exc
     # Asked after entitlement_create, in the same transaction: an earlier order that the worker fails meanwhile

@@ -20,6 +20,12 @@ shop_patterns = [
     path("library/<id:entitlement_id>/played/", views.played, name="played"),
     path("library/<id:entitlement_id>/refused/", views.refused, name="refused"),
     path("library/<id:entitlement_id>/move-here/", views.move_here, name="move-here"),
+    # Titles bound by Bindery (decision 0013): a playback session per Play, and the licence proxy.
+    path("library/<id:entitlement_id>/sessions/", views.play_session_start, name="play-session-start"),
+    path("library/<id:entitlement_id>/sessions/challenge/", views.play_challenge, name="play-challenge"),
+    path("library/sessions/<uuid:session_id>/licence/", views.play_licence, name="play-licence"),
+    path("library/sessions/<uuid:session_id>/heartbeat/", views.play_heartbeat, name="play-heartbeat"),
+    path("library/sessions/<uuid:session_id>/end/", views.play_end, name="play-end"),
 ]
 
 urlpatterns = [

@@ -15,13 +15,17 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 from django.views.static import serve
 
 from binding import selectors as binding_selectors
 from binding import services as binding_services
-from binding.exceptions import BindingError
+from binding.exceptions import BindingError, PlayRefused, PlayUnavailable
+from binding.models import BindingMode, PlaySession
 from binding.player import browser_cookie_value, player_config, player_messages
+from binding.services.identity import IdentityInvalid, Proof
+from binding.services.playback import LICENCE_REQUEST_MAX_BYTES
 
 from . import selectors, services
 from .catalogue_cache import catalogue_html
@@ -62,10 +66,20 @@ def title_detail(request: HttpRequest, slug: str) -> HttpResponse:
         offer.failed_order = failed.get(offer.kind)
         if offer.failed_order:
             offer.failed_status = binding_selectors.entitlement_status(offer.failed_order.entitlement)
+    device = (
+        binding_selectors.device_for_browser(request.user, browser_cookie_value(request))
+        if request.user.is_authenticated
+        else None
+    )
     return render(
         request,
         "storefront/title_detail.html",
-        {"title": title, "orders": selectors.orders_for_title(request.user, title)},
+        {
+            "title": title,
+            "orders": selectors.orders_for_title(request.user, title),
+            "drm_refused": device is not None and binding_services.drm_refused(device.drm),
+            "device": device,
+        },
     )
 
 
@@ -105,14 +119,20 @@ def checkout(request: HttpRequest, offer_id: int) -> HttpResponse:
             return redirect("storefront:library")
         except EarlierOrderFailed as exc:
             return _to_earlier_order(request, exc)
-        except ShopError as exc:
+        except ShopError as exc:  # off sale, or not sold to this browser's DRM
             messages.error(request, exc.message)
             return redirect("storefront:title", slug=offer.title.slug)
         return redirect("storefront:order", number=order.number)
     return render(
         request,
         "storefront/checkout.html",
-        {"offer": offer, "form": form, "device": device, "demo_card": DEMO_CARD},
+        {
+            "offer": offer,
+            "form": form,
+            "device": device,
+            "demo_card": DEMO_CARD,
+            "drm_refused": binding_services.drm_refused(device.drm),
+        },
     )
 
 
@@ -222,6 +242,15 @@ def play(request: HttpRequest, entitlement_id: int) -> HttpResponse:
     move = _move_offer(request, order)
     if entitlement.device is not None:
         messages_for_player["-4905"] = move["message"]
+    session_urls = {}
+    if entitlement.bound_by == BindingMode.BINDERY:
+        # Bound by Bindery: no licence URL on the page; Play starts a playback session with a signed challenge.
+        session_urls = {
+            "sessionUrl": reverse("storefront:play-session-start", args=[entitlement.pk]),
+            "challengeUrl": reverse("storefront:play-challenge", args=[entitlement.pk]),
+            "challenge": binding_services.play_challenge(entitlement),
+            "heartbeatSeconds": PlaySession.HEARTBEAT,
+        }
     return render(
         request,
         "storefront/play.html",
@@ -233,6 +262,8 @@ def play(request: HttpRequest, entitlement_id: int) -> HttpResponse:
             "move": move,
             "player_config": player_config(
                 manifest_url=entitlement.asset.manifest_url,
+                drm=entitlement.device.drm if entitlement.device else None,
+                **session_urls,
                 statusUrl=reverse("storefront:entitlement-status", args=[entitlement.pk]),
                 renewUrl=reverse("storefront:renew", args=[entitlement.pk]),
                 playedUrl=reverse("storefront:played", args=[entitlement.pk]),
@@ -248,7 +279,7 @@ def entitlement_status(request: HttpRequest, entitlement_id: int) -> JsonRespons
     """Issuing progress for the order and player pages; the licence URL once ready (this user's only)."""
     entitlement = _own_order(request, entitlement_id).entitlement
     payload = binding_selectors.entitlement_status(entitlement)
-    if payload["ok"]:
+    if payload["ok"] and not payload["session"]:  # bound by Bindery: a playback session, never a token URL
         payload["licenseUrl"] = entitlement.license_url
     return JsonResponse(payload)
 
@@ -268,6 +299,144 @@ def renew(request: HttpRequest, entitlement_id: int) -> JsonResponse:
 def played(request: HttpRequest, entitlement_id: int) -> JsonResponse:
     binding_services.entitlement_mark_played(entitlement=_own_order(request, entitlement_id).entitlement)
     return JsonResponse({"ok": True})
+
+
+# --- playback sessions of titles bound by Bindery (decision 0013) ---------------------------------------------
+
+
+def _play_answer(payload: dict, status: int = 200) -> JsonResponse:
+    response = JsonResponse(payload, status=status)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def _play_refusal(exc: PlayRefused) -> JsonResponse:
+    """A refusal the player shows in words: {ok: false, reason, message}, with its HTTP status."""
+    response = _play_answer({"ok": False, "reason": exc.reason, "message": str(exc.message)}, exc.status)
+    if isinstance(exc, PlayUnavailable):
+        response["Retry-After"] = str(exc.retry_after)
+    return response
+
+
+def _signed_in_json(view):
+    """Like login_required, but a signed-out browser (a copied URL, say) gets words, not a login page."""
+
+    def wrapped(request, *args, **kwargs):
+        if not request.user.is_authenticated:
+            return _play_refusal(
+                PlayRefused(_("Sign in to play this title."), reason="signed-out", status=401)
+            )
+        return view(request, *args, **kwargs)
+
+    wrapped.__name__ = view.__name__
+    wrapped.__doc__ = view.__doc__
+    return wrapped
+
+
+def _own_entitlement_or_refusal(request: HttpRequest, entitlement_id: int):
+    return binding_selectors.entitlement_for_user(request.user, entitlement_id)
+
+
+@_signed_in_json
+@require_GET
+def play_challenge(request: HttpRequest, entitlement_id: int) -> JsonResponse:
+    """A fresh Play challenge (signed, stateless: nothing is written) for a page whose challenge was spent."""
+    entitlement = _own_entitlement_or_refusal(request, entitlement_id)
+    if entitlement is None:
+        return _play_refusal(
+            PlayRefused(_("This title is not in your library."), reason="not-yours", status=404)
+        )
+    return _play_answer({"challenge": binding_services.play_challenge(entitlement)})
+
+
+@_signed_in_json
+@require_POST
+def play_session_start(request: HttpRequest, entitlement_id: int) -> JsonResponse:
+    """Start a playback session (POST challenge, key, signature): the licence proxy URL for this browser."""
+    entitlement = _own_entitlement_or_refusal(request, entitlement_id)
+    if entitlement is None:
+        return _play_refusal(
+            PlayRefused(_("This title is not in your library."), reason="not-yours", status=404)
+        )
+    try:
+        proof = Proof.from_fields(request.POST.get("key"), request.POST.get("signature"))
+    except IdentityInvalid:
+        proof = None
+    try:
+        session = binding_services.play_session_start(
+            user=request.user,
+            entitlement=entitlement,
+            browser_cookie=browser_cookie_value(request),
+            challenge=request.POST.get("challenge", "")[:400],
+            proof=proof,
+        )
+    except PlayRefused as exc:
+        return _play_refusal(exc)
+    return _play_answer(
+        {
+            "ok": True,
+            "session": str(session.pk),
+            "licenseUrl": reverse("storefront:play-licence", args=[session.pk]),
+            "heartbeatUrl": reverse("storefront:play-heartbeat", args=[session.pk]),
+            "endUrl": reverse("storefront:play-end", args=[session.pk]),
+            "heartbeatSeconds": PlaySession.HEARTBEAT,
+        },
+        201,
+    )
+
+
+@_signed_in_json
+@require_POST
+def play_heartbeat(request: HttpRequest, session_id) -> JsonResponse:
+    try:
+        binding_services.play_session_heartbeat(
+            user=request.user, session_id=session_id, browser_cookie=browser_cookie_value(request)
+        )
+    except PlayRefused as exc:
+        return _play_refusal(exc)
+    return _play_answer({"ok": True})
+
+
+@_signed_in_json
+@require_POST
+def play_end(request: HttpRequest, session_id) -> JsonResponse:
+    """End a playback session (the page's pagehide beacon, or the end of the title)."""
+    ended = binding_services.play_session_end(
+        user=request.user, session_id=session_id, browser_cookie=browser_cookie_value(request)
+    )
+    return _play_answer({"ok": True, "ended": ended})
+
+
+# No CSRF token: the player's licence request cannot carry one, and needs none. Each is signed with this browser's
+# non-extractable device key over its body, a time and a one-time nonce, which no other site can make.
+@csrf_exempt
+@_signed_in_json
+@require_POST
+def play_licence(request: HttpRequest, session_id) -> HttpResponse:
+    """Bindery's licence proxy: relay the player's signed licence request for its live session, answer what
+    the licence server answered (ExpressPlay's error JSON included), or refuse in words."""
+    try:
+        length = int(request.headers.get("Content-Length") or 0)
+    except ValueError:
+        length = 0
+    if length > LICENCE_REQUEST_MAX_BYTES:
+        return _play_refusal(
+            PlayRefused(_("This licence request is too large."), reason="too-large", status=413)
+        )
+    try:
+        answer = binding_services.play_licence_relay(
+            user=request.user,
+            session_id=session_id,
+            browser_cookie=browser_cookie_value(request),
+            body=request.body,
+            headers=request.headers,
+            content_type=request.headers.get("Content-Type", "application/octet-stream"),
+        )
+    except PlayRefused as exc:
+        return _play_refusal(exc)
+    response = HttpResponse(answer.body, status=answer.status, content_type=answer.content_type)
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 LICENCE_CODE = re.compile(r"-[0-9]{1,6}")

@@ -30,6 +30,7 @@ from .types import (
     ContentKey,
     Drm,
     Endpoints,
+    LicenceAnswer,
     LicenseToken,
     PlayReadyOutputProtection,
     Policy,
@@ -40,6 +41,8 @@ from .types import (
 logger = logging.getLogger(__name__)
 
 MAX_TOKEN_LIFETIME = timedelta(days=30)
+# A licence (Widevine, FairPlay CKC, PlayReady, ClearKey JSON) is a few kilobytes; more is not a licence.
+LICENCE_ANSWER_MAX_BYTES = 256 * 1024
 MAX_COOKIE_LENGTH = 32
 # The device-binding document names "the `deviceid` token restriction parameter" and ExpressPlay's names are
 # case-sensitive: a misspelt name may be ignored, and the token then plays on any device.
@@ -416,6 +419,53 @@ class ExpressPlayClient:
                 code=code, status=response.status_code, server_message=self._redact(message)
             )
         return response.text
+
+    # --- licence requests (Bindery's licence proxy, decision 0013) ------------------------------------------
+
+    def licence_request(
+        self,
+        url: str,
+        body: bytes,
+        *,
+        content_type: str = "application/octet-stream",
+        headers: Mapping[str, str] | None = None,
+        max_bytes: int = LICENCE_ANSWER_MAX_BYTES,
+    ) -> LicenceAnswer:
+        """Send a player's licence request (Widevine challenge, FairPlay SPC, PlayReady or ClearKey request) to
+        the licence server at `url` (a token's licence URL) and return its answer as it is, errors included:
+        the player reads ExpressPlay's error JSON itself.
+
+        No redirect is followed (a 3xx is answered as it is); an answer over `max_bytes` is not read to the
+        end. Raises ExpressPlayTransportError (ExpressPlayTimeout) when the server cannot be reached in time.
+        """
+        path = urlsplit(url).path  # the query holds the token: never in a message or a log line
+        send = {"Content-Type": content_type, **(headers or {})}
+        try:
+            with self.session.post(
+                url, data=body, headers=send, timeout=self.timeout, allow_redirects=False, stream=True
+            ) as response:
+                content = response.raw.read(max_bytes + 1, decode_content=True)
+                status, answer_type = response.status_code, response.headers.get("Content-Type", "")
+        except requests.ConnectTimeout:
+            raise ExpressPlayTimeout(
+                f"POST {path}: no connection within {self.timeout:g} s", sent=False
+            ) from None
+        except requests.Timeout:
+            raise ExpressPlayTimeout(f"POST {path}: no answer within {self.timeout:g} s") from None
+        except requests.RequestException as exc:
+            raise ExpressPlayTransportError(
+                f"POST {path}: {type(exc).__name__}", sent=_was_sent(exc)
+            ) from None
+        logger.info("Licence request POST %s -> HTTP %s", path, status)
+        if len(content) > max_bytes:
+            raise ExpressPlayTransportError(
+                f"POST {path}: answer longer than {max_bytes} bytes", status=status
+            )
+        if status >= 500:
+            raise ExpressPlayTransportError(f"POST {path}: HTTP {status}", status=status)
+        return LicenceAnswer(
+            status=status, body=content, content_type=answer_type or "application/octet-stream"
+        )
 
     def _redact(self, text: str) -> str:
         for secret in {self._authenticator, quote(self._authenticator, safe=""), quote(self._authenticator)}:

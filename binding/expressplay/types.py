@@ -139,3 +139,12 @@ class Record:
     kid: str = ""
     result_code: int | None = None
     raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+
+@dataclass(frozen=True)
+class LicenceAnswer:
+    """A licence server's answer to a licence request, as it came: status, body and its Content-Type."""
+
+    status: int
+    body: bytes = field(repr=False)
+    content_type: str = "application/octet-stream"

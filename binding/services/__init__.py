@@ -10,6 +10,7 @@
     sweep          find stranded work again from the database (run by beat)
     heartbeats     a periodic job says it ran, so that its stopping is seen
     connection     the operators' connection check
+    playback       Bindery's own binding at Play: playback sessions, their short tokens, the licence proxy
     media          a clip encrypted with a key of its own (Shaka Packager), on record as a media asset
 
 Callers keep `from binding import services` and use the names re-exported here.
@@ -38,7 +39,9 @@ from .devices import (
     device_swap_allowance,
     device_swaps_reset,
 )
+from .drm import drm_fallback_clear, drm_fallbacks
 from .entitlements import (
+    drm_refused,
     entitlement_create,
     entitlement_mark_played,
     entitlement_move,
@@ -60,6 +63,13 @@ from .issuing import (
     entitlements_resume_after_check,
 )
 from .media import media_asset_package
+from .playback import (
+    play_challenge,
+    play_licence_relay,
+    play_session_end,
+    play_session_heartbeat,
+    play_session_start,
+)
 from .queueing import queue_after_commit
 from .sweep import SweepReport, work_sweep
 from .tokens import token_request
@@ -85,6 +95,9 @@ __all__ = [
     "device_rename",
     "device_swap_allowance",
     "device_swaps_reset",
+    "drm_fallback_clear",
+    "drm_fallbacks",
+    "drm_refused",
     "dummy_token_issue",
     "entitlement_create",
     "entitlement_expire_if_over",
@@ -104,6 +117,11 @@ __all__ = [
     "expressplay_connection_check",
     "heartbeat_record",
     "media_asset_package",
+    "play_challenge",
+    "play_licence_relay",
+    "play_session_end",
+    "play_session_heartbeat",
+    "play_session_start",
     "queue_after_commit",
     "token_request",
     "work_sweep",

@@ -14,7 +14,8 @@ import logging
 from django.conf import settings
 from django.db import IntegrityError, transaction
 
-from ..models import BindingMode, DrmChoices, DrmFallback
+from ..models import Actor, BindingMode, DrmChoices, DrmFallback, EventKind
+from ._common import _event
 
 logger = logging.getLogger(__name__)
 
@@ -84,6 +85,34 @@ def drm_fall_back(drm: str, *, code: int | None, detail: str = "") -> str:
             mode,
         )
     return DrmFallback.objects.filter(drm=drm).values_list("mode", flat=True).first() or mode
+
+
+@transaction.atomic
+def drm_fallback_clear(*, fallback: DrmFallback, actor_user, reason: str = "") -> bool:
+    """Forget that ExpressPlay refused device binding on a DRM (an operator's "try again", after the account
+    changed): titles bought from now on ask ExpressPlay to bind again; titles already bound by Bindery stay so
+    until moved or re-issued. Return False when the fallback was gone already."""
+    deleted, _by_model = DrmFallback.objects.filter(pk=fallback.pk).delete()
+    if deleted:
+        _event(
+            EventKind.DRM_BINDING_RETRIED,
+            actor=Actor.OPERATOR,
+            actor_user=actor_user,
+            code=fallback.expressplay_code,
+            detail=(
+                f"{DrmChoices(fallback.drm).label}: ExpressPlay's device binding is tried again (bound "
+                f"{fallback.mode} since {fallback.since:%Y-%m-%d %H:%M} UTC){': ' + reason if reason else ''}"
+            ),
+        )
+        logger.warning(
+            "%s: ExpressPlay's device binding is to be tried again", DrmChoices(fallback.drm).label
+        )
+    return bool(deleted)
+
+
+def drm_fallbacks() -> list[DrmFallback]:
+    """Return the DRMs on which ExpressPlay refused device binding, and how they are bound instead."""
+    return list(DrmFallback.objects.order_by("drm"))
 
 
 def key_system(drm: str) -> str:

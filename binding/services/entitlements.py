@@ -13,10 +13,11 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from ..exceptions import AlreadyEntitled, BindingError
+from ..exceptions import AlreadyEntitled, BindingError, DrmNotSold
 from ..models import (
     Actor,
     BindingEvent,
+    BindingMode,
     Cookie,
     CookieState,
     Device,
@@ -30,6 +31,7 @@ from ..selectors import device_for_browser, entitlement_needs_renewal
 from ._common import _event
 from .device_trust import DEVICE_MISMATCH_CODE, _registration_distrusted_at
 from .devices import _check_swap_allowed
+from .drm import binding_mode
 from .issuing import _make_pending, entitlement_expire_if_over
 from .queueing import ENTITLEMENT_ISSUE, queue_after_commit
 
@@ -50,7 +52,8 @@ def entitlement_create(
     checkout and the API both come here.
 
     Raises AlreadyEntitled when the user can already watch the asset that way (they own it, or rent it
-    now; renting after a purchase is refused, buying during a rental is not), BindingError otherwise.
+    now; renting after a purchase is refused, buying during a rental is not), DrmNotSold when the device's DRM
+    cannot be bound (its binding mode is `refuse`), BindingError otherwise.
     """
     # One rental of a title at a time per customer: lock the customer's row, so that concurrent checkouts of
     # the same customer wait in line, and those of different customers never wait for each other.
@@ -58,6 +61,8 @@ def entitlement_create(
     cookie = Cookie.objects.select_for_update().get(pk=cookie.pk)
     if cookie.state != CookieState.BOUND or cookie.user_id != user.pk:
         raise BindingError(_("Register this browser before you buy or rent."))
+    if drm_refused(cookie.device.drm if cookie.device else cookie.drm):
+        raise DrmNotSold()
     if kind == EntitlementKind.RENT and not rental_period:
         raise BindingError(_("A rental needs a rental period."))
     owned = Entitlement.objects.filter(
@@ -88,6 +93,11 @@ def entitlement_create(
     )
     queue_after_commit(ENTITLEMENT_ISSUE, model=Entitlement, pk=entitlement.pk)
     return entitlement
+
+
+def drm_refused(drm: str) -> bool:
+    """Return whether titles are not sold to devices of `drm` (its binding mode is `refuse`, decision 0013)."""
+    return binding_mode(drm) == BindingMode.REFUSE
 
 
 def entitlements_expire_ended(*, now=None) -> int:

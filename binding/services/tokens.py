@@ -66,19 +66,22 @@ def token_request(
     task_id: str = "",
     client: ExpressPlayClient | None = None,
     before_send: Callable[[], object] | None = None,
+    purpose: TokenRequestPurpose | None = None,
 ) -> tuple[LicenseToken, TokenRequest]:
     """Return a token for `asset` from `drm`'s token API (the device's DRM; the registration's when not given),
     carrying `cookie`, with `policy` in that DRM's own terms, and its TokenRequest.
 
     The request is recorded (and committed, with whatever `before_send` writes) before it is sent. A failure
     is recorded here; a success is the caller's to record, with `token_request_issued` in the transaction that
-    keeps the token, so that one commit stores both. Raises ExpressPlayError as the client does.
+    keeps the token, so that one commit stores both. Raises ExpressPlayError as the client does. `purpose` is
+    on record (an entitlement's token, or a device check's, when not given).
     """
     client = client or client_from_settings()
     drm = drm or cookie.drm
     with transaction.atomic():
         attempt = TokenRequest.objects.create(
-            purpose=TokenRequestPurpose.ENTITLEMENT if entitlement else TokenRequestPurpose.DEVICE_CHECK,
+            purpose=purpose
+            or (TokenRequestPurpose.ENTITLEMENT if entitlement else TokenRequestPurpose.DEVICE_CHECK),
             entitlement=entitlement,
             cookie=cookie,
             task_id=task_id[:64],

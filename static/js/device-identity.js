@@ -65,6 +65,15 @@
       return identity.then((id) => ({ deviceId: id.deviceId, created: id.created }));
     },
 
+    /** Resolve to {key, signature} (base64 SPKI, base64 raw r||s): this profile's device key, signed over the
+        UTF-8 bytes of `text` (a challenge Bindery chose). */
+    async prove(text) {
+      const id = await (identity = identity || loadOrCreate());
+      const signature = new Uint8Array(await crypto.subtle.sign(
+        { name: "ECDSA", hash: "SHA-256" }, id.privateKey, new TextEncoder().encode(text)));
+      return { key: base64(id.spki), signature: base64(signature) };
+    },
+
     /** Resolve to the four X-Sandbox-Device-* headers for a licence request body. */
     async sign(body) {
       const id = await (identity = identity || loadOrCreate());

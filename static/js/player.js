@@ -11,13 +11,17 @@
 (function () {
   "use strict";
 
-  function errorCodeFromResponse(text) {
+  /** Return {code, message} of a licence server's error JSON: ExpressPlay's errorCode, or Bindery's licence
+      proxy refusing in words ({reason, message}). */
+  function errorFromResponse(text) {
     try {
       const body = JSON.parse(text);
-      return typeof body.errorCode === "number" ? body.errorCode : null;
+      if (typeof body.errorCode === "number") return { code: body.errorCode, message: null };
+      if (typeof body.reason === "string") return { code: body.reason, message: body.message || null };
     } catch (e) {
-      return null;
+      // not JSON: a refusal without words
     }
+    return { code: null, message: null };
   }
 
   /** Return {code, httpStatus} of the licence server's refusal hidden in a Shaka error, if any. */
@@ -25,7 +29,8 @@
     let cause = error;
     for (let depth = 0; cause && depth < 4; depth++) {
       if (cause.code === 1001 && cause.data) {  // BAD_HTTP_STATUS: [uri, status, responseText, ...]
-        return { httpStatus: cause.data[1], code: errorCodeFromResponse(cause.data[2] || "") };
+        const answer = errorFromResponse(cause.data[2] || "");
+        return { httpStatus: cause.data[1], code: answer.code, message: answer.message };
       }
       cause = cause.data && cause.data[0] && typeof cause.data[0] === "object" ? cause.data[0] : null;
     }
@@ -99,7 +104,7 @@
       if (refusal) {
         const key = refusal.code !== null ? String(refusal.code) : "licence-refused";
         fail(refusal.code !== null ? refusal.code : "http-" + refusal.httpStatus,
-          messages[key] || messages["licence-refused"]);
+          refusal.message || messages[key] || messages["licence-refused"]);
       } else if (error && (error.code === 6001 || error.code === 6000)) {
         fail("no-eme", messages["no-eme"]);
       } else {

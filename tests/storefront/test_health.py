@@ -79,7 +79,7 @@ def test_health_reports_database_redis_worker_sweep_and_expressplay(redis_url, s
     binding_services.heartbeat_record(name=Heartbeat.SWEEP)
     response = requests.get(f"{live_server.url}/health/?format=json", headers=DETAILS, timeout=20)
     report = response.json()
-    assert len(report) == 5
+    assert len(report) == 6
     checks = " ".join(report)
     assert (
         "Database" in checks and "Redis" in checks and "CeleryWorkers" in checks and "ExpressPlay" in checks
@@ -140,7 +140,7 @@ def test_staff_see_every_check(live_server, settings, runs):
     signed_in.force_login(get_user_model().objects.create_user("ops", password="x", is_staff=True))
     session = {settings.SESSION_COOKIE_NAME: signed_in.cookies[settings.SESSION_COOKIE_NAME].value}
     report = requests.get(f"{live_server.url}/health/?format=json", cookies=session, timeout=20).json()
-    assert len(report) == 5 and all(value == "OK" for value in report.values()), report
+    assert len(report) == 6 and all(value == "OK" for value in report.values()), report
     assert any(name.startswith("Redis(") for name in report)
     page = requests.get(
         f"{live_server.url}/health/", cookies=session, headers={"Accept": "text/html"}, timeout=20

@@ -1,0 +1,161 @@
+"""Widevine in Chromium, sandbox mode (decision 0013). With the sandbox refusing Widevine binding (-7002, its
+default), a Widevine browser's titles are bound by Bindery: they play through playback sessions and Bindery's
+licence proxy, and nothing another browser copies plays. With the sandbox binding Widevine, ExpressPlay binds."""
+
+import pytest
+
+from binding.models import (
+    BindingMode,
+    Cookie,
+    Device,
+    DrmFallback,
+    Entitlement,
+    PlaySession,
+    TokenRequest,
+    TokenRequestPurpose,
+)
+
+from .conftest import sign_in, wait_until
+from .test_shop import playback, rent_and_wait, shop  # noqa: F401 - the shop fixture
+
+pytestmark = pytest.mark.integration
+
+
+def device_key(context) -> str:
+    """Return this profile's device key (base64 SPKI), as its pages prove it."""
+    page = context.new_page()
+    page.goto("/accounts/login/")
+    page.add_script_tag(url="/static/js/device-identity.js")
+    key = page.evaluate("BinderyDevice.prove('key').then(proof => proof.key)")
+    page.close()
+    return key
+
+
+def register_as_widevine(context, user) -> None:
+    """Register the profile as a Widevine browser: the check starts as Widevine's (drm=wv, as a Chrome page
+    that found Widevine first would ask), so the check token and the device are Widevine's; the device keeps
+    this profile's device key (set here until the registration page proves it itself)."""
+    key = device_key(context)
+    page = context.new_page()
+    page.route(
+        "**/devices/register/*/start/",
+        lambda route: route.continue_(
+            post_data="drm=wv",
+            headers={**route.request.headers, "content-type": "application/x-www-form-urlencoded"},
+        ),
+    )
+    page.goto("/devices/register/")
+    page.get_by_test_id("start-check").click()
+    page.wait_for_selector("#check[data-registration=bound]", timeout=30000)
+    page.close()
+    cookie = Cookie.objects.get(user=user, state="bound", device__drm="wv")
+    Cookie.objects.filter(pk=cookie.pk).update(identity_key=key)
+    Device.objects.filter(pk=cookie.device_id).update(identity_key=key)
+
+
+def requested_urls(page) -> list[str]:
+    seen: list[str] = []
+    page.on("request", lambda request: seen.append(request.url))
+    return seen
+
+
+def play(page, entitlement_id: int) -> None:
+    page.goto(f"/library/{entitlement_id}/play/")
+    wait_until(page, "document.getElementById('video').currentTime > 1", timeout=30)
+    played = playback(page)
+    assert played["time"] > 1 and played["video"] > 0 and played["audio"] > 0, played
+
+
+def test_a_widevine_browser_buys_rents_and_plays_bound_by_bindery_and_nothing_copied_plays(
+    shop,  # noqa: F811
+    browser_profile,
+    user,
+    live_server,
+):
+    laptop = browser_profile("widevine")
+    sign_in(laptop, user, live_server)
+    register_as_widevine(laptop, user)
+    page = laptop.new_page()
+    rental = rent_and_wait(page, "life").entitlement
+    # The sandbox answered the bound Widevine request with -7002: Widevine fell back, the order did not fail.
+    fallback = DrmFallback.objects.get(drm="wv")
+    assert (fallback.expressplay_code, fallback.mode) == (-7002, BindingMode.BINDERY)
+    bought = rent_and_wait(page, "mandelbrot", kind="buy").entitlement
+    for entitlement in (rental, bought):
+        entitlement.refresh_from_db()
+        assert (entitlement.bound_by, entitlement.license_url, entitlement.device.drm) == (
+            "bindery",
+            "",
+            "wv",
+        )
+
+    # It plays for real, through a playback session and Bindery's licence proxy: no token reaches the page.
+    player = laptop.new_page()
+    seen = requested_urls(player)
+    play(player, rental.pk)
+    licence_calls = [url for url in seen if "/licence/" in url]
+    assert licence_calls and all("/library/sessions/" in url for url in licence_calls), seen
+    assert not [url for url in seen if "ExpressPlayToken" in url]
+    assert "ExpressPlayToken" not in player.content()
+    session = PlaySession.objects.get(entitlement=rental)
+    assert session.is_live and session.licence_requests >= 1
+    assert TokenRequest.objects.filter(
+        entitlement=rental, purpose=TokenRequestPurpose.PLAY, device_id=""
+    ).exists()
+    assert Entitlement.objects.get(pk=rental.pk).first_played_at is not None
+    proxy_url, session_id = licence_calls[0], str(session.pk)
+    library = laptop.new_page()
+    library.goto("/library/")
+    assert "by Bindery: plays only in this browser" in library.inner_text("[data-testid=library]")
+    library.close()
+    play(laptop.new_page(), bought.pk)
+
+    # A second browser of the same customer: refused in words, nothing played.
+    tablet = browser_profile("tablet")
+    sign_in(tablet, user, live_server)
+    other = tablet.new_page()
+    other.goto(f"/library/{rental.pk}/play/")
+    other.wait_for_selector("#player[data-state=error]", timeout=20000)
+    assert other.get_attribute("#player", "data-error-code") == "not-registered"
+    assert "This browser is not registered as one of your devices" in other.inner_text("#player")
+    assert other.evaluate("document.getElementById('video').currentTime") == 0
+
+    # The licence proxy URL and the session URLs copied into it: refused, in words.
+    copied = other.evaluate(
+        """async ([proxy, id]) => {
+             const csrf = document.querySelector('input[name=csrfmiddlewaretoken]').value;
+             const ask = async (url) => {
+               const r = await fetch(url, {method: 'POST', headers: {'X-CSRFToken': csrf}, body: '{"kids":["x"]}'});
+               return [r.status, await r.json()];
+             };
+             return [await ask(proxy), await ask('/library/sessions/' + id + '/heartbeat/')];
+           }""",
+        [proxy_url, session_id],
+    )
+    for status, answer in copied:
+        assert status == 403 and answer["reason"] == "not-registered" and answer["message"], copied
+
+    # The play page URL in a browser signed in as nobody: the session start says so in words.
+    stranger = browser_profile("stranger").new_page()
+    answer = stranger.request.post(f"{live_server.url}/library/sessions/{session_id}/licence/", data="{}")
+    assert answer.status == 401 and answer.json()["reason"] == "signed-out"
+
+
+def test_where_expressplay_binds_widevine_a_widevine_title_is_bound_by_expressplay(
+    shop,  # noqa: F811
+    browser_profile,
+    user,
+    live_server,
+    settings,
+):
+    settings.SANDBOX_DEVICE_BINDING_DRMS = ["pr", "wv"]
+    laptop = browser_profile("widevine")
+    sign_in(laptop, user, live_server)
+    register_as_widevine(laptop, user)
+    page = laptop.new_page()
+    rental = rent_and_wait(page, "life").entitlement
+    rental.refresh_from_db()
+    assert rental.bound_by == BindingMode.EXPRESSPLAY and "/hms/wv/rights/" in rental.license_url
+    assert not DrmFallback.objects.exists()
+    play(laptop.new_page(), rental.pk)
+    assert not PlaySession.objects.exists()
