@@ -13,10 +13,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from . import selectors, services
-from .exceptions import BindingError, DeviceCheckUnavailable
+from .exceptions import BindingError, DeviceCheckUnavailable, DeviceKeyInvalid
 from .forms import DeviceNameForm, DeviceRenameForm
 from .models import Cookie, CookieState, Device
 from .player import browser_cookie_value, player_config, player_messages
+from .services.identity import IdentityInvalid, Proof
 
 
 def _safe_next(request: HttpRequest) -> str:
@@ -104,6 +105,7 @@ def check(request: HttpRequest, value: str) -> HttpResponse:
             "player_messages": player_messages(),
             "player_config": player_config(
                 manifest_url=asset.manifest_url if asset else "",
+                registration=cookie.value,
                 startUrl=reverse("binding:start", args=[cookie.value]),
                 licensedUrl=reverse("binding:licensed", args=[cookie.value]),
                 statusUrl=reverse("binding:status", args=[cookie.value]),
@@ -118,7 +120,12 @@ def check_start(request: HttpRequest, value: str) -> JsonResponse:
     """The page starts the device check: the device-check token's licence URL, once (409 after that)."""
     cookie = _own_cookie(request, value)
     try:
-        token = services.cookie_check_start(cookie=cookie, drm=request.POST.get("drm") or None)
+        proof = None
+        if request.POST.get("key") or request.POST.get("signature"):
+            proof = Proof.from_fields(request.POST.get("key"), request.POST.get("signature"))
+        token = services.cookie_check_start(cookie=cookie, drm=request.POST.get("drm") or None, proof=proof)
+    except IdentityInvalid:
+        response = JsonResponse({"ok": False, "message": str(DeviceKeyInvalid.default_message)}, status=400)
     except DeviceCheckUnavailable as exc:  # ExpressPlay gave no token: the attempt failed, a new one may work
         response = JsonResponse({"ok": False, "message": str(exc.message)}, status=503)
     except BindingError as exc:  # already started, or over

@@ -51,8 +51,19 @@
     // The token exists only from now on, and is handed to this page once (a reload needs a new check).
     let answer = null;
     try {
+      // The device key this page keeps proves itself over this registration's value (handed out once): titles
+      // Bindery binds are later handed only to a page that signs with the same key (decision 0013).
+      const body = new URLSearchParams();
+      if (config.drm) body.set("drm", config.drm);
+      try {
+        const proof = await window.BinderyDevice.prove("bindery-register\n" + config.registration);
+        body.set("key", proof.key);
+        body.set("signature", proof.signature);
+      } catch (error) {
+        // No key (no IndexedDB or secure context): ExpressPlay-bound DRMs can still register.
+      }
       const response = await fetch(config.startUrl, {
-        method: "POST", headers: { "X-CSRFToken": csrf }, credentials: "same-origin",
+        method: "POST", headers: { "X-CSRFToken": csrf }, credentials: "same-origin", body: body,
       });
       answer = await response.json();
     } catch (error) {
