@@ -4,8 +4,8 @@ asked, saying what that does; /health/ names it without failing; playback sessio
 import asyncio
 
 import pytest
-from django.contrib.auth.models import Group
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 from django.urls import reverse
 
 from binding.models import BindingEvent, DrmFallback, EventKind

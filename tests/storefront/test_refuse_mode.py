@@ -40,7 +40,9 @@ def test_the_title_and_checkout_pages_say_so_before_payment(browser, offer, fair
 
 def test_a_posted_payment_is_refused_in_words_and_nothing_is_kept(browser, offer, fairplay_refused, queued):
     answer = browser.post(
-        reverse("storefront:checkout", args=[offer.pk]), {"cardholder": "Jo", "card_number": DEMO_CARD}, follow=True
+        reverse("storefront:checkout", args=[offer.pk]),
+        {"cardholder": "Jo", "card_number": DEMO_CARD},
+        follow=True,
     )
     assert "does not sell them to it" in answer.content.decode()
     assert not Order.objects.exists() and not Entitlement.objects.exists() and queued == []
@@ -54,7 +56,9 @@ def test_the_service_every_caller_uses_refuses_the_order(user, registered, offer
 
 def test_an_order_that_issuing_refused_says_why_in_words(user, registered, offer, queued):
     cookie = Cookie.objects.get(value=registered)
-    entitlement = binding_services.entitlement_create(user=user, asset=offer.title.asset, kind="buy", cookie=cookie)
+    entitlement = binding_services.entitlement_create(
+        user=user, asset=offer.title.asset, kind="buy", cookie=cookie
+    )
     Entitlement.objects.filter(pk=entitlement.pk).update(
         state=EntitlementState.FAILED, failure=EntitlementFailure.DRM_NOT_BOUND, device=cookie.device
     )
