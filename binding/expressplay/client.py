@@ -10,7 +10,8 @@ from __future__ import annotations
 import json
 import logging
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs, quote, urlsplit, urlunsplit
@@ -380,19 +381,8 @@ class ExpressPlayClient:
 
     def _send(self, method: str, url: str, **kwargs: Any) -> str:
         path = urlsplit(url).path
-        try:
+        with self._reaching(method, path, say=lambda exc: f": {self._redact(str(exc))}"):
             response = self.session.request(method, url, timeout=self.timeout, **kwargs)
-        except requests.ConnectTimeout:
-            raise ExpressPlayTimeout(
-                f"{method} {path}: no connection within {self.timeout:g} s", sent=False
-            ) from None
-        except requests.Timeout:
-            # `from None`: requests' own message repeats the URL, query string (and authenticator) included.
-            raise ExpressPlayTimeout(f"{method} {path}: no answer within {self.timeout:g} s") from None
-        except requests.RequestException as exc:
-            raise ExpressPlayTransportError(
-                f"{method} {path}: {type(exc).__name__}: {self._redact(str(exc))}", sent=_was_sent(exc)
-            ) from None
         logger.info("ExpressPlay %s %s -> HTTP %s", method, path, response.status_code)
         if response.status_code >= 500:
             raise ExpressPlayTransportError(
@@ -440,22 +430,15 @@ class ExpressPlayClient:
         """
         path = urlsplit(url).path  # the query holds the token: never in a message or a log line
         send = {"Content-Type": content_type, **(headers or {})}
-        try:
-            with self.session.post(
+        # The exception's own text is left out: it may repeat the URL, whose query is the token.
+        with (
+            self._reaching("POST", path, say=lambda exc: ""),
+            self.session.post(
                 url, data=body, headers=send, timeout=self.timeout, allow_redirects=False, stream=True
-            ) as response:
-                content = response.raw.read(max_bytes + 1, decode_content=True)
-                status, answer_type = response.status_code, response.headers.get("Content-Type", "")
-        except requests.ConnectTimeout:
-            raise ExpressPlayTimeout(
-                f"POST {path}: no connection within {self.timeout:g} s", sent=False
-            ) from None
-        except requests.Timeout:
-            raise ExpressPlayTimeout(f"POST {path}: no answer within {self.timeout:g} s") from None
-        except requests.RequestException as exc:
-            raise ExpressPlayTransportError(
-                f"POST {path}: {type(exc).__name__}", sent=_was_sent(exc)
-            ) from None
+            ) as response,
+        ):
+            content = response.raw.read(max_bytes + 1, decode_content=True)
+            status, answer_type = response.status_code, response.headers.get("Content-Type", "")
         logger.info("Licence request POST %s -> HTTP %s", path, status)
         if len(content) > max_bytes:
             raise ExpressPlayTransportError(
@@ -466,6 +449,24 @@ class ExpressPlayClient:
         return LicenceAnswer(
             status=status, body=content, content_type=answer_type or "application/octet-stream"
         )
+
+    @contextmanager
+    def _reaching(self, method: str, path: str, *, say: Callable[[Exception], str]) -> Iterator[None]:
+        """Turn requests' failures to reach a server into ExpressPlayTimeout / ExpressPlayTransportError naming
+        `method` and `path` only, plus what `say` adds of the exception (redacted by the caller)."""
+        try:
+            yield
+        except requests.ConnectTimeout:
+            raise ExpressPlayTimeout(
+                f"{method} {path}: no connection within {self.timeout:g} s", sent=False
+            ) from None
+        except requests.Timeout:
+            # `from None`: requests' own message repeats the URL, query string (and authenticator) included.
+            raise ExpressPlayTimeout(f"{method} {path}: no answer within {self.timeout:g} s") from None
+        except requests.RequestException as exc:
+            raise ExpressPlayTransportError(
+                f"{method} {path}: {type(exc).__name__}{say(exc)}", sent=_was_sent(exc)
+            ) from None
 
     def _redact(self, text: str) -> str:
         for secret in {self._authenticator, quote(self._authenticator, safe=""), quote(self._authenticator)}:

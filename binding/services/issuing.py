@@ -165,6 +165,39 @@ def entitlement_policy(entitlement: Entitlement) -> Policy:
     return BuyToOwn()
 
 
+def _entitlement_ready(entitlement: Entitlement, task_id: str, device, *, detail: str, **binding) -> bool:
+    """Make the entitlement ready for `device` with `binding` (who binds it, and the token kept, if any) if run
+    `task_id` still holds its claim, clearing every trace of a wait or failure; the audit event goes with it
+    (call it inside the transaction that keeps the token). Return whether this run won."""
+    won = Entitlement.objects.filter(
+        pk=entitlement.pk, issuing_task=task_id, state=EntitlementState.PENDING
+    ).update(
+        state=EntitlementState.READY,
+        progress=IssueProgress.DONE,
+        device=device,
+        rental_ends_at=entitlement.rental_ends_at,
+        error_code=None,
+        error_detail="",
+        issuing_task="",
+        claimed_until=None,
+        auto_retries=0,
+        delayed_since=None,
+        delay_reason="",
+        updated_at=timezone.now(),
+        **binding,
+    )
+    if won:
+        _event(
+            EventKind.TOKEN_ISSUED,
+            user=entitlement.user,
+            cookie=entitlement.cookie,
+            device=device,
+            entitlement=entitlement,
+            detail=detail,
+        )
+    return bool(won)
+
+
 def _entitlement_bind_without_token(entitlement: Entitlement, task_id: str, device, mode: str) -> Entitlement:
     """Finish an issue whose device's DRM ExpressPlay does not bind: bound by Bindery (ready, no token kept: a
     short one is issued at each Play, to the proven device only), or refused in words (decision 0013)."""
@@ -183,39 +216,20 @@ def _entitlement_bind_without_token(entitlement: Entitlement, task_id: str, devi
         entitlement.refresh_from_db()
         return entitlement
     with transaction.atomic():
-        won = Entitlement.objects.filter(
-            pk=entitlement.pk, issuing_task=task_id, state=EntitlementState.PENDING
-        ).update(
-            state=EntitlementState.READY,
-            progress=IssueProgress.DONE,
-            device=device,
+        _entitlement_ready(
+            entitlement,
+            task_id,
+            device,
+            detail=(
+                f"bound by Bindery to {device.device_id} ({DrmChoices(device.drm).label}): a short token at "
+                "each Play, for this device only"
+            ),
             bound_by=BindingMode.BINDERY,
             license_url="",
             token_device_id="",
             token_short="",
             token_expires_at=None,
-            rental_ends_at=entitlement.rental_ends_at,
-            error_code=None,
-            error_detail="",
-            issuing_task="",
-            claimed_until=None,
-            auto_retries=0,
-            delayed_since=None,
-            delay_reason="",
-            updated_at=timezone.now(),
         )
-        if won:
-            _event(
-                EventKind.TOKEN_ISSUED,
-                user=entitlement.user,
-                cookie=entitlement.cookie,
-                device=device,
-                entitlement=entitlement,
-                detail=(
-                    f"bound by Bindery to {device.device_id} ({DrmChoices(device.drm).label}): a short token at "
-                    "each Play, for this device only"
-                ),
-            )
     entitlement.refresh_from_db()
     return entitlement
 
@@ -306,37 +320,18 @@ def entitlement_issue(
     # One commit: the token kept, its request marked issued, the audit event.
     with transaction.atomic():
         token_request_issued(attempt, token)
-        won = Entitlement.objects.filter(
-            pk=entitlement.pk, issuing_task=task_id, state=EntitlementState.PENDING
-        ).update(
-            state=EntitlementState.READY,
-            progress=IssueProgress.DONE,
-            device=device,
+        _entitlement_ready(
+            entitlement,
+            task_id,
+            device,
+            detail=f"token {token.short} for {device.device_id}, expires {now + expires:%Y-%m-%d %H:%M} UTC",
             bound_by=BindingMode.EXPRESSPLAY,
             license_url=token.license_url,
             token_device_id=device.device_id,
             token_short=token.short,
             token_expires_at=now + expires,
             tokens_issued=F("tokens_issued") + 1,
-            rental_ends_at=entitlement.rental_ends_at,
-            error_code=None,
-            error_detail="",
-            issuing_task="",
-            claimed_until=None,
-            auto_retries=0,
-            delayed_since=None,
-            delay_reason="",
-            updated_at=timezone.now(),
         )
-        if won:
-            _event(
-                EventKind.TOKEN_ISSUED,
-                user=entitlement.user,
-                cookie=entitlement.cookie,
-                device=device,
-                entitlement=entitlement,
-                detail=f"token {token.short} for {device.device_id}, expires {now + expires:%Y-%m-%d %H:%M} UTC",
-            )
     entitlement.refresh_from_db()
     return entitlement
 
