@@ -16,8 +16,9 @@ from django.views.decorators.http import require_http_methods
 
 from binding import selectors as binding_selectors
 from binding import services as binding_services
-from binding.exceptions import BindingError, DeviceCheckUnavailable
+from binding.exceptions import BindingError, DeviceCheckUnavailable, DeviceKeyInvalid
 from binding.player import player_config, player_messages
+from binding.services.identity import IdentityInvalid, Proof
 
 from .models import Registration
 
@@ -56,7 +57,8 @@ def check(request: HttpRequest, reference: str) -> HttpResponse:
     asset = binding_selectors.device_check_asset()
     status = binding_selectors.registration_status(cookie)
     config = player_config(
-        manifest_url=request.build_absolute_uri(asset.manifest_url) if asset else "",
+        asset=asset,
+        absolute=request.build_absolute_uri,
         startUrl=request.build_absolute_uri(reverse("api:check-start", args=[reference])),
         licensedUrl=request.build_absolute_uri(reverse("api:check-licensed", args=[reference])),
         statusUrl=request.build_absolute_uri(reverse("api:check", args=[reference])),
@@ -80,7 +82,8 @@ def check(request: HttpRequest, reference: str) -> HttpResponse:
 @csrf_exempt  # no cookie is read: the reference in the address is the credential
 @require_http_methods(["POST", "OPTIONS"])
 def start(request: HttpRequest, reference: str) -> HttpResponse:
-    """The customer's browser starts the device check: the device-check token's licence URL, once.
+    """The customer's browser starts the device check: the device-check token's licence URL, once. The form
+    may name the browser's DRM (`drm`, detected by the script) and prove its device key (`key`, `signature`).
 
     A check proves one device, once (decision 0009): a second start, or one after the check is over, is a 409
     in the customer's words, and the token is never handed out again.
@@ -91,7 +94,16 @@ def start(request: HttpRequest, reference: str) -> HttpResponse:
     if registration is None:
         return _unknown()
     try:
-        token = binding_services.cookie_check_start(cookie=registration.cookie)
+        proof = None
+        if request.POST.get("key") or request.POST.get("signature"):
+            proof = Proof.from_fields(request.POST.get("key"), request.POST.get("signature"))
+        token = binding_services.cookie_check_start(
+            cookie=registration.cookie, drm=request.POST.get("drm") or None, proof=proof
+        )
+    except IdentityInvalid:
+        return _cors(
+            JsonResponse({"ok": False, "message": str(DeviceKeyInvalid.default_message)}, status=400)
+        )
     except DeviceCheckUnavailable as exc:
         return _cors(JsonResponse({"ok": False, "message": str(exc.message)}, status=503))
     except BindingError as exc:
@@ -118,12 +130,14 @@ def player(request: HttpRequest) -> HttpResponse:
     device identity, and every message the player may show in the browser's language (Accept-Language)."""
     if request.method == "OPTIONS":
         return _cors(HttpResponse())
-    config = player_config(manifest_url="")
+    config = player_config()
     return _cors(
         JsonResponse(
             {
                 "keySystem": config["keySystem"],
                 "signRequests": config["signRequests"],
+                "detect": config["detect"],
+                "playback": config["playback"],
                 "messages": player_messages(),
             }
         )

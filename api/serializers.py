@@ -40,8 +40,8 @@ class DeviceSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Device
-        fields = ["id", "customer", "name", "active", "first_seen", "last_seen", "removed_at"]
-        read_only_fields = ["id", "first_seen", "last_seen", "removed_at"]
+        fields = ["id", "customer", "name", "drm", "active", "first_seen", "last_seen", "removed_at"]
+        read_only_fields = ["id", "drm", "first_seen", "last_seen", "removed_at"]
 
 
 class DeviceRefSerializer(serializers.ModelSerializer):
@@ -49,7 +49,7 @@ class DeviceRefSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Device
-        fields = ["id", "name"]
+        fields = ["id", "name", "drm"]
 
 
 class DeviceRenameSerializer(serializers.Serializer):
@@ -216,6 +216,14 @@ class EntitlementSerializer(serializers.ModelSerializer):
     state = serializers.CharField(source="effective_state")
     device = DeviceRefSerializer(allow_null=True)
     token_url = serializers.SerializerMethodField(help_text="The device-bound licence URL, once ready.")
+    bound_by = serializers.CharField(
+        read_only=True,
+        help_text="Who enforces the binding: expressplay (the token carries the device restriction) or bindery "
+        "(no token URL is handed out; Bindery issues short tokens at each Play, decision 0013).",
+    )
+    manifest_url = serializers.SerializerMethodField(
+        help_text="What the device's DRM plays: the DASH manifest, or the HLS playlist for FairPlay."
+    )
     error = serializers.SerializerMethodField()
 
     class Meta:
@@ -228,6 +236,8 @@ class EntitlementSerializer(serializers.ModelSerializer):
             "state",
             "progress",
             "device",
+            "bound_by",
+            "manifest_url",
             "token_url",
             "token_expires_at",
             "rental_ends_at",
@@ -245,7 +255,17 @@ class EntitlementSerializer(serializers.ModelSerializer):
         )
 
     def get_token_url(self, entitlement) -> str | None:
+        # A Bindery-bound title has no lasting token: its token is issued at each Play to the proven device.
+        if entitlement.bound_by == "bindery":
+            return None
         return entitlement.license_url if entitlement.effective_state == "ready" else None
+
+    def get_manifest_url(self, entitlement) -> str:
+        asset = entitlement.asset
+        fairplay = entitlement.device is not None and entitlement.device.drm == "fp"
+        url = asset.hls_manifest_url if fairplay and asset.hls_manifest else asset.manifest_url
+        request = self.context.get("request")
+        return request.build_absolute_uri(url) if request is not None and url.startswith("/") else url
 
     @extend_schema_field(EntitlementErrorSerializer(allow_null=True))
     def get_error(self, entitlement):

@@ -362,8 +362,8 @@ class EntitlementAdmin(PermissionActionsMixin, RecordAdmin):
 
 
 class DeviceAdmin(PermissionActionsMixin, RecordAdmin):
-    list_display = ("label", "customer", "device_id", "first_seen", "last_seen", "removed_at")
-    list_filter = (("removed_at", admin.EmptyFieldListFilter), "first_seen", "last_seen")
+    list_display = ("label", "customer", "drm", "device_id", "first_seen", "last_seen", "removed_at")
+    list_filter = (("removed_at", admin.EmptyFieldListFilter), "drm", "first_seen", "last_seen")
     search_fields = (
         "label",
         "device_id",
@@ -439,12 +439,13 @@ class CookieAdmin(RecordAdmin):
         "value",
         "customer",
         "state",
+        "drm",
         "device_link",
         "expressplay_code",
         "created_at",
         "expires_at",
     )
-    list_filter = ("state", "created_at")
+    list_filter = ("state", "drm", "created_at")
     search_fields = ("value", "user__email", "user__username", "device__device_id")
     list_select_related = ("user", "device")
     date_hierarchy = "created_at"

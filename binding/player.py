@@ -12,20 +12,84 @@ def browser_cookie_value(request: HttpRequest) -> str | None:
     return request.get_signed_cookie(settings.BINDING_BROWSER_COOKIE, default=None)
 
 
-def player_config(*, manifest_url: str, drm: str | None = None, **page_urls: str) -> dict:
-    """Return the player's configuration: the manifest, the key system of `drm` (the device's DRM; ClearKey with
-    the sandbox), whether to sign licence requests with the simulated device identity, and the page's own
-    URLs (licenceUrl, statusUrl, ...)."""
-    from .services.drm import key_system, offered_drms
+# The EME key systems a registering browser is asked for, per DRM, in the order tried: Edge's hardware-backed
+# PlayReady ("recommendation") before the classic name; Safari's modern FairPlay name before the legacy one.
+DETECT_KEY_SYSTEMS = {
+    "pr": ["com.microsoft.playready.recommendation", "com.microsoft.playready"],
+    "wv": ["com.widevine.alpha"],
+    "fp": ["com.apple.fps", "com.apple.fps.1_0"],
+}
 
-    drm = drm or offered_drms()[0]
+
+def present_as(request: HttpRequest | None) -> str | None:
+    """Return the DRM this browser is presented as in the sandbox's demo, if the presenter chose one."""
+    from .services.drm import offered_drms
+
+    if request is None or settings.EXPRESSPLAY_ENV != "sandbox":
+        return None
+    # The sandbox sets it (sandbox/views.py present_as); live deployments never read it: there a browser's DRM is
+    # what its EME supports.
+    name = settings.SANDBOX_PRESENT_AS_COOKIE
+    drm = request.get_signed_cookie(name, default=None, salt=name)
+    return drm if drm in offered_drms() else None
+
+
+def playback(asset, drm: str, *, absolute=lambda url: url) -> dict:
+    """Return how a browser of `drm` plays `asset`: the EME key system, the manifest (DASH, or HLS for FairPlay)
+    and, for FairPlay, the server certificate. In the sandbox every DRM plays the DASH manifest through ClearKey,
+    the CDM every test browser has (the sandbox's licence servers answer in ClearKey)."""
+    from .services.drm import key_system
+
+    live_fairplay = drm == "fp" and settings.EXPRESSPLAY_ENV != "sandbox"
+    manifest = ""
+    if asset is not None:
+        manifest = asset.hls_manifest_url if live_fairplay else asset.manifest_url
     return {
-        "manifestUrl": manifest_url,
-        "drm": drm,
         "keySystem": key_system(drm),
-        "signRequests": settings.EXPRESSPLAY_ENV == "sandbox",
+        "manifestUrl": absolute(manifest) if manifest else "",
+        "certificateUrl": settings.EXPRESSPLAY_FAIRPLAY_CERTIFICATE_URL if live_fairplay else "",
+        "fairplay": live_fairplay,
+    }
+
+
+def drm_choices() -> list[dict]:
+    """Return the offered DRMs in the order a registering browser tries them, with the key systems to ask for."""
+    from .models import DrmChoices
+    from .services.drm import offered_drms
+
+    return [
+        {"drm": drm, "label": str(DrmChoices(drm).label), "keySystems": DETECT_KEY_SYSTEMS[drm]}
+        for drm in offered_drms()
+    ]
+
+
+def player_config(
+    *, asset=None, drm: str | None = None, request: HttpRequest | None = None, absolute=None, **page_urls: str
+) -> dict:
+    """Return the player's configuration.
+
+    With `drm` (a device's DRM, on a title's page): how that DRM plays `asset`. Without it (the device-check
+    pages, where the browser is still to say which DRM it has): how every offered DRM would play it, the key
+    systems to detect them by (static/js/drm-detect.js), and in the sandbox the DRM the presenter chose for
+    this browser. Also whether licence requests carry the simulated device identity, and the page's own URLs
+    (startUrl, statusUrl, ...)."""
+    from .services.drm import offered_drms
+
+    absolute = absolute or (lambda url: url)
+    sandbox = settings.EXPRESSPLAY_ENV == "sandbox"
+    chosen = drm or present_as(request) or offered_drms()[0]
+    config = {
+        "drm": chosen,
+        **playback(asset, chosen, absolute=absolute),
+        "sandbox": sandbox,
+        "signRequests": sandbox,
         **page_urls,
     }
+    if drm is None:
+        config["detect"] = drm_choices()
+        config["presentAs"] = present_as(request)
+        config["playback"] = {each: playback(asset, each, absolute=absolute) for each in offered_drms()}
+    return config
 
 
 def player_messages() -> dict[str, str]:
@@ -37,6 +101,15 @@ def player_messages() -> dict[str, str]:
         "ended": _("Finished playing."),
         "no-eme": _(
             "This browser cannot play protected video here (no EME support, or the page is not on a secure address)."
+        ),
+        "no-drm": _(
+            "This browser supports none of the DRMs this shop uses ({drms}), so it cannot be registered here. Try "
+            "another browser: Edge, Chrome, Firefox or Safari."
+        ),
+        "drm-detected": _("This browser registers with {drm}, the DRM it supports."),
+        "drm-presented": _("This browser registers as a {drm} device, as the presenter chose."),
+        "drm-simulated": _(
+            "This browser registers as a {drm} device (simulated: the sandbox plays it in ClearKey)."
         ),
         "no-identity": _("This browser could not prove its device identity. Allow site data and try again."),
         "timeout": _("Playback did not start in time. Check your connection and try again."),

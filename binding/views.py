@@ -104,7 +104,8 @@ def check(request: HttpRequest, value: str) -> HttpResponse:
             "next": _safe_next(request),
             "player_messages": player_messages(),
             "player_config": player_config(
-                manifest_url=asset.manifest_url if asset else "",
+                asset=asset,
+                request=request,
                 registration=cookie.value,
                 startUrl=reverse("binding:start", args=[cookie.value]),
                 licensedUrl=reverse("binding:licensed", args=[cookie.value]),

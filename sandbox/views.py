@@ -21,6 +21,7 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
 
 from . import faults
 from .device import KEY_HEADER, NONCE_HEADER, SIGNATURE_HEADER, TIME_HEADER, verify_device
@@ -456,3 +457,52 @@ def fault_settings(request: HttpRequest) -> HttpResponse:
     context = {"form": form, "active": faults.current().active, "may_change": may_change}
     context.update(device_binding_context(request, binding_form))
     return render(request, "sandbox/faults.html", context)
+
+
+# --- presenting this browser as another DRM's device (the demo's "this browser as Safari") -------------------
+
+PRESENT_AS_AGE = 30 * 24 * 3600
+
+
+def present_as_context(request: HttpRequest) -> dict:
+    """What the "present this browser as" switch shows (the presenter's page, sandbox/templatetags)."""
+    name = settings.SANDBOX_PRESENT_AS_COOKIE
+    now = request.get_signed_cookie(name, default="", salt=name)
+    browsers = {
+        "pr": _("Edge, Windows, TVs"),
+        "wv": _("Chrome, Firefox, Android"),
+        "fp": _("Safari, iPhone, iPad"),
+    }
+    return {
+        "present_as_now": now if now in dict(DRMS) else "",
+        "present_as_choices": [(code, label, browsers[code]) for code, label in DRMS],
+    }
+
+
+@require_POST
+def present_as(request: HttpRequest) -> HttpResponse:
+    """Present this browser, in the sandbox only, as a device of one DRM (`drm`: pr, wv or fp), or let its EME
+    decide again (empty). Only its next device registration follows: a registered device keeps its DRM. Any
+    visitor may: it is the browser's own claim, which a real page could make anyway (decision 0013)."""
+    name = settings.SANDBOX_PRESENT_AS_COOKIE
+    drm = request.POST.get("drm", "")
+    response = redirect(_back(request))
+    if drm in dict(DRMS):
+        response.set_signed_cookie(
+            name,
+            drm,
+            salt=name,
+            max_age=PRESENT_AS_AGE,
+            httponly=True,
+            samesite="Lax",
+            secure=request.is_secure(),
+        )
+        messages.success(
+            request,
+            _("This browser now registers as a %(drm)s device (sandbox only). It plays through ClearKey.")
+            % {"drm": dict(DRMS)[drm]},
+        )
+    else:
+        response.delete_cookie(name, samesite="Lax")
+        messages.success(request, _("This browser now registers with the DRM its own EME supports."))
+    return response

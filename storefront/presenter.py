@@ -102,7 +102,7 @@ def _events() -> list[dict]:
             "time": date_format(localtime(event.created_at), "H:i:s"),
             "what": event.get_kind_display(),
             "code": event.expressplay_code,
-            "device": event.device.label if event.device else "",
+            "device": f"{event.device.label} ({event.device.get_drm_display()})" if event.device else "",
             "detail": event.detail,
         }
         for event in rows

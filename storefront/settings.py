@@ -371,6 +371,9 @@ SANDBOX_DEVICE_ID_PARAM = env("SANDBOX_DEVICE_ID_PARAM", default="deviceid")
 # gives operators a history) or "latest" (the newest one only, as its current page says). The client reads both.
 SANDBOX_GETRECORD_COOKIE_MODE = env("SANDBOX_GETRECORD_COOKIE_MODE", default="recent")
 SANDBOX_DEVICE_CLOCK_SKEW = env.int("SANDBOX_DEVICE_CLOCK_SKEW", default=300)
+# The signed cookie of the sandbox's "present this browser as a PlayReady / Widevine / FairPlay device" (the
+# presenter's page sets it; binding/player.py reads it in the sandbox only, never live).
+SANDBOX_PRESENT_AS_COOKIE = "bindery_present_as"
 # The header in which the sandbox also accepts the correlation cookie of a token request.
 SANDBOX_COOKIE_HEADER = env("SANDBOX_COOKIE_HEADER", default="ExpressPlayCookie")
 # Faults the sandbox injects into token and record calls (sandbox/faults.py), e.g.

@@ -261,8 +261,9 @@ def play(request: HttpRequest, entitlement_id: int) -> HttpResponse:
             "player_messages": messages_for_player,
             "move": move,
             "player_config": player_config(
-                manifest_url=entitlement.asset.manifest_url,
+                asset=entitlement.asset,
                 drm=entitlement.device.drm if entitlement.device else None,
+                request=request,
                 **session_urls,
                 statusUrl=reverse("storefront:entitlement-status", args=[entitlement.pk]),
                 renewUrl=reverse("storefront:renew", args=[entitlement.pk]),

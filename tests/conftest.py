@@ -16,6 +16,12 @@ from storefront.demo_data import DEMO_CLIPS, demo_clip_render
 from storefront.redis_server import embedded_redis_from_settings
 
 
+def pytest_configure(config):
+    """One fast password hasher for the suite: every test user and sign-in would otherwise pay PBKDF2 at a
+    million iterations. Production keeps Django's default list (storefront/settings.py)."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 def pytest_report_header(config):
     from tests.browser.conftest import find_chromium
 
@@ -108,6 +114,7 @@ def packaged_media(tmp_path_factory):
         packaged[clip.slug] = {
             "kid": kid,
             "key": key,
+            "iv": uuid.uuid4().hex,  # FairPlay tokens carry the title's IV
             "manifest": f"{clip.slug}/manifest.mpd",
             "duration": out.duration,
         }

@@ -17,3 +17,16 @@ def sandbox_device_binding(context, next_url: str = ""):
         "next": next_url,
         "csrf_token": context.get("csrf_token"),
     }
+
+
+@register.inclusion_tag("sandbox/present_as_switch.html", takes_context=True)
+def sandbox_present_as(context, next_url: str = ""):
+    """The switch "this browser registers as: its own DRM / PlayReady (Edge) / Widevine (Chrome) / FairPlay
+    (Safari)", posting to the sandbox and coming back to `next_url`."""
+    from ..views import present_as_context
+
+    return {
+        **present_as_context(context["request"]),
+        "next": next_url,
+        "csrf_token": context.get("csrf_token"),
+    }

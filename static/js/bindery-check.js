@@ -14,15 +14,16 @@
  * licence came, and follows Bindery's record lookup until the device is bound or the check fails. Every
  * outcome ends in a result with a message in the customer's language; nothing is left waiting.
  *
- * BinderyCheck.play({container, manifestUrl, licenseUrl}) then plays a title with the device-bound token
- * URL the storefront's backend got from GET /api/v1/entitlements/<id>/.
+ * BinderyCheck.play({container, manifestUrl, licenseUrl, drm}) then plays a title with the device-bound token
+ * URL the storefront's backend got from GET /api/v1/entitlements/<id>/ (its `drm` and, for FairPlay, its HLS
+ * `manifest_url`).
  */
 (function () {
   "use strict";
 
   const script = document.currentScript;
   const staticBase = script ? script.src.replace(/js\/bindery-check\.js(\?.*)?$/, "") : "/static/";
-  const DEPENDENCIES = ["vendor/shaka-player/shaka-player.dash.js", "js/device-identity.js", "js/player.js"];
+  const DEPENDENCIES = ["vendor/shaka-player/shaka-player.compiled.js", "js/drm-detect.js", "js/device-identity.js", "js/player.js"];
   const POLL_ATTEMPTS = 240;
 
   let loaded = null;
@@ -43,6 +44,11 @@
       (chain, path) => chain.then(() => (path.includes("shaka") && window.shaka) ? null : loadScript(staticBase + path)),
       Promise.resolve());
     return loaded;
+  }
+
+  /** "This browser supports none of the DRMs this shop uses (…)", naming the offered ones. */
+  function noDrm(config, messages) {
+    return messages["no-drm"].replace("{drms}", (config.detect || []).map((each) => each.label).join(", "));
   }
 
   function element(target) {
@@ -120,10 +126,17 @@
 
     if (check.state === "licence_seen") return poll();  // played already (a reload): follow the lookup
 
+    // This browser's DRM (its EME says which of Bindery's DRMs it supports): the device is of that DRM.
+    const chosen = await window.BinderyDrm.choose(check.config);
+    if (!chosen) return finish({ ok: false, state: "failed", message: noDrm(check.config, messages) }, { code: "no-drm" });
+    const how = check.config.playback[chosen.drm];
+
     // The check's token exists only from now on, and is handed out once: a second start is refused.
     let started;
     try {
-      const response = await fetch(check.config.startUrl, { method: "POST", credentials: "omit" });
+      const response = await fetch(check.config.startUrl, {
+        method: "POST", credentials: "omit", body: new URLSearchParams({ drm: chosen.drm }),
+      });
       started = await response.json();
     } catch (error) {
       started = { ok: false, message: messages.timeout };
@@ -135,9 +148,11 @@
       window.BinderyPlayer.start({
         container: container,
         video: stage(container),
-        manifestUrl: check.config.manifestUrl,
+        manifestUrl: how.manifestUrl,
         licenseUrl: started.licenseUrl,
-        keySystem: check.config.keySystem,
+        keySystem: chosen.how === "detected" && !check.config.sandbox ? chosen.keySystem : how.keySystem,
+        fairplay: how.fairplay,
+        certificateUrl: how.certificateUrl,
         signRequests: check.config.signRequests,
         messages: messages,
         onStatus: async (state, detail) => {
@@ -169,7 +184,9 @@
       video: video,
       manifestUrl: options.manifestUrl,
       licenseUrl: options.licenseUrl,
-      keySystem: player.keySystem,
+      keySystem: options.drm && player.playback[options.drm] ? player.playback[options.drm].keySystem : player.keySystem,
+      fairplay: options.drm === "fp" && player.playback.fp ? player.playback.fp.fairplay : false,
+      certificateUrl: player.playback.fp ? player.playback.fp.certificateUrl : "",
       signRequests: player.signRequests,
       messages: Object.assign({}, player.messages, options.messages || {}),
       onStatus: options.onStatus,

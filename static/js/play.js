@@ -44,6 +44,8 @@
       manifestUrl: config.manifestUrl,
       licenseUrl: licenseUrl,
       keySystem: config.keySystem,
+      fairplay: config.fairplay,
+      certificateUrl: config.certificateUrl,
       signRequests: options.signRequests || config.signRequests,
       messages: messages,
       onStatus: (state, detail) => {

@@ -6,7 +6,11 @@
  * data-state (loading | licensed | playing | ended | error), data-error-code, data-current-time.
  *
  * Options: {container, video, manifestUrl, licenseUrl, keySystem, signRequests, messages,
- *           onStatus(state, detail), timeoutMs}
+ *           onStatus(state, detail), timeoutMs, fairplay, certificateUrl}
+ *
+ * The key system is the device's DRM's (ClearKey in the sandbox). PlayReady is offered under both of Edge's
+ * names; FairPlay (options.fairplay: the HLS rendition in Safari) gets the deployment's server certificate and
+ * Shaka Player's own ExpressPlay helpers for its init data and its SPC, not hand-written ones.
  */
 (function () {
   "use strict";
@@ -74,15 +78,23 @@
     const player = new shaka.Player();
     const Type = shaka.net.NetworkingEngine.RequestType;
 
+    const servers = { [options.keySystem]: options.licenseUrl };
+    if (String(options.keySystem).startsWith("com.microsoft.playready")) {
+      servers["com.microsoft.playready"] = options.licenseUrl;
+      servers["com.microsoft.playready.recommendation"] = options.licenseUrl;
+    }
+    const drm = { servers: servers, retryParameters: { maxAttempts: 1, timeout: 15000 } };
+    if (options.fairplay) {
+      drm.advanced = { [options.keySystem]: { serverCertificateUri: options.certificateUrl || "" } };
+      drm.initDataTransform = shaka.drm.FairPlay.expressplayInitDataTransform;
+    }
     player.configure({
-      drm: {
-        servers: { [options.keySystem]: options.licenseUrl },
-        retryParameters: { maxAttempts: 1, timeout: 15000 },
-      },
+      drm: drm,
       streaming: { bufferingGoal: 10, retryParameters: { maxAttempts: 3 } },
     });
 
     const net = player.getNetworkingEngine();
+    if (options.fairplay) net.registerRequestFilter(shaka.drm.FairPlay.expressplayFairPlayRequest);
     net.registerRequestFilter(async (type, request) => {
       if (type === Type.LICENSE && options.signRequests) {
         try {

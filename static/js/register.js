@@ -47,14 +47,14 @@
     poll();
     return;
   }
-  async function startCheck() {
+  async function startCheck(drm) {
     // The token exists only from now on, and is handed to this page once (a reload needs a new check).
     let answer = null;
     try {
       // The device key this page keeps proves itself over this registration's value (handed out once): titles
       // Bindery binds are later handed only to a page that signs with the same key (decision 0013).
       const body = new URLSearchParams();
-      if (config.drm) body.set("drm", config.drm);
+      body.set("drm", drm);
       try {
         const proof = await window.BinderyDevice.prove("bindery-register\n" + config.registration);
         body.set("key", proof.key);
@@ -72,19 +72,43 @@
     return answer;
   }
 
+  // Which DRM this browser has (its EME says; in the sandbox the presenter may choose): the device, its check
+  // token and every later token are of that DRM.
+  function sayDrm(chosen) {
+    const line = document.getElementById("drm");
+    const name = window.BinderyDrm.label(config, chosen.drm);
+    line.textContent = (messages["drm-" + chosen.how] || "{drm}").replace("{drm}", name);
+    line.dataset.drm = chosen.drm;
+    line.dataset.how = chosen.how;
+    line.hidden = false;
+  }
+
   step("licence", "active");
-  startCheck().then((answer) => {
+  window.BinderyDrm.choose(config).then((chosen) => {
+    if (!chosen) {
+      step("licence", "failed");
+      finish(false, messages["no-drm"].replace("{drms}", (config.detect || []).map((each) => each.label).join(", ")));
+      return null;
+    }
+    sayDrm(chosen);
+    return startCheck(chosen.drm).then((answer) => [chosen, answer]);
+  }).then((started) => {
+    if (!started) return;
+    const [chosen, answer] = started;
     if (!answer.ok) {
       step("licence", "failed");
       finish(false, answer.message);
       return;
     }
+    const how = config.playback[chosen.drm];
     window.BinderyPlayer.start({
       container: container,
       video: document.getElementById("check-video"),
-      manifestUrl: config.manifestUrl,
+      manifestUrl: how.manifestUrl,
       licenseUrl: answer.licenseUrl,
-      keySystem: config.keySystem,
+      keySystem: chosen.how === "detected" && !config.sandbox ? chosen.keySystem : how.keySystem,
+      fairplay: how.fairplay,
+      certificateUrl: how.certificateUrl,
       signRequests: config.signRequests,
       messages: messages,
       onStatus: async (state, detail) => {

@@ -239,6 +239,37 @@ def test_an_entitlement_is_bound_to_the_customers_device_and_shows_its_token_onc
     assert listed["count"] == 1 and listed["results"][0]["id"] == made["id"]
 
 
+def test_an_entitlement_says_its_devices_drm_who_binds_it_and_what_that_drm_plays(api, title, check_asset):
+    register(api)
+    made = api.post(
+        "/api/v1/entitlements/",
+        {"customer": "cust-1", "title": "feature-1", "policy": {"type": "buy"}},
+        format="json",
+    ).json()
+    entitlement = Entitlement.objects.get(pk=made["id"])
+    device = entitlement.cookie.device
+    Entitlement.objects.filter(pk=entitlement.pk).update(
+        state=EntitlementState.READY, license_url="https://expressplay.example/pr?t=X", device=device,
+        bound_by="expressplay",
+    )  # fmt: skip
+    ready = api.get(f"/api/v1/entitlements/{made['id']}/").json()
+    assert (ready["device"]["drm"], ready["bound_by"]) == ("pr", "expressplay")
+    assert ready["manifest_url"] == "https://cdn.example/f.mpd"
+    # Bound by Bindery: no lasting token URL is handed out; its tokens are issued at each Play.
+    Entitlement.objects.filter(pk=entitlement.pk).update(bound_by="bindery")
+    assert api.get(f"/api/v1/entitlements/{made['id']}/").json()["token_url"] is None
+    # A FairPlay device is told the title's HLS playlist.
+    type(device).objects.filter(pk=device.pk).update(drm="fp")
+    entitlement.asset.__class__.objects.filter(pk=entitlement.asset_id).update(
+        hls_manifest="https://cdn.example/f.m3u8"
+    )
+    assert (
+        api.get(f"/api/v1/entitlements/{made['id']}/").json()["manifest_url"] == "https://cdn.example/f.m3u8"
+    )
+    devices = api.get("/api/v1/customers/cust-1/devices/").json()
+    assert [each["drm"] for each in devices] == ["fp"]
+
+
 def test_revoke_move_and_device_changes_follow_the_shops_policy(api, title, check_asset, settings):
     settings.BINDING_SWAPS_PER_PERIOD = 1
     register(api, device_id="d1" * 16)

@@ -6,7 +6,6 @@ import pytest
 
 from binding.models import (
     BindingMode,
-    Cookie,
     Device,
     DrmFallback,
     Entitlement,
@@ -21,36 +20,36 @@ from .test_shop import playback, rent_and_wait, shop  # noqa: F401 - the shop fi
 pytestmark = pytest.mark.integration
 
 
-def device_key(context) -> str:
-    """Return this profile's device key (base64 SPKI), as its pages prove it."""
+def present_as(context, live_server, drm: str) -> None:
+    """Present the profile as a device of `drm`, as the presenter's "this browser registers as" does: the
+    sandbox's signed cookie."""
     page = context.new_page()
     page.goto("/accounts/login/")
-    page.add_script_tag(url="/static/js/device-identity.js")
-    key = page.evaluate("BinderyDevice.prove('key').then(proof => proof.key)")
-    page.close()
-    return key
-
-
-def register_as_widevine(context, user) -> None:
-    """Register the profile as a Widevine browser: the check starts as Widevine's (drm=wv, as a Chrome page
-    that found Widevine first would ask), so the check token and the device are Widevine's; the device keeps
-    this profile's device key (set here until the registration page proves it itself)."""
-    key = device_key(context)
-    page = context.new_page()
-    page.route(
-        "**/devices/register/*/start/",
-        lambda route: route.continue_(
-            post_data="drm=wv",
-            headers={**route.request.headers, "content-type": "application/x-www-form-urlencoded"},
-        ),
+    csrf = page.evaluate("document.querySelector('input[name=csrfmiddlewaretoken]').value")
+    answer = page.request.post(
+        f"{live_server.url}/sandbox/present-as/",
+        form={"drm": drm, "csrfmiddlewaretoken": csrf},
+        headers={"Referer": f"{live_server.url}/accounts/login/"},
     )
+    assert answer.ok, answer.status
+    page.close()
+
+
+def register_as_widevine(context, user, live_server) -> None:
+    """Register the profile as a Widevine browser: presented as one in the sandbox, the registration page says
+    so, starts the check as Widevine's (so the check token and the device are Widevine's) and proves its own
+    device key."""
+    present_as(context, live_server, "wv")
+    page = context.new_page()
     page.goto("/devices/register/")
     page.get_by_test_id("start-check").click()
     page.wait_for_selector("#check[data-registration=bound]", timeout=30000)
+    line = page.get_by_test_id("drm")
+    assert line.get_attribute("data-drm") == "wv" and line.get_attribute("data-how") == "presented"
+    assert "Widevine" in line.inner_text()
     page.close()
-    cookie = Cookie.objects.get(user=user, state="bound", device__drm="wv")
-    Cookie.objects.filter(pk=cookie.pk).update(identity_key=key)
-    Device.objects.filter(pk=cookie.device_id).update(identity_key=key)
+    device = Device.objects.get(user=user, drm="wv", removed_at=None)
+    assert device.identity_key  # the page proved its key itself
 
 
 def requested_urls(page) -> list[str]:
@@ -74,7 +73,7 @@ def test_a_widevine_browser_buys_rents_and_plays_bound_by_bindery_and_nothing_co
 ):
     laptop = browser_profile("widevine")
     sign_in(laptop, user, live_server)
-    register_as_widevine(laptop, user)
+    register_as_widevine(laptop, user, live_server)
     page = laptop.new_page()
     rental = rent_and_wait(page, "life").entitlement
     # The sandbox answered the bound Widevine request with -7002: Widevine fell back, the order did not fail.
@@ -151,7 +150,7 @@ def test_where_expressplay_binds_widevine_a_widevine_title_is_bound_by_expresspl
     settings.SANDBOX_DEVICE_BINDING_DRMS = ["pr", "wv"]
     laptop = browser_profile("widevine")
     sign_in(laptop, user, live_server)
-    register_as_widevine(laptop, user)
+    register_as_widevine(laptop, user, live_server)
     page = laptop.new_page()
     rental = rent_and_wait(page, "life").entitlement
     rental.refresh_from_db()

@@ -137,7 +137,7 @@ def test_the_audit_trail_follows_the_demo_customer(operator, demo):
     binding_services.cookie_create(user=demo["bob"])  # someone else: not shown
     events = operator.get(reverse("presenter-events")).json()["events"]
     assert [e["what"] for e in events] == ["Device bound", "Registration started"]
-    assert events[0]["device"] == "Chrome on Linux"
+    assert events[0]["device"] == "Chrome on Linux (PlayReady)"  # and the DRM it plays with
 
 
 def test_fault_switches_post_to_the_sandbox_and_come_back(operator, demo):
