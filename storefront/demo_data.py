@@ -1,5 +1,6 @@
 """The demo's fixed data: who can log in, and the services that create it."""
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -96,21 +97,32 @@ def demo_clip_render(clip: DemoClip, folder: Path, *, seconds: float) -> Path:
     return out
 
 
-def media_assets_load(*, force: bool = False, seconds: float = DEMO_SECONDS) -> list[MediaAsset]:
+def media_assets_load(
+    *, force: bool = False, seconds: float = DEMO_SECONDS, progress: Callable[[str], None] | None = None
+) -> list[MediaAsset]:
     """Render each demo clip and encrypt it with a fresh random key, once per install.
 
-    A clip is packaged again only when its output is missing (or `force`): each install has its own keys,
-    and none is ever committed.
+    A clip is packaged again only when its output is missing, when it predates every DRM's packaging (no HLS
+    rendition or FairPlay IV), or with `force`: each install has its own keys, and none is ever committed.
+    `progress`, when given, is told what is being rendered and packaged (tens of seconds on two cores).
     """
     assets = []
     for clip in DEMO_CLIPS:
         asset = MediaAsset.objects.filter(slug=clip.slug).first()
-        if asset and not force and (Path(settings.MEDIA_ROOT) / asset.manifest).exists():
+        complete = asset is not None and asset.iv and asset.hls_manifest
+        if complete and not force and (Path(settings.MEDIA_ROOT) / asset.manifest).exists():
             assets.append(asset)
             continue
         length = DEVICE_CHECK_SECONDS if clip.slug == settings.BINDING_DEVICE_CHECK_ASSET else seconds
+        if progress:
+            progress(f"Rendering {clip.slug} ({length:g} s) with FFmpeg…")
         source = demo_clip_render(clip, Path(settings.DEMO_SOURCES_DIR), seconds=length)
-        assets.append(services.media_asset_package(clip.slug, source))
+        told = (
+            (lambda rendition, slug=clip.slug: progress(f"Packaging {slug} for {rendition}…"))
+            if progress
+            else None
+        )
+        assets.append(services.media_asset_package(clip.slug, source, progress=told))
     return assets
 
 

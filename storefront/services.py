@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import secrets
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
@@ -141,7 +142,7 @@ class NewTitle:
     poster_at: float | None = None  # seconds into the clip; a third of the way in when None
 
 
-def title_add(source: Path, new: NewTitle) -> Title:
+def title_add(source: Path, new: NewTitle, *, progress: Callable[[str], None] | None = None) -> Title:
     """A person's own clip into the catalogue: transcoded, encrypted with a key of its own (Shaka Packager),
     a poster from one of its frames, and a buy and a rent offer. Raises packaging.PackagingError for a file
     that is not a usable video, ValueError for a slug that is not one or is taken; nothing is kept when any
@@ -164,7 +165,12 @@ def title_add(source: Path, new: NewTitle) -> Title:
                     f"the poster frame is not an image: {exc.messages[0]}"
                 ) from exc
         with transaction.atomic():
-            asset = binding_services.media_asset_package(slug, clear, name=new.name)
+            asset = binding_services.media_asset_package(
+                slug,
+                clear,
+                name=new.name,
+                progress=progress and (lambda what: progress(f"Packaging for {what}…")),
+            )
             title = Title(
                 slug=slug,
                 name=new.name,

@@ -109,13 +109,14 @@ def packaged_media(tmp_path_factory):
     packaged = {}
     for clip in DEMO_CLIPS:
         source = demo_clip_render(clip, root / "sources", seconds=CLIP_SECONDS)
-        kid, key = uuid.uuid4().hex, uuid.uuid4().hex
-        out = packaging.package(source, root / clip.slug, kid=kid, key=key)
+        kid, key, iv = uuid.uuid4().hex, uuid.uuid4().hex, uuid.uuid4().hex
+        out = packaging.package(source, root / clip.slug, kid=kid, key=key, iv=iv)
         packaged[clip.slug] = {
             "kid": kid,
             "key": key,
-            "iv": uuid.uuid4().hex,  # FairPlay tokens carry the title's IV
+            "iv": iv,  # FairPlay tokens carry the title's IV
             "manifest": f"{clip.slug}/manifest.mpd",
+            "hls_manifest": f"{clip.slug}/hls/master.m3u8",
             "duration": out.duration,
         }
     return root, packaged

@@ -63,9 +63,9 @@ class Command(BaseCommand):
                 validate_title_slug(slug)
             except ValidationError as exc:
                 raise CommandError(f"--slug: {exc.messages[0]}") from exc
-        self.stdout.write(f"Packaging {file.name} with Shaka Packager…")
+        self.stdout.write(f"Transcoding {file.name} with FFmpeg…")
         try:
-            added = title_add(file, new)
+            added = title_add(file, new, progress=lambda line: self.stdout.write(line))
         except (PackagingError, ValueError) as exc:
             raise CommandError(f"Could not add {file.name}: {exc}") from exc
         offers = ", ".join(

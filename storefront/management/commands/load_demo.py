@@ -13,7 +13,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, repackage, **options):
         users = demo_users_load()
-        assets = media_assets_load(force=repackage)
+        assets = media_assets_load(force=repackage, progress=lambda line: self.stdout.write(line))
         titles = titles_load()
         demo_api_client_load()
         self.stdout.write(
