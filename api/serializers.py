@@ -156,11 +156,33 @@ class TitleSerializer(serializers.ModelSerializer):
     manifest_url = serializers.URLField(
         source="asset.manifest", max_length=200, help_text="Where players load the title's DASH manifest."
     )
+    hls_manifest_url = serializers.URLField(
+        source="asset.hls_manifest",
+        max_length=200,
+        required=False,
+        allow_blank=True,
+        help_text="The title's cbcs HLS master playlist, which FairPlay devices play (needed to sell to them).",
+    )
+    iv = serializers.CharField(
+        source="asset.iv",
+        validators=[HEX32],
+        required=False,
+        allow_blank=True,
+        help_text="The IV of the HLS rendition's cbcs encryption (hex): FairPlay tokens must carry it.",
+    )
 
     class Meta:
         model = ClientTitle
-        fields = ["id", "name", "kid", "key", "manifest_url", "created_at"]
+        fields = ["id", "name", "kid", "key", "manifest_url", "hls_manifest_url", "iv", "created_at"]
         read_only_fields = ["created_at"]
+
+    def validate(self, attrs):
+        asset = attrs.get("asset", {})
+        if bool(asset.get("hls_manifest")) != bool(asset.get("iv")):
+            raise serializers.ValidationError(
+                _("A FairPlay rendition needs both hls_manifest_url and its iv, or neither.")
+            )
+        return attrs
 
     def to_representation(self, title):
         data = super().to_representation(title)

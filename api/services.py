@@ -49,11 +49,22 @@ def registration_start(*, customer: Customer, device_name: str = "", user_agent:
 
 @transaction.atomic
 def title_register(
-    *, client: Client, content_id: str, name: str, kid: str, key: str, manifest: str
+    *,
+    client: Client,
+    content_id: str,
+    name: str,
+    kid: str,
+    key: str,
+    manifest: str,
+    hls_manifest: str = "",
+    iv: str = "",
 ) -> ClientTitle:
-    """A client's title: its content key id and key (kept encrypted, never read back), and its manifest."""
+    """A client's title: its content key id and key (kept encrypted, never read back), its DASH manifest and,
+    for FairPlay, its HLS playlist and the IV it was encrypted with."""
     slug = f"c{client.pk}-{hashlib.sha256(content_id.encode()).hexdigest()[:20]}"
-    asset = MediaAsset.objects.create(slug=slug, name=name, kid=kid, key=key, manifest=manifest)
+    asset = MediaAsset.objects.create(
+        slug=slug, name=name, kid=kid, key=key, manifest=manifest, hls_manifest=hls_manifest, iv=iv
+    )
     return ClientTitle.objects.create(client=client, content_id=content_id, asset=asset)
 
 

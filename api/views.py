@@ -226,6 +226,8 @@ class TitleViewSet(
                 kid=kid,
                 key=data["key"].lower(),
                 manifest=data["asset"]["manifest"],
+                hls_manifest=data["asset"].get("hls_manifest", ""),
+                iv=data["asset"].get("iv", "").lower(),
             )
         except IntegrityError as exc:  # registered by a concurrent call between the checks and the insert
             raise Conflict(_("You already have a title with this id or key id.")) from exc

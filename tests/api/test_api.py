@@ -492,3 +492,25 @@ def test_an_entitlement_for_a_device_of_another_customer_is_refused_in_words(api
         format="json",
     )
     assert refused.status_code in (400, 404, 422) and "no registered device" in refused.content.decode()
+
+
+def test_a_title_may_bring_its_fairplay_rendition_and_iv_but_not_one_without_the_other(api):
+    made = api.post(
+        "/api/v1/titles/",
+        {
+            "id": "fp-1", "name": "Feature", "kid": "ef" * 16, "key": KEY,
+            "manifest_url": "https://cdn.example/f.mpd", "hls_manifest_url": "https://cdn.example/f.m3u8",
+            "iv": "AB" * 16,
+        },
+        format="json",
+    )  # fmt: skip
+    assert made.status_code == 201, made.json()
+    assert (made.json()["hls_manifest_url"], made.json()["iv"]) == ("https://cdn.example/f.m3u8", "ab" * 16)
+    assert MediaAsset.objects.get(kid="ef" * 16).iv == "ab" * 16
+    half = api.post(
+        "/api/v1/titles/",
+        {"id": "fp-2", "name": "F", "kid": "fe" * 16, "key": KEY, "manifest_url": "https://cdn.example/g.mpd",
+         "iv": "ab" * 16},
+        format="json",
+    )  # fmt: skip
+    assert half.status_code == 400 and not MediaAsset.objects.filter(kid="fe" * 16).exists()
