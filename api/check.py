@@ -105,7 +105,14 @@ def start(request: HttpRequest, reference: str) -> HttpResponse:
             JsonResponse({"ok": False, "message": str(DeviceKeyInvalid.default_message)}, status=400)
         )
     except DeviceCheckUnavailable as exc:
-        return _cors(JsonResponse({"ok": False, "message": str(exc.message)}, status=503))
+        # ExpressPlay away for a moment: 503 with Retry-After (start a new check then); a refusal is final: 422.
+        answer = JsonResponse(
+            {"ok": False, "message": str(exc.message), "retry": exc.transient},
+            status=503 if exc.transient else 422,
+        )
+        if exc.transient:
+            answer["Retry-After"] = "30"
+        return _cors(answer)
     except BindingError as exc:
         return _cors(JsonResponse({"ok": False, "message": str(exc.message)}, status=409))
     return _cors(JsonResponse({"ok": True, "licenseUrl": token.license_url}))

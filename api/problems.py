@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.http import Http404
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -44,6 +44,28 @@ class Unprocessable(exceptions.APIException):
         self.meaning = meaning
 
 
+class Unavailable(exceptions.APIException):
+    """ExpressPlay could not be reached, or answered a passing server error: the same call may work soon."""
+
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_code = "unavailable"
+    default_detail = gettext_lazy(
+        "ExpressPlay is not answering right now. Nothing is lost: try again shortly."
+    )
+    retry_after = 30  # seconds
+
+    def __init__(self, detail=None, code=None, *, expressplay_code: int | None = None, meaning: str = ""):
+        super().__init__(detail, code)
+        self.expressplay_code = expressplay_code
+        self.meaning = meaning
+
+
+class TooLarge(exceptions.APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_code = "too_large"
+    default_detail = gettext_lazy("The request body is too large.")
+
+
 TITLES = {
     400: gettext_lazy("Bad request"),
     401: gettext_lazy("Not authenticated"),
@@ -52,6 +74,7 @@ TITLES = {
     405: gettext_lazy("Method not allowed"),
     406: gettext_lazy("Not acceptable"),
     409: gettext_lazy("Conflict"),
+    413: gettext_lazy("Content too large"),
     415: gettext_lazy("Unsupported media type"),
     422: gettext_lazy("Refused"),
     429: gettext_lazy("Too many requests"),
@@ -78,6 +101,8 @@ def exception_handler(exc, context):
     """DRF's exception handler, answering problem details."""
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
+    elif isinstance(exc, RequestDataTooBig):  # over DATA_UPLOAD_MAX_MEMORY_SIZE, before the parser sees it
+        exc = TooLarge()
     elif isinstance(exc, PermissionDenied):
         exc = exceptions.PermissionDenied()
     if not isinstance(exc, exceptions.APIException):
@@ -90,7 +115,7 @@ def exception_handler(exc, context):
     elif isinstance(detail, (list, dict)):
         extra["errors"] = detail
         detail = _("The request could not be processed: see errors.")
-    if isinstance(exc, Unprocessable) and exc.expressplay_code is not None:
+    if isinstance(exc, (Unprocessable, Unavailable)) and exc.expressplay_code is not None:
         extra["expressplay_code"] = exc.expressplay_code
         extra["expressplay_meaning"] = exc.meaning
     response = problem(
@@ -101,6 +126,8 @@ def exception_handler(exc, context):
     )
     if isinstance(exc, exceptions.Throttled) and exc.wait is not None:
         response["Retry-After"] = str(int(exc.wait) + 1)
+    if isinstance(exc, Unavailable):
+        response["Retry-After"] = str(exc.retry_after)
     if getattr(exc, "auth_header", None):
         response["WWW-Authenticate"] = exc.auth_header
     return response
@@ -126,9 +153,10 @@ DOCUMENTED = {
     "404": "Not found among your own records",
     "405": "Method not allowed",
     "406": "Not acceptable",
+    "413": "The body is larger than API_MAX_BODY_BYTES",
     "415": "Unsupported media type",
     "429": "Too many calls for this key (see Retry-After)",
-    "503": "Briefly unavailable: the database is away (see Retry-After)",
+    "503": "Briefly unavailable: the database or ExpressPlay is away (see Retry-After)",
 }
 WRITES = {"409": "Conflicts with what exists", "422": "Refused by the binding (the detail says why)"}
 

@@ -2,17 +2,29 @@
 SEES answers it, so that an integration written for SEES can move to Bindery by changing its address and
 sending Bindery's API key. What is honoured, and how, is in docs/sees.md.
 
-    request  {messageID, version, requestType: 1 time-based | 2 device registration | 3 device-bound,
-              contentID, customerCookie (≤ 32 characters), rentalDuration (seconds, optional)}
-    answer   {messageID, version, isAllowed, epTokenURL, error, errorText, expirationTime}
+    request  {messageID, version, contentID (required), requestType: 1 time-based (default) | 2 device
+              registration | 3 device-bound, customerCookie (any string up to 32 characters),
+              rentalDuration (seconds, default 0: not a rental), drm (Bindery's own: pr | wv | fp)}
+    answer   {messageID (echoed exactly), version, isAllowed, epTokenURL, error, errorText,
+              expirationTime (RFC 3339, UTC "Z")}
+
+SEES requests are served, their wait for the worker (the record lookup, the token) included, by at most
+SEES_MAX_CONCURRENT threads per web process: a request that finds them all taken is answered "send again"
+(error 5) before any work, so a burst of SEES calls never holds every thread of the web server.
 """
 
 from __future__ import annotations
 
+import hashlib
+import re
+import threading
 import time
-from datetime import timedelta
+from contextlib import contextmanager
+from datetime import UTC, timedelta
 
 from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
@@ -21,8 +33,20 @@ from rest_framework.views import APIView
 
 from binding import services as binding_services
 from binding.exceptions import AlreadyEntitled, BindingError
+from binding.expressplay import ExpressPlayError, ExpressPlayTransportError
 from binding.expressplay.errors import explain
-from binding.models import Cookie, CookieState, Entitlement, EntitlementKind, EntitlementState
+from binding.models import (
+    BindingMode,
+    Cookie,
+    CookieState,
+    DrmChoices,
+    Entitlement,
+    EntitlementKind,
+    EntitlementState,
+)
+from binding.selectors import entitlement_needs_renewal
+from binding.services._common import _describe
+from binding.services.drm import binding_mode, offered_drms
 
 from . import services
 from .models import ClientTitle
@@ -30,16 +54,40 @@ from .models import ClientTitle
 TIME_BASED, REGISTRATION, DEVICE_BOUND = 1, 2, 3
 # Bindery's error numbers in the answer's `error` (SEES documents the field, not its values): docs/sees.md.
 OK, BAD_REQUEST, UNKNOWN_CONTENT, NOT_REGISTERED, REFUSED, PENDING = 0, 1, 2, 3, 4, 5
-DEFAULT_RENTAL = timedelta(hours=48)
+MAX_MESSAGE_ID = 256
+# The cookies SEES integrations sent before any string was accepted keep naming the same customer.
+_PLAIN_COOKIE = re.compile(r"[A-Za-z0-9._-]{1,32}")
 
 
 class SeesRequest(serializers.Serializer):
-    messageID = serializers.CharField(max_length=100)
+    """SEES's request as its public API documents it: messageID, version and contentID are required."""
+
+    messageID = serializers.CharField(max_length=MAX_MESSAGE_ID, trim_whitespace=False)
     version = serializers.IntegerField(min_value=1, max_value=1)
-    requestType = serializers.ChoiceField(choices=[TIME_BASED, REGISTRATION, DEVICE_BOUND])
-    contentID = serializers.CharField(max_length=100, required=False, allow_blank=True)
-    customerCookie = serializers.RegexField(r"^[A-Za-z0-9._-]{1,32}$", max_length=32)
-    rentalDuration = serializers.IntegerField(min_value=60, max_value=366 * 86400, required=False)
+    contentID = serializers.CharField(max_length=100)
+    requestType = serializers.ChoiceField(
+        choices=[TIME_BASED, REGISTRATION, DEVICE_BOUND], default=TIME_BASED, required=False
+    )
+    customerCookie = serializers.CharField(
+        max_length=32, required=False, allow_blank=True, trim_whitespace=False
+    )
+    rentalDuration = serializers.IntegerField(min_value=0, max_value=366 * 86400, default=0, required=False)
+    # Bindery's own (SEES has no such field): the device's DRM, for the registration's token and all after it.
+    drm = serializers.ChoiceField(choices=DrmChoices.choices, required=False)
+
+    def validate(self, data):
+        if data.get("requestType", TIME_BASED) != TIME_BASED and not data.get("customerCookie"):
+            raise serializers.ValidationError({"customerCookie": _("Needed for requestTypes 2 and 3.")})
+        return data
+
+
+def customer_id(cookie: str) -> str:
+    """The API customer id a SEES cookie names: `sees.<cookie>` for a plain one (as before any string was
+    accepted), else `sees:` and a hash of it, so that spaces, braces or base64 can never reach an id, a log
+    line or an admin search unescaped, and the two forms never meet."""
+    if _PLAIN_COOKIE.fullmatch(cookie):
+        return f"sees.{cookie}"
+    return "sees:" + hashlib.sha256(cookie.encode()).hexdigest()[:40]
 
 
 class SeesAnswer(serializers.Serializer):
@@ -52,6 +100,11 @@ class SeesAnswer(serializers.Serializer):
     expirationTime = serializers.DateTimeField(allow_null=True)
 
 
+def rfc3339(moment) -> str | None:
+    """ExpressPlay's form of a time: RFC 3339 in UTC with a "Z", to the second."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if moment else None
+
+
 def _answer(message_id: str, *, allowed=False, url="", error=OK, text="", expires=None) -> Response:
     return Response(
         {
@@ -61,9 +114,34 @@ def _answer(message_id: str, *, allowed=False, url="", error=OK, text="", expire
             "epTokenURL": url,
             "error": error,
             "errorText": str(text),
-            "expirationTime": expires.isoformat() if expires else None,
+            "expirationTime": rfc3339(expires),
         }
     )
+
+
+_slots_lock = threading.Lock()
+_slots: threading.BoundedSemaphore | None = None
+
+
+def _slots_of_this_process() -> threading.BoundedSemaphore:
+    global _slots
+    with _slots_lock:
+        if _slots is None:
+            _slots = threading.BoundedSemaphore(max(1, settings.SEES_MAX_CONCURRENT))
+        return _slots
+
+
+@contextmanager
+def _sees_slot():
+    """One of the SEES_MAX_CONCURRENT threads of this process that may serve SEES, its wait included (True),
+    or none free (False: the request is answered "send again" before any work)."""
+    slots = _slots_of_this_process()
+    taken = slots.acquire(blocking=False)
+    try:
+        yield taken
+    finally:
+        if taken:
+            slots.release()
 
 
 def _wait(check, seconds: float):
@@ -72,7 +150,7 @@ def _wait(check, seconds: float):
     deadline, pause = time.monotonic() + seconds, 0.05
     while True:
         found = check()
-        if found or time.monotonic() > deadline:
+        if found or time.monotonic() >= deadline:
             return found
         time.sleep(pause)
         pause = min(pause * 1.5, 0.5)
@@ -116,17 +194,70 @@ class SeesEntitlementView(APIView):
         tags=["sees"],
     )
     def post(self, request):
+        with _sees_slot() as served:
+            if not served:
+                message_id = request.data.get("messageID", "") if isinstance(request.data, dict) else ""
+                return _answer(
+                    message_id if isinstance(message_id, str) else "",
+                    error=PENDING,
+                    text=_("Bindery is busy: send the request again in a second."),
+                )
+            return self._answer_request(request)
+
+    def _answer_request(self, request):
         given = SeesRequest(data=request.data)
         if not given.is_valid():
+            # The messageID is echoed exactly, as SEES requires, even when it is what is wrong (too long).
             message_id = request.data.get("messageID", "") if isinstance(request.data, dict) else ""
             fields = ", ".join(sorted(given.errors))
-            return _answer(str(message_id)[:100], error=BAD_REQUEST, text=_("Bad fields: %s") % fields)
+            return _answer(
+                message_id if isinstance(message_id, str) else "",
+                error=BAD_REQUEST,
+                text=_("Bad fields: %s") % fields,
+            )
         data = given.validated_data
         client = request.auth.client
-        customer = services.customer_for(client, f"sees.{data['customerCookie']}")
+        if data["requestType"] == TIME_BASED:
+            return self._time_based(data, client)
+        customer = services.customer_for(client, customer_id(data["customerCookie"]))
         if data["requestType"] == REGISTRATION:
             return self._register(data, customer)
         return self._entitle(data, client, customer)
+
+    def _time_based(self, data, client) -> Response:
+        """Requesttype 1: a token bound in time only, as SEES issues it: no device restriction, a rental of
+        `rentalDuration` seconds when given (decision 0008: the client decided this entitlement itself)."""
+        message_id = data["messageID"]
+        if not settings.SEES_TIME_BASED_TOKENS:
+            return _answer(
+                message_id,
+                error=REFUSED,
+                text=_(
+                    "Time-based tokens are switched off here: register the device (requestType 2, then 3)."
+                ),
+            )
+        title = ClientTitle.objects.filter(client=client, content_id=data["contentID"]).first()
+        if title is None:
+            return _answer(message_id, error=UNKNOWN_CONTENT, text=_("Unknown contentID."))
+        drm = data.get("drm") or offered_drms()[0]
+        if drm not in offered_drms():
+            return _answer(message_id, error=BAD_REQUEST, text=_("Bad fields: %s") % "drm")
+        rental = timedelta(seconds=data["rentalDuration"]) if data["rentalDuration"] else None
+        try:
+            token, lifetime = binding_services.time_based_token_issue(
+                asset=title.asset, drm=drm, rental=rental
+            )
+        except ExpressPlayTransportError:
+            return _answer(
+                message_id, error=PENDING, text=_("ExpressPlay is not answering: send the request again.")
+            )
+        except ExpressPlayError as exc:
+            code, _detail = _describe(exc)
+            text = (
+                f"{code}: {explain(code).meaning}" if code is not None else _("The title cannot be watched.")
+            )
+            return _answer(message_id, error=REFUSED, text=text)
+        return _answer(message_id, allowed=True, url=token.license_url, expires=timezone.now() + lifetime)
 
     def _register(self, data, customer) -> Response:
         """Requesttype 2: the dummy token for the customer's device (played by it to log its device id).
@@ -137,8 +268,12 @@ class SeesEntitlementView(APIView):
         message_id = data["messageID"]
         try:
             cookie = binding_services.cookie_create(user=customer.user)
-            token = binding_services.cookie_check_start(cookie=cookie)
+            token = binding_services.cookie_check_start(cookie=cookie, drm=data.get("drm"))
         except BindingError as exc:
+            if exc.transient:
+                return _answer(
+                    message_id, error=PENDING, text=_("ExpressPlay is not answering: send the request again.")
+                )
             return _answer(message_id, error=REFUSED, text=_refusal(exc))
         cookie.refresh_from_db()
         return _answer(message_id, allowed=True, url=token.license_url, expires=cookie.expires_at)
@@ -146,7 +281,7 @@ class SeesEntitlementView(APIView):
     def _entitle(self, data, client, customer) -> Response:
         """Requesttypes 1 and 3: a device-bound token for the content (a rental when time-based)."""
         message_id = data["messageID"]
-        title = ClientTitle.objects.filter(client=client, content_id=data.get("contentID", "")).first()
+        title = ClientTitle.objects.filter(client=client, content_id=data["contentID"]).first()
         if title is None:
             return _answer(message_id, error=UNKNOWN_CONTENT, text=_("Unknown contentID."))
         cookie = _latest_cookie(customer)
@@ -179,31 +314,56 @@ class SeesEntitlementView(APIView):
                     )
                 )
                 return _answer(message_id, error=PENDING if pending else NOT_REGISTERED, text=text)
-        rent = data["requestType"] == TIME_BASED or "rentalDuration" in data
-        seconds = data.get("rentalDuration") or DEFAULT_RENTAL.total_seconds()
-        policy = {"type": EntitlementKind.RENT if rent else EntitlementKind.BUY}
-        if rent:
+        if binding_mode(cookie.device.drm) != BindingMode.EXPRESSPLAY:
+            return _answer(message_id, error=REFUSED, text=_not_by_expressplay(cookie.device.drm))
+        seconds = data["rentalDuration"]
+        policy = {"type": EntitlementKind.RENT if seconds else EntitlementKind.BUY}
+        if seconds:
             policy["rental_hours"] = seconds / 3600
         try:
             entitlement = _grant(customer, title.asset, policy, cookie)
         except BindingError as exc:
             return _answer(message_id, error=REFUSED, text=_refusal(exc))
+        # A title already held answers its token, renewed first when it has expired or nearly: never a dead one.
+        if entitlement.state == EntitlementState.READY and entitlement_needs_renewal(entitlement):
+            with transaction.atomic():
+                binding_services.entitlement_renew(entitlement=entitlement)
         entitlement = _wait(
             lambda: (
                 Entitlement.objects.filter(pk=entitlement.pk).exclude(state=EntitlementState.PENDING).first()
             ),
             settings.SEES_WAIT,
         ) or Entitlement.objects.get(pk=entitlement.pk)
-        if entitlement.state == EntitlementState.READY and entitlement.device_id == cookie.device_id:
-            expires = entitlement.rental_ends_at or entitlement.token_expires_at
+        live = entitlement.token_expires_at is not None and entitlement.token_expires_at > timezone.now()
+        if entitlement.state == EntitlementState.READY and entitlement.bound_by == BindingMode.BINDERY:
+            return _answer(message_id, error=REFUSED, text=_not_by_expressplay(cookie.device.drm))
+        if entitlement.state == EntitlementState.READY and entitlement.device_id == cookie.device_id and live:
+            expires = min(filter(None, [entitlement.rental_ends_at, entitlement.token_expires_at]))
             return _answer(message_id, allowed=True, url=entitlement.license_url, expires=expires)
-        if entitlement.state == EntitlementState.PENDING:
+        if entitlement.state in (EntitlementState.PENDING, EntitlementState.READY) and (
+            entitlement.state == EntitlementState.PENDING or not live
+        ):
             return _answer(
                 message_id, error=PENDING, text=_("The token is being issued: send the request again.")
+            )
+        if entitlement.state == EntitlementState.READY:
+            return _answer(
+                message_id,
+                error=REFUSED,
+                text=_(
+                    "The customer has this title on another device: move it there first (the API's move)."
+                ),
             )
         code = entitlement.error_code
         text = f"{code}: {explain(code).meaning}" if code is not None else _("The title cannot be watched.")
         return _answer(message_id, error=REFUSED, text=text)
+
+
+def _not_by_expressplay(drm: str) -> str:
+    return _(
+        "ExpressPlay does not bind %(drm)s devices here, and a SEES client cannot take part in Bindery's own "
+        "binding at Play: register the device with a DRM ExpressPlay binds."
+    ) % {"drm": DrmChoices(drm).label}
 
 
 def _grant(customer, asset, policy, cookie) -> Entitlement:

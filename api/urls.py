@@ -25,7 +25,7 @@ urlpatterns = [
     path("v1/check/<str:reference>/start/", check.start, name="check-start"),
     path("v1/check/<str:reference>/licensed/", check.licensed, name="check-licensed"),
     # SEES compatibility (docs/sees.md): an integration written for Adobe's SEES, moved to Bindery.
-    path("sees/entitlement", sees.SeesEntitlementView.as_view(), name="sees"),
+    re_path(r"^sees/entitlement/?$", sees.SeesEntitlementView.as_view(), name="sees"),
     # Any other address under /api/ (a made-up id included) is a problem-details 404, not an HTML page.
     re_path(r"^.*$", views.not_found),
 ]

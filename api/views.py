@@ -8,6 +8,7 @@ import secrets
 from django.db import IntegrityError, transaction
 from django.db.models import Prefetch
 from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
@@ -23,7 +24,7 @@ from binding.models import Device, Entitlement, MediaAsset
 
 from . import services
 from .models import ClientTitle, Customer, Registration, WebhookEndpoint
-from .problems import Conflict, Unprocessable, problem_body
+from .problems import Conflict, Unavailable, Unprocessable, problem_body
 from .serializers import (
     CustomerSerializer,
     DeviceRenameSerializer,
@@ -56,7 +57,12 @@ class Pages(PageNumberPagination):
     max_page_size = 200
 
 
-def _refused(exc: BindingError) -> Unprocessable:
+def _refused(exc: BindingError) -> Unprocessable | Unavailable:
+    """A binding's refusal as problem details: 422, or 503 with Retry-After when ExpressPlay was only away."""
+    if exc.transient:
+        if exc.code is not None:
+            return Unavailable(expressplay_code=exc.code, meaning=str(explain(exc.code).meaning))
+        return Unavailable()
     if exc.code is not None:
         return Unprocessable(
             str(exc.message), expressplay_code=exc.code, meaning=str(explain(exc.code).meaning)
@@ -399,6 +405,7 @@ class WebhookViewSet(
         return Response(WebhookDeliverySerializer(endpoint.deliveries.all()[:50], many=True).data)
 
 
+@csrf_exempt  # whatever the method: a POST to a wrong address is a 404 problem, not the CSRF page
 def not_found(request, *args, **kwargs):
     """Any other address under /api/: a problem-details 404 (a plain Django view: no API key is asked)."""
     from django.http import JsonResponse

@@ -8,9 +8,12 @@ class BindingError(Exception):
 
     default_message = _("Something went wrong while registering this device. Please try again.")
 
-    def __init__(self, message=None, *, code: int | None = None):
+    def __init__(self, message=None, *, code: int | None = None, transient: bool = False):
         self.message = message or self.default_message
         self.code = code
+        # ExpressPlay could not be reached or answered a passing server error: the same call may work in a
+        # minute (the API answers 503 with Retry-After), unlike a refusal.
+        self.transient = transient
         super().__init__(str(self.message))
 
 

@@ -453,6 +453,8 @@ class TokenRequestPurpose(models.TextChoices):
     ENTITLEMENT = "entitlement", _("Entitlement")
     # A short token for one Play of a title bound by Bindery (decision 0013).
     PLAY = "play", _("Play (bound by Bindery)")
+    # SEES's time-based entitlement (requestType 1): time-bound, no device restriction (decision 0008).
+    TIME_BASED = "time_based", _("Time-based (SEES, not device-bound)")
 
 
 class TokenRequestOutcome(models.TextChoices):

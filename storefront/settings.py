@@ -481,13 +481,16 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["api.authentication.ClientKeyAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["api.authentication.HasClientKey"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["api.parsers.BoundedJSONParser"],
     "DEFAULT_THROTTLE_CLASSES": ["api.throttling.ClientKeyThrottle"],
     "DEFAULT_THROTTLE_RATES": {"api_key": env("API_THROTTLE_RATE", default="600/minute")},
     "EXCEPTION_HANDLER": "api.problems.exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "UNAUTHENTICATED_USER": None,
 }
+# Bodies the API reads (api/parsers.py): larger ones answer 413, deeper ones 400, both as problem details.
+API_MAX_BODY_BYTES = env.int("API_MAX_BODY_BYTES", default=256 * 1024)
+API_MAX_JSON_DEPTH = env.int("API_MAX_JSON_DEPTH", default=32)
 SPECTACULAR_SETTINGS = {
     "TITLE": "Bindery entitlement API",
     "DESCRIPTION": (
@@ -515,3 +518,9 @@ WEBHOOK_TIMEOUT = env.float("WEBHOOK_TIMEOUT", default=10.0)
 BINDERY_PUBLIC_URL = env("BINDERY_PUBLIC_URL", default="http://127.0.0.1:8000").rstrip("/")
 # SEES compatibility (api/sees.py): how long one request waits for the worker's lookup and token.
 SEES_WAIT = env.float("SEES_WAIT", default=5.0)
+# Threads per web process that may serve SEES, waiting included: the rest are answered "send again" (error 5)
+# at once, so that a burst of SEES calls never holds every thread of the web server (8 per process in the demo).
+SEES_MAX_CONCURRENT = env.int("SEES_MAX_CONCURRENT", default=3)
+# requestType 1 (time-based): a token bound in time only, with no device restriction, as SEES issues it. The API
+# client decided that entitlement itself (decision 0008); False answers it refused, in words.
+SEES_TIME_BASED_TOKENS = env.bool("SEES_TIME_BASED_TOKENS", default=True)

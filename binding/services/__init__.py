@@ -72,7 +72,7 @@ from .playback import (
 )
 from .queueing import queue_after_commit
 from .sweep import SweepReport, work_sweep
-from .tokens import token_request
+from .tokens import time_based_token_issue, token_request
 
 __all__ = [
     "BindingError",
@@ -123,6 +123,7 @@ __all__ = [
     "play_session_heartbeat",
     "play_session_start",
     "queue_after_commit",
+    "time_based_token_issue",
     "token_request",
     "work_sweep",
 ]

@@ -149,7 +149,7 @@ def dummy_token_issue(*, cookie: Cookie, client: ExpressPlayClient | None = None
         code, detail = _describe(exc)
         logger.warning("Device-check token refused for cookie %s: %s %s", cookie.pk, code, detail)
         _cookie_fail(cookie, EventKind.DUMMY_TOKEN_FAILED, code=code, detail=detail)
-        raise DeviceCheckUnavailable(code=code) from exc
+        raise DeviceCheckUnavailable(code=code, transient=isinstance(exc, ExpressPlayTransportError)) from exc
     with transaction.atomic():
         Cookie.objects.filter(pk=cookie.pk, state=CookieState.CREATED).update(
             state=CookieState.DUMMY_TOKEN_ISSUED,

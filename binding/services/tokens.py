@@ -12,10 +12,12 @@ import logging
 from collections.abc import Callable
 from datetime import timedelta
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
 from ..expressplay import (
+    BuyToOwn,
     ContentKey,
     ExpressPlayClient,
     ExpressPlayError,
@@ -24,6 +26,7 @@ from ..expressplay import (
     ExpressPlayTransportError,
     LicenseToken,
     Policy,
+    Rental,
     client_from_settings,
 )
 from ..models import (
@@ -58,7 +61,7 @@ def token_request(
     *,
     asset: MediaAsset,
     policy: Policy,
-    cookie: Cookie,
+    cookie: Cookie | None,
     expires: timedelta,
     device_id: str | None = None,
     drm: str | None = None,
@@ -69,7 +72,7 @@ def token_request(
     purpose: TokenRequestPurpose | None = None,
 ) -> tuple[LicenseToken, TokenRequest]:
     """Return a token for `asset` from `drm`'s token API (the device's DRM; the registration's when not given),
-    carrying `cookie`, with `policy` in that DRM's own terms, and its TokenRequest.
+    carrying `cookie` (none for a time-based token), with `policy` in that DRM's own terms, and its TokenRequest.
 
     The request is recorded (and committed, with whatever `before_send` writes) before it is sent. A failure
     is recorded here; a success is the caller's to record, with `token_request_issued` in the transaction that
@@ -77,7 +80,9 @@ def token_request(
     on record (an entitlement's token, or a device check's, when not given).
     """
     client = client or client_from_settings()
-    drm = drm or cookie.drm
+    drm = drm or (cookie.drm if cookie else None)
+    if not drm:
+        raise ValueError("a token request without a registration names its DRM")
     with transaction.atomic():
         attempt = TokenRequest.objects.create(
             purpose=purpose
@@ -97,7 +102,7 @@ def token_request(
             key=ContentKey(kid=asset.kid, key=asset.key),
             policy=policy,
             iv=asset.iv,
-            cookie=cookie.value,
+            cookie=cookie.value if cookie else None,
             device_id=device_id,
             expires=expires,
         )
@@ -124,3 +129,26 @@ def token_request_issued(attempt: TokenRequest, token: LicenseToken) -> None:
     TokenRequest.objects.filter(pk=attempt.pk).update(
         outcome=TokenRequestOutcome.ISSUED, answered_at=timezone.now(), token_short=token.short
     )
+
+
+def time_based_token_issue(
+    *, asset: MediaAsset, drm: str, rental: timedelta | None = None, client: ExpressPlayClient | None = None
+) -> tuple[LicenseToken, timedelta]:
+    """Return a token for `asset` that is time-bound only, with no device restriction, and how long it lives:
+    SEES's time-based entitlement (requestType 1), asked for by an API client that decided the entitlement
+    itself (decision 0008). `rental` makes it a rental of that length; without it the licence is BuyToOwn
+    for the token's ENTITLEMENT_TOKEN_LIFETIME. On record as a TIME_BASED TokenRequest, committed before it is
+    sent. Raises ExpressPlayError as the client does."""
+    lifetime = min(rental or timedelta(seconds=settings.ENTITLEMENT_TOKEN_LIFETIME), timedelta(days=30))
+    policy = Rental(period_end=timezone.now() + rental) if rental else BuyToOwn()
+    token, attempt = token_request(
+        asset=asset,
+        policy=policy,
+        cookie=None,
+        expires=lifetime,
+        drm=drm,
+        client=client,
+        purpose=TokenRequestPurpose.TIME_BASED,
+    )
+    token_request_issued(attempt, token)
+    return token, lifetime

@@ -154,10 +154,58 @@ def test_expressplay_refusing_the_device_check_fails_the_attempt_in_words(api, c
     with responses.RequestsMock() as stub:
         stub.post(TOKEN_URL, status=401, json={"errorCode": -2018, "errorMessage": "bad"})
         refused = APIClient().post(f"/api/v1/check/{registration['reference']}/start/")
-    assert refused.status_code == 503 and "device check" in refused.json()["message"]
+    assert refused.status_code == 422 and "device check" in refused.json()["message"]
+    assert refused.json()["retry"] is False and "Retry-After" not in refused
     read = api.get(f"/api/v1/registrations/{registration['id']}/").json()
     assert read["state"] == "failed" and read["done"] is True and read["device_check"] is None
     assert Cookie.objects.get(api_registration__reference=registration["reference"]).expressplay_code == -2018
+
+
+def test_expressplay_away_during_the_device_check_is_a_503_with_retry_after(api, check_asset, monkeypatch):
+    from binding.services import cookies
+
+    monkeypatch.setattr(cookies.time, "sleep", lambda seconds: None)  # its quick retries, not waited for
+    registration = api.post("/api/v1/registrations/", {"customer": "c"}, format="json").json()
+    with responses.RequestsMock() as stub:
+        stub.post(TOKEN_URL, status=503, body="upstream unavailable")
+        away = APIClient().post(f"/api/v1/check/{registration['reference']}/start/")
+    assert away.status_code == 503 and away["Retry-After"] == "30"
+    assert away.json()["retry"] is True and "try again" in away.json()["message"]
+
+
+def test_a_passing_expressplay_fault_is_a_503_problem_with_retry_after_not_a_refusal():
+    from api.views import _refused
+    from binding.exceptions import BindingError
+
+    transient = _refused(BindingError("away", code=-2001, transient=True))
+    assert (
+        transient.status_code == 503 and transient.retry_after == 30 and transient.expressplay_code == -2001
+    )
+    assert _refused(BindingError("no", code=-2018)).status_code == 422
+
+
+def test_a_sees_registration_while_expressplay_is_away_says_send_again(api, check_asset, title, monkeypatch):
+    from binding.services import cookies
+
+    monkeypatch.setattr(cookies.time, "sleep", lambda seconds: None)
+    with responses.RequestsMock() as stub:
+        stub.post(TOKEN_URL, status=503, body="upstream unavailable")
+        answer = api.post(
+            "/api/sees/entitlement",
+            {
+                "messageID": "m",
+                "version": 1,
+                "contentID": "feature-1",
+                "requestType": 2,
+                "customerCookie": "c",
+            },
+            format="json",
+        ).json()
+    assert (
+        answer["error"] == 5
+        and answer["isAllowed"] is False
+        and "send the request again" in answer["errorText"]
+    )
 
 
 def test_another_clients_records_are_404_to_it(api, rival, title, check_asset):
