@@ -56,3 +56,43 @@ def test_the_api_never_answers_500_nor_outside_its_schema(live_server, api_key):
             case.call_and_validate(headers={"Authorization": f"Api-Key {api_key}"}, checks=checks)
 
         fuzz()
+
+
+@pytest.mark.parametrize("hostile", ["deep", "large"])
+def test_every_operation_with_a_body_refuses_hostile_bodies_with_problem_details(
+    live_server, api_key, hostile
+):
+    """Each operation that takes a body, from the schema, sent JSON nested far deeper than API_MAX_JSON_DEPTH
+    or 3 MB of it: a 400 or 413 problem, never a 500 or an HTML page."""
+    schema = schemathesis.openapi.from_url(f"{live_server.url}/api/v1/schema/?format=json")
+    operations = [result.ok() for result in schema.get_all_operations()]
+    with_body = [op for op in operations if op.method.upper() in ("POST", "PUT", "PATCH") and op.body]
+    assert len(with_body) >= 6
+    body: object = {"customer": "c" * (3 * 1024 * 1024)}
+    if hostile == "deep":
+        body = {}
+        for _ in range(100):
+            body = {"x": body}
+    from binding.models import Device, Entitlement, MediaAsset
+
+    device = Device.objects.get()
+    entitlement = Entitlement.objects.create(
+        user=device.user, asset=MediaAsset.objects.get(), kind="buy", device=device, state="ready"
+    )
+    ids = {"devices": device.pk, "entitlements": entitlement.pk, "customers": "c1"}
+    for operation in with_body:
+        resource = operation.path.split("/")[3]  # /api/v1/<resource>/...
+        case = operation.Case(
+            path_parameters={
+                parameter.name: str(ids.get(resource, 1)) for parameter in operation.path_parameters
+            },
+            body=body,
+            media_type="application/json",
+        )
+        answer = case.call(headers={"Authorization": f"Api-Key {api_key}"})
+        expected = 400 if hostile == "deep" else 413
+        assert answer.status_code == expected, (operation.label, answer.status_code, answer.text[:200])
+        assert answer.headers["content-type"] == ["application/problem+json"], (
+            operation.label,
+            answer.headers,
+        )
