@@ -192,3 +192,27 @@ def test_a_failed_registration_gives_way_to_a_new_one_and_clients_never_share_co
         first["epTokenURL"],
         again["epTokenURL"],
     )
+
+
+def test_a_fairplay_device_gets_its_tokens_from_fairplay_where_expressplay_binds_it(
+    sees, media, device, other_device, settings
+):
+    settings.SANDBOX_DEVICE_BINDING_DRMS = ["pr", "fp"]
+    registration = sees(requestType=2, customerCookie="iphone", drm="fp")
+    assert "/hms/fp/rights/" in registration["epTokenURL"], registration
+    assert play(registration["epTokenURL"], media["device-check"].kid, device).status_code == 200
+    rental = sees(requestType=3, customerCookie="iphone", rentalDuration=3600)
+    assert rental["isAllowed"] is True and "/hms/fp/rights/" in rental["epTokenURL"], rental
+    assert play(rental["epTokenURL"], media["life"].kid, device).status_code == 200
+    assert play(rental["epTokenURL"], media["life"].kid, other_device).status_code == 403
+
+
+def test_where_expressplay_will_not_bind_fairplay_a_sees_client_is_told_in_words(sees, media, device):
+    registration = sees(requestType=2, customerCookie="iphone", drm="fp")
+    assert play(registration["epTokenURL"], media["device-check"].kid, device).status_code == 200
+    refused = sees(requestType=3, customerCookie="iphone")
+    assert refused["isAllowed"] is False and refused["error"] == 4 and refused["epTokenURL"] == ""
+    assert "does not bind FairPlay devices" in refused["errorText"], refused
+    # Known now: the next one is refused before any entitlement is made.
+    again = sees(messageID="m-2", requestType=3, contentID="urn:content:life", customerCookie="iphone")
+    assert again["error"] == 4 and "does not bind FairPlay devices" in again["errorText"]
