@@ -12,6 +12,7 @@ from binding.expressplay.errors import explain
 from binding.models import Device, Entitlement, EntitlementKind
 
 from .models import ClientTitle, Customer, Registration, WebhookDelivery, WebhookEndpoint
+from .validators import endpoint_url_allowed
 
 EXTERNAL_ID = RegexValidator(
     r"^[A-Za-z0-9._@:+-]{1,100}$",
@@ -324,8 +325,6 @@ class WebhookSerializer(serializers.ModelSerializer):
         read_only_fields = ["id", "active", "created_at"]
 
     def validate_url(self, url):
-        from .webhooks import endpoint_url_allowed
-
         if not endpoint_url_allowed(url):
             raise serializers.ValidationError(
                 _("Give an HTTPS address on the internet (not in a private network or on this machine).")

@@ -9,31 +9,32 @@
 - **Retried** by the sweep when due, with exponential backoff (30 s, 1 min, 2 min, … up to 1 h), for
   WEBHOOK_MAX_ATTEMPTS attempts; an attempt is claimed in the database first, so a message delivered twice
   sends once. Each attempt's status and the start of the answer are kept, and operators resend from admin.
-- **Never inward**: HTTPS addresses on the internet only (endpoint_refusal), checked again when sending.
+- **Never inward, never held**: HTTPS addresses on the internet only (api/validators.py), checked when an
+  endpoint is registered and again at every send, on the very address connected to, within one total deadline
+  (api/webhook_client.py).
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
-import ipaddress
 import json
 import logging
-import socket
 import time
 import uuid
 from datetime import timedelta
 from functools import partial
-from urllib.parse import urlsplit
 
-import requests
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
 from binding.models import BindingEvent, Entitlement, EventKind
 
+from . import webhook_client
 from .models import DeliveryState, WebhookDelivery, WebhookEndpoint
+from .serializers import EntitlementSerializer, RegistrationSerializer
+from .validators import endpoint_refusal, endpoint_url_allowed  # noqa: F401 - the policy, importable from here too
 
 logger = logging.getLogger(__name__)
 
@@ -78,49 +79,10 @@ def signature_valid(
     return hmac.compare_digest(expected, parts.get("v1", ""))
 
 
-def endpoint_refusal(url: str, *, resolve: bool = False) -> str:
-    """Why Bindery will not send to `url` ("" when it will): HTTPS only (plain HTTP to this machine when
-    WEBHOOK_ALLOW_LOOPBACK_HTTP, for the demo and tests), and never to an address inside a private network,
-    this machine or a cloud's metadata service (SSRF). With `resolve`, the host's DNS answers are checked
-    too, just before sending (a name that does not resolve is left to fail as a connection error)."""
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    loopback_ok = settings.WEBHOOK_ALLOW_LOOPBACK_HTTP
-    if not host:
-        return "the address has no host"
-    if parts.scheme == "http" and not (loopback_ok and host in ("127.0.0.1", "localhost", "::1")):
-        return "the address is not HTTPS"
-    if parts.scheme not in ("http", "https"):
-        return "the address is not HTTPS"
-    addresses = []
-    try:
-        addresses = [ipaddress.ip_address(host)]
-    except ValueError:
-        if host == "localhost" or host.endswith(".localhost"):
-            addresses = [ipaddress.ip_address("127.0.0.1")]
-        elif resolve:
-            try:
-                addresses = [ipaddress.ip_address(info[4][0]) for info in socket.getaddrinfo(host, None)]
-            except (OSError, ValueError):
-                addresses = []
-    for address in addresses:
-        if address.is_loopback and loopback_ok:
-            continue
-        if not address.is_global:
-            return "the address is inside a private network or this machine"
-    return ""
-
-
-def endpoint_url_allowed(url: str) -> bool:
-    return not endpoint_refusal(url)
-
-
 # --- recording (in the transaction of the change) ---------------------------------------------------------------
 
 
 def _payload(event: BindingEvent, event_type: str, client) -> dict:
-    from .serializers import EntitlementSerializer, RegistrationSerializer
-
     data: dict = {}
     if event_type.startswith("registration."):
         registration = getattr(event.cookie, "api_registration", None) if event.cookie_id else None
@@ -207,26 +169,23 @@ def delivery_send(delivery_id: int) -> str:
     endpoint = delivery.endpoint
     body = json.dumps(delivery.payload, separators=(",", ":"), sort_keys=True).encode()
     status, answer, error = None, "", ""
-    if refusal := endpoint_refusal(endpoint.url, resolve=True):
-        error = refusal
-    else:
-        try:
-            response = requests.post(
-                endpoint.url,
-                data=body,
-                headers={
-                    "Content-Type": "application/json",
-                    "User-Agent": "Bindery-Webhooks/1",
-                    "Bindery-Event": delivery.event_type,
-                    "Bindery-Delivery": str(delivery.event_id),
-                    SIGNATURE_HEADER: sign(endpoint.secret, int(time.time()), body),
-                },
-                timeout=settings.WEBHOOK_TIMEOUT,
-                allow_redirects=False,
-            )
-            status, answer = response.status_code, response.text[:1000]
-        except requests.RequestException as exc:
-            error = f"{type(exc).__name__}: {exc}"[:300]
+    try:
+        answered = webhook_client.post(
+            endpoint.url,
+            body=body,
+            headers={
+                "Content-Type": "application/json",
+                "User-Agent": "Bindery-Webhooks/1",
+                "Bindery-Event": delivery.event_type,
+                "Bindery-Delivery": str(delivery.event_id),
+                SIGNATURE_HEADER: sign(endpoint.secret, int(time.time()), body),
+            },
+            timeout=settings.WEBHOOK_TIMEOUT,
+            allow_loopback=settings.WEBHOOK_ALLOW_LOOPBACK_HTTP,
+        )
+        status, answer = answered.status, answered.body
+    except webhook_client.WebhookSendError as exc:
+        error = str(exc)[:300]
     delivered = status is not None and 200 <= status < 300
     given_up = not delivered and delivery.attempts >= settings.WEBHOOK_MAX_ATTEMPTS
     WebhookDelivery.objects.filter(pk=delivery.pk).update(

@@ -192,12 +192,10 @@ def test_webhooks_never_go_to_private_networks_or_plain_http(api, url, settings)
     assert refused.status_code == 400, url
 
 
-def test_a_name_that_resolves_inside_the_network_is_refused_when_sending(
-    api, endpoint, entitlement, monkeypatch
-):
+def test_a_name_that_resolves_inside_the_network_is_refused_when_sending(api, endpoint, entitlement, dns):
     binding_services.entitlement_revoke(entitlement=entitlement, actor_user=entitlement.user, reason="x")
     delivery = WebhookDelivery.objects.get(event_type="entitlement.revoked")
-    monkeypatch.setattr(webhooks.socket, "getaddrinfo", lambda host, port: [(2, 1, 6, "", ("10.1.2.3", 0))])
+    dns["shop.example"] = ["10.1.2.3"]
     with responses.RequestsMock() as hook:
         assert webhooks.delivery_send(delivery.pk) == "retry"
         assert len(hook.calls) == 0
