@@ -142,7 +142,8 @@ def _queue(delivery_id: int) -> None:
     from .tasks import webhook_deliver
 
     try:
-        webhook_deliver.apply_async(args=[delivery_id])
+        # Its own queue (CELERY_WEBHOOKS_QUEUE, as CELERY_TASK_ROUTES says), named here so that tests can move it.
+        webhook_deliver.apply_async(args=[delivery_id], queue=settings.CELERY_WEBHOOKS_QUEUE)
     except Exception as exc:  # the broker is away: the sweep sends it when its time comes
         logger.warning("Could not queue webhook delivery %s (%s); the sweep will send it.", delivery_id, exc)
 

@@ -212,6 +212,12 @@ CELERY_TASK_DEFAULT_QUEUE = env("CELERY_TASK_DEFAULT_QUEUE", default="celery")
 # CELERY_EXPRESSPLAY_CONCURRENCY calls in flight. The sweep and other tasks stay on the default queue.
 CELERY_EXPRESSPLAY_QUEUE = env("CELERY_EXPRESSPLAY_QUEUE", default="expressplay")
 CELERY_EXPRESSPLAY_CONCURRENCY = env.int("CELERY_EXPRESSPLAY_CONCURRENCY", default=16)
+# Webhook sends wait on clients' servers, each up to WEBHOOK_TIMEOUT: their own queue and thread-pool worker, so
+# a slow endpoint delays neither the sweep nor ExpressPlay work, and (CELERY_WEBHOOKS_CONCURRENCY sends in
+# flight) not another client's webhooks either.
+CELERY_WEBHOOKS_QUEUE = env("CELERY_WEBHOOKS_QUEUE", default="webhooks")
+CELERY_WEBHOOKS_CONCURRENCY = env.int("CELERY_WEBHOOKS_CONCURRENCY", default=8)
+CELERY_TASK_ROUTES = {"api.webhook_deliver": {"queue": CELERY_WEBHOOKS_QUEUE}}
 # A message taken by a worker that then died comes back after this many seconds (Redis's default is an
 # hour). It must exceed the longest retry wait (30 s) so a waiting retry is not handed out twice.
 CELERY_BROKER_TRANSPORT_OPTIONS = {

@@ -91,7 +91,7 @@ def test_a_change_writes_its_delivery_in_the_same_transaction_and_it_arrives_sig
         )
     assert revoked.status_code == 200
     delivery = WebhookDelivery.objects.get(event_type="entitlement.revoked")
-    assert [args for args, _ in queued] == [delivery.pk]  # queued after commit
+    assert queued == [(delivery.pk, {"queue": "webhooks"})]  # queued after commit, on its own queue
     with responses.RequestsMock() as hook:
         hook.post(HOOK, body="thanks")
         assert webhooks.delivery_send(delivery.pk) == "delivered"
