@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 from rest_framework_api_key.admin import APIKeyModelAdmin
 
+from . import services, webhooks
 from .models import (
     Client,
     ClientAPIKey,
@@ -74,6 +75,7 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
     list_filter = ["client", "active"]
     fields = ["client", "url", "active", "created_at"]
     readonly_fields = ["created_at"]
+    actions = ["deactivate"]
 
     def save_model(self, request, obj, form, change):
         if not obj.secret:
@@ -82,6 +84,20 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
             obj.secret = secrets.token_urlsafe(32)
             self.message_user(request, _("Signing secret of this endpoint (shown once): %s") % obj.secret)
         super().save_model(request, obj, form, change)
+        if change and "active" in form.changed_data and not obj.active:
+            self._cancelled(request, webhooks.deliveries_cancel(obj.deliveries.all()))
+
+    @admin.action(description=_("Deactivate (pending deliveries are cancelled)"), permissions=["change"])
+    def deactivate(self, request, queryset):
+        cancelled = sum(services.webhook_endpoint_deactivate(endpoint=endpoint) for endpoint in queryset)
+        self._cancelled(request, cancelled)
+
+    def _cancelled(self, request, count: int) -> None:
+        self.message_user(
+            request,
+            _("%(count)d pending deliveries were cancelled: they are sent only if resent.")
+            % {"count": count},
+        )
 
 
 @admin.register(WebhookDelivery)

@@ -149,6 +149,7 @@ class DeliveryState(models.TextChoices):
     PENDING = "pending", _("Pending")
     DELIVERED = "delivered", _("Delivered")
     FAILED = "failed", _("Failed")
+    CANCELLED = "cancelled", _("Cancelled")  # its endpoint was deactivated: not sent unless resent
 
 
 class WebhookDelivery(models.Model):

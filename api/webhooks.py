@@ -28,6 +28,7 @@ from functools import partial
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from binding.models import BindingEvent, Entitlement, EventKind
 
@@ -41,6 +42,7 @@ logger = logging.getLogger(__name__)
 SIGNATURE_HEADER = "Bindery-Signature"
 BACKOFF_FIRST = 30  # seconds
 BACKOFF_CAP = 3600
+INACTIVE = _("not sent: the endpoint is inactive")
 
 REGISTRATION_EVENTS = {
     EventKind.DEVICE_BOUND: "registration.bound",
@@ -162,6 +164,9 @@ def delivery_send(delivery_id: int) -> str:
         )
         if delivery is None:
             return "not-due"
+        if not delivery.endpoint.active:  # deactivated since it was queued: never sent, unless resent
+            deliveries_cancel(WebhookDelivery.objects.filter(pk=delivery.pk))
+            return "cancelled"
         # Claim the attempt: a copy of this task, or the sweep's, finds it not due until the backoff has passed
         # (so a message the queue delivers twice sends once).
         delivery.attempts += 1
@@ -217,11 +222,21 @@ def delivery_resend(delivery: WebhookDelivery) -> None:
     transaction.on_commit(partial(_queue, delivery.pk))
 
 
+def deliveries_cancel(deliveries) -> int:
+    """Cancel the pending ones among `deliveries` (their endpoint is inactive); return how many. Each keeps
+    the reason; an operator may still resend one from admin, which sends it once its endpoint is active."""
+    return deliveries.filter(state=DeliveryState.PENDING).update(
+        state=DeliveryState.CANCELLED, error=str(INACTIVE)
+    )
+
+
 def deliveries_sweep(*, now=None) -> int:
-    """Queue every pending delivery whose time has come (found from the database, whatever the queue lost)."""
+    """Queue every pending delivery whose time has come (found from the database, whatever the queue lost);
+    cancel those of inactive endpoints, however they became inactive."""
+    deliveries_cancel(WebhookDelivery.objects.filter(endpoint__active=False))
     due = list(
         WebhookDelivery.objects.filter(
-            state=DeliveryState.PENDING, next_attempt_at__lte=now or timezone.now()
+            state=DeliveryState.PENDING, endpoint__active=True, next_attempt_at__lte=now or timezone.now()
         )
         .order_by("next_attempt_at")
         .values_list("pk", flat=True)[:500]

@@ -516,7 +516,10 @@ SPECTACULAR_SETTINGS = {
 # Webhooks (api/webhooks.py): HTTPS endpoints only, except plain HTTP to this machine in the sandbox demo.
 WEBHOOK_ALLOW_LOOPBACK_HTTP = env.bool("WEBHOOK_ALLOW_LOOPBACK_HTTP", default=EXPRESSPLAY_ENV == "sandbox")
 WEBHOOK_MAX_ATTEMPTS = env.int("WEBHOOK_MAX_ATTEMPTS", default=8)
+# Seconds one send may take in all: resolving, connecting, TLS and the whole answer (api/webhook_client.py).
 WEBHOOK_TIMEOUT = env.float("WEBHOOK_TIMEOUT", default=10.0)
+# Endpoints one API client may register: every one receives every event.
+WEBHOOK_MAX_ENDPOINTS = env.int("WEBHOOK_MAX_ENDPOINTS", default=10)
 # Bindery's own address, for links in webhooks (which have no request to take it from).
 BINDERY_PUBLIC_URL = env("BINDERY_PUBLIC_URL", default="http://127.0.0.1:8000").rstrip("/")
 # SEES compatibility (api/sees.py): how long one request waits for the worker's lookup and token.

@@ -9,7 +9,7 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from api import tasks, webhooks
-from api.models import DeliveryState, WebhookDelivery
+from api.models import DeliveryState, WebhookDelivery, WebhookEndpoint
 from binding import services as binding_services
 from binding.models import Entitlement
 
@@ -201,3 +201,61 @@ def test_a_name_that_resolves_inside_the_network_is_refused_when_sending(api, en
         assert len(hook.calls) == 0
     delivery.refresh_from_db()
     assert "private network" in delivery.error
+
+
+def test_a_client_may_register_at_most_webhook_max_endpoints(api, settings):
+    assert settings.WEBHOOK_MAX_ENDPOINTS == 10
+    settings.WEBHOOK_MAX_ENDPOINTS = 3
+    for n in range(3):
+        assert api.post("/api/v1/webhooks/", {"url": f"{HOOK}/{n}"}, format="json").status_code == 201
+    refused = api.post("/api/v1/webhooks/", {"url": f"{HOOK}/3"}, format="json")
+    assert refused.status_code == 400 and refused["Content-Type"] == "application/problem+json"
+    problem = refused.json()
+    assert problem["type"].endswith("/too-many-endpoints") and problem["status"] == 400
+    assert problem["detail"] == (
+        "You have 3 webhook endpoints, as many as a client may have: remove one first."
+    )
+    assert len(api.get("/api/v1/webhooks/").json()) == 3
+    assert client_with_key("Other").post("/api/v1/webhooks/", {"url": HOOK}, format="json").status_code == 201
+
+
+def test_a_deactivated_endpoints_pending_delivery_is_not_sent_nor_sent_on_reactivation(
+    api, endpoint, entitlement, queued
+):
+    binding_services.entitlement_revoke(entitlement=entitlement, actor_user=entitlement.user, reason="x")
+    delivery = WebhookDelivery.objects.get(event_type="entitlement.revoked")
+    WebhookDelivery.objects.exclude(pk=delivery.pk).update(state=DeliveryState.DELIVERED)
+    # Deactivated by whatever means after the delivery was queued: the send finds it so, and sends nothing.
+    WebhookEndpoint.objects.filter(pk=endpoint["id"]).update(active=False)
+    with responses.RequestsMock() as hook:
+        assert webhooks.delivery_send(delivery.pk) == "cancelled"
+        assert len(hook.calls) == 0
+    delivery.refresh_from_db()
+    assert delivery.state == DeliveryState.CANCELLED and "inactive" in delivery.error
+    # Active again: nothing stale floods it, until an operator resends.
+    WebhookEndpoint.objects.filter(pk=endpoint["id"]).update(active=True)
+    queued.clear()
+    assert webhooks.deliveries_sweep() == 0 and queued == []
+    webhooks.delivery_resend(delivery)
+    with responses.RequestsMock() as hook:
+        hook.post(HOOK, body="ok")
+        assert webhooks.delivery_send(delivery.pk) == "delivered"
+
+
+def test_deactivating_cancels_what_is_pending_and_the_sweep_skips_inactive_endpoints(
+    api, endpoint, entitlement, queued
+):
+    from api import services
+
+    binding_services.entitlement_revoke(entitlement=entitlement, actor_user=entitlement.user, reason="x")
+    pending = WebhookDelivery.objects.filter(state=DeliveryState.PENDING)
+    count = pending.count()
+    assert count > 0
+    row = WebhookEndpoint.objects.get(pk=endpoint["id"])
+    assert services.webhook_endpoint_deactivate(endpoint=row) == count
+    assert not pending.exists() and WebhookEndpoint.objects.get(pk=row.pk).active is False
+    # A pending delivery of an endpoint made inactive some other way: the sweep cancels it, queues nothing.
+    WebhookDelivery.objects.filter(endpoint=row).update(state=DeliveryState.PENDING)
+    queued.clear()
+    assert webhooks.deliveries_sweep() == 0 and queued == []
+    assert not pending.exists()

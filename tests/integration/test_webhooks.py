@@ -6,6 +6,8 @@ import uuid
 
 import pytest
 from celery.contrib.testing.worker import start_worker
+from celery.signals import task_postrun
+from django.db import connections
 
 from api import webhooks
 from api.models import Client, DeliveryState, WebhookDelivery, WebhookEndpoint
@@ -32,6 +34,11 @@ def webhooks_worker(redis_url, transactional_db, settings):
     settings.WEBHOOK_TIMEOUT = TIMEOUT
     settings.WEBHOOK_ALLOW_LOOPBACK_HTTP = True
     reuse, celery_app.conf.db_reuse_max = celery_app.conf.db_reuse_max, None  # see tests/conftest.py
+
+    def close_connections(**kwargs):  # each pool thread's own, which would outlive the test database
+        connections.close_all()
+
+    task_postrun.connect(close_connections, weak=False)
     try:
         with start_worker(
             celery_app,
@@ -43,6 +50,7 @@ def webhooks_worker(redis_url, transactional_db, settings):
         ):
             yield queue
     finally:
+        task_postrun.disconnect(close_connections)
         celery_app.conf.db_reuse_max = reuse
 
 
