@@ -75,17 +75,32 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
     list_filter = ["client", "active"]
     fields = ["client", "url", "active", "created_at"]
     readonly_fields = ["created_at"]
-    actions = ["deactivate"]
+    actions = ["rotate_secret", "deactivate"]
 
     def save_model(self, request, obj, form, change):
         if not obj.secret:
-            import secrets
-
-            obj.secret = secrets.token_urlsafe(32)
+            obj.secret = webhooks.secret_new()
             self.message_user(request, _("Signing secret of this endpoint (shown once): %s") % obj.secret)
         super().save_model(request, obj, form, change)
         if change and "active" in form.changed_data and not obj.active:
             self._cancelled(request, webhooks.deliveries_cancel(obj.deliveries.all()))
+
+    @admin.action(description=_("Rotate the signing secret"), permissions=["change"])
+    def rotate_secret(self, request, queryset):
+        for endpoint in queryset:
+            endpoint = services.webhook_secret_rotate(endpoint=endpoint)
+            self.message_user(
+                request,
+                _(
+                    "New signing secret of %(url)s (shown once): %(secret)s. The previous one signs too until "
+                    "%(until)s."
+                )
+                % {
+                    "url": endpoint.url,
+                    "secret": endpoint.secret,
+                    "until": endpoint.previous_secret_expires_at,
+                },
+            )
 
     @admin.action(description=_("Deactivate (pending deliveries are cancelled)"), permissions=["change"])
     def deactivate(self, request, queryset):

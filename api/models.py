@@ -127,13 +127,16 @@ class IdempotentAnswer(models.Model):
 
 
 class WebhookEndpoint(models.Model):
-    """Where a client receives events, signed with a secret of the endpoint's own (HMAC-SHA256)."""
+    """Where a client receives events, signed with a secret of the endpoint's own (Standard Webhooks,
+    HMAC-SHA256). After a rotation the previous secret signs too, until its grace period ends."""
 
     client = models.ForeignKey(
         Client, on_delete=models.CASCADE, related_name="webhooks", verbose_name=_("client")
     )
     url = models.URLField(_("URL"), max_length=500)
     secret = EncryptedTextField(_("signing secret"))
+    previous_secret = EncryptedTextField(_("previous signing secret"), blank=True)
+    previous_secret_expires_at = models.DateTimeField(_("previous secret signs until"), null=True, blank=True)
     active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
 

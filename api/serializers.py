@@ -316,12 +316,17 @@ class MoveSerializer(serializers.Serializer):
 
 class WebhookSerializer(serializers.ModelSerializer):
     secret = serializers.SerializerMethodField(
-        help_text="The signing secret: returned once, when the endpoint is created."
+        help_text="The signing secret (`whsec_<base64>`, Standard Webhooks): returned once, when the endpoint is "
+        "created or its secret rotated."
+    )
+    previous_secret_expires_at = serializers.DateTimeField(
+        read_only=True,
+        help_text="After a rotation: until when deliveries carry a second signature, by the previous secret.",
     )
 
     class Meta:
         model = WebhookEndpoint
-        fields = ["id", "url", "active", "secret", "created_at"]
+        fields = ["id", "url", "active", "secret", "previous_secret_expires_at", "created_at"]
         read_only_fields = ["id", "active", "created_at"]
 
     def validate_url(self, url):

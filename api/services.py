@@ -11,6 +11,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from binding import services as binding_services
@@ -132,12 +133,8 @@ def idempotency_answer_keep(answer: IdempotentAnswer, status: int, body) -> None
 
 def idempotent_answers_purge(*, days: int = 7) -> int:
     """Forget answers kept for Idempotency-Key after `days` (a retry comes within minutes, not weeks)."""
-    from datetime import timedelta as _timedelta
-
-    from django.utils import timezone
-
     deleted, _kinds = IdempotentAnswer.objects.filter(
-        created_at__lt=timezone.now() - _timedelta(days=days)
+        created_at__lt=timezone.now() - timedelta(days=days)
     ).delete()
     return deleted
 
@@ -155,7 +152,20 @@ def webhook_endpoint_create(*, client: Client, url: str) -> WebhookEndpoint:
             _("You have %(limit)d webhook endpoints, as many as a client may have: remove one first.")
             % {"limit": limit}
         )
-    return WebhookEndpoint.objects.create(client=client, url=url, secret=secrets.token_urlsafe(32))
+    return WebhookEndpoint.objects.create(client=client, url=url, secret=webhooks.secret_new())
+
+
+@transaction.atomic
+def webhook_secret_rotate(*, endpoint: WebhookEndpoint) -> WebhookEndpoint:
+    """Give the endpoint a new signing secret and return it (the new secret is `endpoint.secret`). The one it
+    replaces keeps signing, next to the new one, for WEBHOOK_SECRET_GRACE seconds; a secret rotated out
+    before (a second rotation within the grace period) stops signing at once."""
+    endpoint = WebhookEndpoint.objects.select_for_update().get(pk=endpoint.pk)
+    endpoint.previous_secret = endpoint.secret
+    endpoint.previous_secret_expires_at = timezone.now() + timedelta(seconds=settings.WEBHOOK_SECRET_GRACE)
+    endpoint.secret = webhooks.secret_new()
+    endpoint.save(update_fields=["secret", "previous_secret", "previous_secret_expires_at"])
+    return endpoint
 
 
 @transaction.atomic

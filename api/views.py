@@ -398,6 +398,18 @@ class WebhookViewSet(
         shown = WebhookSerializer(endpoint, context={**self.get_serializer_context(), "show_secret": True})
         return Response(shown.data, status=status.HTTP_201_CREATED)
 
+    @extend_schema(
+        summary="Rotate the signing secret: the new one is in this answer only; the previous one keeps signing "
+        "next to it for WEBHOOK_SECRET_GRACE seconds (24 h)",
+        request=None,
+        responses=WebhookSerializer,
+    )
+    @action(detail=True, methods=["post"], url_path="rotate-secret")
+    def rotate_secret(self, request, pk=None):
+        endpoint = services.webhook_secret_rotate(endpoint=self.get_object())
+        shown = WebhookSerializer(endpoint, context={**self.get_serializer_context(), "show_secret": True})
+        return Response(shown.data)
+
     @extend_schema(summary="An endpoint's latest deliveries", responses=WebhookDeliverySerializer(many=True))
     @action(detail=True, methods=["get"], pagination_class=None)
     def deliveries(self, request, pk=None):

@@ -518,6 +518,9 @@ WEBHOOK_ALLOW_LOOPBACK_HTTP = env.bool("WEBHOOK_ALLOW_LOOPBACK_HTTP", default=EX
 WEBHOOK_MAX_ATTEMPTS = env.int("WEBHOOK_MAX_ATTEMPTS", default=8)
 # Seconds one send may take in all: resolving, connecting, TLS and the whole answer (api/webhook_client.py).
 WEBHOOK_TIMEOUT = env.float("WEBHOOK_TIMEOUT", default=10.0)
+# Seconds a rotated-out signing secret keeps signing deliveries, next to the new one (24 h): time for the
+# client to deploy the new secret.
+WEBHOOK_SECRET_GRACE = env.int("WEBHOOK_SECRET_GRACE", default=24 * 3600)
 # Endpoints one API client may register: every one receives every event.
 WEBHOOK_MAX_ENDPOINTS = env.int("WEBHOOK_MAX_ENDPOINTS", default=10)
 # Bindery's own address, for links in webhooks (which have no request to take it from).
