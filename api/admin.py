@@ -1,4 +1,7 @@
+import json
+
 from django.contrib import admin
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from rest_framework_api_key.admin import APIKeyModelAdmin
 
@@ -25,6 +28,21 @@ class ClientAPIKeyInline(admin.TabularInline):
 
     def has_add_permission(self, request, obj=None):
         return False  # keys are made in API keys, which shows the new key once
+
+
+HIDDEN_KEYS = {"token_url", "start_url", "reference"}
+
+
+def redacted(value):
+    """`value` (a webhook payload) with every token URL and check reference replaced by a placeholder."""
+    if isinstance(value, dict):
+        return {
+            key: (str(_("(hidden)")) if key in HIDDEN_KEYS and item else redacted(item))
+            for key, item in value.items()
+        }
+    if isinstance(value, list):
+        return [redacted(item) for item in value]
+    return value
 
 
 @admin.register(Client)
@@ -130,11 +148,25 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):
     ]
     list_filter = ["state", "event_type", "endpoint__client"]
     search_fields = ["event_id", "endpoint__url"]
-    readonly_fields = [field.name for field in WebhookDelivery._meta.fields]
     actions = ["resend"]
 
     def has_add_permission(self, request):
         return False
+
+    def get_fields(self, request, obj=None):
+        # The payload as sent only to those allowed to see token URLs (not Support, as the entitlement admin
+        # shows no licence URL): a token URL plays the title on its device, and a device check's start URL
+        # starts the check.
+        payload = "payload" if request.user.has_perm("api.view_token_urls") else "payload_redacted"
+        return [payload if field.name == "payload" else field.name for field in WebhookDelivery._meta.fields]
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.get_fields(request, obj)
+
+    @admin.display(description=_("payload"))
+    def payload_redacted(self, obj):
+        shown = json.dumps(redacted(obj.payload), indent=2, ensure_ascii=False)
+        return format_html("<pre>{}</pre>", shown)
 
     @admin.action(description=_("Send again"), permissions=["change"])
     def resend(self, request, queryset):

@@ -180,6 +180,7 @@ class WebhookDelivery(models.Model):
         verbose_name = _("webhook delivery")
         verbose_name_plural = _("webhook deliveries")
         ordering = ["-created_at", "-pk"]
+        permissions = [("view_token_urls", _("Can see token URLs in webhook payloads"))]
 
     def __str__(self):
         return f"{self.event_type} → {self.endpoint}"

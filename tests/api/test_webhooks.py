@@ -5,6 +5,7 @@ import hashlib
 import hmac
 import json
 import time
+import uuid
 from datetime import timedelta
 
 import pytest
@@ -391,3 +392,27 @@ def test_deactivating_cancels_what_is_pending_and_the_sweep_skips_inactive_endpo
     queued.clear()
     assert webhooks.deliveries_sweep() == 0 and queued == []
     assert not pending.exists()
+
+
+def test_support_sees_delivery_payloads_with_token_urls_hidden(client, api, endpoint):
+    from django.contrib.auth.models import Group
+    from django.urls import reverse
+
+    token_url = "https://expressplay.example/hms/pr/rightsmanager.asmx?ExpressPlayToken=SECRET-TOKEN-123"
+    delivery = WebhookDelivery.objects.create(
+        endpoint=WebhookEndpoint.objects.get(pk=endpoint["id"]),
+        event_id=uuid.uuid4(),
+        event_type="entitlement.ready",
+        payload={"type": "entitlement.ready", "data": {"id": 7, "state": "ready", "token_url": token_url}},
+    )
+    page = reverse("admin:api_webhookdelivery_change", args=[delivery.pk])
+    for username, group, shows_token in [("sam", "Support", False), ("olga", "Operations", True)]:
+        user = get_user_model().objects.create_user(username, password="x", is_staff=True)
+        user.groups.add(Group.objects.get(name=group))
+        client.force_login(user)
+        answer = client.get(page)
+        assert answer.status_code == 200
+        html = answer.content.decode()
+        assert "entitlement.ready" in html and "ready" in html
+        assert ("SECRET-TOKEN-123" in html) is shows_token, group
+        assert ("(hidden)" in html) is not shows_token, group
