@@ -321,6 +321,7 @@ class WebhookSerializer(serializers.ModelSerializer):
     )
     previous_secret_expires_at = serializers.DateTimeField(
         read_only=True,
+        allow_null=True,
         help_text="After a rotation: until when deliveries carry a second signature, by the previous secret.",
     )
 

@@ -225,9 +225,10 @@ def delivery_send(delivery_id: int) -> str:
             deliveries_cancel(WebhookDelivery.objects.filter(pk=delivery.pk))
             return "cancelled"
         # Claim the attempt: a copy of this task, or the sweep's, finds it not due until the backoff has passed
-        # (so a message the queue delivers twice sends once).
+        # (so a message the queue delivers twice sends once), and never before this send's deadline has.
         delivery.attempts += 1
-        delivery.next_attempt_at = timezone.now() + _backoff(delivery.attempts)
+        claim = max(_backoff(delivery.attempts), timedelta(seconds=settings.WEBHOOK_TIMEOUT + 5))
+        delivery.next_attempt_at = timezone.now() + claim
         delivery.save(update_fields=["attempts", "next_attempt_at"])
     endpoint = delivery.endpoint
     body = json.dumps(delivery.payload, separators=(",", ":"), sort_keys=True).encode()
