@@ -416,3 +416,30 @@ def test_support_sees_delivery_payloads_with_token_urls_hidden(client, api, endp
         assert "entitlement.ready" in html and "ready" in html
         assert ("SECRET-TOKEN-123" in html) is shows_token, group
         assert ("(hidden)" in html) is not shows_token, group
+
+
+def test_operations_rotate_a_secret_and_deactivate_an_endpoint_from_admin(client, api, endpoint, entitlement):
+    from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+    from django.contrib.auth.models import Group
+    from django.urls import reverse
+
+    binding_services.entitlement_revoke(entitlement=entitlement, actor_user=entitlement.user, reason="x")
+    user = get_user_model().objects.create_user("olga", password="x", is_staff=True)
+    user.groups.add(Group.objects.get(name="Operations"))
+    client.force_login(user)
+    changelist = reverse("admin:api_webhookendpoint_changelist")
+
+    def act(action):
+        data = {"action": action, ACTION_CHECKBOX_NAME: [endpoint["id"]]}
+        return client.post(changelist, data, follow=True).content.decode()
+
+    page = act("rotate_secret")
+    row = WebhookEndpoint.objects.get(pk=endpoint["id"])
+    assert row.secret != endpoint["secret"] and row.previous_secret == endpoint["secret"]
+    assert row.secret in page and row.previous_secret_expires_at > timezone.now()
+    pending = WebhookDelivery.objects.filter(endpoint=row, state=DeliveryState.PENDING).count()
+    assert pending > 0
+    page = act("deactivate")
+    assert f"{pending} pending deliveries were cancelled" in page
+    assert not WebhookEndpoint.objects.get(pk=row.pk).active
+    assert not WebhookDelivery.objects.filter(endpoint=row, state=DeliveryState.PENDING).exists()
