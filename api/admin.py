@@ -1,7 +1,11 @@
+import json
+
 from django.contrib import admin
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from rest_framework_api_key.admin import APIKeyModelAdmin
 
+from . import services, webhooks
 from .models import (
     Client,
     ClientAPIKey,
@@ -24,6 +28,21 @@ class ClientAPIKeyInline(admin.TabularInline):
 
     def has_add_permission(self, request, obj=None):
         return False  # keys are made in API keys, which shows the new key once
+
+
+HIDDEN_KEYS = {"token_url", "start_url", "reference"}
+
+
+def redacted(value):
+    """`value` (a webhook payload) with every token URL and check reference replaced by a placeholder."""
+    if isinstance(value, dict):
+        return {
+            key: (str(_("(hidden)")) if key in HIDDEN_KEYS and item else redacted(item))
+            for key, item in value.items()
+        }
+    if isinstance(value, list):
+        return [redacted(item) for item in value]
+    return value
 
 
 @admin.register(Client)
@@ -74,14 +93,44 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
     list_filter = ["client", "active"]
     fields = ["client", "url", "active", "created_at"]
     readonly_fields = ["created_at"]
+    actions = ["rotate_secret", "deactivate"]
 
     def save_model(self, request, obj, form, change):
         if not obj.secret:
-            import secrets
-
-            obj.secret = secrets.token_urlsafe(32)
+            obj.secret = webhooks.secret_new()
             self.message_user(request, _("Signing secret of this endpoint (shown once): %s") % obj.secret)
         super().save_model(request, obj, form, change)
+        if change and "active" in form.changed_data and not obj.active:
+            self._cancelled(request, webhooks.deliveries_cancel(obj.deliveries.all()))
+
+    @admin.action(description=_("Rotate the signing secret"), permissions=["change"])
+    def rotate_secret(self, request, queryset):
+        for endpoint in queryset:
+            endpoint = services.webhook_secret_rotate(endpoint=endpoint)
+            self.message_user(
+                request,
+                _(
+                    "New signing secret of %(url)s (shown once): %(secret)s. The previous one signs too until "
+                    "%(until)s."
+                )
+                % {
+                    "url": endpoint.url,
+                    "secret": endpoint.secret,
+                    "until": endpoint.previous_secret_expires_at,
+                },
+            )
+
+    @admin.action(description=_("Deactivate (pending deliveries are cancelled)"), permissions=["change"])
+    def deactivate(self, request, queryset):
+        cancelled = sum(services.webhook_endpoint_deactivate(endpoint=endpoint) for endpoint in queryset)
+        self._cancelled(request, cancelled)
+
+    def _cancelled(self, request, count: int) -> None:
+        self.message_user(
+            request,
+            _("%(count)d pending deliveries were cancelled: they are sent only if resent.")
+            % {"count": count},
+        )
 
 
 @admin.register(WebhookDelivery)
@@ -99,11 +148,25 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):
     ]
     list_filter = ["state", "event_type", "endpoint__client"]
     search_fields = ["event_id", "endpoint__url"]
-    readonly_fields = [field.name for field in WebhookDelivery._meta.fields]
     actions = ["resend"]
 
     def has_add_permission(self, request):
         return False
+
+    def get_fields(self, request, obj=None):
+        # The payload as sent only to those allowed to see token URLs (not Support, as the entitlement admin
+        # shows no licence URL): a token URL plays the title on its device, and a device check's start URL
+        # starts the check.
+        payload = "payload" if request.user.has_perm("api.view_token_urls") else "payload_redacted"
+        return [payload if field.name == "payload" else field.name for field in WebhookDelivery._meta.fields]
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.get_fields(request, obj)
+
+    @admin.display(description=_("payload"))
+    def payload_redacted(self, obj):
+        shown = json.dumps(redacted(obj.payload), indent=2, ensure_ascii=False)
+        return format_html("<pre>{}</pre>", shown)
 
     @admin.action(description=_("Send again"), permissions=["change"])
     def resend(self, request, queryset):

@@ -127,13 +127,16 @@ class IdempotentAnswer(models.Model):
 
 
 class WebhookEndpoint(models.Model):
-    """Where a client receives events, signed with a secret of the endpoint's own (HMAC-SHA256)."""
+    """Where a client receives events, signed with a secret of the endpoint's own (Standard Webhooks,
+    HMAC-SHA256). After a rotation the previous secret signs too, until its grace period ends."""
 
     client = models.ForeignKey(
         Client, on_delete=models.CASCADE, related_name="webhooks", verbose_name=_("client")
     )
     url = models.URLField(_("URL"), max_length=500)
     secret = EncryptedTextField(_("signing secret"))
+    previous_secret = EncryptedTextField(_("previous signing secret"), blank=True)
+    previous_secret_expires_at = models.DateTimeField(_("previous secret signs until"), null=True, blank=True)
     active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
 
@@ -149,6 +152,7 @@ class DeliveryState(models.TextChoices):
     PENDING = "pending", _("Pending")
     DELIVERED = "delivered", _("Delivered")
     FAILED = "failed", _("Failed")
+    CANCELLED = "cancelled", _("Cancelled")  # its endpoint was deactivated: not sent unless resent
 
 
 class WebhookDelivery(models.Model):
@@ -176,6 +180,7 @@ class WebhookDelivery(models.Model):
         verbose_name = _("webhook delivery")
         verbose_name_plural = _("webhook deliveries")
         ordering = ["-created_at", "-pk"]
+        permissions = [("view_token_urls", _("Can see token URLs in webhook payloads"))]
 
     def __str__(self):
         return f"{self.event_type} → {self.endpoint}"

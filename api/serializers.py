@@ -12,6 +12,7 @@ from binding.expressplay.errors import explain
 from binding.models import Device, Entitlement, EntitlementKind
 
 from .models import ClientTitle, Customer, Registration, WebhookDelivery, WebhookEndpoint
+from .validators import endpoint_url_allowed
 
 EXTERNAL_ID = RegexValidator(
     r"^[A-Za-z0-9._@:+-]{1,100}$",
@@ -315,17 +316,21 @@ class MoveSerializer(serializers.Serializer):
 
 class WebhookSerializer(serializers.ModelSerializer):
     secret = serializers.SerializerMethodField(
-        help_text="The signing secret: returned once, when the endpoint is created."
+        help_text="The signing secret (`whsec_<base64>`, Standard Webhooks): returned once, when the endpoint is "
+        "created or its secret rotated."
+    )
+    previous_secret_expires_at = serializers.DateTimeField(
+        read_only=True,
+        allow_null=True,
+        help_text="After a rotation: until when deliveries carry a second signature, by the previous secret.",
     )
 
     class Meta:
         model = WebhookEndpoint
-        fields = ["id", "url", "active", "secret", "created_at"]
+        fields = ["id", "url", "active", "secret", "previous_secret_expires_at", "created_at"]
         read_only_fields = ["id", "active", "created_at"]
 
     def validate_url(self, url):
-        from .webhooks import endpoint_url_allowed
-
         if not endpoint_url_allowed(url):
             raise serializers.ValidationError(
                 _("Give an HTTPS address on the internet (not in a private network or on this machine).")

@@ -8,15 +8,27 @@ import json
 import secrets
 from datetime import timedelta
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from binding import services as binding_services
 from binding.exceptions import BindingError
 from binding.models import Cookie, CookieState, Device, EntitlementKind, MediaAsset
 
-from .models import Client, ClientTitle, Customer, IdempotentAnswer, Registration
+from . import webhooks
+from .exceptions import EndpointLimitReached
+from .models import (
+    Client,
+    ClientTitle,
+    Customer,
+    IdempotentAnswer,
+    Registration,
+    WebhookDelivery,
+    WebhookEndpoint,
+)
 
 
 @transaction.atomic
@@ -121,11 +133,45 @@ def idempotency_answer_keep(answer: IdempotentAnswer, status: int, body) -> None
 
 def idempotent_answers_purge(*, days: int = 7) -> int:
     """Forget answers kept for Idempotency-Key after `days` (a retry comes within minutes, not weeks)."""
-    from datetime import timedelta as _timedelta
-
-    from django.utils import timezone
-
     deleted, _kinds = IdempotentAnswer.objects.filter(
-        created_at__lt=timezone.now() - _timedelta(days=days)
+        created_at__lt=timezone.now() - timedelta(days=days)
     ).delete()
     return deleted
+
+
+@transaction.atomic
+def webhook_endpoint_create(*, client: Client, url: str) -> WebhookEndpoint:
+    """Register a webhook endpoint for the client, with a signing secret of its own. Raise
+    EndpointLimitReached when the client has WEBHOOK_MAX_ENDPOINTS already (active or not): every endpoint
+    receives every event, so each one multiplies the sends a change costs."""
+    # One registration at a time per client, so that two concurrent ones cannot both find room for one.
+    Client.objects.select_for_update().filter(pk=client.pk).first()
+    limit = settings.WEBHOOK_MAX_ENDPOINTS
+    if WebhookEndpoint.objects.filter(client=client).count() >= limit:
+        raise EndpointLimitReached(
+            _("You have %(limit)d webhook endpoints, as many as a client may have: remove one first.")
+            % {"limit": limit}
+        )
+    return WebhookEndpoint.objects.create(client=client, url=url, secret=webhooks.secret_new())
+
+
+@transaction.atomic
+def webhook_secret_rotate(*, endpoint: WebhookEndpoint) -> WebhookEndpoint:
+    """Give the endpoint a new signing secret and return it (the new secret is `endpoint.secret`). The one it
+    replaces keeps signing, next to the new one, for WEBHOOK_SECRET_GRACE seconds; a secret rotated out
+    before (a second rotation within the grace period) stops signing at once."""
+    endpoint = WebhookEndpoint.objects.select_for_update().get(pk=endpoint.pk)
+    endpoint.previous_secret = endpoint.secret
+    endpoint.previous_secret_expires_at = timezone.now() + timedelta(seconds=settings.WEBHOOK_SECRET_GRACE)
+    endpoint.secret = webhooks.secret_new()
+    endpoint.save(update_fields=["secret", "previous_secret", "previous_secret_expires_at"])
+    return endpoint
+
+
+@transaction.atomic
+def webhook_endpoint_deactivate(*, endpoint: WebhookEndpoint) -> int:
+    """Stop sending to the endpoint: nothing new is recorded for it, and what was pending is cancelled (so a
+    re-activated endpoint does not get a flood of stale events). Return how many deliveries were cancelled."""
+    WebhookEndpoint.objects.filter(pk=endpoint.pk).update(active=False)
+    endpoint.active = False
+    return webhooks.deliveries_cancel(WebhookDelivery.objects.filter(endpoint=endpoint))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import secrets
 
 from django.db import IntegrityError, transaction
 from django.db.models import Prefetch
@@ -23,8 +22,9 @@ from binding.expressplay.errors import explain
 from binding.models import Device, Entitlement, MediaAsset
 
 from . import services
+from .exceptions import EndpointLimitReached
 from .models import ClientTitle, Customer, Registration, WebhookEndpoint
-from .problems import Conflict, Unavailable, Unprocessable, problem_body
+from .problems import Conflict, Unavailable, Unprocessable, problem, problem_body
 from .serializers import (
     CustomerSerializer,
     DeviceRenameSerializer,
@@ -372,7 +372,10 @@ class EntitlementViewSet(
 @extend_schema_view(
     list=extend_schema(summary="Your webhook endpoints"),
     retrieve=extend_schema(summary="A webhook endpoint and its latest deliveries"),
-    create=extend_schema(summary="Add an HTTPS endpoint: its signing secret is in this answer only"),
+    create=extend_schema(
+        summary="Add an HTTPS endpoint: its signing secret is in this answer only (at most "
+        "WEBHOOK_MAX_ENDPOINTS per client)"
+    ),
     destroy=extend_schema(summary="Remove an endpoint"),
 )
 class WebhookViewSet(
@@ -392,11 +395,26 @@ class WebhookViewSet(
     def create(self, request, *args, **kwargs):
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        endpoint = WebhookEndpoint.objects.create(
-            client=self.client, url=serializer.validated_data["url"], secret=secrets.token_urlsafe(32)
-        )
+        try:
+            endpoint = services.webhook_endpoint_create(
+                client=self.client, url=serializer.validated_data["url"]
+            )
+        except EndpointLimitReached as exc:
+            return problem(400, "too_many_endpoints", exc.message)
         shown = WebhookSerializer(endpoint, context={**self.get_serializer_context(), "show_secret": True})
         return Response(shown.data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        summary="Rotate the signing secret: the new one is in this answer only; the previous one keeps signing "
+        "next to it for WEBHOOK_SECRET_GRACE seconds (24 h)",
+        request=None,
+        responses=WebhookSerializer,
+    )
+    @action(detail=True, methods=["post"], url_path="rotate-secret")
+    def rotate_secret(self, request, pk=None):
+        endpoint = services.webhook_secret_rotate(endpoint=self.get_object())
+        shown = WebhookSerializer(endpoint, context={**self.get_serializer_context(), "show_secret": True})
+        return Response(shown.data)
 
     @extend_schema(summary="An endpoint's latest deliveries", responses=WebhookDeliverySerializer(many=True))
     @action(detail=True, methods=["get"], pagination_class=None)

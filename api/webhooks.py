@@ -4,42 +4,51 @@
   turns the events a client cares about into WebhookDelivery rows in that same transaction (an outbox), and
   queues their sending after commit. The sweep (beat) sends again any delivery whose time has come, so a
   lost message or a killed worker only delays it.
-- **Signed.** `Bindery-Signature: t=<unix time>,v1=<hex HMAC-SHA256 of "<t>.<body>" with the endpoint's
-  secret>`, as Stripe and Svix do: the receiver recomputes it and refuses old timestamps (replays).
+- **Signed as Standard Webhooks say** (https://www.standardwebhooks.com/): `webhook-id` (the event's id, the
+  same on every attempt), `webhook-timestamp` (unix seconds) and `webhook-signature: v1,<base64 HMAC-SHA256
+  of "<id>.<timestamp>.<body>">`, keyed by the endpoint's `whsec_<base64>` secret. While a rotated secret's
+  grace period runs (WEBHOOK_SECRET_GRACE), the header carries a second signature, by the previous secret.
+  A receiver checks one of them, refuses a timestamp over 5 minutes off and an id it has seen
+  (signature_valid is that check, and README's example).
 - **Retried** by the sweep when due, with exponential backoff (30 s, 1 min, 2 min, … up to 1 h), for
   WEBHOOK_MAX_ATTEMPTS attempts; an attempt is claimed in the database first, so a message delivered twice
   sends once. Each attempt's status and the start of the answer are kept, and operators resend from admin.
-- **Never inward**: HTTPS addresses on the internet only (endpoint_refusal), checked again when sending.
+- **Never inward, never held**: HTTPS addresses on the internet only (api/validators.py), checked when an
+  endpoint is registered and again at every send, on the very address connected to, within one total deadline
+  (api/webhook_client.py).
 """
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
-import ipaddress
 import json
 import logging
-import socket
+import secrets
 import time
 import uuid
 from datetime import timedelta
 from functools import partial
-from urllib.parse import urlsplit
 
-import requests
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from binding.models import BindingEvent, Entitlement, EventKind
 
+from . import webhook_client
 from .models import DeliveryState, WebhookDelivery, WebhookEndpoint
+from .serializers import EntitlementSerializer, RegistrationSerializer
+from .validators import endpoint_refusal, endpoint_url_allowed  # noqa: F401 - the policy, importable from here too
 
 logger = logging.getLogger(__name__)
 
-SIGNATURE_HEADER = "Bindery-Signature"
+SECRET_PREFIX = "whsec_"  # noqa: S105 - the form of a secret, not one
 BACKOFF_FIRST = 30  # seconds
 BACKOFF_CAP = 3600
+INACTIVE = _("not sent: the endpoint is inactive")
 
 REGISTRATION_EVENTS = {
     EventKind.DEVICE_BOUND: "registration.bound",
@@ -58,69 +67,81 @@ ENTITLEMENT_EVENTS = {
 EVENT_TYPES = sorted({*REGISTRATION_EVENTS.values(), *ENTITLEMENT_EVENTS.values(), "entitlement.renewed"})
 
 
-def sign(secret: str, timestamp: int, body: bytes) -> str:
-    digest = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
-    return f"t={timestamp},v1={digest}"
+def secret_new() -> str:
+    """Return a new signing secret in the Standard Webhooks form: `whsec_` and 32 random bytes in base64."""
+    return SECRET_PREFIX + base64.b64encode(secrets.token_bytes(32)).decode()
+
+
+def _key(secret: str) -> bytes:
+    # A `whsec_` secret's key is its base64 bytes; a secret made before (no prefix) keys by its characters.
+    if secret.startswith(SECRET_PREFIX):
+        return base64.b64decode(secret.removeprefix(SECRET_PREFIX), validate=True)
+    return secret.encode()
+
+
+def sign(secret: str, message_id: str, timestamp: int, body: bytes) -> str:
+    """Return one signature, `v1,<base64 HMAC-SHA256 of "<id>.<timestamp>.<body>">`."""
+    signed = f"{message_id}.{timestamp}.".encode() + body
+    return "v1," + base64.b64encode(hmac.new(_key(secret), signed, hashlib.sha256).digest()).decode()
+
+
+def signing_secrets(endpoint: WebhookEndpoint, *, now=None) -> list[str]:
+    """The secrets a delivery is signed with: the endpoint's, and its previous one until that one's grace ends."""
+    now = now or timezone.now()
+    previous = endpoint.previous_secret
+    grace_ends = endpoint.previous_secret_expires_at
+    return [endpoint.secret, *([previous] if previous and grace_ends and now < grace_ends else [])]
+
+
+def signed_headers(endpoint: WebhookEndpoint, message_id: str, body: bytes, *, now=None) -> dict[str, str]:
+    """The three Standard Webhooks headers for `body`, signed with every secret in use (space-separated)."""
+    timestamp = int(time.time())
+    return {
+        "webhook-id": message_id,
+        "webhook-timestamp": str(timestamp),
+        "webhook-signature": " ".join(
+            sign(secret, message_id, timestamp, body) for secret in signing_secrets(endpoint, now=now)
+        ),
+    }
 
 
 def signature_valid(
-    secret: str, header: str, body: bytes, *, tolerance: int = 300, now: float | None = None
+    secret: str,
+    headers,
+    body: bytes,
+    *,
+    tolerance: int = 300,
+    now: float | None = None,
+    seen: set[str] | None = None,
 ) -> bool:
-    """What a receiver does (and the tests): recompute the signature, and refuse a stale timestamp."""
-    parts = dict(part.split("=", 1) for part in header.split(",") if "=" in part)
+    """What a receiver does (and the tests): True when one of the `webhook-signature` signatures is this
+    secret's over `webhook-id`, `webhook-timestamp` and `body`, the timestamp is within `tolerance` seconds,
+    and (given the set of ids already `seen`, which it adds to) the id is new. False for anything malformed;
+    never raises. `headers` is any mapping; names are matched without regard to case."""
     try:
-        timestamp = int(parts["t"])
-    except (KeyError, ValueError):
+        given = {str(name).lower(): str(value) for name, value in headers.items()}
+        message_id, timestamp = given["webhook-id"], int(given["webhook-timestamp"])
+        if abs((time.time() if now is None else now) - timestamp) > tolerance:
+            return False
+        if seen is not None and message_id in seen:
+            return False  # a replay: each id is taken once
+        expected = sign(secret, message_id, timestamp, body).encode()
+        valid = any(
+            hmac.compare_digest(expected, signature.encode())
+            for signature in given["webhook-signature"].split(" ")
+            if signature.startswith("v1,")
+        )
+    except (KeyError, ValueError, TypeError, AttributeError):  # binascii.Error is a ValueError
         return False
-    if abs((now or time.time()) - timestamp) > tolerance:
-        return False
-    expected = sign(secret, timestamp, body).split("v1=", 1)[1]
-    return hmac.compare_digest(expected, parts.get("v1", ""))
-
-
-def endpoint_refusal(url: str, *, resolve: bool = False) -> str:
-    """Why Bindery will not send to `url` ("" when it will): HTTPS only (plain HTTP to this machine when
-    WEBHOOK_ALLOW_LOOPBACK_HTTP, for the demo and tests), and never to an address inside a private network,
-    this machine or a cloud's metadata service (SSRF). With `resolve`, the host's DNS answers are checked
-    too, just before sending (a name that does not resolve is left to fail as a connection error)."""
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    loopback_ok = settings.WEBHOOK_ALLOW_LOOPBACK_HTTP
-    if not host:
-        return "the address has no host"
-    if parts.scheme == "http" and not (loopback_ok and host in ("127.0.0.1", "localhost", "::1")):
-        return "the address is not HTTPS"
-    if parts.scheme not in ("http", "https"):
-        return "the address is not HTTPS"
-    addresses = []
-    try:
-        addresses = [ipaddress.ip_address(host)]
-    except ValueError:
-        if host == "localhost" or host.endswith(".localhost"):
-            addresses = [ipaddress.ip_address("127.0.0.1")]
-        elif resolve:
-            try:
-                addresses = [ipaddress.ip_address(info[4][0]) for info in socket.getaddrinfo(host, None)]
-            except (OSError, ValueError):
-                addresses = []
-    for address in addresses:
-        if address.is_loopback and loopback_ok:
-            continue
-        if not address.is_global:
-            return "the address is inside a private network or this machine"
-    return ""
-
-
-def endpoint_url_allowed(url: str) -> bool:
-    return not endpoint_refusal(url)
+    if valid and seen is not None:
+        seen.add(message_id)
+    return valid
 
 
 # --- recording (in the transaction of the change) ---------------------------------------------------------------
 
 
 def _payload(event: BindingEvent, event_type: str, client) -> dict:
-    from .serializers import EntitlementSerializer, RegistrationSerializer
-
     data: dict = {}
     if event_type.startswith("registration."):
         registration = getattr(event.cookie, "api_registration", None) if event.cookie_id else None
@@ -180,7 +201,8 @@ def _queue(delivery_id: int) -> None:
     from .tasks import webhook_deliver
 
     try:
-        webhook_deliver.apply_async(args=[delivery_id])
+        # Its own queue (CELERY_WEBHOOKS_QUEUE, as CELERY_TASK_ROUTES says), named here so that tests can move it.
+        webhook_deliver.apply_async(args=[delivery_id], queue=settings.CELERY_WEBHOOKS_QUEUE)
     except Exception as exc:  # the broker is away: the sweep sends it when its time comes
         logger.warning("Could not queue webhook delivery %s (%s); the sweep will send it.", delivery_id, exc)
 
@@ -199,34 +221,33 @@ def delivery_send(delivery_id: int) -> str:
         )
         if delivery is None:
             return "not-due"
+        if not delivery.endpoint.active:  # deactivated since it was queued: never sent, unless resent
+            deliveries_cancel(WebhookDelivery.objects.filter(pk=delivery.pk))
+            return "cancelled"
         # Claim the attempt: a copy of this task, or the sweep's, finds it not due until the backoff has passed
-        # (so a message the queue delivers twice sends once).
+        # (so a message the queue delivers twice sends once), and never before this send's deadline has.
         delivery.attempts += 1
-        delivery.next_attempt_at = timezone.now() + _backoff(delivery.attempts)
+        claim = max(_backoff(delivery.attempts), timedelta(seconds=settings.WEBHOOK_TIMEOUT + 5))
+        delivery.next_attempt_at = timezone.now() + claim
         delivery.save(update_fields=["attempts", "next_attempt_at"])
     endpoint = delivery.endpoint
     body = json.dumps(delivery.payload, separators=(",", ":"), sort_keys=True).encode()
     status, answer, error = None, "", ""
-    if refusal := endpoint_refusal(endpoint.url, resolve=True):
-        error = refusal
-    else:
-        try:
-            response = requests.post(
-                endpoint.url,
-                data=body,
-                headers={
-                    "Content-Type": "application/json",
-                    "User-Agent": "Bindery-Webhooks/1",
-                    "Bindery-Event": delivery.event_type,
-                    "Bindery-Delivery": str(delivery.event_id),
-                    SIGNATURE_HEADER: sign(endpoint.secret, int(time.time()), body),
-                },
-                timeout=settings.WEBHOOK_TIMEOUT,
-                allow_redirects=False,
-            )
-            status, answer = response.status_code, response.text[:1000]
-        except requests.RequestException as exc:
-            error = f"{type(exc).__name__}: {exc}"[:300]
+    try:
+        answered = webhook_client.post(
+            endpoint.url,
+            body=body,
+            headers={
+                "Content-Type": "application/json",
+                "User-Agent": "Bindery-Webhooks/1",
+                **signed_headers(endpoint, str(delivery.event_id), body),
+            },
+            timeout=settings.WEBHOOK_TIMEOUT,
+            allow_loopback=settings.WEBHOOK_ALLOW_LOOPBACK_HTTP,
+        )
+        status, answer = answered.status, answered.body
+    except webhook_client.WebhookSendError as exc:
+        error = str(exc)[:300]
     delivered = status is not None and 200 <= status < 300
     given_up = not delivered and delivery.attempts >= settings.WEBHOOK_MAX_ATTEMPTS
     WebhookDelivery.objects.filter(pk=delivery.pk).update(
@@ -257,11 +278,21 @@ def delivery_resend(delivery: WebhookDelivery) -> None:
     transaction.on_commit(partial(_queue, delivery.pk))
 
 
+def deliveries_cancel(deliveries) -> int:
+    """Cancel the pending ones among `deliveries` (their endpoint is inactive); return how many. Each keeps
+    the reason; an operator may still resend one from admin, which sends it once its endpoint is active."""
+    return deliveries.filter(state=DeliveryState.PENDING).update(
+        state=DeliveryState.CANCELLED, error=str(INACTIVE)
+    )
+
+
 def deliveries_sweep(*, now=None) -> int:
-    """Queue every pending delivery whose time has come (found from the database, whatever the queue lost)."""
+    """Queue every pending delivery whose time has come (found from the database, whatever the queue lost);
+    cancel those of inactive endpoints, however they became inactive."""
+    deliveries_cancel(WebhookDelivery.objects.filter(endpoint__active=False))
     due = list(
         WebhookDelivery.objects.filter(
-            state=DeliveryState.PENDING, next_attempt_at__lte=now or timezone.now()
+            state=DeliveryState.PENDING, endpoint__active=True, next_attempt_at__lte=now or timezone.now()
         )
         .order_by("next_attempt_at")
         .values_list("pk", flat=True)[:500]

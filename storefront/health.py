@@ -71,13 +71,17 @@ class ExpressPlay(HealthCheck):
 
 @dataclasses.dataclass
 class CeleryWorkers(Ping):
-    """Workers answer a ping and between them consume both queues, the default one and the ExpressPlay one
-    (named without the app's memory address)."""
+    """Workers answer a ping and between them consume every queue: the default one, the ExpressPlay one and the
+    webhooks one (named without the app's memory address)."""
 
     app: celery.Celery = dataclasses.field(default_factory=app_or_default, repr=False)
 
     def check_active_queues(self, *active_workers):
-        wanted = {self.app.conf.task_default_queue, settings.CELERY_EXPRESSPLAY_QUEUE}
+        wanted = {
+            self.app.conf.task_default_queue,
+            settings.CELERY_EXPRESSPLAY_QUEUE,
+            settings.CELERY_WEBHOOKS_QUEUE,
+        }
         active = {
             queue.get("name")
             for queues in (self.app.control.inspect(active_workers).active_queues() or {}).values()

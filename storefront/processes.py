@@ -28,6 +28,24 @@ def expressplay_worker(*, threads: int | None = None, loglevel: str = "INFO") ->
     ]
 
 
+def webhooks_worker(*, threads: int | None = None, loglevel: str = "INFO") -> list[str]:
+    """The worker of the webhooks queue: a thread pool, so that a slow endpoint holds one thread (for at most
+    WEBHOOK_TIMEOUT) while the other clients' webhooks go out."""
+    threads = threads or settings.CELERY_WEBHOOKS_CONCURRENCY
+    return [
+        *[*CELERY, "worker", "-Q", settings.CELERY_WEBHOOKS_QUEUE, "--pool", "threads"],
+        *[
+            "--concurrency",
+            str(threads),
+            "--loglevel",
+            loglevel,
+            "--without-gossip",
+            "--hostname",
+            "webhooks@%h",
+        ],
+    ]
+
+
 def default_worker(*, loglevel: str = "INFO") -> list[str]:
     """The worker of everything else (the sweep): the default queue, one process."""
     return [

@@ -212,6 +212,12 @@ CELERY_TASK_DEFAULT_QUEUE = env("CELERY_TASK_DEFAULT_QUEUE", default="celery")
 # CELERY_EXPRESSPLAY_CONCURRENCY calls in flight. The sweep and other tasks stay on the default queue.
 CELERY_EXPRESSPLAY_QUEUE = env("CELERY_EXPRESSPLAY_QUEUE", default="expressplay")
 CELERY_EXPRESSPLAY_CONCURRENCY = env.int("CELERY_EXPRESSPLAY_CONCURRENCY", default=16)
+# Webhook sends wait on clients' servers, each up to WEBHOOK_TIMEOUT: their own queue and thread-pool worker, so
+# a slow endpoint delays neither the sweep nor ExpressPlay work, and (CELERY_WEBHOOKS_CONCURRENCY sends in
+# flight) not another client's webhooks either.
+CELERY_WEBHOOKS_QUEUE = env("CELERY_WEBHOOKS_QUEUE", default="webhooks")
+CELERY_WEBHOOKS_CONCURRENCY = env.int("CELERY_WEBHOOKS_CONCURRENCY", default=8)
+CELERY_TASK_ROUTES = {"api.webhook_deliver": {"queue": CELERY_WEBHOOKS_QUEUE}}
 # A message taken by a worker that then died comes back after this many seconds (Redis's default is an
 # hour). It must exceed the longest retry wait (30 s) so a waiting retry is not handed out twice.
 CELERY_BROKER_TRANSPORT_OPTIONS = {
@@ -513,7 +519,13 @@ SPECTACULAR_SETTINGS = {
 # Webhooks (api/webhooks.py): HTTPS endpoints only, except plain HTTP to this machine in the sandbox demo.
 WEBHOOK_ALLOW_LOOPBACK_HTTP = env.bool("WEBHOOK_ALLOW_LOOPBACK_HTTP", default=EXPRESSPLAY_ENV == "sandbox")
 WEBHOOK_MAX_ATTEMPTS = env.int("WEBHOOK_MAX_ATTEMPTS", default=8)
+# Seconds one send may take in all: resolving, connecting, TLS and the whole answer (api/webhook_client.py).
 WEBHOOK_TIMEOUT = env.float("WEBHOOK_TIMEOUT", default=10.0)
+# Seconds a rotated-out signing secret keeps signing deliveries, next to the new one (24 h): time for the
+# client to deploy the new secret.
+WEBHOOK_SECRET_GRACE = env.int("WEBHOOK_SECRET_GRACE", default=24 * 3600)
+# Endpoints one API client may register: every one receives every event.
+WEBHOOK_MAX_ENDPOINTS = env.int("WEBHOOK_MAX_ENDPOINTS", default=10)
 # Bindery's own address, for links in webhooks (which have no request to take it from).
 BINDERY_PUBLIC_URL = env("BINDERY_PUBLIC_URL", default="http://127.0.0.1:8000").rstrip("/")
 # SEES compatibility (api/sees.py): how long one request waits for the worker's lookup and token.

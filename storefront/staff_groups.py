@@ -24,6 +24,8 @@ OPERATIONS = [
     "api.add_client", "api.change_client", "api.view_clientapikey", "api.add_clientapikey",
     "api.change_clientapikey", "api.add_webhookendpoint", "api.change_webhookendpoint",
     "api.change_webhookdelivery",
+    # Webhook payloads as sent, token URLs included (Support sees them hidden).
+    "api.view_token_urls",
 ]  # fmt: skip
 GROUPS = {"Support": SUPPORT, "Operations": OPERATIONS}
 

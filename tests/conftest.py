@@ -140,11 +140,12 @@ def bindery(live_server, settings, media, celery_worker):
 @pytest.fixture
 def celery_worker(redis_url, transactional_db, settings):
     """A real Celery worker (in-process thread) consuming a queue of its own from the real Redis: both the
-    default queue and the ExpressPlay queue are that one queue for the test's duration."""
+    default queue, the ExpressPlay queue and the webhooks queue are that one queue for the test's duration."""
     queue = f"browser-{uuid.uuid4().hex[:8]}"
     previous = celery_app.conf.task_default_queue
     celery_app.conf.task_default_queue = queue
     settings.CELERY_EXPRESSPLAY_QUEUE = queue
+    settings.CELERY_WEBHOOKS_QUEUE = queue
 
     # The worker's thread ends with the test: let Celery close its connections around each task, as it does by
     # default, or a kept one would outlive the thread and keep PostgreSQL from dropping the test database.

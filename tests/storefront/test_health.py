@@ -181,10 +181,11 @@ def test_while_the_checks_run_again_callers_get_the_last_result_at_once(live_ser
     assert waited < 1.0 and runs.counted["CeleryWorkers"] == 2
 
 
-def test_the_worker_check_wants_both_queues_consumed(celery_worker, settings):
+@pytest.mark.parametrize("queue", ["CELERY_EXPRESSPLAY_QUEUE", "CELERY_WEBHOOKS_QUEUE"])
+def test_the_worker_check_wants_every_queue_consumed(celery_worker, settings, queue):
     from storefront.health import CeleryWorkers
 
-    settings.CELERY_EXPRESSPLAY_QUEUE = "nobody-reads-this-queue"
+    setattr(settings, queue, "nobody-reads-this-queue")
     # The in-process worker may not answer its first ping on a busy machine: wait until it does (10 s at most).
     deadline = time.monotonic() + 10
     while True:

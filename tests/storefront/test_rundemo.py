@@ -104,7 +104,7 @@ def test_rundemo_serves_pages_and_stops_every_process_it_started(tmp_path, stop_
         )
         assert sandbox.json()["errorCode"] == -2017  # the sandbox answers (no authenticator given)
         started = children_of(demo.pid)
-        expected = 4 + (1 if settings.REDIS_EMBEDDED else 0)  # web, two workers, beat, maybe redis
+        expected = 5 + (1 if settings.REDIS_EMBEDDED else 0)  # web, three workers, beat, maybe redis
         assert len(started) >= expected
         if stop_signal == signal.SIGTERM:
             # A part that dies is started again; the web server keeps serving.

@@ -1,5 +1,5 @@
-"""Run the whole demo in the foreground: embedded Redis (if needed), two Celery workers (the ExpressPlay
-queue on a thread pool, the default queue), Celery beat (the sweep that finds stranded work again) and the
+"""Run the whole demo in the foreground: embedded Redis (if needed), three Celery workers (the ExpressPlay
+queue and the webhooks queue, each on a thread pool, and the default queue), Celery beat (the sweep that finds stranded work again) and the
 web server.
 
 A part that dies is started again, with a line in the log saying so; one that keeps dying (5 times in a
@@ -39,9 +39,7 @@ class Child:
 
 
 class Command(BaseCommand):
-    help = (
-        "Start Redis (embedded when REDIS_URL is unset), two Celery workers, Celery beat and the web server."
-    )
+    help = "Start Redis (embedded when REDIS_URL is unset), three Celery workers, Celery beat and the web server."
 
     def add_arguments(self, parser):
         parser.add_argument("--host", default="127.0.0.1")
@@ -72,6 +70,7 @@ class Command(BaseCommand):
                     f"(password in {settings.VAR_DIR / 'redis' / 'password'})"
                 )
             self._spawn("worker", processes.expressplay_worker(threads=worker_concurrency))
+            self._spawn("webhooks worker", processes.webhooks_worker())
             self._spawn("default worker", processes.default_worker())
             self._spawn("beat", processes.beat())
             self._spawn("web", processes.web(bind=f"{host}:{port}", workers=web_workers))
