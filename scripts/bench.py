@@ -299,9 +299,13 @@ def measure_pages(stack: Stack, browser: dict, offer_id: int, user) -> dict:
 
     # Page 60 is past what the cache keeps: rendered on every visit (the last page, with 10 titles).
     uncached = f"{shop}/?page={CACHED_PAGES + 10}"
+    # A search (name and synopsis, every word): cached like the catalogue, and past the cached pages, not.
+    search, search_uncached = f"{shop}/?q=9", f"{shop}/?q=9&page={CACHED_PAGES + 10}"
     add_orders(SMALL)
     small_catalogue = timed_gets(f"{shop}/", PAGE_SAMPLES)
     small_uncached = timed_gets(uncached, PAGE_SAMPLES)
+    small_search = timed_gets(search, PAGE_SAMPLES)
+    small_search_uncached = timed_gets(search_uncached, PAGE_SAMPLES)
     small_library = timed_gets(f"{shop}/library/", PAGE_SAMPLES, cookies=browser["cookies"])
     add_orders(BIG_LIBRARY - SMALL)
     titles_with_offers("catalogue", BIG_CATALOGUE - SMALL, bulk=True)
@@ -311,6 +315,8 @@ def measure_pages(stack: Stack, browser: dict, offer_id: int, user) -> dict:
             cursor.execute("ANALYZE")
     big_catalogue = timed_gets(f"{shop}/", PAGE_SAMPLES)
     big_uncached = timed_gets(uncached, PAGE_SAMPLES)
+    big_search = timed_gets(search, PAGE_SAMPLES)
+    big_search_uncached = timed_gets(search_uncached, PAGE_SAMPLES)
     big_library = timed_gets(f"{shop}/library/", PAGE_SAMPLES, cookies=browser["cookies"])
 
     trivial = concurrent_gets(f"{shop}/health/live/")
@@ -318,6 +324,8 @@ def measure_pages(stack: Stack, browser: dict, offer_id: int, user) -> dict:
     return {
         "catalogue": (small_catalogue, big_catalogue),
         "catalogue, uncached": (small_uncached, big_uncached),
+        "search": (small_search, big_search),
+        "search, uncached": (small_search_uncached, big_search_uncached),
         "library": (small_library, big_library),
         "concurrent": (trivial, loaded),
     }
@@ -492,6 +500,8 @@ def report(results: dict) -> None:
     for name, (small, big), size in (
         ("catalogue", pages["catalogue"], f"{BIG_CATALOGUE} titles"),
         ("catalogue, uncached page", pages["catalogue, uncached"], f"{BIG_CATALOGUE} titles"),
+        ("search", pages["search"], f"{BIG_CATALOGUE} titles"),
+        ("search, uncached page", pages["search, uncached"], f"{BIG_CATALOGUE} titles"),
         ("library", pages["library"], f"{BIG_LIBRARY} orders"),
     ):
         row(

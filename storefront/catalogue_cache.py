@@ -7,6 +7,7 @@ With Redis away the catalogue is rendered on every visit: a cache never takes th
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import secrets
 
@@ -34,11 +35,15 @@ def _page_number(page: str | None) -> int | None:
     return None
 
 
-def catalogue_html(page: str | None) -> SafeString:
-    """Return the HTML of catalogue page `page` (titles, prices, pager) in the active language."""
+def catalogue_html(page: str | None, query: str = "") -> SafeString:
+    """Return the HTML of catalogue page `page` (titles, prices, pager) in the active language; with `query`,
+    of the titles that match it (cached the same way, per query, for TIMEOUT seconds)."""
+    query = " ".join(selectors.search_words(query[:100]))
 
     def render() -> SafeString:
-        return render_to_string("storefront/_catalogue.html", {"titles": selectors.catalogue(page)})
+        return render_to_string(
+            "storefront/_catalogue.html", {"titles": selectors.catalogue(page, query), "query": query}
+        )
 
     number = _page_number(page)
     if number is None:
@@ -49,7 +54,8 @@ def catalogue_html(page: str | None) -> SafeString:
             version = secrets.token_hex(4)
             cache.add(VERSION_KEY, version, timeout=None)
             version = cache.get(VERSION_KEY, version)
-        key = f"storefront:catalogue:{version}:{get_language()}:{number}"
+        searched = hashlib.sha256(query.encode()).hexdigest()[:16] if query else "all"
+        key = f"storefront:catalogue:{version}:{get_language()}:{searched}:{number}"
         html = cache.get(key)
         if html is None:
             html = render()

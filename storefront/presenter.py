@@ -9,6 +9,7 @@ and resets the demo to its seeded state.
 from __future__ import annotations
 
 import secrets
+from datetime import UTC, datetime
 
 from django.conf import settings
 from django.contrib import messages
@@ -24,6 +25,7 @@ from django.utils.timezone import localtime
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from accounts.mail import outbox_files
 from binding.models import BindingEvent
 
 from . import selectors, services
@@ -84,11 +86,29 @@ def presenter(request: HttpRequest) -> HttpResponse:
             "sign_in_url": request.build_absolute_uri(reverse("presenter-sign-in", args=[token])),
             "sign_in_minutes": SIGN_IN_MAX_AGE // 60,
             "events": _events(),
+            "outbox": _outbox(),
             "presets": _fault_presets(),
             "may_change": request.user.has_perm(RESET_PERMISSION),
             "may_change_faults": request.user.has_perm("sandbox.change_faultsettings"),
         },
     )
+
+
+OUTBOX_SHOWN = 8
+
+
+def _outbox() -> list[dict]:
+    """The newest mails the shop sent (the demo writes them to files): the audience sees the receipt and the
+    new-device notice arrive."""
+    return [
+        {key: mail[key] for key in ("to", "subject", "text", "kind")}
+        | {
+            "time": date_format(localtime(datetime.fromtimestamp(mail["at"], tz=UTC)), "H:i:s")
+            if mail["at"]
+            else ""
+        }
+        for mail in outbox_files(OUTBOX_SHOWN)
+    ]
 
 
 def _events() -> list[dict]:
@@ -114,7 +134,7 @@ def _events() -> list[dict]:
 def presenter_events(request: HttpRequest) -> JsonResponse:
     """The demo customer's newest audit events (the page polls this)."""
     _demo_only()
-    return JsonResponse({"events": _events()})
+    return JsonResponse({"events": _events(), "outbox": _outbox()})
 
 
 @require_http_methods(["GET", "POST"])
@@ -140,7 +160,7 @@ def presenter_sign_in(request: HttpRequest, token: str) -> HttpResponse:
         services.sign_in_link_spend(nonce=link["nonce"], max_age=SIGN_IN_MAX_AGE)
     except SignInLinkUsed:
         return _sign_in_link_used(request, user)
-    login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+    login(request, user, backend="accounts.backends.UsernameOrEmailBackend")
     messages.info(request, _("Signed in as %(name)s, the demo customer.") % {"name": user.get_short_name()})
     return redirect("storefront:home")
 

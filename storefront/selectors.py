@@ -19,10 +19,21 @@ CATALOGUE_PAGE = 24
 LIBRARY_PAGE = 20
 
 
-def catalogue(page: str | int | None = 1) -> Page:
+SEARCH_WORDS = 8  # more words than this in a query are ignored: each costs a condition
+
+
+def search_words(query: str) -> list[str]:
+    """The words of a catalogue search, as it is matched: at most SEARCH_WORDS, case kept (matching ignores it)."""
+    return query.split()[:SEARCH_WORDS]
+
+
+def catalogue(page: str | int | None = 1, query: str = "") -> Page:
     """Return one page of titles with their on-sale offers (three queries: count, titles, offers), whatever
-    the size of the catalogue. A page number out of range gives the nearest page."""
+    the size of the catalogue; with `query`, only titles whose name or synopsis holds every one of its words
+    (case ignored). A page number out of range gives the nearest page."""
     titles = Title.objects.select_related("asset").prefetch_related(_active_offers()).order_by("name", "pk")
+    for word in search_words(query):
+        titles = titles.filter(Q(name__icontains=word) | Q(synopsis__icontains=word))
     return Paginator(titles, CATALOGUE_PAGE).get_page(page)
 
 
@@ -72,6 +83,14 @@ def library_for_user(user, page: str | int | None = 1) -> Page:
     """Return one page of the user's orders, newest first, with entitlement, device and title (two queries:
     count and rows), however many the customer has."""
     return Paginator(_orders().filter(user=user).order_by("-created_at", "-pk"), LIBRARY_PAGE).get_page(page)
+
+
+ORDERS_PAGE = 20
+
+
+def orders_for_user(user, page: str | int | None = 1) -> Page:
+    """One page of the customer's order history, newest first (two queries, however many orders)."""
+    return Paginator(_orders().filter(user=user).order_by("-created_at", "-pk"), ORDERS_PAGE).get_page(page)
 
 
 def order_for_user(user, number: str) -> Order:

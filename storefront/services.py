@@ -15,10 +15,13 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files import File
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 from django.utils.text import slugify
 
+from accounts.mail import link, mail_queue
+from accounts.models import MailKind
 from binding import exceptions as binding_exceptions
 from binding import packaging
 from binding import selectors as binding_selectors
@@ -79,6 +82,22 @@ def order_place(*, user, offer: Offer, browser_cookie: str | None) -> Order:
         user=user, title=offer.title, offer=offer, kind=offer.kind, price=offer.price, currency=offer.currency,
         payment_reference=f"DEMO-{secrets.token_hex(6).upper()}", entitlement=entitlement,
     )  # fmt: skip
+    mail_queue(
+        user=user,
+        kind=MailKind.RECEIPT,
+        key=f"receipt:{order.number}",
+        context={
+            "name": user.get_full_name() or user.get_username(),
+            "order_number": order.number,
+            "title": offer.title.name,
+            "kind": offer.kind,
+            "rental_hours": offer.rental_hours or 0,
+            "price": str(order.price),
+            "currency": order.currency,
+            "paid_at": order.created_at.isoformat(),
+            "order_url": link(reverse("storefront:order", args=[order.number])),
+        },
+    )
     return order
 
 

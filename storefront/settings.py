@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     # Storefront last: its post_migrate handler (staff groups) needs the other apps' permissions.
+    "accounts",
     "binding",
     "sandbox",
     "api",
@@ -134,7 +135,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 # django-axes first: it refuses sign-ins after too many failures, before any password is checked.
-AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+# Sign in with the username or the e-mail address (accounts.backends), behind the sign-in throttle (axes).
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "accounts.backends.UsernameOrEmailBackend"]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "storefront:home"
 LOGOUT_REDIRECT_URL = "storefront:home"
@@ -346,6 +348,7 @@ CELERY_BEAT_SCHEDULE = {
     "binding-sweep": {"task": "binding.work_sweep", "schedule": BINDING_SWEEP_INTERVAL},
     "webhooks-sweep": {"task": "api.webhooks_sweep", "schedule": BINDING_SWEEP_INTERVAL},
     "idempotency-purge": {"task": "api.idempotent_answers_purge", "schedule": 3600.0},
+    "mails-sweep": {"task": "accounts.mails_sweep", "schedule": BINDING_SWEEP_INTERVAL},
 }
 # The HTTP cookie in which a browser remembers its own registration (signed, HttpOnly, SameSite=Lax).
 BINDING_BROWSER_COOKIE = "bindery_device"
@@ -526,7 +529,18 @@ WEBHOOK_TIMEOUT = env.float("WEBHOOK_TIMEOUT", default=10.0)
 WEBHOOK_SECRET_GRACE = env.int("WEBHOOK_SECRET_GRACE", default=24 * 3600)
 # Endpoints one API client may register: every one receives every event.
 WEBHOOK_MAX_ENDPOINTS = env.int("WEBHOOK_MAX_ENDPOINTS", default=10)
-# Bindery's own address, for links in webhooks (which have no request to take it from).
+# Mail to customers (accounts/mail.py) through Django's e-mail framework. Production: EMAIL_URL, e.g.
+# smtp+tls://user:password@smtp.example.com:587 (django-environ). The sandbox demo writes each mail to a file in
+# var/mail, which the presenter's Outbox shows.
+if env("EMAIL_URL", default=""):
+    globals().update(env.email_url("EMAIL_URL"))
+elif EXPRESSPLAY_ENV == "sandbox":
+    EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+    EMAIL_FILE_PATH = str(VAR_DIR / "mail")
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Bindery <shop@bindery.example>")
+MAIL_MAX_ATTEMPTS = env.int("MAIL_MAX_ATTEMPTS", default=8)
+# Bindery's own address, for links in webhooks and mails (which have no request to take it from).
 BINDERY_PUBLIC_URL = env("BINDERY_PUBLIC_URL", default="http://127.0.0.1:8000").rstrip("/")
 # SEES compatibility (api/sees.py): how long one request waits for the worker's lookup and token.
 SEES_WAIT = env.float("SEES_WAIT", default=5.0)

@@ -4,7 +4,7 @@ from django.urls import include, path, re_path
 
 from binding import converters  # noqa: F401 - registers <id:…>
 
-from . import presenter, views
+from . import account, dashboard, presenter, views
 from .health import BinderyHealthView, LivenessView
 
 # The shop's own pages, in the "storefront" namespace.
@@ -12,6 +12,7 @@ shop_patterns = [
     path("", views.home, name="home"),
     path("titles/<slug:slug>/", views.title_detail, name="title"),
     path("checkout/<id:offer_id>/", views.checkout, name="checkout"),
+    path("orders/", account.orders, name="orders"),
     path("orders/<str:number>/", views.order_detail, name="order"),
     path("library/", views.library, name="library"),
     path("library/<id:entitlement_id>/play/", views.play, name="play"),
@@ -33,13 +34,19 @@ urlpatterns = [
     path("devices/", include("binding.urls")),
     # Before Django's own, which it replaces: the same page, but mails are throttled per address and client.
     path("accounts/password_reset/", views.PasswordResetView.as_view(), name="password_reset"),
+    path("accounts/signup/", account.signup, name="signup"),
     path("accounts/", include("django.contrib.auth.urls")),
+    path("account/", account.account, name="account"),
+    # Before Django's own: the choice is also the signed-in customer's language for mail.
+    path("i18n/setlang/", account.set_language, name="set_language"),
     path("i18n/", include("django.conf.urls.i18n")),
     # The presenter's view of the demo (staff, sandbox only).
     path("presenter/", presenter.presenter, name="presenter"),
     path("presenter/events/", presenter.presenter_events, name="presenter-events"),
     path("presenter/reset/", presenter.presenter_reset, name="presenter-reset"),
     path("presenter/sign-in/<str:token>/", presenter.presenter_sign_in, name="presenter-sign-in"),
+    # Operators' picture of the shop over the last day (staff), before the admin's own addresses.
+    path("admin/dashboard/", dashboard.dashboard, name="shop-dashboard"),
     path("admin/", admin.site.urls),
     # The entitlement API for other storefronts (API keys; OpenAPI schema and docs at /api/v1/docs/).
     path("api/", include("api.urls")),

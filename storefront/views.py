@@ -19,6 +19,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 from django.views.static import serve
 
+from accounts.forms import OutboxPasswordResetForm
 from binding import selectors as binding_selectors
 from binding import services as binding_services
 from binding.exceptions import BindingError, PlayRefused, PlayUnavailable
@@ -50,8 +51,13 @@ MEDIA_TYPES = {
 
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
-    """Say what Bindery is and show the catalogue."""
-    return render(request, "storefront/home.html", {"catalogue": catalogue_html(request.GET.get("page"))})
+    """Say what Bindery is and show the catalogue, or what of it matches the search."""
+    query = request.GET.get("q", "")[:100].strip()
+    return render(
+        request,
+        "storefront/home.html",
+        {"catalogue": catalogue_html(request.GET.get("page"), query), "query": query},
+    )
 
 
 @require_GET
@@ -483,9 +489,12 @@ def media(request: HttpRequest, path: str) -> HttpResponse:
 
 
 class PasswordResetView(auth_views.PasswordResetView):
-    """Django's password reset, with a mail only within the throttle (services.password_reset_admit). A
+    """Django's password reset in the shop's look, its mail from the outbox (accounts.forms), and only within
+    the throttle (services.password_reset_admit). A
     throttled request gets the very answer an admitted one does, so the answer tells nothing of the throttle
     (nor, as Django's does not, of whether the address has an account)."""
+
+    form_class = OutboxPasswordResetForm
 
     def form_valid(self, form):
         if services.password_reset_admit(email=form.cleaned_data["email"], client_ip=client_ip(self.request)):

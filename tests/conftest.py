@@ -44,6 +44,18 @@ def fresh_catalogue():
 
 
 @pytest.fixture(autouse=True)
+def mail_sent_at_once(request, monkeypatch):
+    """Send each queued mail as soon as its transaction commits, in the test's own process, through Django's
+    e-mail framework (the test backend: `django.core.mail.outbox`), instead of leaving a message in Redis that
+    no worker of this test takes. Tests marked `worker_mail` leave the queue alone: a real worker sends."""
+    if request.node.get_closest_marker("worker_mail"):
+        return
+    from accounts import mail, tasks
+
+    monkeypatch.setattr(tasks.mail_send, "apply_async", lambda args, **options: mail.mail_send(args[0]))
+
+
+@pytest.fixture(autouse=True)
 def fresh_sandbox_switches():
     """Start and end every test with the sandbox's faults and device-binding switch read afresh: its
     one-second cache would otherwise carry a test's rolled-back row into the next test."""

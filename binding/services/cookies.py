@@ -37,6 +37,7 @@ from ..models import (
     MediaAsset,
 )
 from ..user_agents import device_label
+from . import notices
 from ._common import _describe, _event
 from .device_trust import granted_device_ids
 from .drm import offered_drms
@@ -334,6 +335,8 @@ def device_bind(*, cookie: Cookie, device_id: str) -> Device | None:
             cookie.save(update_fields=["state", "failure_reason", "check_license_url", "updated_at"])
             _event(EventKind.DEVICE_LIMIT_REACHED, user=user, cookie=cookie, detail=", ".join(active))
             return None
+    # A device new to the account, or back after being removed: its owner is told (a stolen login shows).
+    is_new_to_account = device is None or not device.is_active
     if device is None:
         device = Device.objects.create(
             user=user,
@@ -365,9 +368,11 @@ def device_bind(*, cookie: Cookie, device_id: str) -> Device | None:
     cookie.state = CookieState.BOUND
     cookie.check_license_url = ""  # the check is spent: no endpoint can hand its token out again
     cookie.save(update_fields=["device", "state", "check_license_url", "updated_at"])
-    _event(
+    event = _event(
         EventKind.DEVICE_BOUND, user=user, cookie=cookie, device=device, detail=f"{device.label}: {device_id}"
     )
+    if is_new_to_account:
+        notices.new_device(device=device, event=event)
     entitlements_resume_after_check(cookie=cookie)
     return device
 

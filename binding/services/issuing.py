@@ -33,6 +33,7 @@ from ..models import (
     EventKind,
     IssueProgress,
 )
+from . import notices
 from ._common import _describe, _event
 from .device_trust import DeviceCheckNeeded, intrusion_record, purchase_device
 from .drm import BINDING_UNSUPPORTED, binding_mode, drm_fall_back
@@ -195,6 +196,8 @@ def _entitlement_ready(entitlement: Entitlement, task_id: str, device, *, detail
             entitlement=entitlement,
             detail=detail,
         )
+        if entitlement.delayed_since is not None and not entitlement.tokens_issued:
+            notices.ready_after_delay(entitlement=entitlement, device=device)
     return bool(won)
 
 
@@ -367,7 +370,7 @@ def _entitlement_fail(
             logger.warning("Entitlement %s failed: ExpressPlay code %s: %s", entitlement.pk, code, detail)
         else:
             logger.warning("Entitlement %s failed: %s", entitlement.pk, detail)
-        _event(
+        event = _event(
             kind,
             user=entitlement.user,
             cookie=entitlement.cookie,
@@ -376,6 +379,8 @@ def _entitlement_fail(
             code=code,
             detail=f"{detail} (tried again automatically at {retry_at:%H:%M:%S} UTC)" if retry_at else detail,
         )
+        if retry_at is None:  # final until someone acts: the customer hears why (a retry soon says nothing)
+            notices.failed(entitlement=entitlement, event=event)
 
 
 @transaction.atomic

@@ -22,11 +22,37 @@
     return td;
   }
 
+  const outboxList = document.getElementById("outbox");
+  let outboxShown = "";
+
+  function showOutbox(mails) {
+    const key = JSON.stringify(mails.map((mail) => [mail.time, mail.subject, mail.to]));
+    if (!outboxList || !mails.length || key === outboxShown) return;  // open details stay open
+    outboxShown = key;
+    outboxList.replaceChildren(...mails.map((mail) => {
+      const item = document.createElement("li");
+      const details = document.createElement("details");
+      const summary = document.createElement("summary");
+      const time = document.createElement("span");
+      time.className = "muted";
+      time.textContent = mail.time + " ";
+      const subject = document.createElement("strong");
+      subject.textContent = mail.subject;
+      summary.append(time, subject, " → " + mail.to);
+      const text = document.createElement("pre");
+      text.textContent = mail.text;
+      details.append(summary, text);
+      item.append(details);
+      return item;
+    }));
+  }
+
   async function refresh() {
     try {
       const response = await fetch(root.dataset.eventsUrl, { credentials: "same-origin" });
       if (!response.ok) return;
-      const { events } = await response.json();
+      const { events, outbox } = await response.json();
+      showOutbox(outbox || []);
       if (!events.length) return;
       body.replaceChildren(...events.map((event) => {
         const row = document.createElement("tr");

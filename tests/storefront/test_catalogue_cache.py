@@ -28,9 +28,7 @@ def get(client, url="/", **headers):
         response = client.get(url, **headers)
     assert response.status_code == 200
     body = response.content.decode()
-    return body[body.index("<h2>", body.index('class="hero"')) : body.index('<section class="cards">')], len(
-        queries
-    )
+    return body[body.index('<h2 id="catalogue">') : body.index('<section class="cards">')], len(queries)
 
 
 def test_the_catalogue_is_rendered_once_then_served_without_a_query(client):

@@ -6,6 +6,7 @@ from datetime import timedelta
 import pytest
 from django.contrib.auth import get_user_model
 from django.core import mail
+from django.test import TestCase
 from django.urls import reverse
 
 from storefront.models import PasswordResetRequest
@@ -24,7 +25,8 @@ def limits(settings):
 
 
 def ask(client, email: str, ip: str = "198.51.100.1"):
-    return client.post(RESET, {"email": email}, REMOTE_ADDR=ip)
+    with TestCase.captureOnCommitCallbacks(execute=True):  # the mail leaves the outbox once the page commits
+        return client.post(RESET, {"email": email}, REMOTE_ADDR=ip)
 
 
 def test_the_reset_page_is_ours_and_still_mails_a_link(client):
@@ -90,22 +92,25 @@ def test_behind_the_proxy_the_client_is_the_proxys_last_address(client, settings
     settings.BEHIND_HTTPS_PROXY = True
     for n in range(6):
         get_user_model().objects.create_user(f"user{n}", f"user{n}@example.com", "x")
-    for n in range(5):
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        for n in range(5):
+            client.post(
+                RESET,
+                {"email": f"user{n}@example.com"},
+                REMOTE_ADDR="10.0.0.1",
+                HTTP_X_FORWARDED_FOR=f"1.2.3.{n}, 203.0.113.66",
+            )
+    assert len(mail.outbox) == 5
+    with TestCase.captureOnCommitCallbacks(execute=True):
         client.post(
             RESET,
-            {"email": f"user{n}@example.com"},
+            {"email": "user5@example.com"},
             REMOTE_ADDR="10.0.0.1",
-            HTTP_X_FORWARDED_FOR=f"1.2.3.{n}, 203.0.113.66",
+            HTTP_X_FORWARDED_FOR="9.9.9.9, 203.0.113.66",
         )
-    assert len(mail.outbox) == 5
-    client.post(
-        RESET,
-        {"email": "user5@example.com"},
-        REMOTE_ADDR="10.0.0.1",
-        HTTP_X_FORWARDED_FOR="9.9.9.9, 203.0.113.66",
-    )
     assert len(mail.outbox) == 5  # a forged first hop is not a new client
-    client.post(
-        RESET, {"email": "user5@example.com"}, REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR="198.51.100.7"
-    )
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        client.post(
+            RESET, {"email": "user5@example.com"}, REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR="198.51.100.7"
+        )
     assert len(mail.outbox) == 6
