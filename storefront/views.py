@@ -71,12 +71,20 @@ def title_detail(request: HttpRequest, slug: str) -> HttpResponse:
         if request.user.is_authenticated
         else None
     )
+    orders = selectors.orders_for_title(request.user, title)
+    revoked = selectors.revoked_orders_for_title(request.user, title)
+    for order in (*orders, *revoked):
+        order.truth = binding_selectors.entitlement_status(order.entitlement, timing=False)
     return render(
         request,
         "storefront/title_detail.html",
         {
             "title": title,
-            "orders": selectors.orders_for_title(request.user, title),
+            # What the customer can watch now, and what they cannot (bound to a removed device) with why.
+            "orders": [order for order in orders if order.truth["ok"] or not order.truth["done"]],
+            "stranded": [order for order in orders if order.truth["removed_device"]],
+            # A revoked order, unless the customer has since bought or rented the title that way again.
+            "revoked": [order for order in revoked if order.kind not in {o.kind for o in orders}],
             "drm_refused": device is not None and binding_services.drm_refused(device.drm),
             "device": device,
         },
@@ -146,7 +154,11 @@ def order_detail(request: HttpRequest, number: str) -> HttpResponse:
     return render(
         request,
         "storefront/order_detail.html",
-        {"order": order, "status": binding_selectors.entitlement_status(order.entitlement)},
+        {
+            "order": order,
+            "status": binding_selectors.entitlement_status(order.entitlement),
+            "history": binding_selectors.entitlement_history(order.entitlement),
+        },
     )
 
 
@@ -160,6 +172,7 @@ def library(request: HttpRequest) -> HttpResponse:
     orders.object_list = list(orders.object_list)
     for order in orders:
         order.move = binding_selectors.move_offer(order.entitlement, this_device, swaps.left)
+        order.truth = binding_selectors.entitlement_status(order.entitlement, timing=False)
     return render(
         request,
         "storefront/library.html",
