@@ -188,7 +188,8 @@ def move_here(request: HttpRequest, entitlement_id: int) -> HttpResponse:
     device = binding_selectors.device_for_browser(request.user, browser_cookie_value(request))
     if device is None:
         messages.info(request, _("Register this browser first; then you can move titles to it."))
-        return redirect("binding:register")
+        back = reverse("storefront:play", args=[order.entitlement_id])
+        return redirect(f"{reverse('binding:register')}?{urlencode({'next': back})}")
     try:
         queued = binding_services.entitlement_move(
             entitlement=order.entitlement, device=device, actor_user=request.user
@@ -235,7 +236,9 @@ def _move_offer(request: HttpRequest, order: Order) -> dict:
         )
     else:
         message = f"{bound} {then[offer.verdict]}"
-    return {"allowed": offer.allowed, "message": message}
+    # Where the words say "register this browser", the page links to the registration, and back here after.
+    register = offer.verdict in (Verdict.NOT_REGISTERED, Verdict.SAME_DEVICE)
+    return {"allowed": offer.allowed, "message": message, "register": register}
 
 
 def _own_order(request: HttpRequest, entitlement_id: int) -> Order:
