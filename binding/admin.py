@@ -128,9 +128,19 @@ def run_with_reason(
             "select_across": request.POST.get("select_across", "0"),
             "action": request.POST.get("action"),
             "opts": modeladmin.model._meta,
+            "cancel_url": _cancel_url(modeladmin, request),
             "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
         },
     )
+
+
+def _cancel_url(modeladmin, request) -> str:
+    """Where Cancel goes: the object's page for an action started there, else the list."""
+    opts = modeladmin.model._meta
+    match = request.resolver_match
+    if match is not None and match.url_name == f"{opts.app_label}_{opts.model_name}_object_action":
+        return reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[match.kwargs["object_id"]])
+    return reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist")
 
 
 class ObjectActionsMixin:

@@ -48,6 +48,7 @@ def test_retry_from_the_entitlements_page_asks_a_reason_runs_the_service_and_say
     fail(entitlement)
     form = client.post(object_action(entitlement, "retry"))
     assert form.status_code == 200 and "Reason" in form.content.decode()  # the same reason form as the list's
+    assert f'href="{change_page(entitlement)}" class="button cancel-link"' in form.content.decode()
     assert Entitlement.objects.get(pk=entitlement.pk).state == EntitlementState.FAILED  # nothing done yet
     done = client.post(object_action(entitlement, "retry"), {"apply": "1", "reason": "ExpressPlay fixed it"})
     assert done["Location"] == change_page(entitlement)  # back to the entitlement
