@@ -4,7 +4,9 @@ failed, and step timings that charge each step its own time."""
 from datetime import timedelta
 
 import pytest
+from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core.signing import get_cookie_signer
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -222,3 +224,19 @@ def test_step_timings_after_a_retry_do_not_charge_the_wait_to_the_lookup(user, t
         "Ready 152 ms after it was tried again: device looked up in 40 ms, licence issued by ExpressPlay in "
         "112 ms."
     )
+
+
+def test_the_player_of_a_title_bound_to_a_removed_device_offers_the_move_at_once(
+    client, user, title, registered
+):
+    order = ready_order(user, title, registered, "buy")
+    binding_services.device_remove(device=order.entitlement.device, actor_user=user)
+    other = binding_services.cookie_create(user=user, user_agent="Firefox/128")
+    binding_services.device_bind(cookie=other, device_id="d9" * 16)
+    client.force_login(user)
+    client.cookies[settings.BINDING_BROWSER_COOKIE] = get_cookie_signer(
+        salt=settings.BINDING_BROWSER_COOKIE
+    ).sign(other.value)
+    page = client.get(reverse("storefront:play", args=[order.entitlement_id])).content.decode()
+    assert 'id="move-here" >' in page  # shown at once, not only after the licence server refuses
+    assert "which you removed from your devices" in page
