@@ -7,12 +7,15 @@ import logging
 from redis.exceptions import RedisError
 from rest_framework.throttling import SimpleRateThrottle
 
+from .cache_outage import CacheOutageLog
+
 logger = logging.getLogger(__name__)
+outage = CacheOutageLog(logger, "API rate limits are not counted: the cache is unreachable")
 
 
 class ClientKeyThrottle(SimpleRateThrottle):
     """`API_THROTTLE_RATE` calls per key (DEFAULT_THROTTLE_RATES["api_key"]). With Redis away, calls are let
-    through with a warning: a limit that cannot be counted must not turn every call into an error."""
+    through, said once per outage: a limit that cannot be counted must not turn every call into an error."""
 
     scope = "api_key"
 
@@ -23,7 +26,9 @@ class ClientKeyThrottle(SimpleRateThrottle):
 
     def allow_request(self, request, view):
         try:
-            return super().allow_request(request, view)
+            allowed = super().allow_request(request, view)
         except RedisError:
-            logger.warning("API rate limits are not counted: the cache is unreachable")
+            outage.unreachable()
             return True
+        outage.reachable()
+        return allowed

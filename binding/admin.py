@@ -16,7 +16,7 @@ from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
 from django.core.exceptions import PermissionDenied
-from django.http import HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
@@ -25,7 +25,6 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
 
 from . import selectors, services
 from .diagnostics import entitlement_diagnosis
@@ -37,6 +36,7 @@ from .models import (
     Device,
     DrmFallback,
     Entitlement,
+    EntitlementState,
     MediaAsset,
     PlaySession,
     TokenRequestOutcome,
@@ -76,23 +76,39 @@ class ReasonForm(forms.Form):
     )  # fmt: skip
 
 
+def what_was_done(opts, objects: list) -> str:
+    """Name the objects an action acted on: "Rent A Life in Green (alice)", or "3 entitlements: …, …, …"."""
+    if len(objects) == 1:
+        return str(objects[0])
+    names = ", ".join(str(obj) for obj in objects[:10]) + (", …" if len(objects) > 10 else "")
+    return _("%(count)d %(things)s: %(names)s") % {
+        "count": len(objects),
+        "things": opts.verbose_name_plural,
+        "names": names,
+    }
+
+
 def run_with_reason(
-    modeladmin, request, queryset, *, title, help_text, apply, form_class=ReasonForm, form_kwargs=None
+    modeladmin, request, queryset, *, title, help_text, apply, done, form_class=ReasonForm, form_kwargs=None
 ):
-    """Ask for a reason on an intermediate page, then call apply(obj, cleaned_data) for each selected object."""
+    """Ask for a reason on an intermediate page, then call apply(obj, cleaned_data) for each selected object.
+
+    `done` says what was done, with "%(what)s" for the objects it was done to ("Retried issuing for
+    %(what)s."), and "%(device)s" etc. for the form's fields: the confirmation names them, never "1 done.".
+    """
     form = form_class(request.POST if "apply" in request.POST else None, **(form_kwargs or {}))
     if "apply" in request.POST and form.is_valid():
-        done, refused = 0, []
+        acted, refused = [], []
         for obj in queryset:
             try:
                 if apply(obj, form.cleaned_data) is not False:
-                    done += 1
+                    acted.append(obj)
             except BindingError as exc:
                 refused.append(f"{obj}: {exc.message}")
-        if done:
-            modeladmin.message_user(
-                request, ngettext("%(n)d done.", "%(n)d done.", done) % {"n": done}, messages.SUCCESS
-            )
+        if acted:
+            fields = {name: str(value) for name, value in form.cleaned_data.items()}
+            what = what_was_done(modeladmin.model._meta, acted)
+            modeladmin.message_user(request, done % {**fields, "what": what}, messages.SUCCESS)
         for line in refused:
             modeladmin.message_user(request, line, messages.ERROR)
         if not done and not refused:
@@ -112,9 +128,80 @@ def run_with_reason(
             "select_across": request.POST.get("select_across", "0"),
             "action": request.POST.get("action"),
             "opts": modeladmin.model._meta,
+            "cancel_url": _cancel_url(modeladmin, request),
             "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
         },
     )
+
+
+def _cancel_url(modeladmin, request) -> str:
+    """Where Cancel goes: the object's page for an action started there, else the list."""
+    opts = modeladmin.model._meta
+    match = request.resolver_match
+    if match is not None and match.url_name == f"{opts.app_label}_{opts.model_name}_object_action":
+        return reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[match.kwargs["object_id"]])
+    return reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist")
+
+
+class ObjectActionsMixin:
+    """The list page's actions also as buttons on each object's own page: the same action, the same services,
+    the same reason form (its URL is the object's), and back to the object's page when done."""
+
+    object_actions: tuple[str, ...] = ()
+
+    def object_action_applies(self, obj, name: str) -> bool:
+        """Whether the action `name` can do anything to `obj` (a button is shown only then)."""
+        return True
+
+    def get_urls(self):
+        opts = self.model._meta
+        return [
+            path(
+                "<path:object_id>/actions/<str:action>/",
+                self.admin_site.admin_view(self.object_action_view),
+                name=f"{opts.app_label}_{opts.model_name}_object_action",
+            ),
+            *super().get_urls(),
+        ]
+
+    def object_action_buttons(self, request, obj) -> list[dict]:
+        if obj is None:
+            return []
+        opts, allowed = self.model._meta, self.get_actions(request)
+        return [
+            {
+                "name": name,
+                "label": allowed[name][2],
+                "url": reverse(
+                    f"admin:{opts.app_label}_{opts.model_name}_object_action", args=[obj.pk, name]
+                ),
+            }
+            for name in self.object_actions
+            if name in allowed and self.object_action_applies(obj, name)
+        ]
+
+    def object_action_view(self, request, object_id, action):
+        """POST: run list action `action` on this one object (its reason form first); then back to its page."""
+        obj = self.get_object(request, object_id)
+        if obj is None:
+            raise Http404
+        allowed = self.get_actions(request)
+        if action not in self.object_actions or action not in allowed:
+            raise PermissionDenied
+        opts = self.model._meta
+        back = reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[obj.pk])
+        if request.method != "POST":
+            return HttpResponseRedirect(back)
+        function = allowed[action][0]
+        response = function(self, request, self.get_queryset(request).filter(pk=obj.pk))
+        return response if response is not None else HttpResponseRedirect(back)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        obj = self.get_object(request, object_id)
+        extra = {"object_actions": self.object_action_buttons(request, obj)}
+        return super().change_view(
+            request, object_id, form_url, extra_context={**(extra_context or {}), **extra}
+        )
 
 
 class PermissionActionsMixin:
@@ -200,6 +287,7 @@ def retry_entitlements(modeladmin, request, queryset):
 
     return run_with_reason(
         modeladmin, request, queryset, title=_("Retry issuing"), apply=apply,
+        done=_("Retried issuing for %(what)s."),
         help_text=_("Failed entitlements go back to the worker, which asks ExpressPlay for their token again."),
     )  # fmt: skip
 
@@ -227,14 +315,33 @@ def token_requests_table(entitlement) -> str:
     )
 
 
-class EntitlementAdmin(PermissionActionsMixin, RecordAdmin):
+class NeedsSupportFilter(admin.SimpleListFilter):
+    title = _("needs attention")
+    parameter_name = "attention"
+
+    def lookups(self, request, model_admin):
+        return [("support", _("Refused: waits for support"))]
+
+    def queryset(self, request, queryset):
+        return queryset.needs_support() if self.value() == "support" else queryset
+
+
+class EntitlementAdmin(ObjectActionsMixin, PermissionActionsMixin, RecordAdmin):
     change_form_template = "admin/binding/entitlement/change_form.html"
     change_list_template = "admin/binding/entitlement/change_list.html"
     list_display = (
         "id", "customer", "asset", "kind", "state", "device_link", "bound_by", "token_short", "token_expires_at",
         "error", "created_at",
     )  # fmt: skip
-    list_filter = (WaitingTooLongFilter, "state", "kind", "bound_by", "created_at", "asset")
+    list_filter = (
+        NeedsSupportFilter,
+        WaitingTooLongFilter,
+        "state",
+        "kind",
+        "bound_by",
+        "created_at",
+        "asset",
+    )
     search_fields = (
         "user__email", "user__username", "user__first_name", "user__last_name", "cookie__value",
         "device__device_id", "token_device_id", "order__number", "asset__titles__name", "asset__slug",
@@ -263,6 +370,16 @@ class EntitlementAdmin(PermissionActionsMixin, RecordAdmin):
         (_("Audit trail"), {"fields": ("events",)}),
     )
     actions = ["retry", "reissue", "revoke", "move"]
+    object_actions = ("retry", "reissue", "revoke", "move")
+
+    def object_action_applies(self, obj, name: str) -> bool:
+        state = obj.effective_state
+        return {
+            "retry": state == EntitlementState.FAILED,
+            "reissue": state in (EntitlementState.READY, EntitlementState.FAILED),
+            "revoke": state != EntitlementState.REVOKED,
+            "move": state not in (EntitlementState.REVOKED, EntitlementState.EXPIRED),
+        }[name]
 
     def get_readonly_fields(self, request, obj=None):
         return [f for fieldset in self.fieldsets for f in fieldset[1]["fields"]]
@@ -329,13 +446,14 @@ class EntitlementAdmin(PermissionActionsMixin, RecordAdmin):
 
         return run_with_reason(
             self, request, queryset, title=_("Re-issue the token"), apply=apply,
+            done=_("Asked for a new token for %(what)s."),
             help_text=_("A new token is requested for the device each entitlement is bound to."),
         )  # fmt: skip
 
     @admin.action(description=_("Revoke"), permissions=["revoke"])
     def revoke(self, request, queryset):
         return run_with_reason(
-            self, request, queryset, title=_("Revoke entitlements"),
+            self, request, queryset, title=_("Revoke entitlements"), done=_("Revoked %(what)s."),
             apply=lambda e, data: services.entitlement_revoke(entitlement=e, actor_user=request.user, reason=data["reason"]),
             help_text=_(
                 "Bindery stops handing out and renewing the token. ExpressPlay has no revocation call: a token "
@@ -353,6 +471,7 @@ class EntitlementAdmin(PermissionActionsMixin, RecordAdmin):
 
         return run_with_reason(
             self, request, queryset, title=_("Move to another device"), apply=apply, form_class=MoveForm,
+            done=_("Moved %(what)s to %(device)s."),
             form_kwargs={"users": {e.user_id for e in queryset}},
             help_text=_("The title is bound to the chosen device and a new token is issued for it."),
         )  # fmt: skip
@@ -361,7 +480,13 @@ class EntitlementAdmin(PermissionActionsMixin, RecordAdmin):
 # --- devices, cookies, events, media ------------------------------------------------------------------------
 
 
-class DeviceAdmin(PermissionActionsMixin, RecordAdmin):
+class DeviceAdmin(ObjectActionsMixin, PermissionActionsMixin, RecordAdmin):
+    change_form_template = "admin/binding/device/change_form.html"
+    object_actions = ("remove", "refresh", "reset_swaps")
+
+    def object_action_applies(self, obj, name: str) -> bool:
+        return name != "remove" or obj.is_active
+
     list_display = ("label", "customer", "drm", "device_id", "first_seen", "last_seen", "removed_at")
     list_filter = (("removed_at", admin.EmptyFieldListFilter), "drm", "first_seen", "last_seen")
     search_fields = (
@@ -406,7 +531,7 @@ class DeviceAdmin(PermissionActionsMixin, RecordAdmin):
     @admin.action(description=_("Remove the device"), permissions=["remove"])
     def remove(self, request, queryset):
         return run_with_reason(
-            self, request, queryset, title=_("Remove devices"),
+            self, request, queryset, title=_("Remove devices"), done=_("Removed %(what)s."),
             apply=lambda d, data: services.device_remove(device=d, actor_user=request.user, reason=data["reason"]),
             help_text=_(
                 "The device stops counting towards the customer's limit. Titles bound to it are not renewed until "
@@ -422,6 +547,7 @@ class DeviceAdmin(PermissionActionsMixin, RecordAdmin):
 
         return run_with_reason(
             self, request, queryset, title=_("Refresh devices from ExpressPlay records"), apply=apply,
+            done=_("Refreshed %(what)s from ExpressPlay's records."),
             help_text=_("Asks ExpressPlay's records for each device's registrations and reports what they say."),
         )  # fmt: skip
 
@@ -429,6 +555,7 @@ class DeviceAdmin(PermissionActionsMixin, RecordAdmin):
     def reset_swaps(self, request, queryset):
         return run_with_reason(
             self, request, queryset.distinct(), title=_("Reset device swap allowance"),
+            done=_("Reset the device swap allowance of the owners of %(what)s."),
             apply=lambda d, data: services.device_swaps_reset(user=d.user, actor_user=request.user, reason=data["reason"]),
             help_text=_("The customer may again remove devices or move titles as if none were used this period."),
         )  # fmt: skip
@@ -644,6 +771,7 @@ class DrmFallbackAdmin(HostileInputMixin, admin.ModelAdmin):
 
         return run_with_reason(
             self, request, queryset, title=_("Try ExpressPlay's device binding again"), apply=apply,
+            done=_("ExpressPlay's device binding is tried again for %(what)s."),
             help_text=_(
                 "ExpressPlay refused device binding on these DRMs, so their titles are bound by Bindery (or not "
                 "sold). Do this after ExpressPlay enabled device binding on your account: the next order asks "

@@ -288,6 +288,17 @@ class EntitlementQuerySet(models.QuerySet):
         since = (now or timezone.now()) - timedelta(seconds=settings.BINDING_PENDING_ALERT_AFTER)
         return self.filter(state=EntitlementState.PENDING, updated_at__lt=since)
 
+    def needs_support(self, now=None):
+        """Failed entitlements that nothing retries on its own, so they wait for an operator: refused by
+        ExpressPlay, not bindable, or out of automatic retries. Not those held for the customer's fresh device
+        check (registering again sends them on), nor rentals past their end. The admin index counts them:
+        this is what the customer's "our support team has been told" means."""
+        return (
+            self.filter(state=EntitlementState.FAILED, retry_at__isnull=True)
+            .exclude(failure=EntitlementFailure.DEVICE_CHECK_NEEDED)
+            .exclude(kind=EntitlementKind.RENT, rental_ends_at__lte=now or timezone.now())
+        )
+
 
 class Entitlement(models.Model):
     """A user's right to play one asset, and the current device-bound token that carries it."""

@@ -16,6 +16,7 @@ from . import selectors, services
 from .exceptions import BindingError, DeviceCheckUnavailable, DeviceKeyInvalid
 from .forms import DeviceNameForm, DeviceRenameForm
 from .models import Cookie, CookieState, Device
+from .navigation import back_label
 from .player import browser_cookie_value, player_config, player_messages
 from .services.identity import IdentityInvalid, Proof
 
@@ -43,6 +44,7 @@ def device_list(request: HttpRequest) -> HttpResponse:
         request,
         "binding/devices.html",
         {
+            "next": _safe_next(request),  # the register page sent the customer here: back there after
             "devices": devices,
             "this_browser": this_browser,
             "limit": settings.BINDING_DEVICE_LIMIT,
@@ -63,6 +65,10 @@ def register(request: HttpRequest) -> HttpResponse:
         if this_browser
         else services.device_name_suggestion(user=request.user, user_agent=user_agent)
     )
+    devices = selectors.devices_for_user(request.user)
+    # At the limit, a new device would be refused after the whole check: say so now, with the devices' names.
+    # A browser that is one of them (its registration forgotten) may still check again: it takes no new place.
+    at_limit = this_browser is None and len(devices) >= settings.BINDING_DEVICE_LIMIT
     form = DeviceNameForm(request.POST if request.method == "POST" else None, initial={"name": suggestion})
     if request.method == "POST" and form.is_valid():
         previous = Cookie.objects.filter(user=request.user, value=browser_cookie_value(request) or "").first()
@@ -74,13 +80,14 @@ def register(request: HttpRequest) -> HttpResponse:
         )
         url = reverse("binding:check", args=[cookie.value])
         return redirect(f"{url}?{urlencode({'next': next_url})}" if next_url else url)
-    devices = selectors.devices_for_user(request.user)
     return render(
         request,
         "binding/register.html",
         {
             "form": form,
             "next": next_url,
+            "back": back_label(next_url, request.user) if next_url else "",
+            "at_limit": at_limit,
             "this_browser": this_browser,
             "devices": devices,
             "limit": settings.BINDING_DEVICE_LIMIT,
@@ -95,13 +102,15 @@ def check(request: HttpRequest, value: str) -> HttpResponse:
     (a POST to `check_start`) when it starts playing, and gets it once."""
     cookie = _own_cookie(request, value)
     asset = selectors.device_check_asset()
+    next_url = _safe_next(request)
     return render(
         request,
         "binding/check.html",
         {
             "cookie": cookie,
             "asset": asset,
-            "next": _safe_next(request),
+            "next": next_url,
+            "back": back_label(next_url, request.user) if next_url else "",
             "player_messages": player_messages(),
             "player_config": player_config(
                 asset=asset,
@@ -190,4 +199,7 @@ def remove(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, exc.message)
     else:
         messages.success(request, _("“%(label)s” was removed from your devices.") % {"label": device.label})
+    next_url = _safe_next(request)  # from the register page at the limit: its way back goes on
+    if next_url:
+        return redirect(f"{reverse('binding:devices')}?{urlencode({'next': next_url})}")
     return redirect("binding:devices")

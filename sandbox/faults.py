@@ -148,6 +148,16 @@ def device_binding_default() -> None:
     transaction.on_commit(forget)  # inside a transaction (a demo reset), forget again once it is visible
 
 
+def faults_off() -> None:
+    """Switch every fault off, for every process within a second (the faults page's "All faults off", a demo
+    reset that asks for it)."""
+    from .models import FaultSettings
+
+    FaultSettings.objects.update_or_create(pk=1, defaults=Faults().as_dict())
+    forget()
+    transaction.on_commit(forget)  # inside a transaction (a demo reset), forget again once it is visible
+
+
 def forget() -> None:
     """Drop the cached faults and switch (after the staff page or a test changes them)."""
     global _cache

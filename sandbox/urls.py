@@ -9,6 +9,7 @@ app_name = "sandbox"
 urlpatterns = [
     path("", views.status, name="status"),
     path("faults/", views.fault_settings, name="faults"),
+    path("faults/now/", views.faults_now, name="faults-now"),
     path("present-as/", views.present_as, name="present-as"),
     re_path(r"^hms/(?P<drm>pr|wv|fp)/token$", views.token, name="token"),
     re_path(r"^hms/(?P<drm>wv|fp)/rights/$", views.rights, name="rights"),

@@ -21,7 +21,7 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from . import faults
 from .device import KEY_HEADER, NONCE_HEADER, SIGNATURE_HEADER, TIME_HEADER, verify_device
@@ -436,8 +436,7 @@ def fault_settings(request: HttpRequest) -> HttpResponse:
             return _device_binding_save(request, row, binding_form)
     elif request.method == "POST":
         if "reset" in request.POST:
-            FaultSettings.objects.update_or_create(pk=1, defaults=faults.Faults().as_dict())
-            faults.forget()
+            faults.faults_off()
             messages.success(request, _("Faults switched off."))
             return redirect(_back(request))
         form = FaultForm(request.POST, instance=row)
@@ -457,6 +456,25 @@ def fault_settings(request: HttpRequest) -> HttpResponse:
     context = {"form": form, "active": faults.current().active, "may_change": may_change}
     context.update(device_binding_context(request, binding_form))
     return render(request, "sandbox/faults.html", context)
+
+
+def faults_now_context() -> dict:
+    """The faults in force, in words, for a line that always says them (the presenter's page)."""
+    now = faults.current()
+    return {"active": now.active, "faults": now.describe() if now.active else ""}
+
+
+@staff_member_required
+@require_GET
+def faults_now(request: HttpRequest) -> JsonResponse:
+    """Staff only: the faults in force now, {active, faults, line}, for pages that keep showing them."""
+    context = faults_now_context()
+    line = (
+        _("Faults on: %(faults)s.") % {"faults": context["faults"]}
+        if context["active"]
+        else _("No faults: the sandbox answers like a healthy ExpressPlay.")
+    )
+    return JsonResponse({**context, "line": str(line)})
 
 
 # --- presenting this browser as another DRM's device (the demo's "this browser as Safari") -------------------

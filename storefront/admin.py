@@ -72,7 +72,13 @@ class OrderAdmin(PermissionActionsMixin, RecordAdmin):
 
     @admin.display(description=_("status"), ordering="entitlement__state")
     def status_display(self, obj):
-        labels = {"pending": _("pending"), "fulfilled": _("fulfilled"), "failed": _("failed")}
+        labels = {
+            "pending": _("pending"),
+            "fulfilled": _("fulfilled"),
+            "failed": _("failed"),
+            "revoked": _("revoked"),
+            "expired": _("expired"),
+        }
         return labels[obj.status]
 
     @admin.display(description=_("entitlement"))

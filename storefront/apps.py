@@ -15,6 +15,7 @@ class StorefrontConfig(AppConfig):
 
         from .catalogue_cache import catalogue_changed
         from .files import sqlite_files_owner_only
+        from .navigation import back_labels_register
         from .signals import title_name_to_asset
         from .staff_groups import staff_groups_sync
 
@@ -31,4 +32,5 @@ class StorefrontConfig(AppConfig):
         post_save.connect(
             title_name_to_asset, sender=self.get_model("Title"), dispatch_uid="bindery-title-name"
         )
+        back_labels_register()
         post_migrate.connect(staff_groups_sync, sender=self, dispatch_uid="bindery-staff-groups")

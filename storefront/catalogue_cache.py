@@ -17,12 +17,18 @@ from django.utils.safestring import SafeString
 from django.utils.translation import get_language
 from redis.exceptions import RedisError
 
+from api.cache_outage import CacheOutageLog
+
 from . import selectors
 
 logger = logging.getLogger(__name__)
 
 VERSION_KEY = "storefront:catalogue:version"
 TIMEOUT = 60  # seconds: also bounds how stale a page can be if a version change could not reach Redis
+outage = CacheOutageLog(
+    logger,
+    f"The cache is unreachable; the catalogue is rendered without it, and may be up to {TIMEOUT} s old",
+)
 CACHED_PAGES = 50  # deeper pages (and made-up page numbers) are rendered, never cached
 
 
@@ -60,24 +66,20 @@ def catalogue_html(page: str | None, query: str = "") -> SafeString:
         if html is None:
             html = render()
             cache.set(key, str(html), TIMEOUT)
-        return SafeString(html)  # our own rendered template, escaped when it was rendered
     except RedisError:
-        logger.warning("The cache is unreachable; the catalogue is rendered without it")
+        outage.unreachable()
         return render()
+    outage.reachable()
+    return SafeString(html)  # our own rendered template, escaped when it was rendered
 
 
 def catalogue_changed(**kwargs) -> None:
     """post_save / post_delete receiver: start a new catalogue version (the old pages are never read again)."""
-    global _unreachable_said
     try:
         cache.set(VERSION_KEY, secrets.token_hex(4), timeout=None)
     except RedisError:
-        # Said once per process: `load_demo` saves dozens of rows before the demo's Redis has started.
-        if not _unreachable_said:
-            logger.warning("The cache is unreachable; catalogue pages may be up to %s s old", TIMEOUT)
-        _unreachable_said = True
+        # Said once per outage, and only at INFO while the demo's Redis has not started: `load_demo` saves
+        # dozens of rows before `rundemo` starts it.
+        outage.unreachable()
     else:
-        _unreachable_said = False
-
-
-_unreachable_said = False
+        outage.reachable()

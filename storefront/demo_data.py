@@ -175,11 +175,11 @@ def titles_load() -> list[Title]:
 
 
 @transaction.atomic
-def demo_reset() -> dict[str, int]:
+def demo_reset(*, faults_off: bool = False) -> dict[str, int]:
     """Put the demo back to its seeded state: the demo customers' orders, entitlements, registrations,
     devices and audit trail removed, every demo login reset, the sandbox's device-binding switch back to its
-    default; the titles, their keys, staff's own records and the sandbox's faults kept. Return how many rows
-    of each kind went."""
+    default, and its faults off when `faults_off`; the titles, their keys and staff's own records kept.
+    Return how many rows of each kind went."""
     from axes.models import AccessAttempt
 
     from binding.models import BindingEvent, Cookie, Device, Entitlement, TokenRequest
@@ -200,7 +200,7 @@ def demo_reset() -> dict[str, int]:
     AccessAttempt.objects.filter(username__in=[demo.username for demo in DEMO_USERS]).delete()
     demo_users_load()
     if apps.is_installed("sandbox"):  # its device-binding switch back to the default; no import of it
-        apps.get_app_config("sandbox").demo_reset()
+        apps.get_app_config("sandbox").demo_reset(faults_off=faults_off)
     return removed
 
 

@@ -136,8 +136,12 @@ class Order(models.Model):
 
     @property
     def status(self) -> str:
-        """Return "pending", "fulfilled" or "failed": whether a token was ever issued for this order."""
-        if self.entitlement.tokens_issued:
+        """Return "revoked" or "expired" for an order that can no longer be watched, else "pending",
+        "fulfilled" or "failed": whether a token was ever issued for this order."""
+        state = self.entitlement.effective_state
+        if state in (EntitlementState.REVOKED, EntitlementState.EXPIRED):
+            return state
+        if self.entitlement.tokens_issued or state == EntitlementState.READY:
             return "fulfilled"
         if self.entitlement.state == EntitlementState.PENDING:
             return "pending"

@@ -177,13 +177,18 @@ def presenter_reset(request: HttpRequest) -> HttpResponse:
     _demo_only()
     if not request.user.has_perm(RESET_PERMISSION):
         raise PermissionDenied
-    removed = demo_reset()
+    faults_off = request.POST.get("faults_off") == "1"
+    removed = demo_reset(faults_off=faults_off)
     # The reset sets every demo login's password again, which signs their sessions out: not the presenter's.
     request.user.refresh_from_db()
     update_session_auth_hash(request, request.user)
-    messages.success(
-        request,
-        _("The demo is reset: %(orders)s orders and %(devices)s devices removed; the logins are as new.")
-        % {"orders": removed["orders"], "devices": removed["devices"]},
-    )
+    done = _(
+        "The demo is reset: %(orders)s orders and %(devices)s devices removed; the logins are as new."
+    ) % {
+        "orders": removed["orders"],
+        "devices": removed["devices"],
+    }
+    if faults_off:
+        done = " ".join((done, _("Every fault is off.")))
+    messages.success(request, done)
     return redirect("presenter")

@@ -6,6 +6,7 @@ from django.core.paginator import Page, Paginator
 from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 
+from binding import selectors as binding_selectors
 from binding.models import EntitlementState
 
 from .models import Offer, Order, SpentSignInLink, Title
@@ -45,12 +46,28 @@ def _orders() -> QuerySet[Order]:
     return Order.objects.select_related("title__asset", "offer", "entitlement__device", "entitlement__asset")
 
 
+def _with_truth(orders: QuerySet[Order]) -> QuerySet[Order]:
+    """Orders with what their entitlement's status needs besides its row (its revocation, its device's
+    removal), in two more queries whatever their number."""
+    return orders.prefetch_related(*binding_selectors.entitlement_truth_prefetches("entitlement__"))
+
+
 def orders_for_title(user, title: Title) -> list[Order]:
-    """Return the user's orders of `title` that still let them watch it, newest first."""
+    """Return the user's orders of `title` that still let them watch it, newest first (a ready one may be
+    bound to a device removed since: its status says so)."""
     if not user.is_authenticated:
         return []
     watchable = [EntitlementState.PENDING, EntitlementState.READY]
-    return list(_orders().filter(user=user, title=title, entitlement__state__in=watchable))
+    return list(_with_truth(_orders().filter(user=user, title=title, entitlement__state__in=watchable)))
+
+
+def revoked_orders_for_title(user, title: Title) -> list[Order]:
+    """Return the user's orders of `title` that support revoked, newest first, with the revocation (three
+    queries), so that the title page says what happened to them."""
+    if not user.is_authenticated:
+        return []
+    revoked = _orders().filter(user=user, title=title, entitlement__state=EntitlementState.REVOKED)
+    return list(_with_truth(revoked)[:5])
 
 
 def failed_orders_for_title(user, title: Title) -> dict[str, Order]:
@@ -80,9 +97,10 @@ def failed_order_for_offer(user, offer: Offer) -> Order | None:
 
 
 def library_for_user(user, page: str | int | None = 1) -> Page:
-    """Return one page of the user's orders, newest first, with entitlement, device and title (two queries:
-    count and rows), however many the customer has."""
-    return Paginator(_orders().filter(user=user).order_by("-created_at", "-pk"), LIBRARY_PAGE).get_page(page)
+    """Return one page of the user's orders, newest first, with entitlement, device, title, revocation and
+    device removal (four queries: count, rows, revocations, removals), however many the customer has."""
+    orders = _with_truth(_orders().filter(user=user).order_by("-created_at", "-pk"))
+    return Paginator(orders, LIBRARY_PAGE).get_page(page)
 
 
 ORDERS_PAGE = 20

@@ -293,6 +293,9 @@ EXPRESSPLAY_WIDEVINE_HDCP = env.int("EXPRESSPLAY_WIDEVINE_HDCP", default=0)
 # Licence servers the player may call besides the ones derived from the environment and the DRMs (CSP).
 EXPRESSPLAY_LICENCE_ORIGINS = env.list("EXPRESSPLAY_LICENCE_ORIGINS", default=[])
 
+# Where customers write when an order needs a person (a revoked title, a refused licence): shown on their pages.
+SUPPORT_EMAIL = env("SUPPORT_EMAIL", default="support@bindery.example")
+
 # --- Device binding -----------------------------------------------------------------------------------------
 BINDING_DEVICE_LIMIT = env.int("BINDING_DEVICE_LIMIT", default=3)
 # Device swaps: how many devices a user may remove (or titles move) per period. Operators are not limited.

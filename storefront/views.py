@@ -77,12 +77,20 @@ def title_detail(request: HttpRequest, slug: str) -> HttpResponse:
         if request.user.is_authenticated
         else None
     )
+    orders = selectors.orders_for_title(request.user, title)
+    revoked = selectors.revoked_orders_for_title(request.user, title)
+    for order in (*orders, *revoked):
+        order.truth = binding_selectors.entitlement_status(order.entitlement, timing=False)
     return render(
         request,
         "storefront/title_detail.html",
         {
             "title": title,
-            "orders": selectors.orders_for_title(request.user, title),
+            # What the customer can watch now, and what they cannot (bound to a removed device) with why.
+            "orders": [order for order in orders if order.truth["ok"] or not order.truth["done"]],
+            "stranded": [order for order in orders if order.truth["removed_device"]],
+            # A revoked order, unless the customer has since bought or rented the title that way again.
+            "revoked": [order for order in revoked if order.kind not in {o.kind for o in orders}],
             "drm_refused": device is not None and binding_services.drm_refused(device.drm),
             "device": device,
         },
@@ -152,7 +160,11 @@ def order_detail(request: HttpRequest, number: str) -> HttpResponse:
     return render(
         request,
         "storefront/order_detail.html",
-        {"order": order, "status": binding_selectors.entitlement_status(order.entitlement)},
+        {
+            "order": order,
+            "status": binding_selectors.entitlement_status(order.entitlement),
+            "history": binding_selectors.entitlement_history(order.entitlement),
+        },
     )
 
 
@@ -166,6 +178,7 @@ def library(request: HttpRequest) -> HttpResponse:
     orders.object_list = list(orders.object_list)
     for order in orders:
         order.move = binding_selectors.move_offer(order.entitlement, this_device, swaps.left)
+        order.truth = binding_selectors.entitlement_status(order.entitlement, timing=False)
     return render(
         request,
         "storefront/library.html",
@@ -181,7 +194,8 @@ def move_here(request: HttpRequest, entitlement_id: int) -> HttpResponse:
     device = binding_selectors.device_for_browser(request.user, browser_cookie_value(request))
     if device is None:
         messages.info(request, _("Register this browser first; then you can move titles to it."))
-        return redirect("binding:register")
+        back = reverse("storefront:play", args=[order.entitlement_id])
+        return redirect(f"{reverse('binding:register')}?{urlencode({'next': back})}")
     try:
         queued = binding_services.entitlement_move(
             entitlement=order.entitlement, device=device, actor_user=request.user
@@ -228,7 +242,9 @@ def _move_offer(request: HttpRequest, order: Order) -> dict:
         )
     else:
         message = f"{bound} {then[offer.verdict]}"
-    return {"allowed": offer.allowed, "message": message}
+    # Where the words say "register this browser", the page links to the registration, and back here after.
+    register = offer.verdict in (Verdict.NOT_REGISTERED, Verdict.SAME_DEVICE)
+    return {"allowed": offer.allowed, "message": message, "register": register}
 
 
 def _own_order(request: HttpRequest, entitlement_id: int) -> Order:

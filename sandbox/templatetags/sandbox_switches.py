@@ -30,3 +30,12 @@ def sandbox_present_as(context, next_url: str = ""):
         "next": next_url,
         "csrf_token": context.get("csrf_token"),
     }
+
+
+@register.inclusion_tag("sandbox/faults_now.html")
+def sandbox_faults_now():
+    """The line "Faults on: 300 ms per call, …" (or "No faults"), on every render, with the address a page
+    polls to keep it true (`sandbox:faults-now`)."""
+    from ..views import faults_now_context
+
+    return faults_now_context()

@@ -59,6 +59,9 @@
           // Bound to another of the customer's devices: offer the move right here (when the page allows it).
           const move = document.getElementById("move-here");
           if (move && detail.code === -4905) move.hidden = false;
+          // "Register this browser ...": the link to do it, coming back to this title afterwards.
+          const register = document.getElementById("register-here");
+          if (register && detail.code === -4905) register.hidden = false;
         }
       },
     });

@@ -65,5 +65,22 @@
     }
   }
 
+  // Which faults are on, kept true while the page is open (another tab or the faults page may switch them).
+  const faultsNow = document.getElementById("faults-now");
+
+  async function refreshFaults() {
+    if (!faultsNow) return;
+    try {
+      const response = await fetch(faultsNow.dataset.faultsUrl, { credentials: "same-origin" });
+      if (!response.ok) return;
+      const now = await response.json();
+      faultsNow.textContent = now.line;
+      faultsNow.classList.toggle("on", now.active);
+    } catch (e) {
+      /* the next refresh tries again */
+    }
+  }
+
   setInterval(refresh, 2000);
+  setInterval(refreshFaults, 2000);
 })();

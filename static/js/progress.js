@@ -6,6 +6,8 @@
 
   function show(root, status) {
     root.dataset.state = status.state;
+    // Revoked, ended or bound to a removed device: the issuing steps say nothing true about it.
+    document.getElementById("progress").hidden = !status.steps;
     const reached = ORDER.indexOf(status.progress);
     document.querySelectorAll("#progress [data-step]").forEach((item) => {
       const index = ORDER.indexOf(item.dataset.step);
@@ -18,6 +20,13 @@
     message.textContent = status.message;
     message.className = "result" + (status.done ? (status.ok ? " ok" : " error") : "");
     document.getElementById("status-next").textContent = status.next || "";
+    const contact = document.getElementById("status-contact");
+    if (contact) {
+      contact.hidden = !status.contact;
+      const link = contact.querySelector("a");
+      link.href = "mailto:" + (status.contact || "");
+      link.textContent = status.contact || "";
+    }
     const again = document.getElementById("register-again");
     if (again) again.hidden = !status.register;
     const timing = document.getElementById("status-timing");

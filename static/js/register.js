@@ -21,7 +21,8 @@
     container.dataset.registration = ok ? "bound" : "failed";
     document.getElementById("actions").hidden = false;
     document.getElementById("continue").hidden = !ok;
-    document.getElementById("retry").hidden = ok;
+    // At the device limit a new check is refused the same way: only My devices can help, so no "Try again".
+    document.getElementById("retry").hidden = ok || Boolean(options.limitReached);
     document.getElementById("manage").hidden = !options.limitReached;
   }
 

@@ -115,7 +115,7 @@ def test_a_title_bound_to_a_removed_device_says_how_to_get_it_back(client, user)
     services.device_remove(device=laptop.device, actor_user=user)
     as_browser(client, user, tablet)
     status = client.get(reverse("storefront:entitlement-status", args=[order.entitlement_id])).json()
-    assert status["ok"] is False and "device you removed" in status["message"]
+    assert status["ok"] is False and "which you removed from your devices" in status["message"]
     assert "Move to this device" in status["next"]
 
 

@@ -60,3 +60,32 @@ def test_a_newcomer_signs_up_registers_rents_and_the_mails_reach_the_outbox(
     ]
     outbox.get_by_text("Your receipt for").first.click()  # open it: its text is there
     assert "Rental for 48 hours" in outbox.inner_text("#outbox")
+
+
+def test_sign_up_works_by_keyboard_alone_on_a_phone(bindery, browser_profile):
+    """At 390 px, with the keyboard only: the first field has the focus, Tab reaches each field in order (past
+    any link in the help texts), and Enter creates the account."""
+    page = browser_profile("phone").new_page()
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto("/accounts/signup/")
+    assert page.evaluate("document.activeElement.id") == "id_username"
+    page.keyboard.type("kofi")
+
+    def tab_to(field: str) -> None:
+        for _ in range(8):
+            page.keyboard.press("Tab")
+            if page.evaluate("document.activeElement.id") == field:
+                return
+        raise AssertionError(f"Tab never reached #{field}")
+
+    for field, text in (
+        ("id_email", "kofi@example.com"),
+        ("id_password1", "kite-Orchard-47-lantern"),
+        ("id_password2", "kite-Orchard-47-lantern"),
+    ):
+        tab_to(field)
+        page.keyboard.type(text)
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/devices/register/**")
+    assert get_user_model().objects.filter(username="kofi", email="kofi@example.com").exists()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390

@@ -218,3 +218,45 @@ def test_support_may_watch_but_not_reset(client, demo):
     page = client.get(reverse("presenter")).content.decode()
     assert "Only the Operations group may reset the demo." in page
     assert client.post(reverse("presenter-reset")).status_code == 403
+
+
+def faults_line(page: str) -> str:
+    start = page.index('data-testid="faults-now"')
+    return page[page.index(">", start) + 1 : page.index("</p>", start)]
+
+
+def test_the_presenter_always_says_which_faults_are_on_and_its_polling_keeps_it_true(operator, demo):
+    from sandbox import faults
+
+    assert faults_line(operator.get(reverse("presenter")).content.decode()).startswith("No faults")
+    FaultSettings.objects.create(pk=1, latency_ms=300)  # switched elsewhere: no message on this page
+    faults.forget()
+    for _visit in range(2):  # not only once, after switching: on every render
+        assert (
+            faults_line(operator.get(reverse("presenter")).content.decode()) == "Faults on: 300 ms per call."
+        )
+    now = operator.get(reverse("sandbox:faults-now")).json()
+    assert now == {"active": True, "faults": "300 ms per call", "line": "Faults on: 300 ms per call."}
+    FaultSettings.objects.filter(pk=1).update(latency_ms=0)
+    faults.forget()
+    assert operator.get(reverse("sandbox:faults-now")).json()["active"] is False
+
+
+def test_the_faults_line_is_for_staff_only(client, demo):
+    client.force_login(demo["alice"])
+    assert client.get(reverse("sandbox:faults-now")).status_code == 302
+
+
+def test_reset_offers_to_switch_every_fault_off_and_does_it(operator, demo):
+    from sandbox import faults
+
+    page = operator.get(reverse("presenter")).content.decode()
+    assert 'name="faults_off" value="1" checked' in page  # on by default
+    FaultSettings.objects.create(pk=1, latency_ms=300, server_error=0.15)
+    faults.forget()
+    answer = operator.post(reverse("presenter-reset"), {"faults_off": "1"}, follow=True)
+    assert "Every fault is off." in answer.content.decode()
+    row = FaultSettings.objects.get()
+    assert (row.latency_ms, row.server_error) == (0, 0)
+    assert not faults.current().active
+    assert faults_line(answer.content.decode()).startswith("No faults")
