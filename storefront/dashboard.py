@@ -36,6 +36,15 @@ class Hour:
         return self.ready + self.waited + self.failed + self.pending
 
 
+def pay_to_ready(seconds: float | None) -> str:
+    """A wait as operators read it: milliseconds under ten seconds, else seconds or minutes."""
+    if seconds is None:
+        return "\u2013"  # an en dash: no order was ready
+    if seconds < 10:
+        return f"{seconds * 1000:.0f} ms"
+    return f"{seconds:.1f} s" if seconds < 120 else f"{seconds / 60:.1f} min"
+
+
 def _percentile(values: list[float], share: float) -> float | None:
     if not values:
         return None
@@ -128,6 +137,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "title": _("Shop health"),
             "health": health,
             "bars": _bars(health),
+            "p50": pay_to_ready(health["p50"]),
+            "p95": pay_to_ready(health["p95"]),
             "chart_width": HOURS * (BAR + 2),
             "chart_height": CHART_HEIGHT,
             "bar_width": BAR,

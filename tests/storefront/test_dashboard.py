@@ -69,3 +69,15 @@ def test_the_page_is_staff_only_and_its_queries_do_not_grow_with_the_orders(offe
     assert len(many) == len(few)
     text = page.content.decode()
     assert 'data-testid="health-orders">41<' in text and "<rect" in text
+    assert 'data-testid="health-p50">20.0 s<' in text  # the median of 0.4 s and 1 … 40 s
+
+
+def test_waits_read_in_the_unit_that_suits_them():
+    from storefront.dashboard import pay_to_ready
+
+    assert (pay_to_ready(0.057), pay_to_ready(42.0), pay_to_ready(720.0), pay_to_ready(None)) == (
+        "57 ms",
+        "42.0 s",
+        "12.0 min",
+        "\u2013",
+    )

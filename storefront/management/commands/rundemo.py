@@ -60,6 +60,9 @@ class Command(BaseCommand):
         if "EXPRESSPLAY_SANDBOX_URL" not in os.environ:
             # The worker and the web server reach the sandbox where this very server listens.
             self.env["EXPRESSPLAY_SANDBOX_URL"] = f"http://{host}:{port}/sandbox"
+        if "BINDERY_PUBLIC_URL" not in os.environ:
+            # Links in mails and webhooks lead to this very server (`make demo PORT=8100` included).
+            self.env["BINDERY_PUBLIC_URL"] = f"http://{host}:{port}"
         redis = self.redis = embedded_redis_from_settings()
         try:
             if redis is not None:
