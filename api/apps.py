@@ -8,10 +8,9 @@ class ApiConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        from django.db.models.signals import post_save
-
-        from binding.models import BindingEvent
+        from binding.signals import binding_event_recorded
 
         from . import checks, webhooks  # noqa: F401 - checks registers the system checks
 
-        post_save.connect(webhooks.deliveries_record, sender=BindingEvent, dispatch_uid="api-webhooks")
+        # Binding's named signal, sent by its one writer of BindingEvent (no post_save on another app's model).
+        binding_event_recorded.connect(webhooks.deliveries_record, dispatch_uid="api-webhooks")

@@ -13,16 +13,11 @@ from django.http import Http404
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from rest_framework import exceptions, status
-from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
 logger = logging.getLogger(__name__)
 
 PROBLEM_BASE = "https://bindery.example/problems/"
-
-
-class ProblemJSONRenderer(JSONRenderer):
-    media_type = "application/problem+json"
 
 
 class Conflict(exceptions.APIException):

@@ -2,7 +2,7 @@ from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import SimpleRouter
 
-from . import check, sees, views
+from . import dropin, sees, views
 
 router = SimpleRouter(trailing_slash="/?")
 router.register("customers", views.CustomerViewSet, basename="customer")
@@ -20,10 +20,10 @@ urlpatterns = [
     path("v1/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("v1/docs/", SpectacularSwaggerSplitView.as_view(url_name="api:schema"), name="docs"),
     # The drop-in device check's calls from a customer's browser (the registration reference is the credential).
-    path("v1/check/player/", check.player, name="check-player"),
-    path("v1/check/<str:reference>/", check.check, name="check"),
-    path("v1/check/<str:reference>/start/", check.start, name="check-start"),
-    path("v1/check/<str:reference>/licensed/", check.licensed, name="check-licensed"),
+    path("v1/check/player/", dropin.player, name="check-player"),
+    path("v1/check/<str:reference>/", dropin.check, name="check"),
+    path("v1/check/<str:reference>/start/", dropin.start, name="check-start"),
+    path("v1/check/<str:reference>/licensed/", dropin.licensed, name="check-licensed"),
     # SEES compatibility (docs/sees.md): an integration written for Adobe's SEES, moved to Bindery.
     re_path(r"^sees/entitlement/?$", sees.SeesEntitlementView.as_view(), name="sees"),
     # Any other address under /api/ (a made-up id included) is a problem-details 404, not an HTML page.

@@ -1,8 +1,9 @@
 """Signed webhooks: what happened to a client's registrations and entitlements, sent to its endpoints.
 
-- **Nothing lost.** Every binding change writes a BindingEvent in its own transaction; a post_save receiver
-  turns the events a client cares about into WebhookDelivery rows in that same transaction (an outbox), and
-  queues their sending after commit. The sweep (beat) sends again any delivery whose time has come, so a
+- **Nothing lost.** Every binding change writes a BindingEvent in its own transaction; a receiver of
+  binding's `binding_event_recorded` signal (sent by its one writer of events) turns the events a client
+  cares about into WebhookDelivery rows in that same transaction (an outbox), and queues their sending after
+  commit. The sweep (beat) sends again any delivery whose time has come, so a
   lost message or a killed worker only delays it.
 - **Signed as Standard Webhooks say** (https://www.standardwebhooks.com/): `webhook-id` (the event's id, the
   same on every attempt), `webhook-timestamp` (unix seconds) and `webhook-signature: v1,<base64 HMAC-SHA256
@@ -64,7 +65,6 @@ ENTITLEMENT_EVENTS = {
     EventKind.ENTITLEMENT_MOVED: "entitlement.moved",
     EventKind.ENTITLEMENT_EXPIRED: "entitlement.expired",
 }
-EVENT_TYPES = sorted({*REGISTRATION_EVENTS.values(), *ENTITLEMENT_EVENTS.values(), "entitlement.renewed"})
 
 
 def secret_new() -> str:
@@ -158,9 +158,10 @@ def _payload(event: BindingEvent, event_type: str, client) -> dict:
     return json.loads(json.dumps(data, default=str))
 
 
-def deliveries_record(sender, instance: BindingEvent, created: bool, **kwargs) -> None:
-    """post_save of BindingEvent: an event of an API client's customer becomes one delivery per endpoint."""
-    if not created or instance.user_id is None:
+def deliveries_record(sender, event: BindingEvent, **kwargs) -> None:
+    """binding_event_recorded: an event of an API client's customer becomes one delivery per endpoint."""
+    instance = event
+    if instance.user_id is None:
         return
     event_type = REGISTRATION_EVENTS.get(instance.kind) or ENTITLEMENT_EVENTS.get(instance.kind)
     if event_type is None or (event_type.startswith("entitlement.") and not instance.entitlement_id):

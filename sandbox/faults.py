@@ -164,10 +164,6 @@ def forget() -> None:
     _cache = None
 
 
-class DropAnswer(Exception):
-    """Do the work, then lose the answer."""
-
-
 def before_call(*, faults: Faults, lookup: bool = False, rng: random.Random | None = None) -> str:
     """Apply latency, then pick at most one fault for this call; return its name ("" for none).
 

@@ -16,7 +16,7 @@ app.autodiscover_tasks()
 @signals.setup_logging.connect
 def logging_setup(loglevel=None, **kwargs) -> None:
     """Configure a worker's or beat's logging as django.setup() configures the web's: LOGGING, applied by
-    LOGGING_CONFIG (binding.logging.configure, which puts the secrets filter on every handler).
+    LOGGING_CONFIG (binding.redaction.configure, which puts the secrets filter on every handler).
 
     Celery documents this signal as the way to own the logging: with a receiver connected it configures none
     itself, where it would replace the root handler (worker_hijack_root_logger), and the filter with it. The

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from binding.logging import SecretsReporterFilter
+from binding.redaction import SecretsReporterFilter
 
 
 class EmbeddedRedisError(RuntimeError):
@@ -53,7 +53,7 @@ def url_redacted(text: str) -> str:
 class UrlPasswordReporterFilter(SecretsReporterFilter):
     """Django's debug page and error e-mails show every setting whose name does not look secret, and the local
     variables of every frame: REDIS_URL, CELERY_BROKER_URL, CELERY_RESULT_BACKEND and the cache's LOCATION
-    carry the Redis password in their URL. Show those URLs without it, on top of binding.logging's secrets."""
+    carry the Redis password in their URL. Show those URLs without it, on top of binding.redaction's secrets."""
 
     @staticmethod
     def _redacted(value):

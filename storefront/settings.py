@@ -466,11 +466,11 @@ CONTENT_SECURITY_POLICY = {
 LOG_LEVEL = env("LOG_LEVEL", default="INFO")
 # Every process configures its logging through this (the web in django.setup(), workers and beat through
 # storefront/celery.py): LOGGING below, then the secrets filter on every handler, whoever made it.
-LOGGING_CONFIG = "binding.logging.configure"
+LOGGING_CONFIG = "binding.redaction.configure"
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"redact_secrets": {"()": "binding.logging.RedactSecretsFilter"}},
+    "filters": {"redact_secrets": {"()": "binding.redaction.RedactSecretsFilter"}},
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
     "handlers": {
         "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact_secrets"]},
@@ -484,9 +484,9 @@ LOGGING = {
     },
 }
 # Error reports (the DEBUG page, mails to ADMINS) echo the request, its variables and settings: secrets starred.
-# Secrets (binding.logging) and the Redis URL password (storefront.redis_server) never reach an error page.
+# Secrets (binding.redaction) and the Redis URL password (storefront.redis_server) never reach an error page.
 DEFAULT_EXCEPTION_REPORTER_FILTER = "storefront.redis_server.UrlPasswordReporterFilter"
-DEFAULT_EXCEPTION_REPORTER = "binding.logging.SecretsExceptionReporter"
+DEFAULT_EXCEPTION_REPORTER = "binding.redaction.SecretsExceptionReporter"
 
 # --- The entitlement API (/api/v1/, api/) -------------------------------------------------------------------
 REST_FRAMEWORK = {

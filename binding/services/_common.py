@@ -13,6 +13,7 @@ from ..models import (
     BindingEvent,
     EventKind,
 )
+from ..signals import binding_event_recorded
 
 logger = logging.getLogger(__name__)
 
@@ -30,7 +31,7 @@ def _event(
     code: int | None = None,
     detail: str = "",
 ) -> BindingEvent:
-    return BindingEvent.objects.create(
+    event = BindingEvent.objects.create(
         kind=kind,
         user=user,
         cookie=cookie,
@@ -42,6 +43,8 @@ def _event(
         expressplay_code=code,
         detail=detail[:500],
     )
+    binding_event_recorded.send(sender=BindingEvent, event=event)
+    return event
 
 
 def _describe(exc: ExpressPlayError) -> tuple[int | None, str]:

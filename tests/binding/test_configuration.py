@@ -4,7 +4,7 @@ import logging
 
 from django.core.checks import WARNING, Warning, run_checks
 
-from binding import logging as binding_logging
+from binding import redaction as binding_logging
 from binding.expressplay import client_from_settings
 
 

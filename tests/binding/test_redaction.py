@@ -12,8 +12,8 @@ from django.test import RequestFactory
 from django.views.debug import get_exception_reporter_filter, technical_500_response
 from urllib3.exceptions import HeaderParsingError
 
-from binding import logging as binding_logging
-from binding.logging import RedactSecretsFilter, SecretsReporterFilter, redact
+from binding import redaction as binding_logging
+from binding.redaction import RedactSecretsFilter, SecretsReporterFilter, redact
 from storefront.celery import logging_setup
 
 AUTHENTICATOR = "900077,fedcba9876543210fedcba9876543210"
