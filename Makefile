@@ -2,7 +2,8 @@
 # Every target installs what it needs first; `make install` is idempotent.
 
 PYTHON ?= python3
-VENV   := .venv
+# `make test VENV=.venv-3.13 PYTHON=python3.13`: another Python in a venv of its own (CI's newest-Python leg).
+VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 

@@ -97,6 +97,8 @@ class Cookie(models.Model):
     """One registration attempt of one browser: the ExpressPlay correlation value and where it got to."""
 
     PENDING_STATES = (CookieState.CREATED, CookieState.DUMMY_TOKEN_ISSUED, CookieState.LICENCE_SEEN)
+    # failure_reason of an attempt refused because the customer has BINDING_DEVICE_LIMIT devices already.
+    FAILURE_DEVICE_LIMIT = "device_limit"
 
     value = models.CharField(_("correlation value"), max_length=32, unique=True)
     user = models.ForeignKey(

@@ -6,6 +6,8 @@ from django.conf import settings
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 
+from .expressplay.errors import DEVICE_MISMATCH
+
 
 def browser_cookie_value(request: HttpRequest) -> str | None:
     """Return the correlation value this browser registered with (signed HTTP cookie), if any."""
@@ -121,7 +123,9 @@ def player_messages() -> dict[str, str]:
         "-4902": _("This rental has ended."),
         "-4903": _("The viewing time of this rental is used up."),
         "-4904": _("This licence is for another title."),
-        "-4905": _("This title is bound to another of your devices, so it cannot play in this browser."),
+        str(DEVICE_MISMATCH): _(
+            "This title is bound to another of your devices, so it cannot play in this browser."
+        ),
         "-4908": _("This licence request was already used. Reload the page and try again."),
         "relookup": _(
             "The DRM identity of this device has changed since you registered it. Bindery is asking ExpressPlay for a "

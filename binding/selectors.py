@@ -73,7 +73,7 @@ def registration_status(cookie: Cookie) -> dict:
         message = _("This browser is registered as %(label)s.") % {"label": device}
     elif state == CookieState.EXPIRED:
         message = _("This device check took too long and expired. Please start again.")
-    elif state == CookieState.FAILED and cookie.failure_reason == "device_limit":
+    elif state == CookieState.FAILED and cookie.failure_reason == Cookie.FAILURE_DEVICE_LIMIT:
         names = [d.label for d in devices_for_user(cookie.user)]
         message = ngettext(
             "You already have %(count)d registered device, the most allowed: %(names)s. Remove it under "
@@ -100,7 +100,7 @@ def registration_status(cookie: Cookie) -> dict:
         "ok": state == CookieState.BOUND,
         "message": message,
         "device": device,
-        "limit_reached": cookie.failure_reason == "device_limit",
+        "limit_reached": cookie.failure_reason == Cookie.FAILURE_DEVICE_LIMIT,
     }
 
 

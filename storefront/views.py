@@ -23,6 +23,7 @@ from accounts.forms import OutboxPasswordResetForm
 from binding import selectors as binding_selectors
 from binding import services as binding_services
 from binding.exceptions import BindingError, PlayRefused, PlayUnavailable
+from binding.expressplay.errors import DEVICE_MISMATCH
 from binding.models import BindingMode, PlaySession
 from binding.player import browser_cookie_value, player_config, player_messages
 from binding.services.identity import IdentityInvalid, Proof
@@ -263,7 +264,7 @@ def play(request: HttpRequest, entitlement_id: int) -> HttpResponse:
     messages_for_player = player_messages()
     move = _move_offer(request, order)
     if entitlement.device is not None:
-        messages_for_player["-4905"] = move["message"]
+        messages_for_player[str(DEVICE_MISMATCH)] = move["message"]
     session_urls = {}
     if entitlement.bound_by == BindingMode.BINDERY:
         # Bound by Bindery: no licence URL on the page; Play starts a playback session with a signed challenge.

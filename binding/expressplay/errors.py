@@ -181,6 +181,9 @@ _CODES = [
 
 ERROR_CODES: dict[int, ErrorCode] = {error.code: error for error in _CODES}
 
+# The code Bindery acts on by name: the licence server's "another device" refusal (the binding held).
+DEVICE_MISMATCH = -4905
+
 
 def explain(code: int | None) -> ErrorCode:
     """Return the catalogue entry for `code`, or a generic one for a code nobody documented."""

@@ -330,7 +330,7 @@ def device_bind(*, cookie: Cookie, device_id: str) -> Device | None:
         active = list(Device.objects.active().filter(user=user).values_list("label", flat=True))
         if len(active) >= settings.BINDING_DEVICE_LIMIT:
             cookie.state = CookieState.FAILED
-            cookie.failure_reason = "device_limit"
+            cookie.failure_reason = Cookie.FAILURE_DEVICE_LIMIT
             cookie.check_license_url = ""
             cookie.save(update_fields=["state", "failure_reason", "check_license_url", "updated_at"])
             _event(EventKind.DEVICE_LIMIT_REACHED, user=user, cookie=cookie, detail=", ".join(active))

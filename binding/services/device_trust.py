@@ -16,6 +16,7 @@ from datetime import timedelta
 from django.conf import settings
 
 from ..expressplay import ExpressPlayClient, Record
+from ..expressplay.errors import DEVICE_MISMATCH
 from ..models import (
     BindingEvent,
     Cookie,
@@ -28,7 +29,7 @@ from ._common import _event
 
 logger = logging.getLogger(__name__)
 
-DEVICE_MISMATCH_CODE = -4905  # ExpressPlay: the token's device restriction does not match the device
+DEVICE_MISMATCH_CODE = DEVICE_MISMATCH  # the token's device restriction does not match the device
 
 
 def granted_device_ids(records: list[Record], cookie: str) -> list[str]:
