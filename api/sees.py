@@ -279,7 +279,7 @@ class SeesEntitlementView(APIView):
         return _answer(message_id, allowed=True, url=token.license_url, expires=cookie.expires_at)
 
     def _entitle(self, data, client, customer) -> Response:
-        """Requesttypes 1 and 3: a device-bound token for the content (a rental when time-based)."""
+        """Requesttype 3: a token bound to the customer's registered device (a rental when rentalDuration > 0)."""
         message_id = data["messageID"]
         title = ClientTitle.objects.filter(client=client, content_id=data["contentID"]).first()
         if title is None:
