@@ -9,7 +9,8 @@
 - **Never lost.** Beat's sweep queues every pending row whose time has come: the broker being away, or the
   mail server refusing, only delays it (backoff 1, 2, 4 … minutes, MAIL_MAX_ATTEMPTS attempts).
 - **In the customer's language**, rendered when sent from `templates/mail/<kind>/` (subject, text and HTML).
-- A password-reset mail's context holds the reset link, a credential: it is emptied once the mail is sent.
+- A password-reset mail's context holds the reset link, a credential: it is emptied once the mail is sent
+  (or given up).
 """
 
 from __future__ import annotations
@@ -127,6 +128,8 @@ def mail_send(mail_id: int) -> str:
             state=MailState.FAILED if given_up else MailState.PENDING,
             next_attempt_at=now + _backoff(mail.attempts),
             error=f"{type(exc).__name__}: {exc}"[:300],
+            # A reset link given up is not kept either: the customer asks for a new one.
+            **({"context": {}} if given_up and mail.kind == MailKind.PASSWORD_RESET else {}),
         )
         logger.warning("Mail %s (%s) not sent: %s", mail.pk, mail.kind, type(exc).__name__)
         return "given-up" if given_up else "retry"

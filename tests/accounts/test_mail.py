@@ -148,3 +148,23 @@ def test_the_reset_mails_link_is_a_credential_that_is_not_kept_once_sent(
     assert "http://bindery.test/accounts/reset/" in sent.body and "localhost" not in sent.body
     row = OutgoingMail.objects.get(kind=MailKind.PASSWORD_RESET)
     assert row.state == MailState.SENT and row.context == {}
+
+
+def test_a_reset_link_that_could_not_be_sent_is_not_kept_either(alice, monkeypatch, settings):
+    settings.MAIL_MAX_ATTEMPTS = 1
+    monkeypatch.setattr(
+        "django.core.mail.EmailMessage.send", lambda *a, **k: (_ for _ in ()).throw(OSError("x"))
+    )
+    row = outbox.mail_queue(
+        user=alice,
+        kind=MailKind.PASSWORD_RESET,
+        key="password_reset:1",
+        context={
+            "name": "Alice",
+            "username": "alice",
+            "reset_url": "http://127.0.0.1:8000/accounts/reset/x/y/",
+        },
+    )
+    assert outbox.mail_send(row.pk) == "given-up"
+    given_up = OutgoingMail.objects.get()
+    assert given_up.state == MailState.FAILED and given_up.context == {}
