@@ -26,12 +26,8 @@ class Conflict(exceptions.APIException):
     default_detail = gettext_lazy("The request conflicts with what exists.")
 
 
-class Unprocessable(exceptions.APIException):
-    """The request is well formed, but the binding refuses it (device limit, not registered, …)."""
-
-    status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
-    default_code = "refused"
-    default_detail = gettext_lazy("The request cannot be carried out.")
+class ExpressPlayProblem(exceptions.APIException):
+    """A problem that may carry ExpressPlay's code and its meaning (answered as expressplay_code/_meaning)."""
 
     def __init__(self, detail=None, code=None, *, expressplay_code: int | None = None, meaning: str = ""):
         super().__init__(detail, code)
@@ -39,7 +35,15 @@ class Unprocessable(exceptions.APIException):
         self.meaning = meaning
 
 
-class Unavailable(exceptions.APIException):
+class Unprocessable(ExpressPlayProblem):
+    """The request is well formed, but the binding refuses it (device limit, not registered, …)."""
+
+    status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
+    default_code = "refused"
+    default_detail = gettext_lazy("The request cannot be carried out.")
+
+
+class Unavailable(ExpressPlayProblem):
     """ExpressPlay could not be reached, or answered a passing server error: the same call may work soon."""
 
     status_code = status.HTTP_503_SERVICE_UNAVAILABLE
@@ -48,11 +52,6 @@ class Unavailable(exceptions.APIException):
         "ExpressPlay is not answering right now. Nothing is lost: try again shortly."
     )
     retry_after = 30  # seconds
-
-    def __init__(self, detail=None, code=None, *, expressplay_code: int | None = None, meaning: str = ""):
-        super().__init__(detail, code)
-        self.expressplay_code = expressplay_code
-        self.meaning = meaning
 
 
 class TooLarge(exceptions.APIException):
@@ -110,7 +109,7 @@ def exception_handler(exc, context):
     elif isinstance(detail, (list, dict)):
         extra["errors"] = detail
         detail = _("The request could not be processed: see errors.")
-    if isinstance(exc, (Unprocessable, Unavailable)) and exc.expressplay_code is not None:
+    if isinstance(exc, ExpressPlayProblem) and exc.expressplay_code is not None:
         extra["expressplay_code"] = exc.expressplay_code
         extra["expressplay_meaning"] = exc.meaning
     response = problem(

@@ -252,11 +252,7 @@ class SeesEntitlementView(APIView):
                 message_id, error=PENDING, text=_("ExpressPlay is not answering: send the request again.")
             )
         except ExpressPlayError as exc:
-            code, _detail = _describe(exc)
-            text = (
-                f"{code}: {explain(code).meaning}" if code is not None else _("The title cannot be watched.")
-            )
-            return _answer(message_id, error=REFUSED, text=text)
+            return _answer(message_id, error=REFUSED, text=_code_text(_describe(exc)[0]))
         return _answer(message_id, allowed=True, url=token.license_url, expires=timezone.now() + lifetime)
 
     def _register(self, data, customer) -> Response:
@@ -354,9 +350,7 @@ class SeesEntitlementView(APIView):
                     "The customer has this title on another device: move it there first (the API's move)."
                 ),
             )
-        code = entitlement.error_code
-        text = f"{code}: {explain(code).meaning}" if code is not None else _("The title cannot be watched.")
-        return _answer(message_id, error=REFUSED, text=text)
+        return _answer(message_id, error=REFUSED, text=_code_text(entitlement.error_code))
 
 
 def _not_by_expressplay(drm: str) -> str:
@@ -387,5 +381,10 @@ def _grant(customer, asset, policy, cookie) -> Entitlement:
         return held
 
 
+def _code_text(code: int | None) -> str:
+    """ExpressPlay's code and its meaning, for errorText; words when there is no code."""
+    return f"{code}: {explain(code).meaning}" if code is not None else _("The title cannot be watched.")
+
+
 def _refusal(exc: BindingError) -> str:
-    return f"{exc.code}: {explain(exc.code).meaning}" if exc.code is not None else str(exc.message)
+    return _code_text(exc.code) if exc.code is not None else str(exc.message)

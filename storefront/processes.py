@@ -11,39 +11,25 @@ from django.conf import settings
 CELERY = [sys.executable, "-m", "celery", "-A", "storefront"]
 
 
-def expressplay_worker(*, threads: int | None = None, loglevel: str = "INFO") -> list[str]:
-    """The worker of the ExpressPlay queue: a thread pool, many calls in flight while each waits on the network."""
-    threads = threads or settings.CELERY_EXPRESSPLAY_CONCURRENCY
+def _thread_pool_worker(queue: str, threads: int, name: str, loglevel: str) -> list[str]:
+    """A worker of one queue as a thread pool: many tasks in flight while each waits on the network."""
     return [
-        *[*CELERY, "worker", "-Q", settings.CELERY_EXPRESSPLAY_QUEUE, "--pool", "threads"],
-        *[
-            "--concurrency",
-            str(threads),
-            "--loglevel",
-            loglevel,
-            "--without-gossip",
-            "--hostname",
-            "expressplay@%h",
-        ],
+        *[*CELERY, "worker", "-Q", queue, "--pool", "threads", "--concurrency", str(threads)],
+        *["--loglevel", loglevel, "--without-gossip", "--hostname", f"{name}@%h"],
     ]
+
+
+def expressplay_worker(*, threads: int | None = None, loglevel: str = "INFO") -> list[str]:
+    """The worker of the ExpressPlay queue: many calls in flight while each waits on the network."""
+    threads = threads or settings.CELERY_EXPRESSPLAY_CONCURRENCY
+    return _thread_pool_worker(settings.CELERY_EXPRESSPLAY_QUEUE, threads, "expressplay", loglevel)
 
 
 def webhooks_worker(*, threads: int | None = None, loglevel: str = "INFO") -> list[str]:
-    """The worker of the webhooks queue: a thread pool, so that a slow endpoint holds one thread (for at most
-    WEBHOOK_TIMEOUT) while the other clients' webhooks go out."""
+    """The worker of the webhooks queue: a slow endpoint holds one thread (for at most WEBHOOK_TIMEOUT) while
+    the other clients' webhooks go out."""
     threads = threads or settings.CELERY_WEBHOOKS_CONCURRENCY
-    return [
-        *[*CELERY, "worker", "-Q", settings.CELERY_WEBHOOKS_QUEUE, "--pool", "threads"],
-        *[
-            "--concurrency",
-            str(threads),
-            "--loglevel",
-            loglevel,
-            "--without-gossip",
-            "--hostname",
-            "webhooks@%h",
-        ],
-    ]
+    return _thread_pool_worker(settings.CELERY_WEBHOOKS_QUEUE, threads, "webhooks", loglevel)
 
 
 def default_worker(*, loglevel: str = "INFO") -> list[str]:
