@@ -1,4 +1,8 @@
-"""What binding services raise. Messages are for the end user: translated, without secrets or codes."""
+"""Bindery's one family of refusals: what binding services raise, and the root that the API's and the shop's
+own refusals extend (api/exceptions.py, storefront/exceptions.py). Messages are for the end user: translated,
+without secrets or codes. A caller catches the subclass it acts on (DeviceNotRegistered: send the customer to
+register; AlreadyEntitled: to their library) and shows any other BindingError's message as it is, never
+translating one refusal into another."""
 
 from django.utils.translation import gettext_lazy as _
 
@@ -15,6 +19,18 @@ class BindingError(Exception):
         # minute (the API answers 503 with Retry-After), unlike a refusal.
         self.transient = transient
         super().__init__(str(self.message))
+
+
+class DeviceNotRegistered(BindingError):
+    """The browser is not one of the customer's active devices (no bound registration of theirs): register it."""
+
+    default_message = _("Register this browser as one of your devices before you buy or rent.")
+
+
+class RentalPeriodMissing(BindingError):
+    """A rental was asked for without a rental period: a caller's mistake, not the customer's."""
+
+    default_message = _("A rental needs a rental period.")
 
 
 class DeviceCheckUnavailable(BindingError):

@@ -1,22 +1,14 @@
-"""What shop services raise; messages are for the end user."""
+"""What the shop's own services raise: refusals of the one family (binding/exceptions.py), in the customer's
+words. The binding refusals a checkout meets (DeviceNotRegistered, AlreadyEntitled, DrmNotSold) are raised by
+binding and reach the shop's views as they are."""
 
 from django.utils.translation import gettext_lazy as _
 
+from binding.exceptions import BindingError
 
-class ShopError(Exception):
+
+class ShopError(BindingError):
     default_message = _("That did not work. Please try again.")
-
-    def __init__(self, message=None):
-        self.message = message or self.default_message
-        super().__init__(str(self.message))
-
-
-class DeviceNotRegistered(ShopError):
-    default_message = _("Register this browser as one of your devices before you buy or rent.")
-
-
-class AlreadyEntitled(ShopError):
-    default_message = _("You can already watch this title.")
 
 
 class EarlierOrderFailed(ShopError):
@@ -39,7 +31,3 @@ class OfferUnavailable(ShopError):
 
 class SignInLinkUsed(ShopError):
     default_message = _("This sign-in link was used already. Ask the presenter for a new one.")
-
-
-class DrmNotSold(ShopError):
-    """The browser's DRM cannot be bound (binding mode `refuse`): bound titles are not sold to it."""

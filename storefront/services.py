@@ -22,22 +22,14 @@ from django.utils.text import slugify
 
 from accounts.mail import link, mail_queue
 from accounts.models import MailKind
-from binding import exceptions as binding_exceptions
 from binding import packaging
 from binding import selectors as binding_selectors
 from binding import services as binding_services
-from binding.exceptions import BindingError
+from binding.exceptions import DeviceNotRegistered
 from binding.models import EntitlementKind, MediaAsset
 
 from . import selectors
-from .exceptions import (
-    AlreadyEntitled,
-    DeviceNotRegistered,
-    DrmNotSold,
-    EarlierOrderFailed,
-    OfferUnavailable,
-    SignInLinkUsed,
-)
+from .exceptions import EarlierOrderFailed, OfferUnavailable, SignInLinkUsed
 from .models import Offer, Order, PasswordResetRequest, SpentSignInLink, Title
 from .validators import TITLE_SLUG_MAX_LENGTH, validate_poster_image, validate_title_slug
 
@@ -46,33 +38,35 @@ from .validators import TITLE_SLUG_MAX_LENGTH, validate_poster_image, validate_t
 def order_place(*, user, offer: Offer, browser_cookie: str | None) -> Order:
     """Place one order for `offer`, bound to the device this browser registered; its token is issued after commit.
 
-    Raises DeviceNotRegistered when this browser is not one of the user's devices, AlreadyEntitled when the
-    user can already watch the title that way, DrmNotSold when titles are not sold to this browser's DRM (its
-    binding mode is `refuse`), EarlierOrderFailed when an order of the same title and kind
-    failed and is still to be retried, OfferUnavailable when the offer is off sale. Nothing is kept when it
-    raises: the order, its payment and its entitlement are one transaction.
+    Raises (binding/exceptions.py, the one family) DeviceNotRegistered when this browser is not one of the
+    user's devices, AlreadyEntitled when the user can already watch the title that way, DrmNotSold when titles
+    are not sold to this browser's DRM (its binding mode is `refuse`), EarlierOrderFailed when an order of the
+    same title and kind failed and is still to be retried, OfferUnavailable when the offer is off sale, and
+    any other BindingError as binding raised it. Nothing is kept when it raises: the order, its payment and its
+    entitlement are one transaction.
     """
-    offer = Offer.objects.select_related("title__asset").get(pk=offer.pk)
-    if not offer.active:
+    # The caller read the offer for its page; the order is made from the offer as it is now, locked, so that
+    # an operator taking it off sale or changing its price either waits for this order or is seen by it.
+    current = (
+        Offer.objects.select_for_update(of=("self",))
+        .select_related("title__asset")
+        .filter(pk=offer.pk, active=True)
+        .first()
+    )
+    if current is None:
         raise OfferUnavailable()
+    offer = current
     cookie = binding_selectors.cookie_for_browser(user, browser_cookie)
     if cookie is None:
         raise DeviceNotRegistered()
-    try:
-        entitlement = binding_services.entitlement_create(
-            user=user,
-            asset=offer.title.asset,
-            kind=offer.kind,
-            cookie=cookie,
-            rental_period=timedelta(hours=offer.rental_hours) if offer.rental_hours else None,
-            play_duration=offer.play_hours * 3600 if offer.play_hours else None,
-        )
-    except binding_exceptions.AlreadyEntitled as exc:
-        raise AlreadyEntitled() from exc
-    except binding_exceptions.DrmNotSold as exc:
-        raise DrmNotSold(exc.message) from exc
-    except BindingError as exc:
-        raise DeviceNotRegistered(exc.message) from exc
+    entitlement = binding_services.entitlement_create(
+        user=user,
+        asset=offer.title.asset,
+        kind=offer.kind,
+        cookie=cookie,
+        rental_period=timedelta(hours=offer.rental_hours) if offer.rental_hours else None,
+        play_duration=offer.play_hours * 3600 if offer.play_hours else None,
+    )
     # Asked after entitlement_create, in the same transaction: an earlier order that the worker fails meanwhile
     # is then either still pending there (AlreadyEntitled) or failed here. Asked before, it could be neither.
     earlier = selectors.failed_order_for_offer(user, offer)

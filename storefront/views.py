@@ -22,7 +22,13 @@ from django.views.static import serve
 from accounts.forms import OutboxPasswordResetForm
 from binding import selectors as binding_selectors
 from binding import services as binding_services
-from binding.exceptions import BindingError, PlayRefused, PlayUnavailable
+from binding.exceptions import (
+    AlreadyEntitled,
+    BindingError,
+    DeviceNotRegistered,
+    PlayRefused,
+    PlayUnavailable,
+)
 from binding.expressplay.errors import DEVICE_MISMATCH
 from binding.models import BindingMode, PlaySession
 from binding.player import browser_cookie_value, player_config, player_messages
@@ -31,7 +37,7 @@ from binding.services.playback import LICENCE_REQUEST_MAX_BYTES
 
 from . import selectors, services
 from .catalogue_cache import catalogue_html
-from .exceptions import AlreadyEntitled, DeviceNotRegistered, EarlierOrderFailed, ShopError
+from .exceptions import EarlierOrderFailed
 from .forms import DEMO_CARD, DemoPaymentForm
 from .models import Offer, Order, Title
 from .security import client_ip
@@ -118,11 +124,9 @@ def checkout(request: HttpRequest, offer_id: int) -> HttpResponse:
     earlier = selectors.failed_order_for_offer(request.user, offer)
     if earlier is not None:
         return _to_earlier_order(request, EarlierOrderFailed(earlier))
-    device = binding_selectors.device_for_browser(request.user, browser_cookie_value(request))
-    if device is None:
-        return _register_first(request, offer)
     form = DemoPaymentForm(request.POST or None, initial={"cardholder": request.user.get_full_name()})
     if request.method == "POST" and form.is_valid():
+        # order_place reads and locks this browser's registration; the page below reads it only to show it.
         try:
             order = services.order_place(
                 user=request.user, offer=offer, browser_cookie=browser_cookie_value(request)
@@ -134,10 +138,13 @@ def checkout(request: HttpRequest, offer_id: int) -> HttpResponse:
             return redirect("storefront:library")
         except EarlierOrderFailed as exc:
             return _to_earlier_order(request, exc)
-        except ShopError as exc:  # off sale, or not sold to this browser's DRM
+        except BindingError as exc:  # off sale, not sold to this browser's DRM, or another refusal: its words
             messages.error(request, exc.message)
             return redirect("storefront:title", slug=offer.title.slug)
         return redirect("storefront:order", number=order.number)
+    device = binding_selectors.device_for_browser(request.user, browser_cookie_value(request))
+    if device is None:
+        return _register_first(request, offer)
     return render(
         request,
         "storefront/checkout.html",

@@ -13,7 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from ..exceptions import AlreadyEntitled, BindingError, DrmNotSold
+from ..exceptions import AlreadyEntitled, BindingError, DeviceNotRegistered, DrmNotSold, RentalPeriodMissing
 from ..models import (
     Actor,
     BindingEvent,
@@ -51,20 +51,21 @@ def entitlement_create(
     """Create a pending entitlement for `asset`, to be bound to the device `cookie` registered; the shop's
     checkout and the API both come here.
 
-    Raises AlreadyEntitled when the user can already watch the asset that way (they own it, or rent it
-    now; renting after a purchase is refused, buying during a rental is not), DrmNotSold when the device's DRM
-    cannot be bound (its binding mode is `refuse`), BindingError otherwise.
+    Raises DeviceNotRegistered when `cookie` is not a bound registration of the user's, AlreadyEntitled when the
+    user can already watch the asset that way (they own it, or rent it now; renting after a purchase is
+    refused, buying during a rental is not), DrmNotSold when the device's DRM cannot be bound (its binding mode
+    is `refuse`), RentalPeriodMissing when a rental comes without its period.
     """
     # One rental of a title at a time per customer: lock the customer's row, so that concurrent checkouts of
     # the same customer wait in line, and those of different customers never wait for each other.
     get_user_model().objects.select_for_update().filter(pk=user.pk).exists()
     cookie = Cookie.objects.select_for_update().get(pk=cookie.pk)
     if cookie.state != CookieState.BOUND or cookie.user_id != user.pk:
-        raise BindingError(_("Register this browser before you buy or rent."))
+        raise DeviceNotRegistered()
     if drm_refused(cookie.device.drm if cookie.device else cookie.drm):
         raise DrmNotSold()
     if kind == EntitlementKind.RENT and not rental_period:
-        raise BindingError(_("A rental needs a rental period."))
+        raise RentalPeriodMissing()
     owned = Entitlement.objects.filter(
         user=user, asset=asset, state__in=[EntitlementState.PENDING, EntitlementState.READY]
     )

@@ -12,10 +12,11 @@ from django.urls import reverse
 from django.utils import timezone
 
 from binding import services as binding_services
+from binding.exceptions import AlreadyEntitled, BindingError, DeviceNotRegistered
 from binding.models import Entitlement, EntitlementKind, EntitlementState, MediaAsset
 from storefront import services
 from storefront.catalogue_cache import catalogue_changed
-from storefront.exceptions import AlreadyEntitled, DeviceNotRegistered, EarlierOrderFailed, OfferUnavailable
+from storefront.exceptions import EarlierOrderFailed, OfferUnavailable
 from storefront.models import Offer, Order, Title
 
 # Every test collects what is queued for issuing (conftest.py): none reaches a broker.
@@ -84,6 +85,19 @@ def test_order_needs_this_browsers_registered_device(user, title):
     with pytest.raises(DeviceNotRegistered):
         services.order_place(user=user, offer=offer(title, "buy"), browser_cookie="forged-value")
     assert not Order.objects.exists() and not Entitlement.objects.exists()
+
+
+def test_a_refusal_that_is_not_about_the_device_reaches_the_customer_as_itself(browser, title, monkeypatch):
+    # One exception family: checkout no longer turns every binding refusal into "register this browser".
+    def refuse(**kwargs):
+        raise BindingError("Refused for a reason of its own.")
+
+    monkeypatch.setattr(binding_services, "entitlement_create", refuse)
+    checkout = reverse("storefront:checkout", args=[offer(title, "rent").pk])
+    response = browser.post(checkout, {"cardholder": "Jo", "card_number": "4242424242424242"}, follow=True)
+    assert response.redirect_chain[-1][0] == reverse("storefront:title", args=[title.slug])
+    assert [str(m) for m in response.context["messages"]] == ["Refused for a reason of its own."]
+    assert not Order.objects.exists()
 
 
 def test_a_removed_device_no_longer_counts_for_checkout(user, title, registered):
