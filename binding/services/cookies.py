@@ -6,6 +6,7 @@ import logging
 import random
 import secrets
 import time
+from collections.abc import Callable
 from datetime import timedelta
 
 from django.conf import settings
@@ -35,6 +36,7 @@ from ..models import (
     Device,
     EventKind,
     MediaAsset,
+    TokenRequest,
 )
 from ..user_agents import device_label
 from . import notices
@@ -44,7 +46,7 @@ from .drm import offered_drms
 from .identity import IdentityInvalid, Proof, proof_verify, registration_message
 from .issuing import entitlements_resume_after_check
 from .queueing import DEVICE_CONFIRM, due_again, queue_after_commit
-from .tokens import token_request, token_request_issued
+from .tokens import token_request
 
 logger = logging.getLogger(__name__)
 
@@ -144,21 +146,24 @@ def dummy_token_issue(*, cookie: Cookie, client: ExpressPlayClient | None = None
             cookie, EventKind.DUMMY_TOKEN_FAILED, detail="The device-check clip is not packaged (load_demo)."
         )
         raise DeviceCheckUnavailable()
-    try:
-        token, attempt = _check_token_request(asset, cookie, client)
-    except ExpressPlayError as exc:
-        code, detail = _describe(exc)
-        logger.warning("Device-check token refused for cookie %s: %s %s", cookie.pk, code, detail)
-        _cookie_fail(cookie, EventKind.DUMMY_TOKEN_FAILED, code=code, detail=detail)
-        raise DeviceCheckUnavailable(code=code, transient=isinstance(exc, ExpressPlayTransportError)) from exc
-    with transaction.atomic():
+
+    def keep(token: LicenseToken, attempt: TokenRequest) -> LicenseToken:
+        # In the commit that marks the request issued: the licence URL on the pending attempt, the event.
         Cookie.objects.filter(pk=cookie.pk, state=CookieState.CREATED).update(
             state=CookieState.DUMMY_TOKEN_ISSUED,
             check_license_url=token.license_url,
             updated_at=timezone.now(),
         )
-        token_request_issued(attempt, token)
         _event(EventKind.DUMMY_TOKEN_ISSUED, user=cookie.user, cookie=cookie, detail=f"token {token.short}")
+        return token
+
+    try:
+        token = _check_token_request(asset, cookie, client, keep)
+    except ExpressPlayError as exc:
+        code, detail = _describe(exc)
+        logger.warning("Device-check token refused for cookie %s: %s %s", cookie.pk, code, detail)
+        _cookie_fail(cookie, EventKind.DUMMY_TOKEN_FAILED, code=code, detail=detail)
+        raise DeviceCheckUnavailable(code=code, transient=isinstance(exc, ExpressPlayTransportError)) from exc
     cookie.refresh_from_db()
     return token
 
@@ -166,18 +171,25 @@ def dummy_token_issue(*, cookie: Cookie, client: ExpressPlayClient | None = None
 CHECK_TOKEN_ATTEMPTS = 4  # the customer waits on the page: a few quick tries ride out a bad second
 
 
-def _check_token_request(asset: MediaAsset, cookie: Cookie, client: ExpressPlayClient | None):
+def _check_token_request(
+    asset: MediaAsset,
+    cookie: Cookie,
+    client: ExpressPlayClient | None,
+    keep: Callable[[LicenseToken, TokenRequest], LicenseToken],
+) -> LicenseToken:
     """Ask for the device-check token, trying again quickly (capped backoff with jitter, about 2 s in all)
     while ExpressPlay cannot be reached; a refusal is final at once."""
     expires = timedelta(seconds=min(settings.BINDING_CHECK_TOKEN_TTL, settings.BINDING_COOKIE_TTL))
     for attempt in range(CHECK_TOKEN_ATTEMPTS - 1):
         try:
             return token_request(
-                asset=asset, policy=BuyToOwn(), cookie=cookie, expires=expires, client=client
+                asset=asset, policy=BuyToOwn(), cookie=cookie, expires=expires, keep=keep, client=client
             )
         except ExpressPlayTransportError:
             time.sleep(random.uniform(0, min(1.0, 0.25 * 2**attempt)))  # noqa: S311 - jitter
-    return token_request(asset=asset, policy=BuyToOwn(), cookie=cookie, expires=expires, client=client)
+    return token_request(
+        asset=asset, policy=BuyToOwn(), cookie=cookie, expires=expires, keep=keep, client=client
+    )
 
 
 @transaction.atomic  # the change and its event (and the webhook deliveries it makes) commit together

@@ -66,9 +66,7 @@ def entitlement_create(
         raise DrmNotSold()
     if kind == EntitlementKind.RENT and not rental_period:
         raise RentalPeriodMissing()
-    owned = Entitlement.objects.filter(
-        user=user, asset=asset, state__in=[EntitlementState.PENDING, EntitlementState.READY]
-    )
+    owned = Entitlement.objects.filter(user=user, asset=asset, state__in=Entitlement.WATCHABLE_STATES)
     if owned.filter(kind=EntitlementKind.BUY).exists() or (
         kind == EntitlementKind.RENT and owned.filter(kind=EntitlementKind.RENT).exists()
     ):

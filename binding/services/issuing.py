@@ -18,6 +18,7 @@ from ..expressplay import (
     ExpressPlayError,
     ExpressPlayRejected,
     ExpressPlayTransportError,
+    LicenseToken,
     Policy,
     Rental,
     client_from_settings,
@@ -32,13 +33,14 @@ from ..models import (
     EntitlementState,
     EventKind,
     IssueProgress,
+    TokenRequest,
 )
 from . import notices
 from ._common import _describe, _event
 from .device_trust import DeviceCheckNeeded, intrusion_record, purchase_device
 from .drm import BINDING_UNSUPPORTED, binding_mode, drm_fall_back
 from .queueing import ENTITLEMENT_ISSUE, queue_after_commit
-from .tokens import token_request, token_request_issued
+from .tokens import token_request
 
 logger = logging.getLogger(__name__)
 
@@ -280,18 +282,35 @@ def entitlement_issue(
             return _entitlement_bind_without_token(entitlement, task_id, device, mode)
         policy = entitlement_policy(entitlement)
         expires = _token_expiry(entitlement, now)
-        # One commit: the request on record, and the progress the customer sees.
-        token, attempt = token_request(
+
+        def keep(token: LicenseToken, attempt: TokenRequest) -> None:
+            # In the commit that marks the request issued: the token kept, the audit event.
+            _entitlement_ready(
+                entitlement,
+                task_id,
+                device,
+                detail=f"token {token.short} for {device.device_id}, expires {now + expires:%Y-%m-%d %H:%M} UTC",
+                bound_by=BindingMode.EXPRESSPLAY,
+                license_url=token.license_url,
+                token_device_id=device.device_id,
+                token_short=token.short,
+                token_expires_at=now + expires,
+                tokens_issued=F("tokens_issued") + 1,
+            )
+
+        token_request(
             asset=entitlement.asset,
             policy=policy,
             cookie=entitlement.cookie,
             device_id=device.device_id,
             drm=device.drm,
             expires=expires,
+            keep=keep,
             entitlement=entitlement,
             task_id=task_id,
             client=client,
-            before_send=lambda: _renew_claim_before_sending(entitlement.pk, task_id),
+            # In the commit that records the request: the claim checked and renewed, the progress shown.
+            guard=lambda: _renew_claim_before_sending(entitlement.pk, task_id),
         )
     except ExpressPlayRejected as exc:
         if BINDING_UNSUPPORTED.get(exc.code) != device.drm:
@@ -320,21 +339,6 @@ def entitlement_issue(
         _entitlement_fail(entitlement, task_id, code=code, detail=detail)
         entitlement.refresh_from_db()
         return entitlement
-    # One commit: the token kept, its request marked issued, the audit event.
-    with transaction.atomic():
-        token_request_issued(attempt, token)
-        _entitlement_ready(
-            entitlement,
-            task_id,
-            device,
-            detail=f"token {token.short} for {device.device_id}, expires {now + expires:%Y-%m-%d %H:%M} UTC",
-            bound_by=BindingMode.EXPRESSPLAY,
-            license_url=token.license_url,
-            token_device_id=device.device_id,
-            token_short=token.short,
-            token_expires_at=now + expires,
-            tokens_issued=F("tokens_issued") + 1,
-        )
     entitlement.refresh_from_db()
     return entitlement
 

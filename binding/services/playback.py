@@ -34,6 +34,7 @@ from ..expressplay import (
     ExpressPlayRejected,
     ExpressPlayTransportError,
     LicenceAnswer,
+    LicenseToken,
     Policy,
     Rental,
     client_from_settings,
@@ -45,12 +46,13 @@ from ..models import (
     EntitlementState,
     PlayLicenceRequest,
     PlaySession,
+    TokenRequest,
     TokenRequestPurpose,
 )
 from ..selectors import cookie_for_browser
 from .identity import IdentityInvalid, Proof, play_message, proof_verify
 from .issuing import entitlement_policy
-from .tokens import token_request, token_request_issued
+from .tokens import token_request
 
 logger = logging.getLogger(__name__)
 
@@ -213,12 +215,18 @@ def play_session_start(
                 )
     except IntegrityError as exc:
         raise _refused("challenge-used", _("This Play was started already. Press Play again."), 409) from exc
+
+    def keep(token: LicenseToken, attempt: TokenRequest) -> None:
+        # In the commit that marks the request issued: the session's licence URL and its request.
+        PlaySession.objects.filter(pk=session.pk).update(license_url=token.license_url, token_request=attempt)
+
     try:
-        token, attempt = token_request(
+        token_request(
             asset=entitlement.asset,
             policy=policy,
             cookie=cookie,
             expires=timedelta(seconds=settings.BINDING_PLAY_TOKEN_TTL),
+            keep=keep,
             device_id=None,
             drm=device.drm,
             entitlement=entitlement,
@@ -239,9 +247,6 @@ def play_session_start(
     except ExpressPlayError as exc:
         _session_end(session, str(exc))
         raise _refused("token-refused", _("This title cannot be played any more."), 410) from exc
-    with transaction.atomic():
-        token_request_issued(attempt, token)
-        PlaySession.objects.filter(pk=session.pk).update(license_url=token.license_url, token_request=attempt)
     session.refresh_from_db()
     return session
 

@@ -1,9 +1,15 @@
-"""Token requests to ExpressPlay for a media asset, each on record before it is sent and after it answers.
+"""Token requests to ExpressPlay for a media asset: the whole life of one, from its record to the token kept.
 
 ExpressPlay makes a new token for every request and offers no way to read back a token it made (there is
 no token lookup or revocation call), so after a lost answer the only way on is to ask again. What keeps the
 count honest is the TokenRequest row written (and committed) before the request leaves and updated with
 what came back: an operator sees every token that was made and every one that may have been.
+
+`token_request` owns each step: (1) the request on record, committed with what the caller's `guard` checks
+or writes (an issuing run's claim); (2) the request sent; (3a) a failure recorded, then raised; or (3b) the
+request marked issued in one commit with what the caller's `keep` stores of the token (an entitlement made
+ready, a device check's licence URL, a Play's session), so that a token is never kept without its record
+saying so, nor recorded issued without being kept.
 """
 
 from __future__ import annotations
@@ -11,6 +17,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import timedelta
+from typing import TypeVar
 
 from django.conf import settings
 from django.db import transaction
@@ -41,6 +48,8 @@ from ._common import _describe
 
 logger = logging.getLogger(__name__)
 
+Kept = TypeVar("Kept")
+
 
 def outcome_of(exc: ExpressPlayError) -> TokenRequestOutcome:
     """Return what a failed token request means for the count of tokens that exist."""
@@ -63,21 +72,23 @@ def token_request(
     policy: Policy,
     cookie: Cookie | None,
     expires: timedelta,
+    keep: Callable[[LicenseToken, TokenRequest], Kept],
     device_id: str | None = None,
     drm: str | None = None,
     entitlement: Entitlement | None = None,
     task_id: str = "",
     client: ExpressPlayClient | None = None,
-    before_send: Callable[[], object] | None = None,
+    guard: Callable[[], object] | None = None,
     purpose: TokenRequestPurpose | None = None,
-) -> tuple[LicenseToken, TokenRequest]:
-    """Return a token for `asset` from `drm`'s token API (the device's DRM; the registration's when not given),
-    carrying `cookie` (none for a time-based token), with `policy` in that DRM's own terms, and its TokenRequest.
+) -> Kept:
+    """Ask `drm`'s token API (the device's DRM; the registration's when not given) for a token for `asset`,
+    carrying `cookie` (none for a time-based token), with `policy` in that DRM's own terms; return what
+    `keep(token, attempt)` returns.
 
-    The request is recorded (and committed, with whatever `before_send` writes) before it is sent. A failure
-    is recorded here; a success is the caller's to record, with `token_request_issued` in the transaction that
-    keeps the token, so that one commit stores both. Raises ExpressPlayError as the client does. `purpose` is
-    on record (an entitlement's token, or a device check's, when not given).
+    The request is recorded and committed before it is sent, with whatever `guard()` writes in the same
+    commit; `guard` raising stops the request before it leaves, and nothing of it is kept. A failure is recorded, then ExpressPlayError raised as the client raised it. A
+    success is recorded in one commit with `keep`'s writes. `purpose` is on record (an entitlement's token,
+    or a device check's, when not given).
     """
     client = client or client_from_settings()
     drm = drm or (cookie.drm if cookie else None)
@@ -94,8 +105,8 @@ def token_request(
             device_id=device_id or "",
             expires_at=timezone.now() + expires,
         )
-        if before_send is not None:
-            before_send()
+        if guard is not None:
+            guard()
     try:
         token = client.token(
             drm,
@@ -107,28 +118,29 @@ def token_request(
             expires=expires,
         )
     except ExpressPlayError as exc:
-        code, detail = _describe(exc)
-        outcome = outcome_of(exc)
-        TokenRequest.objects.filter(pk=attempt.pk).update(
-            outcome=outcome, answered_at=timezone.now(), expressplay_code=code, detail=detail[:300]
-        )
-        if outcome == TokenRequestOutcome.LOST:
-            logger.warning(
-                "Token request %s for %s lost its answer (%s); a token may exist until %s.",
-                attempt.pk,
-                entitlement or cookie,
-                detail,
-                attempt.expires_at,
-            )
+        _token_request_failed(attempt, exc, entitlement or cookie)
         raise
-    return token, attempt
+    with transaction.atomic():
+        TokenRequest.objects.filter(pk=attempt.pk).update(
+            outcome=TokenRequestOutcome.ISSUED, answered_at=timezone.now(), token_short=token.short
+        )
+        return keep(token, attempt)
 
 
-def token_request_issued(attempt: TokenRequest, token: LicenseToken) -> None:
-    """Record that `attempt` got `token` (call it in the transaction that stores the token)."""
+def _token_request_failed(attempt: TokenRequest, exc: ExpressPlayError, subject: object) -> None:
+    code, detail = _describe(exc)
+    outcome = outcome_of(exc)
     TokenRequest.objects.filter(pk=attempt.pk).update(
-        outcome=TokenRequestOutcome.ISSUED, answered_at=timezone.now(), token_short=token.short
+        outcome=outcome, answered_at=timezone.now(), expressplay_code=code, detail=detail[:300]
     )
+    if outcome == TokenRequestOutcome.LOST:
+        logger.warning(
+            "Token request %s for %s lost its answer (%s); a token may exist until %s.",
+            attempt.pk,
+            subject,
+            detail,
+            attempt.expires_at,
+        )
 
 
 def time_based_token_issue(
@@ -141,14 +153,14 @@ def time_based_token_issue(
     sent. Raises ExpressPlayError as the client does."""
     lifetime = min(rental or timedelta(seconds=settings.ENTITLEMENT_TOKEN_LIFETIME), timedelta(days=30))
     policy = Rental(period_end=timezone.now() + rental) if rental else BuyToOwn()
-    token, attempt = token_request(
+    token = token_request(
         asset=asset,
         policy=policy,
         cookie=None,
         expires=lifetime,
+        keep=lambda token, attempt: token,  # the API client keeps it: nothing of it is stored here
         drm=drm,
         client=client,
         purpose=TokenRequestPurpose.TIME_BASED,
     )
-    token_request_issued(attempt, token)
     return token, lifetime
