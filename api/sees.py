@@ -336,7 +336,7 @@ class SeesEntitlementView(APIView):
         if entitlement.state == EntitlementState.READY and entitlement.device_id == cookie.device_id and live:
             expires = min(filter(None, [entitlement.rental_ends_at, entitlement.token_expires_at]))
             return _answer(message_id, allowed=True, url=entitlement.license_url, expires=expires)
-        if entitlement.state in (EntitlementState.PENDING, EntitlementState.READY) and (
+        if entitlement.state in Entitlement.WATCHABLE_STATES and (
             entitlement.state == EntitlementState.PENDING or not live
         ):
             return _answer(
@@ -369,7 +369,7 @@ def _grant(customer, asset, policy, cookie) -> Entitlement:
     except AlreadyEntitled:
         held = (
             Entitlement.objects.filter(
-                user=customer.user, asset=asset, state__in=[EntitlementState.PENDING, EntitlementState.READY]
+                user=customer.user, asset=asset, state__in=Entitlement.WATCHABLE_STATES
             )
             .order_by("-created_at")
             .first()

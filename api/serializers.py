@@ -14,8 +14,10 @@ from binding.models import Device, Entitlement, EntitlementKind
 from .models import ClientTitle, Customer, Registration, WebhookDelivery, WebhookEndpoint
 from .validators import endpoint_url_allowed
 
+# A client's own id of a customer or title: in bodies (EXTERNAL_ID) and in URLs (views' lookup_value_regex).
+EXTERNAL_ID_PATTERN = r"[A-Za-z0-9._@:+-]{1,100}"
 EXTERNAL_ID = RegexValidator(
-    r"^[A-Za-z0-9._@:+-]{1,100}$",
+    rf"^{EXTERNAL_ID_PATTERN}$",
     _("Use 1 to 100 letters, digits and . _ @ : + - (your own id of the customer or title)."),
 )
 HEX32 = RegexValidator(r"^[0-9a-fA-F]{32}$", _("Give 32 hexadecimal characters (16 bytes)."))

@@ -26,6 +26,7 @@ from .exceptions import EndpointLimitReached
 from .models import ClientTitle, Customer, Registration, WebhookEndpoint
 from .problems import Conflict, Unavailable, Unprocessable, problem, problem_body
 from .serializers import (
+    EXTERNAL_ID_PATTERN,
     CustomerSerializer,
     DeviceRenameSerializer,
     DeviceSerializer,
@@ -41,7 +42,6 @@ from .serializers import (
 )
 
 ID = r"[0-9]{1,18}"
-EXTERNAL = r"[A-Za-z0-9._@:+-]{1,100}"
 IDEMPOTENCY_KEY = OpenApiParameter(
     "Idempotency-Key",
     OpenApiTypes.STR,
@@ -95,7 +95,7 @@ class CustomerViewSet(
 ):
     serializer_class = CustomerSerializer
     lookup_field = "external_id"
-    lookup_value_regex = EXTERNAL
+    lookup_value_regex = EXTERNAL_ID_PATTERN
     pagination_class = Pages
 
     def get_queryset(self):
@@ -207,7 +207,7 @@ class TitleViewSet(
 ):
     serializer_class = TitleSerializer
     lookup_field = "content_id"
-    lookup_value_regex = EXTERNAL
+    lookup_value_regex = EXTERNAL_ID_PATTERN
     pagination_class = Pages
 
     def get_queryset(self):
@@ -263,7 +263,7 @@ class EntitlementViewSet(
             .order_by("-created_at", "-pk")
         )
         if self.action == "list" and (customer := self.request.query_params.get("customer")) is not None:
-            if not re.fullmatch(EXTERNAL, customer):
+            if not re.fullmatch(EXTERNAL_ID_PATTERN, customer):
                 raise ValidationError({"customer": [_("No customer has such an id.")]})
             entitlements = entitlements.filter(user__api_customer__external_id=customer)
         return entitlements

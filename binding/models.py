@@ -305,6 +305,10 @@ class EntitlementQuerySet(models.QuerySet):
 class Entitlement(models.Model):
     """A user's right to play one asset, and the current device-bound token that carries it."""
 
+    # The customer has the title: it plays (READY) or will once its token is issued (PENDING). A second
+    # purchase of a title in these states is refused; its pages count it as the customer's.
+    WATCHABLE_STATES = (EntitlementState.PENDING, EntitlementState.READY)
+
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="entitlements")
     asset = models.ForeignKey(MediaAsset, on_delete=models.PROTECT, related_name="entitlements")
     kind = models.CharField(_("kind"), max_length=4, choices=EntitlementKind.choices)
@@ -400,7 +404,7 @@ class Entitlement(models.Model):
     @property
     def effective_state(self) -> str:
         """Return the state as the user sees it now: a rental past its end is expired even before a write says so."""
-        if self.rental_over and self.state in (EntitlementState.PENDING, EntitlementState.READY):
+        if self.rental_over and self.state in self.WATCHABLE_STATES:
             return EntitlementState.EXPIRED
         return self.state
 
@@ -422,13 +426,21 @@ class BindingEvent(models.Model):
     kind = models.CharField(_("what"), max_length=40, choices=EventKind.choices)
     actor = models.CharField(_("actor"), max_length=10, choices=Actor.choices, default=Actor.SYSTEM)
     actor_user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
         verbose_name=_("by"),
-    )  # fmt: skip
+    )
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, blank=True, related_name="binding_events",
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="binding_events",
         verbose_name=_("customer"),
-    )  # fmt: skip
+    )
     cookie = models.ForeignKey(
         Cookie, on_delete=models.SET_NULL, null=True, blank=True, related_name="events"
     )

@@ -137,15 +137,41 @@ class DemoTitle:
 
 
 DEMO_TITLES = (
-    DemoTitle("mandelbrot", "Mandelbrot Dreams", 2024, "A camera falls for ever into the edge of a fractal, and "
-              "finds the same coastline at every scale.", "7.99", "2.99"),
-    DemoTitle("life", "A Life in Green", 2023, "Cells are born, crowd and die by four simple rules: a quiet "
-              "epic of an ecosystem in a 320-pixel world.", "6.99", "2.49"),
-    DemoTitle("colour-bars", "Colour Bars", 2022, "The test card that watched over a century of broadcasting "
-              "tells its story, one bar at a time.", "4.99", "1.99"),
-    DemoTitle("cellular", "Rule 110", 2025, "One row of cells, one rule, and the proof that a universe can "
-              "compute anything. A thriller in black and white.", "8.99", "3.49"),
-)  # fmt: skip
+    DemoTitle(
+        "mandelbrot",
+        "Mandelbrot Dreams",
+        2024,
+        "A camera falls for ever into the edge of a fractal, and finds the same coastline at every scale.",
+        "7.99",
+        "2.99",
+    ),
+    DemoTitle(
+        "life",
+        "A Life in Green",
+        2023,
+        "Cells are born, crowd and die by four simple rules: a quiet "
+        "epic of an ecosystem in a 320-pixel world.",
+        "6.99",
+        "2.49",
+    ),
+    DemoTitle(
+        "colour-bars",
+        "Colour Bars",
+        2022,
+        "The test card that watched over a century of broadcasting tells its story, one bar at a time.",
+        "4.99",
+        "1.99",
+    ),
+    DemoTitle(
+        "cellular",
+        "Rule 110",
+        2025,
+        "One row of cells, one rule, and the proof that a universe can "
+        "compute anything. A thriller in black and white.",
+        "8.99",
+        "3.49",
+    ),
+)  # fmt: skip  (one title per entry, its synopsis beside it: read as a table)
 RENTAL_HOURS = 48
 PLAY_HOURS = 3
 
@@ -160,16 +186,23 @@ def titles_load() -> list[Title]:
             continue
         title, _created = Title.objects.update_or_create(
             slug=demo.slug,
-            defaults={"name": demo.name, "year": demo.year, "synopsis": demo.synopsis,
-                      "poster": f"img/posters/{demo.slug}.jpg", "asset": assets[demo.slug]},
-        )  # fmt: skip
+            defaults={
+                "name": demo.name,
+                "year": demo.year,
+                "synopsis": demo.synopsis,
+                "poster": f"img/posters/{demo.slug}.jpg",
+                "asset": assets[demo.slug],
+            },
+        )
         Offer.objects.update_or_create(
             title=title, kind=EntitlementKind.BUY, active=True, defaults={"price": Decimal(demo.buy)}
         )
         Offer.objects.update_or_create(
-            title=title, kind=EntitlementKind.RENT, active=True,
+            title=title,
+            kind=EntitlementKind.RENT,
+            active=True,
             defaults={"price": Decimal(demo.rent), "rental_hours": RENTAL_HOURS, "play_hours": PLAY_HOURS},
-        )  # fmt: skip
+        )
         titles.append(title)
     return titles
 

@@ -7,7 +7,7 @@ from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from binding import selectors as binding_selectors
-from binding.models import EntitlementState
+from binding.models import Entitlement, EntitlementState
 
 from .models import Offer, Order, SpentSignInLink, Title
 
@@ -57,8 +57,11 @@ def orders_for_title(user, title: Title) -> list[Order]:
     bound to a device removed since: its status says so)."""
     if not user.is_authenticated:
         return []
-    watchable = [EntitlementState.PENDING, EntitlementState.READY]
-    return list(_with_truth(_orders().filter(user=user, title=title, entitlement__state__in=watchable)))
+    return list(
+        _with_truth(
+            _orders().filter(user=user, title=title, entitlement__state__in=Entitlement.WATCHABLE_STATES)
+        )
+    )
 
 
 def revoked_orders_for_title(user, title: Title) -> list[Order]:

@@ -73,9 +73,15 @@ def order_place(*, user, offer: Offer, browser_cookie: str | None) -> Order:
     if earlier is not None:
         raise EarlierOrderFailed(earlier)
     order = Order.objects.create(
-        user=user, title=offer.title, offer=offer, kind=offer.kind, price=offer.price, currency=offer.currency,
-        payment_reference=f"DEMO-{secrets.token_hex(6).upper()}", entitlement=entitlement,
-    )  # fmt: skip
+        user=user,
+        title=offer.title,
+        offer=offer,
+        kind=offer.kind,
+        price=offer.price,
+        currency=offer.currency,
+        payment_reference=f"DEMO-{secrets.token_hex(6).upper()}",
+        entitlement=entitlement,
+    )
     mail_queue(
         user=user,
         kind=MailKind.RECEIPT,
