@@ -5,7 +5,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from rest_framework_api_key.admin import APIKeyModelAdmin
 
-from . import services, webhooks
+from . import services, webhook_signing, webhooks
 from .models import (
     Client,
     ClientAPIKey,
@@ -97,7 +97,7 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         if not obj.secret:
-            obj.secret = webhooks.secret_new()
+            obj.secret = webhook_signing.secret_new()
             self.message_user(request, _("Signing secret of this endpoint (shown once): %s") % obj.secret)
         super().save_model(request, obj, form, change)
         if change and "active" in form.changed_data and not obj.active:

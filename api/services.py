@@ -18,7 +18,7 @@ from binding import services as binding_services
 from binding.exceptions import BindingError
 from binding.models import Cookie, CookieState, Device, EntitlementKind, MediaAsset
 
-from . import webhooks
+from . import webhook_signing, webhooks
 from .exceptions import EndpointLimitReached
 from .models import (
     Client,
@@ -152,7 +152,7 @@ def webhook_endpoint_create(*, client: Client, url: str) -> WebhookEndpoint:
             _("You have %(limit)d webhook endpoints, as many as a client may have: remove one first.")
             % {"limit": limit}
         )
-    return WebhookEndpoint.objects.create(client=client, url=url, secret=webhooks.secret_new())
+    return WebhookEndpoint.objects.create(client=client, url=url, secret=webhook_signing.secret_new())
 
 
 @transaction.atomic
@@ -163,7 +163,7 @@ def webhook_secret_rotate(*, endpoint: WebhookEndpoint) -> WebhookEndpoint:
     endpoint = WebhookEndpoint.objects.select_for_update().get(pk=endpoint.pk)
     endpoint.previous_secret = endpoint.secret
     endpoint.previous_secret_expires_at = timezone.now() + timedelta(seconds=settings.WEBHOOK_SECRET_GRACE)
-    endpoint.secret = webhooks.secret_new()
+    endpoint.secret = webhook_signing.secret_new()
     endpoint.save(update_fields=["secret", "previous_secret", "previous_secret_expires_at"])
     return endpoint
 

@@ -13,7 +13,7 @@ import responses
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from api import tasks, webhooks
+from api import tasks, webhook_signing, webhooks
 from api.models import DeliveryState, WebhookDelivery, WebhookEndpoint
 from binding import services as binding_services
 from binding.models import Entitlement
@@ -105,9 +105,9 @@ def test_a_change_writes_its_delivery_in_the_same_transaction_and_it_arrives_sig
     body = sent.body
     assert sent.headers["webhook-id"] == str(delivery.event_id)
     assert abs(int(sent.headers["webhook-timestamp"]) - time.time()) < 5
-    assert webhooks.signature_valid(endpoint["secret"], sent.headers, body)
-    assert not webhooks.signature_valid(endpoint["secret"], sent.headers, body + b" ")
-    assert not webhooks.signature_valid(webhooks.secret_new(), sent.headers, body)
+    assert webhook_signing.signature_valid(endpoint["secret"], sent.headers, body)
+    assert not webhook_signing.signature_valid(endpoint["secret"], sent.headers, body + b" ")
+    assert not webhook_signing.signature_valid(webhook_signing.secret_new(), sent.headers, body)
     event = json.loads(body)
     assert event["type"] == "entitlement.revoked" and event["id"] == sent.headers["webhook-id"]
     assert event["data"]["id"] == entitlement.pk and event["data"]["state"] == "revoked"
@@ -133,31 +133,35 @@ def test_signatures_are_standard_webhooks_ones():
         hashlib.sha256,
     ).digest()
     assert base64.b64encode(by_hand).decode() == "g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="
-    signature = webhooks.sign(VECTOR_SECRET, VECTOR_ID, VECTOR_TIME, VECTOR_BODY)
+    signature = webhook_signing.sign(VECTOR_SECRET, VECTOR_ID, VECTOR_TIME, VECTOR_BODY)
     assert signature == "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="
     headers = vector_headers(signature)
-    assert webhooks.signature_valid(VECTOR_SECRET, headers, VECTOR_BODY, now=VECTOR_TIME)
+    assert webhook_signing.signature_valid(VECTOR_SECRET, headers, VECTOR_BODY, now=VECTOR_TIME)
     # Several signatures, space-separated (a rotation): any one of them, by this secret, will do.
-    other = webhooks.sign(webhooks.secret_new(), VECTOR_ID, VECTOR_TIME, VECTOR_BODY)
+    other = webhook_signing.sign(webhook_signing.secret_new(), VECTOR_ID, VECTOR_TIME, VECTOR_BODY)
     both = vector_headers(f"{other} {signature}")
-    assert webhooks.signature_valid(VECTOR_SECRET, both, VECTOR_BODY, now=VECTOR_TIME)
-    assert not webhooks.signature_valid(VECTOR_SECRET, vector_headers(other), VECTOR_BODY, now=VECTOR_TIME)
+    assert webhook_signing.signature_valid(VECTOR_SECRET, both, VECTOR_BODY, now=VECTOR_TIME)
+    assert not webhook_signing.signature_valid(
+        VECTOR_SECRET, vector_headers(other), VECTOR_BODY, now=VECTOR_TIME
+    )
     # The id and the timestamp are signed too.
     moved = vector_headers(signature, message_id="msg_other")
-    assert not webhooks.signature_valid(VECTOR_SECRET, moved, VECTOR_BODY, now=VECTOR_TIME)
+    assert not webhook_signing.signature_valid(VECTOR_SECRET, moved, VECTOR_BODY, now=VECTOR_TIME)
     later = vector_headers(signature, timestamp=VECTOR_TIME + 1)
-    assert not webhooks.signature_valid(VECTOR_SECRET, later, VECTOR_BODY, now=VECTOR_TIME)
+    assert not webhook_signing.signature_valid(VECTOR_SECRET, later, VECTOR_BODY, now=VECTOR_TIME)
 
 
 def test_a_stale_or_replayed_message_is_refused():
-    headers = vector_headers(webhooks.sign(VECTOR_SECRET, VECTOR_ID, VECTOR_TIME, VECTOR_BODY))
-    assert webhooks.signature_valid(VECTOR_SECRET, headers, VECTOR_BODY, now=VECTOR_TIME + 300)
-    assert not webhooks.signature_valid(VECTOR_SECRET, headers, VECTOR_BODY, now=VECTOR_TIME + 301)
-    assert not webhooks.signature_valid(VECTOR_SECRET, headers, VECTOR_BODY, now=VECTOR_TIME - 301)
+    headers = vector_headers(webhook_signing.sign(VECTOR_SECRET, VECTOR_ID, VECTOR_TIME, VECTOR_BODY))
+    assert webhook_signing.signature_valid(VECTOR_SECRET, headers, VECTOR_BODY, now=VECTOR_TIME + 300)
+    assert not webhook_signing.signature_valid(VECTOR_SECRET, headers, VECTOR_BODY, now=VECTOR_TIME + 301)
+    assert not webhook_signing.signature_valid(VECTOR_SECRET, headers, VECTOR_BODY, now=VECTOR_TIME - 301)
     seen: set[str] = set()
-    assert webhooks.signature_valid(VECTOR_SECRET, headers, VECTOR_BODY, now=VECTOR_TIME, seen=seen)
+    assert webhook_signing.signature_valid(VECTOR_SECRET, headers, VECTOR_BODY, now=VECTOR_TIME, seen=seen)
     assert seen == {VECTOR_ID}
-    assert not webhooks.signature_valid(VECTOR_SECRET, headers, VECTOR_BODY, now=VECTOR_TIME, seen=seen)
+    assert not webhook_signing.signature_valid(
+        VECTOR_SECRET, headers, VECTOR_BODY, now=VECTOR_TIME, seen=seen
+    )
 
 
 @pytest.mark.parametrize(
@@ -175,14 +179,18 @@ def test_a_stale_or_replayed_message_is_refused():
     ],
 )
 def test_a_malformed_header_is_refused_without_raising(headers):
-    assert webhooks.signature_valid(VECTOR_SECRET, headers, VECTOR_BODY, now=VECTOR_TIME) is False
+    assert webhook_signing.signature_valid(VECTOR_SECRET, headers, VECTOR_BODY, now=VECTOR_TIME) is False
 
 
 def test_a_malformed_secret_or_headers_object_is_refused_without_raising():
-    headers = vector_headers(webhooks.sign(VECTOR_SECRET, VECTOR_ID, VECTOR_TIME, VECTOR_BODY))
-    assert webhooks.signature_valid("whsec_not-base64!", headers, VECTOR_BODY, now=VECTOR_TIME) is False
-    assert webhooks.signature_valid(VECTOR_SECRET, None, VECTOR_BODY, now=VECTOR_TIME) is False
-    assert webhooks.signature_valid(VECTOR_SECRET, "webhook-id: x", VECTOR_BODY, now=VECTOR_TIME) is False
+    headers = vector_headers(webhook_signing.sign(VECTOR_SECRET, VECTOR_ID, VECTOR_TIME, VECTOR_BODY))
+    assert (
+        webhook_signing.signature_valid("whsec_not-base64!", headers, VECTOR_BODY, now=VECTOR_TIME) is False
+    )
+    assert webhook_signing.signature_valid(VECTOR_SECRET, None, VECTOR_BODY, now=VECTOR_TIME) is False
+    assert (
+        webhook_signing.signature_valid(VECTOR_SECRET, "webhook-id: x", VECTOR_BODY, now=VECTOR_TIME) is False
+    )
 
 
 def test_a_rotated_secret_signs_next_to_the_new_one_until_its_grace_ends(
@@ -212,14 +220,18 @@ def test_a_rotated_secret_signs_next_to_the_new_one_until_its_grace_ends(
 
     headers, body = send()
     assert len(headers["webhook-signature"].split(" ")) == 2
-    assert webhooks.signature_valid(new, headers, body) and webhooks.signature_valid(old, headers, body)
+    assert webhook_signing.signature_valid(new, headers, body) and webhook_signing.signature_valid(
+        old, headers, body
+    )
     # After the grace period, only the new secret signs.
     WebhookEndpoint.objects.filter(pk=endpoint["id"]).update(
         previous_secret_expires_at=timezone.now() - timedelta(seconds=1)
     )
     headers, body = send()
     assert len(headers["webhook-signature"].split(" ")) == 1
-    assert webhooks.signature_valid(new, headers, body) and not webhooks.signature_valid(old, headers, body)
+    assert webhook_signing.signature_valid(new, headers, body) and not webhook_signing.signature_valid(
+        old, headers, body
+    )
     # Another client cannot rotate it.
     assert (
         client_with_key("Other").post(f"/api/v1/webhooks/{endpoint['id']}/rotate-secret/").status_code == 404
@@ -238,11 +250,11 @@ def test_the_readme_receiver_verifies_refuses_replays_and_stale_messages():
     exec(example.split("```", 1)[0], receiver)  # noqa: S102 - our own README's code
     receiver["SECRET"] = VECTOR_SECRET
     now = int(time.time())
-    headers = vector_headers(webhooks.sign(VECTOR_SECRET, VECTOR_ID, now, VECTOR_BODY), timestamp=now)
+    headers = vector_headers(webhook_signing.sign(VECTOR_SECRET, VECTOR_ID, now, VECTOR_BODY), timestamp=now)
     assert receiver["verify"](headers, VECTOR_BODY) is True
     assert receiver["verify"](headers, VECTOR_BODY) is False  # the same id again: a replay
     stale = vector_headers(
-        webhooks.sign(VECTOR_SECRET, "msg_2", VECTOR_TIME, VECTOR_BODY), message_id="msg_2"
+        webhook_signing.sign(VECTOR_SECRET, "msg_2", VECTOR_TIME, VECTOR_BODY), message_id="msg_2"
     )
     assert receiver["verify"](stale, VECTOR_BODY) is False
     assert receiver["verify"]({"webhook-id": "x"}, VECTOR_BODY) is False

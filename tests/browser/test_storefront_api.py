@@ -15,7 +15,7 @@ from django.conf import settings
 from django.test import testcases
 
 from api.models import Client, ClientAPIKey, ClientTitle
-from api.webhooks import signature_valid
+from api.webhook_signing import signature_valid
 
 from .conftest import wait_until
 
