@@ -1,6 +1,13 @@
 """What binding services raise. Messages are for the end user: translated, without secrets or codes."""
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from django.utils.translation import gettext_lazy as _
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 
 class BindingError(Exception):
@@ -8,7 +15,9 @@ class BindingError(Exception):
 
     default_message = _("Something went wrong while registering this device. Please try again.")
 
-    def __init__(self, message=None, *, code: int | None = None, transient: bool = False):
+    def __init__(
+        self, message: StrOrPromise | None = None, *, code: int | None = None, transient: bool = False
+    ):
         self.message = message or self.default_message
         self.code = code
         # ExpressPlay could not be reached or answered a passing server error: the same call may work in a
@@ -64,7 +73,9 @@ class PlayRefused(BindingError):
     status = 403
     reason = "refused"
 
-    def __init__(self, message=None, *, reason: str | None = None, status: int | None = None):
+    def __init__(
+        self, message: StrOrPromise | None = None, *, reason: str | None = None, status: int | None = None
+    ):
         super().__init__(message)
         self.reason = reason or self.reason
         self.status = status or self.status

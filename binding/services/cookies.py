@@ -6,7 +6,8 @@ import logging
 import random
 import secrets
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import transaction
@@ -35,6 +36,7 @@ from ..models import (
     Device,
     EventKind,
     MediaAsset,
+    TokenRequest,
 )
 from ..user_agents import device_label
 from . import notices
@@ -46,6 +48,10 @@ from .issuing import entitlements_resume_after_check
 from .queueing import DEVICE_CONFIRM, due_again, queue_after_commit
 from .tokens import token_request, token_request_issued
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
+
 logger = logging.getLogger(__name__)
 
 CHECK_REPLAYED = "check_replayed"  # Cookie.failure_reason: the check can no longer prove one device
@@ -55,14 +61,14 @@ RECORDS_PAGE = 32
 
 
 @transaction.atomic
-def device_name_suggestion(*, user, user_agent: str) -> str:
+def device_name_suggestion(*, user: User, user_agent: str) -> str:
     """Return a name for a new device that none of the user's devices has, in the active language
     ("Chrome on Linux", then "Chrome on Linux (2)")."""
     return _unique_label(user, device_label(user_agent))
 
 
 def cookie_create(
-    *, user, user_agent: str = "", device_name: str = "", replaces: Cookie | None = None
+    *, user: User, user_agent: str = "", device_name: str = "", replaces: Cookie | None = None
 ) -> Cookie:
     """Start a registration attempt for `user`'s browser: a new, unique ExpressPlay correlation value.
 
@@ -166,7 +172,9 @@ def dummy_token_issue(*, cookie: Cookie, client: ExpressPlayClient | None = None
 CHECK_TOKEN_ATTEMPTS = 4  # the customer waits on the page: a few quick tries ride out a bad second
 
 
-def _check_token_request(asset: MediaAsset, cookie: Cookie, client: ExpressPlayClient | None):
+def _check_token_request(
+    asset: MediaAsset, cookie: Cookie, client: ExpressPlayClient | None
+) -> tuple[LicenseToken, TokenRequest]:
     """Ask for the device-check token, trying again quickly (capped backoff with jitter, about 2 s in all)
     while ExpressPlay cannot be reached; a refusal is final at once."""
     expires = timedelta(seconds=min(settings.BINDING_CHECK_TOKEN_TTL, settings.BINDING_COOKIE_TTL))
@@ -229,7 +237,7 @@ def cookie_licence_seen(*, cookie: Cookie) -> bool:
     return True
 
 
-def cookie_expire_if_stale(*, cookie: Cookie, now=None) -> bool:
+def cookie_expire_if_stale(*, cookie: Cookie, now: datetime | None = None) -> bool:
     """Expire a registration attempt that never got its licence in time; return True if it did now."""
     now = now or timezone.now()
     if not cookie.is_pending or cookie.expires_at > now:
@@ -243,7 +251,7 @@ def cookie_expire_if_stale(*, cookie: Cookie, now=None) -> bool:
     return bool(updated)
 
 
-def cookies_expire_stale(*, now=None) -> int:
+def cookies_expire_stale(*, now: datetime | None = None) -> int:
     """Expire every stale registration attempt; return how many."""
     return sum(cookie_expire_if_stale(cookie=cookie, now=now) for cookie in Cookie.objects.stale(now))
 
@@ -377,7 +385,7 @@ def device_bind(*, cookie: Cookie, device_id: str) -> Device | None:
     return device
 
 
-def _unique_label(user, label: str) -> str:
+def _unique_label(user: User, label: str) -> str:
     taken = set(Device.objects.filter(user=user).values_list("label", flat=True))
     candidate, number = label, 2
     while candidate in taken:
