@@ -7,21 +7,33 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install demo test lint format messages bench chaos outage premiere clean
+.PHONY: install lock demo test lint format messages bench chaos outage premiere clean
 
 NODE_STAMP := node_modules/.installed
 
 install: $(STAMP) $(NODE_STAMP)
 
-$(STAMP): pyproject.toml
+# constraints.txt pins every package at the versions last resolved (`make lock`): each install gets the same.
+$(STAMP): pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
 		{ echo "Bindery needs Python 3.11 or newer ($(PYTHON) is older)"; exit 1; }
 	@# A .venv without pip is what `venv` leaves where ensurepip is missing (Debian without python3-venv).
 	@$(BIN)/python -m pip --version >/dev/null 2>&1 || { rm -rf $(VENV) && $(PYTHON) -m venv $(VENV); } || \
 		{ rm -rf $(VENV); echo "$(PYTHON) could not make .venv (on Debian or Ubuntu: sudo apt-get install python3-venv)"; exit 1; }
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[dev]"
 	@touch $(STAMP)
+
+# Resolve pyproject.toml afresh, in a throwaway venv, to the newest versions it allows; write constraints.txt.
+lock:
+	rm -rf .venv-lock
+	$(PYTHON) -m venv .venv-lock
+	.venv-lock/bin/python -m pip install --quiet --upgrade pip
+	.venv-lock/bin/python -m pip install --quiet -e ".[dev]"
+	{ echo "# Every package at the version last resolved by \`make lock\` (on $$(.venv-lock/bin/python -V)); make install uses it."; \
+	  echo "# Regenerate with \`make lock\` after changing pyproject.toml's dependencies (DEVELOPING.md)."; \
+	  .venv-lock/bin/python -m pip freeze --exclude-editable; } > constraints.txt
+	rm -rf .venv-lock
 
 # Front-end packages (Shaka Player) from npm, served by Django staticfiles straight from node_modules.
 $(NODE_STAMP): package.json package-lock.json
@@ -57,9 +69,16 @@ outage: install
 premiere: install
 	$(BIN)/python scripts/premiere.py
 
+# ruff (lint and format), mypy (strict on binding/ and api/: pyproject.toml), pip-audit of the installed packages.
 lint: install
+	@echo "== ruff check"
 	$(BIN)/ruff check .
+	@echo "== ruff format --check"
 	$(BIN)/ruff format --check .
+	@echo "== mypy"
+	$(BIN)/mypy
+	@echo "== pip-audit (PyPI's advisories; skipped, and said, where PyPI's JSON API is not reachable)"
+	$(BIN)/python scripts/audit.py
 
 format: install
 	$(BIN)/ruff format .
@@ -70,4 +89,4 @@ messages: install
 	$(BIN)/python manage.py compilemessages --ignore '.venv/*' --ignore 'node_modules/*'
 
 clean:
-	rm -rf $(VENV) var .pytest_cache .ruff_cache
+	rm -rf $(VENV) var .pytest_cache .ruff_cache .mypy_cache

@@ -36,8 +36,9 @@ class ClientAPIKey(AbstractAPIKey):
     )
 
     class Meta(AbstractAPIKey.Meta):
-        verbose_name = _("API key")
-        verbose_name_plural = _("API keys")
+        # The library's Meta names itself in plain strings; Django takes translatable ones too.
+        verbose_name = _("API key")  # type: ignore[assignment]
+        verbose_name_plural = _("API keys")  # type: ignore[assignment]
 
 
 class Customer(models.Model):

@@ -21,6 +21,7 @@ import threading
 import time
 from contextlib import contextmanager
 from datetime import UTC, timedelta
+from typing import cast
 
 from django.conf import settings
 from django.db import transaction
@@ -39,6 +40,7 @@ from binding.models import (
     BindingMode,
     Cookie,
     CookieState,
+    Device,
     DrmChoices,
     Entitlement,
     EntitlementKind,
@@ -310,8 +312,10 @@ class SeesEntitlementView(APIView):
                     )
                 )
                 return _answer(message_id, error=PENDING if pending else NOT_REGISTERED, text=text)
-        if binding_mode(cookie.device.drm) != BindingMode.EXPRESSPLAY:
-            return _answer(message_id, error=REFUSED, text=_not_by_expressplay(cookie.device.drm))
+        # A bound registration has its device (the lines above made sure the cookie is bound).
+        bound_device = cast(Device, cookie.device)
+        if binding_mode(bound_device.drm) != BindingMode.EXPRESSPLAY:
+            return _answer(message_id, error=REFUSED, text=_not_by_expressplay(bound_device.drm))
         seconds = data["rentalDuration"]
         policy = {"type": EntitlementKind.RENT if seconds else EntitlementKind.BUY}
         if seconds:
@@ -332,7 +336,7 @@ class SeesEntitlementView(APIView):
         ) or Entitlement.objects.get(pk=entitlement.pk)
         live = entitlement.token_expires_at is not None and entitlement.token_expires_at > timezone.now()
         if entitlement.state == EntitlementState.READY and entitlement.bound_by == BindingMode.BINDERY:
-            return _answer(message_id, error=REFUSED, text=_not_by_expressplay(cookie.device.drm))
+            return _answer(message_id, error=REFUSED, text=_not_by_expressplay(bound_device.drm))
         if entitlement.state == EntitlementState.READY and entitlement.device_id == cookie.device_id and live:
             expires = min(filter(None, [entitlement.rental_ends_at, entitlement.token_expires_at]))
             return _answer(message_id, allowed=True, url=entitlement.license_url, expires=expires)

@@ -12,6 +12,8 @@ import hashlib
 import hmac
 import secrets
 import time
+from datetime import datetime
+from typing import Any
 
 from django.utils import timezone
 
@@ -38,7 +40,7 @@ def sign(secret: str, message_id: str, timestamp: int, body: bytes) -> str:
     return "v1," + base64.b64encode(hmac.new(_key(secret), signed, hashlib.sha256).digest()).decode()
 
 
-def signing_secrets(endpoint: WebhookEndpoint, *, now=None) -> list[str]:
+def signing_secrets(endpoint: WebhookEndpoint, *, now: datetime | None = None) -> list[str]:
     """The secrets a delivery is signed with: the endpoint's, and its previous one until that one's grace ends."""
     now = now or timezone.now()
     previous = endpoint.previous_secret
@@ -46,7 +48,9 @@ def signing_secrets(endpoint: WebhookEndpoint, *, now=None) -> list[str]:
     return [endpoint.secret, *([previous] if previous and grace_ends and now < grace_ends else [])]
 
 
-def signed_headers(endpoint: WebhookEndpoint, message_id: str, body: bytes, *, now=None) -> dict[str, str]:
+def signed_headers(
+    endpoint: WebhookEndpoint, message_id: str, body: bytes, *, now: datetime | None = None
+) -> dict[str, str]:
     """The three Standard Webhooks headers for `body`, signed with every secret in use (space-separated)."""
     timestamp = int(time.time())
     return {
@@ -60,7 +64,7 @@ def signed_headers(endpoint: WebhookEndpoint, message_id: str, body: bytes, *, n
 
 def signature_valid(
     secret: str,
-    headers,
+    headers: Any,  # any mapping, or anything a receiver was handed: malformed input answers False
     body: bytes,
     *,
     tolerance: int = 300,

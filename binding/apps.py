@@ -6,5 +6,5 @@ class BindingConfig(AppConfig):
     name = "binding"
     verbose_name = _("Device binding")
 
-    def ready(self):
+    def ready(self) -> None:
         from . import checks  # noqa: F401 - registers the system checks

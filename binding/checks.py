@@ -1,16 +1,19 @@
 """System checks that stop a misconfigured ExpressPlay setup before it reaches a customer."""
 
 import hmac
+from collections.abc import Sequence
+from typing import Any
 
+from django.apps import AppConfig
 from django.conf import settings
-from django.core.checks import Error, Tags, Warning, register
+from django.core.checks import CheckMessage, Error, Tags, Warning, register
 
 from .expressplay import DEVICE_ID_PARAM, Environment
 
 
 @register(Tags.security, deploy=False)
-def check_expressplay_settings(app_configs, **kwargs):
-    errors = []
+def check_expressplay_settings(app_configs: Sequence[AppConfig] | None, **kwargs: Any) -> list[CheckMessage]:
+    errors: list[CheckMessage] = []
     try:
         environment = Environment(settings.EXPRESSPLAY_ENV)
     except ValueError:
@@ -39,7 +42,7 @@ def check_expressplay_settings(app_configs, **kwargs):
 
 
 @register(Tags.security, deploy=True)
-def check_data_keys(app_configs, **kwargs):
+def check_data_keys(app_configs: Sequence[AppConfig] | None, **kwargs: Any) -> list[CheckMessage]:
     """In deployment, secrets at rest need keys of their own, not ones derived from SECRET_KEY."""
     if settings.BINDERY_DATA_KEYS:
         return []
@@ -55,7 +58,7 @@ def check_data_keys(app_configs, **kwargs):
 
 
 @register(Tags.compatibility)
-def check_device_lookup(app_configs, **kwargs):
+def check_device_lookup(app_configs: Sequence[AppConfig] | None, **kwargs: Any) -> list[CheckMessage]:
     if settings.BINDING_DEVICE_LOOKUP in ("every_purchase", "registration"):
         return []
     return [
@@ -68,7 +71,7 @@ def check_device_lookup(app_configs, **kwargs):
 
 
 @register(Tags.compatibility)
-def check_device_id_param(app_configs, **kwargs):
+def check_device_id_param(app_configs: Sequence[AppConfig] | None, **kwargs: Any) -> list[CheckMessage]:
     """Warn when the device restriction is sent under another name than the device-binding document's."""
     if settings.EXPRESSPLAY_DEVICE_ID_PARAM == DEVICE_ID_PARAM:
         return []
@@ -90,9 +93,9 @@ _MODES = ("expressplay", "bindery", "refuse")
 
 
 @register(Tags.compatibility)
-def check_drms(app_configs, **kwargs):
+def check_drms(app_configs: Sequence[AppConfig] | None, **kwargs: Any) -> list[CheckMessage]:
     """The DRMs offered, their binding modes, and what each DRM can and cannot say of the shop's policy."""
-    problems = []
+    problems: list[CheckMessage] = []
     drms = list(settings.EXPRESSPLAY_DRMS)
     unknown = [drm for drm in drms if drm not in _DRM_NAMES]
     if not drms or unknown:

@@ -7,6 +7,7 @@ ExpressPlay's records are read, they win: they are the fuller truth."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from django.conf import settings
 from django.utils import timezone
@@ -20,7 +21,7 @@ from .services.device_trust import DEVICE_MISMATCH_CODE
 @dataclass(frozen=True)
 class RecordLine:
     event_id: int | None
-    time: object
+    time: datetime | None
     device_id: str
     result_code: int | None
     meaning: str
@@ -33,7 +34,7 @@ class RefusalLine:
     """The player's newest refusal report since the newest token: when, ExpressPlay's code, and the device the
     refused browser is registered as (None: not registered)."""
 
-    time: object
+    time: datetime
     result_code: int | None
     meaning: str
     device: Device | None
@@ -102,7 +103,7 @@ def entitlement_diagnosis(
     records: list[Record] = []
     lookup_error = ""
     looked_up = lookup and entitlement.cookie is not None
-    if looked_up:
+    if looked_up and entitlement.cookie is not None:
         try:
             client = client or client_from_settings(timeout=settings.ADMIN_RECORD_LOOKUP_TIMEOUT)
             records = client.get_records(cookie=entitlement.cookie.value)
@@ -143,7 +144,7 @@ def _device_name(entitlement: Entitlement, device_id: str) -> str:
     return _("the customer's device “%(label)s” (%(id)s…)") % {"label": device.label, "id": device_id[:8]}
 
 
-def _time(moment) -> str:
+def _time(moment: datetime) -> str:
     return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M:%S")
 
 
@@ -286,7 +287,11 @@ def _verdict(
         _("OK"),
         True,
         _("The bound device got its licence at %(time)s.")
-        % {"time": timezone.localtime(newest.time).strftime("%Y-%m-%d %H:%M:%S") if newest.time else "?"},
+        % {
+            "time": timezone.localtime(newest.time).strftime("%Y-%m-%d %H:%M:%S")
+            if newest and newest.time
+            else "?"
+        },
     )
 
 

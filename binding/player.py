@@ -2,11 +2,19 @@
 shop's player): its configuration, its messages in the user's language, and which registration this browser
 remembers."""
 
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
 from django.conf import settings
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 
 from .expressplay.errors import DEVICE_MISMATCH
+
+if TYPE_CHECKING:
+    from .models import MediaAsset
 
 
 def browser_cookie_value(request: HttpRequest) -> str | None:
@@ -36,7 +44,9 @@ def present_as(request: HttpRequest | None) -> str | None:
     return drm if drm in offered_drms() else None
 
 
-def playback(asset, drm: str, *, absolute=lambda url: url) -> dict:
+def playback(
+    asset: MediaAsset | None, drm: str, *, absolute: Callable[[str], str] = lambda url: url
+) -> dict[str, Any]:
     """Return how a browser of `drm` plays `asset`: the EME key system, the manifest (DASH, or HLS for FairPlay)
     and, for FairPlay, the server certificate. In the sandbox every DRM plays the DASH manifest through ClearKey,
     the CDM every test browser has (the sandbox's licence servers answer in ClearKey)."""
@@ -54,7 +64,7 @@ def playback(asset, drm: str, *, absolute=lambda url: url) -> dict:
     }
 
 
-def drm_choices() -> list[dict]:
+def drm_choices() -> list[dict[str, Any]]:
     """Return the offered DRMs in the order a registering browser tries them, with the key systems to ask for."""
     from .models import DrmChoices
     from .services.drm import offered_drms
@@ -66,8 +76,13 @@ def drm_choices() -> list[dict]:
 
 
 def player_config(
-    *, asset=None, drm: str | None = None, request: HttpRequest | None = None, absolute=None, **page_urls: str
-) -> dict:
+    *,
+    asset: MediaAsset | None = None,
+    drm: str | None = None,
+    request: HttpRequest | None = None,
+    absolute: Callable[[str], str] | None = None,
+    **page_urls: str,
+) -> dict[str, Any]:
     """Return the player's configuration.
 
     With `drm` (a device's DRM, on a title's page): how that DRM plays `asset`. Without it (the device-check

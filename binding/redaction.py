@@ -19,9 +19,14 @@ import re
 from contextlib import suppress
 from functools import cache
 from pprint import pformat
+from types import FrameType
+from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import quote, quote_plus
 
 from django.views.debug import ExceptionReporter, SafeExceptionReporterFilter
+
+if TYPE_CHECKING:
+    from django.http import HttpRequest, QueryDict
 
 REDACTED = "***"
 _NAMES = r"customer_?authenticator|content_?key|expressplay_?token|key"
@@ -97,7 +102,7 @@ def redact_every_handler() -> None:
                 handler.addFilter(redactor)
 
 
-def configure(config: dict) -> None:
+def configure(config: dict[str, Any]) -> None:
     """Apply a dictConfig (Django's LOGGING), then redact every handler: LOGGING_CONFIG's function."""
     logging.config.dictConfig(config)
     redact_every_handler()
@@ -129,23 +134,23 @@ class SecretsReporterFilter(SafeExceptionReporterFilter):
     `given = POST["customerAuthenticator"]` shows as ***).
     """
 
-    def is_active(self, request) -> bool:
+    def is_active(self, request: HttpRequest | None) -> bool:
         return True
 
-    def redact(self, request, text: str) -> str:
+    def redact(self, request: HttpRequest | None, text: str) -> str:
         """Return `text` redacted, and without the values `request` sent under a secret's name."""
         text = redact(text)
         for value in _request_secrets(request):
             text = text.replace(value, REDACTED)
         return text
 
-    def cleanse_setting(self, key, value):
+    def cleanse_setting(self, key: int | str, value: Any) -> Any:
         if isinstance(key, str) and _secret_name(key):
             return self.cleansed_substitute
         cleansed = super().cleanse_setting(key, value)
         return redact(cleansed) if isinstance(cleansed, str) else cleansed
 
-    def cleansed_params(self, request, params):
+    def cleansed_params(self, request: HttpRequest | None, params: QueryDict) -> QueryDict:
         """Return a copy of a QueryDict (GET or POST) with secret-named values starred, the rest redacted."""
         cleansed = params.copy()
         for name in cleansed:
@@ -155,21 +160,25 @@ class SecretsReporterFilter(SafeExceptionReporterFilter):
                 cleansed.setlist(name, [self.redact(request, str(v)) for v in cleansed.getlist(name)])
         return cleansed
 
-    def get_post_parameters(self, request):
+    def get_post_parameters(self, request: HttpRequest | None) -> Any:
         post = super().get_post_parameters(request)
-        return self.cleansed_params(request, post) if hasattr(post, "setlist") else post
+        # The stubs say dict; Django returns the request's QueryDict (or a copy of it) whenever it has a body.
+        return self.cleansed_params(request, cast("QueryDict", post)) if hasattr(post, "setlist") else post
 
-    def get_cleansed_multivaluedict(self, request, multivaluedict):
+    def get_cleansed_multivaluedict(self, request: HttpRequest, multivaluedict: QueryDict) -> QueryDict:
         cleansed = super().get_cleansed_multivaluedict(request, multivaluedict)
         return self.cleansed_params(request, cleansed) if hasattr(cleansed, "setlist") else cleansed
 
-    def get_safe_request_meta(self, request):
+    def get_safe_request_meta(self, request: HttpRequest) -> dict[str, Any]:
         return {
             name: self.redact(request, value) if isinstance(value, str) else value
             for name, value in super().get_safe_request_meta(request).items()
         }
 
-    def get_traceback_frame_variables(self, request, tb_frame):
+    # Django's returns an ItemsView; its templates only iterate the pairs, which a list of them does too.
+    def get_traceback_frame_variables(  # type: ignore[override]
+        self, request: HttpRequest | None, tb_frame: FrameType
+    ) -> list[tuple[str, Any]]:
         shown = []
         for name, value in super().get_traceback_frame_variables(request, tb_frame):
             if not (isinstance(value, str) and value == self.cleansed_substitute):
@@ -177,7 +186,7 @@ class SecretsReporterFilter(SafeExceptionReporterFilter):
             shown.append((name, value))
         return shown
 
-    def _shown(self, request, name, value) -> _Shown | str:
+    def _shown(self, request: HttpRequest | None, name: str, value: Any) -> _Shown | str:
         if _secret_name(name):
             return self.cleansed_substitute
         cleansed = self.cleanse_setting("", value) if isinstance(value, dict | list | tuple) else value
@@ -187,11 +196,13 @@ class SecretsReporterFilter(SafeExceptionReporterFilter):
             return _Shown(f"<{type(exc).__name__} while showing {name}>")
 
 
-def _request_secrets(request) -> list[str]:
+def _request_secrets(request: HttpRequest | None) -> list[str]:
     values: set[str] = set()
     for method in ("GET", "POST"):
         with suppress(Exception):  # an unreadable body: Django's own report says so
-            params = getattr(request, method, None) or {}
+            params: QueryDict | None = getattr(request, method, None)
+            if not params:
+                continue
             for name in filter(_secret_name, params):
                 values.update(v for v in params.getlist(name) if len(v) >= 8)
     forms = {form for value in values for form in (value, quote(value, safe=""), quote_plus(value))}
@@ -201,7 +212,7 @@ def _request_secrets(request) -> list[str]:
 class SecretsExceptionReporter(ExceptionReporter):
     """Django's error report with the request's URL and query and the exception texts redacted as well."""
 
-    def get_traceback_data(self):
+    def get_traceback_data(self) -> dict[str, Any]:
         data = super().get_traceback_data()
         if not isinstance(self.filter, SecretsReporterFilter):
             return data

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db.models import Count, Min, Prefetch, Q
@@ -33,13 +35,16 @@ from .models import (
     TokenRequestPurpose,
 )
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
-def devices_for_user(user) -> list[Device]:
+
+def devices_for_user(user: User) -> list[Device]:
     """Return the user's active devices, oldest first."""
     return list(Device.objects.active().filter(user=user).order_by("first_seen"))
 
 
-def cookie_for_browser(user, cookie_value: str | None) -> Cookie | None:
+def cookie_for_browser(user: User, cookie_value: str | None) -> Cookie | None:
     """Return the bound registration this browser remembers, if it is the user's and its device is active."""
     if not cookie_value:
         return None
@@ -50,13 +55,13 @@ def cookie_for_browser(user, cookie_value: str | None) -> Cookie | None:
     )
 
 
-def device_for_browser(user, cookie_value: str | None) -> Device | None:
+def device_for_browser(user: User, cookie_value: str | None) -> Device | None:
     """Return the user's active device this browser registered as (from its remembered cookie), if any."""
     cookie = cookie_for_browser(user, cookie_value)
     return cookie.device if cookie else None
 
 
-def entitlement_for_user(user, entitlement_id: int) -> Entitlement | None:
+def entitlement_for_user(user: User, entitlement_id: int) -> Entitlement | None:
     """Return the user's entitlement `entitlement_id` with its asset and device, if it is theirs."""
     return Entitlement.objects.select_related("asset", "device").filter(pk=entitlement_id, user=user).first()
 
@@ -65,7 +70,7 @@ def device_check_asset() -> MediaAsset | None:
     return MediaAsset.objects.filter(slug=settings.BINDING_DEVICE_CHECK_ASSET).first()
 
 
-def registration_status(cookie: Cookie) -> dict:
+def registration_status(cookie: Cookie) -> dict[str, Any]:
     """Return the registration attempt's state for the page: {state, done, ok, message, device}."""
     state = cookie.effective_state
     device = cookie.device.label if cookie.device_id and cookie.device else ""
@@ -148,7 +153,7 @@ _ASKS = (
 _RETRIES = (EventKind.ENTITLEMENT_RETRIED, EventKind.TOKEN_REISSUE)
 
 
-def _newest(events) -> BindingEvent | None:
+def _newest(events: Iterable[BindingEvent]) -> BindingEvent | None:
     return max(events, key=lambda event: (event.created_at, event.pk), default=None)
 
 
@@ -176,7 +181,7 @@ def device_removal(device: Device | None) -> BindingEvent | None:
     return _newest(events)
 
 
-def entitlement_truth_prefetches(prefix: str = "") -> list[Prefetch]:
+def entitlement_truth_prefetches(prefix: str = "") -> list[Prefetch[Any]]:
     """Return the prefetches with which entitlement_status reads a page of entitlements (reached through
     `prefix`, "entitlement__" from orders) in two more queries, whatever their number: each one's
     revocation and its device's removal."""
@@ -209,6 +214,8 @@ def _at(moment: datetime) -> str:
 def _removed_device_words(entitlement: Entitlement) -> tuple[str, str, bool]:
     """(message, next step, whether to name support) for a title bound to a device that was removed."""
     device = entitlement.device
+    if device is None or device.removed_at is None:  # entitlement_status asks only for a removed device
+        raise ValueError(f"entitlement {entitlement.pk} is not bound to a removed device")
     removal = device_removal(device)
     by_support = removal is not None and removal.actor == Actor.OPERATOR
     args = {"label": device.label, "date": _when(device.removed_at)}
@@ -233,7 +240,7 @@ def _removed_device_words(entitlement: Entitlement) -> tuple[str, str, bool]:
     return message % args, next_step, by_support or entitlement.kind != EntitlementKind.BUY
 
 
-def entitlement_status(entitlement: Entitlement, *, timing: bool = True) -> dict:
+def entitlement_status(entitlement: Entitlement, *, timing: bool = True) -> dict[str, Any]:
     """Return where the entitlement stands, in the user's words: {state, label, progress, done, ok, message,
     next, contact, steps, renew, ...}, true after any customer, operator or system action (revoked, device
     removed, delayed, failed).
@@ -251,7 +258,7 @@ def entitlement_status(entitlement: Entitlement, *, timing: bool = True) -> dict
         and entitlement.device is not None
         and not entitlement.device.is_active
     )
-    labels = {
+    labels: dict[str, str] = {
         EntitlementState.READY: _("Ready to play"),
         EntitlementState.PENDING: _("Preparing your licence"),
         EntitlementState.FAILED: _("Licence not issued"),
@@ -280,11 +287,12 @@ def entitlement_status(entitlement: Entitlement, *, timing: bool = True) -> dict
                 "the licence service is back. A rental's time starts only then."
             )
     elif state == EntitlementState.PENDING:
-        message = {
+        messages: dict[str, str] = {
             IssueProgress.QUEUED: _("Your order is confirmed. Preparing your licence…"),
             IssueProgress.DEVICE_LOOKUP: _("Looking up your device…"),
             IssueProgress.TOKEN_REQUEST: _("Issuing your licence…"),
-        }.get(progress, _("Issuing your licence…"))
+        }
+        message = messages.get(progress, _("Issuing your licence…"))
     elif state == EntitlementState.FAILED and entitlement.failure == EntitlementFailure.DEVICE_CHECK_NEEDED:
         message = _(
             "We could not confirm that this browser is the device you registered: its DRM identity changed, or "
@@ -416,9 +424,11 @@ def entitlement_timing(entitlement: Entitlement) -> str:
         .values_list("requested_at", "answered_at")
         .first()
     )
-    if issued is None or issued[1] is None:
+    if issued is None:
         return ""
     requested, answered = issued
+    if answered is None:
+        return ""
     start, retried = asked_before(requested)
     start = min(start, requested)
     if answered - start > timedelta(minutes=1):  # an outage delayed it: milliseconds would only mislead
@@ -448,14 +458,14 @@ def entitlement_timing(entitlement: Entitlement) -> str:
     )
 
 
-def entitlement_history(entitlement: Entitlement, limit: int = 40) -> list[dict]:
+def entitlement_history(entitlement: Entitlement, limit: int = 40) -> list[dict[str, Any]]:
     """Return what happened to the entitlement since it was created, oldest first, in the customer's words:
     [{time, what, tone}] (tone "ok", "error" or ""). Ready again after a renewal is said once. One query."""
     shown = Q(entitlement=entitlement, kind__in=list(_HISTORY_KINDS))
     if entitlement.device_id:
         shown |= Q(kind=EventKind.DEVICE_REMOVED, device_id=entitlement.device_id)
     events = BindingEvent.objects.filter(shown).select_related("device").order_by("created_at", "pk")
-    items: list[dict] = []
+    items: list[dict[str, Any]] = []
     for event in events[:500]:
         words = _history_words(
             event, ready_before=bool(items) and items[-1]["kind"] == EventKind.TOKEN_ISSUED

@@ -5,8 +5,9 @@ the sweep when a message is lost, so each may run more than once: every one is i
 """
 
 import random
+from typing import Any
 
-from celery import shared_task
+from celery import Task, shared_task
 from django.conf import settings
 
 from . import services
@@ -20,7 +21,7 @@ def backoff(retries: int, *, base: float = 0.5, cap: float = 30.0) -> float:
 
 
 @shared_task(bind=True, name="binding.device_confirm", max_retries=None, ignore_result=True)
-def device_confirm(self, cookie_id: int) -> str:
+def device_confirm(self: Task[[int], str], cookie_id: int) -> str:
     """Find the cookie's device id in ExpressPlay's records and bind it; retry while it is not there yet."""
     try:
         device = services.device_confirm(cookie_id=cookie_id)
@@ -37,19 +38,19 @@ def device_confirm(self, cookie_id: int) -> str:
 
 
 @shared_task(name="binding.work_sweep", ignore_result=True)
-def work_sweep() -> dict:
+def work_sweep() -> dict[str, Any]:
     """Queue again the work a lost message stranded; expire what is over (run by beat)."""
     return services.work_sweep().as_dict()
 
 
 @shared_task(name="binding.expressplay_connection_check", ignore_result=False)
-def expressplay_connection_check() -> dict:
+def expressplay_connection_check() -> dict[str, Any]:
     """Check from a worker that ExpressPlay accepts our credentials; return the report as a dict."""
     return services.expressplay_connection_check().as_dict()
 
 
 @shared_task(bind=True, name="binding.entitlement_issue", max_retries=None, ignore_result=True)
-def entitlement_issue(self, entitlement_id: int) -> str:
+def entitlement_issue(self: Task[[int], str], entitlement_id: int) -> str:
     """Issue the device-bound token of an entitlement; retry timeouts, 5xx and missing records with capped
     backoff for as long as BINDING_OUTAGE_PATIENCE allows (an outage delays a paid order, it does not fail it)."""
     # One claim id per run (the Celery id, and which retry this is): a redelivered copy of an earlier

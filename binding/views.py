@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -20,6 +22,9 @@ from .navigation import back_label
 from .player import browser_cookie_value, player_config, player_messages
 from .services.identity import IdentityInvalid, Proof
 
+if TYPE_CHECKING:
+    from .http import AuthenticatedHttpRequest
+
 
 def _safe_next(request: HttpRequest) -> str:
     target = request.POST.get("next") or request.GET.get("next") or ""
@@ -30,13 +35,13 @@ def _safe_next(request: HttpRequest) -> str:
     return ""
 
 
-def _own_cookie(request: HttpRequest, value: str) -> Cookie:
+def _own_cookie(request: AuthenticatedHttpRequest, value: str) -> Cookie:
     return get_object_or_404(Cookie.objects.select_related("device"), value=value, user=request.user)
 
 
 @login_required
 @require_GET
-def device_list(request: HttpRequest) -> HttpResponse:
+def device_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     """My devices: each device with its name, first and last seen; rename and remove."""
     devices = selectors.devices_for_user(request.user)
     this_browser = selectors.device_for_browser(request.user, browser_cookie_value(request))
@@ -55,7 +60,7 @@ def device_list(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def register(request: HttpRequest) -> HttpResponse:
+def register(request: AuthenticatedHttpRequest) -> HttpResponse:
     """GET: explain the device check. POST: start a registration attempt and go to its playback page."""
     next_url = _safe_next(request)
     user_agent = request.headers.get("User-Agent", "")
@@ -97,7 +102,7 @@ def register(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_GET
-def check(request: HttpRequest, value: str) -> HttpResponse:
+def check(request: AuthenticatedHttpRequest, value: str) -> HttpResponse:
     """The device-check playback page of one registration attempt. It holds no token: the page asks for it
     (a POST to `check_start`) when it starts playing, and gets it once."""
     cookie = _own_cookie(request, value)
@@ -126,7 +131,7 @@ def check(request: HttpRequest, value: str) -> HttpResponse:
 
 @login_required
 @require_POST
-def check_start(request: HttpRequest, value: str) -> JsonResponse:
+def check_start(request: AuthenticatedHttpRequest, value: str) -> JsonResponse:
     """The page starts the device check: the device-check token's licence URL, once (409 after that)."""
     cookie = _own_cookie(request, value)
     try:
@@ -148,7 +153,7 @@ def check_start(request: HttpRequest, value: str) -> JsonResponse:
 
 @login_required
 @require_POST
-def licensed(request: HttpRequest, value: str) -> JsonResponse:
+def licensed(request: AuthenticatedHttpRequest, value: str) -> JsonResponse:
     """The page reports that the device check got its licence: queue the record lookup."""
     cookie = _own_cookie(request, value)
     return JsonResponse({"queued": services.cookie_licence_seen(cookie=cookie)})
@@ -156,7 +161,7 @@ def licensed(request: HttpRequest, value: str) -> JsonResponse:
 
 @login_required
 @require_GET
-def status(request: HttpRequest, value: str) -> JsonResponse:
+def status(request: AuthenticatedHttpRequest, value: str) -> JsonResponse:
     """Where the registration attempt is, in words; remember the browser's registration once bound."""
     cookie = _own_cookie(request, value)
     payload = selectors.registration_status(cookie)
@@ -175,7 +180,7 @@ def status(request: HttpRequest, value: str) -> JsonResponse:
 
 @login_required
 @require_POST
-def rename(request: HttpRequest, pk: int) -> HttpResponse:
+def rename(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     device = get_object_or_404(Device.objects.active(), pk=pk, user=request.user)
     form = DeviceRenameForm(request.POST)
     if form.is_valid():
@@ -191,7 +196,7 @@ def rename(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def remove(request: HttpRequest, pk: int) -> HttpResponse:
+def remove(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     device = get_object_or_404(Device.objects.active(), pk=pk, user=request.user)
     try:
         services.device_remove(device=device, actor_user=request.user)

@@ -62,7 +62,8 @@ def client_from_settings(*, timeout: float | None = None) -> ExpressPlayClient:
     )
     cached = getattr(_per_thread, "client", None)
     if cached is not None and cached[0] == config:
-        return cached[1]
+        client: ExpressPlayClient = cached[1]
+        return client
     (
         environment,
         sandbox_url,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
 from ..expressplay import (
     ExpressPlayError,
@@ -11,9 +12,16 @@ from ..expressplay import (
 from ..models import (
     Actor,
     BindingEvent,
+    Cookie,
+    Device,
+    Entitlement,
     EventKind,
 )
 from ..signals import binding_event_recorded
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
 
 logger = logging.getLogger(__name__)
 
@@ -21,13 +29,13 @@ logger = logging.getLogger(__name__)
 def _event(
     kind: EventKind,
     *,
-    user=None,
-    cookie=None,
-    device=None,
-    entitlement=None,
-    reporting_device=None,
-    actor=Actor.SYSTEM,
-    actor_user=None,
+    user: User | None = None,
+    cookie: Cookie | None = None,
+    device: Device | None = None,
+    entitlement: Entitlement | None = None,
+    reporting_device: Device | None = None,
+    actor: Actor = Actor.SYSTEM,
+    actor_user: User | None = None,
     code: int | None = None,
     detail: str = "",
 ) -> BindingEvent:

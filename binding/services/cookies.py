@@ -7,7 +7,8 @@ import random
 import secrets
 import time
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import transaction
@@ -48,6 +49,10 @@ from .issuing import entitlements_resume_after_check
 from .queueing import DEVICE_CONFIRM, due_again, queue_after_commit
 from .tokens import token_request
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
+
 logger = logging.getLogger(__name__)
 
 CHECK_REPLAYED = "check_replayed"  # Cookie.failure_reason: the check can no longer prove one device
@@ -57,14 +62,14 @@ RECORDS_PAGE = 32
 
 
 @transaction.atomic
-def device_name_suggestion(*, user, user_agent: str) -> str:
+def device_name_suggestion(*, user: User, user_agent: str) -> str:
     """Return a name for a new device that none of the user's devices has, in the active language
     ("Chrome on Linux", then "Chrome on Linux (2)")."""
     return _unique_label(user, device_label(user_agent))
 
 
 def cookie_create(
-    *, user, user_agent: str = "", device_name: str = "", replaces: Cookie | None = None
+    *, user: User, user_agent: str = "", device_name: str = "", replaces: Cookie | None = None
 ) -> Cookie:
     """Start a registration attempt for `user`'s browser: a new, unique ExpressPlay correlation value.
 
@@ -241,7 +246,7 @@ def cookie_licence_seen(*, cookie: Cookie) -> bool:
     return True
 
 
-def cookie_expire_if_stale(*, cookie: Cookie, now=None) -> bool:
+def cookie_expire_if_stale(*, cookie: Cookie, now: datetime | None = None) -> bool:
     """Expire a registration attempt that never got its licence in time; return True if it did now."""
     now = now or timezone.now()
     if not cookie.is_pending or cookie.expires_at > now:
@@ -255,7 +260,7 @@ def cookie_expire_if_stale(*, cookie: Cookie, now=None) -> bool:
     return bool(updated)
 
 
-def cookies_expire_stale(*, now=None) -> int:
+def cookies_expire_stale(*, now: datetime | None = None) -> int:
     """Expire every stale registration attempt; return how many."""
     return sum(cookie_expire_if_stale(cookie=cookie, now=now) for cookie in Cookie.objects.stale(now))
 
@@ -389,7 +394,7 @@ def device_bind(*, cookie: Cookie, device_id: str) -> Device | None:
     return device
 
 
-def _unique_label(user, label: str) -> str:
+def _unique_label(user: User, label: str) -> str:
     taken = set(Device.objects.filter(user=user).values_list("label", flat=True))
     candidate, number = label, 2
     while candidate in taken:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 
@@ -65,7 +65,9 @@ class PurchaseDevice:
     intruders: list[str]
 
 
-def purchase_device(entitlement: Entitlement, client: ExpressPlayClient, now) -> PurchaseDevice | None:
+def purchase_device(
+    entitlement: Entitlement, client: ExpressPlayClient, now: datetime
+) -> PurchaseDevice | None:
     """Return the device a first issue binds `entitlement` to: the checkout browser's registered device.
 
     With BINDING_DEVICE_LOOKUP=every_purchase (the seed's flow) ExpressPlay's records for the browser's
@@ -76,7 +78,7 @@ def purchase_device(entitlement: Entitlement, client: ExpressPlayClient, now) ->
     """
     cookie = entitlement.cookie
     registered = cookie.device if cookie is not None and cookie.state == CookieState.BOUND else None
-    if registered is None or registered.user_id != entitlement.user_id:
+    if cookie is None or registered is None or registered.user_id != entitlement.user_id:
         raise DeviceCheckNeeded("no device check", registered=None, seen=[])
     if not registered.is_active:
         raise DeviceCheckNeeded("device removed", registered=registered, seen=[])
@@ -91,7 +93,9 @@ def purchase_device(entitlement: Entitlement, client: ExpressPlayClient, now) ->
     return PurchaseDevice(registered, others)
 
 
-def intrusion_record(*, cookie: Cookie, registered: Device | None, intruders: list[str], entitlement=None):
+def intrusion_record(
+    *, cookie: Cookie, registered: Device | None, intruders: list[str], entitlement: Entitlement | None = None
+) -> None:
     """Put on the customer's audit trail that other devices played a token carrying `cookie` (the device
     check's, as only it is unbound): both ids, and that none of them became a device of the customer."""
     for device_id in intruders:
@@ -113,7 +117,7 @@ def intrusion_record(*, cookie: Cookie, registered: Device | None, intruders: li
         )
 
 
-def _trust_registration(cookie: Cookie, now) -> bool:
+def _trust_registration(cookie: Cookie, now: datetime) -> bool:
     """Whether BINDING_DEVICE_LOOKUP says to trust the registration without asking the records again
     (``registration``), and the registration is younger than BINDING_REGISTRATION_TRUST_DAYS and was never
     refused in its own browser.
@@ -129,7 +133,7 @@ def _trust_registration(cookie: Cookie, now) -> bool:
     return now - cookie.updated_at <= limit and _registration_distrusted_at(cookie) is None
 
 
-def _registration_distrusted_at(cookie: Cookie):
+def _registration_distrusted_at(cookie: Cookie) -> datetime | None:
     """Return when this browser's own licence request was first refused for a device mismatch (its registered
     device id no longer holds), or None. From then on its purchases ask ExpressPlay's records again."""
     return (

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import transaction
@@ -26,11 +27,15 @@ from ..models import (
 )
 from ._common import _describe, _event
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
+
 logger = logging.getLogger(__name__)
 
 
 @transaction.atomic
-def device_rename(*, device: Device, label: str, actor_user) -> Device:
+def device_rename(*, device: Device, label: str, actor_user: User | None) -> Device:
     """Give a device a new name (1 to 80 characters)."""
     label = " ".join(label.split())
     if not label or len(label) > 80:
@@ -63,7 +68,7 @@ class SwapAllowance:
         return max(0, self.limit - self.used)
 
 
-def device_swap_allowance(user, *, now=None) -> SwapAllowance:
+def device_swap_allowance(user: User, *, now: datetime | None = None) -> SwapAllowance:
     """Return the user's own removals and moves in the last BINDING_SWAP_PERIOD_DAYS, since any operator reset."""
     now = now or timezone.now()
     since = now - timedelta(days=settings.BINDING_SWAP_PERIOD_DAYS)
@@ -82,7 +87,7 @@ def device_swap_allowance(user, *, now=None) -> SwapAllowance:
     return SwapAllowance(settings.BINDING_SWAPS_PER_PERIOD, used, settings.BINDING_SWAP_PERIOD_DAYS)
 
 
-def _check_swap_allowed(user, actor_user) -> Actor:
+def _check_swap_allowed(user: User, actor_user: User | None) -> Actor:
     """Return the actor; a user's own swap must fit the allowance (operators override it)."""
     if actor_user is not None and actor_user.pk != user.pk:
         return Actor.OPERATOR
@@ -99,7 +104,7 @@ def _check_swap_allowed(user, actor_user) -> Actor:
 
 
 @transaction.atomic
-def device_remove(*, device: Device, actor_user, reason: str = "") -> Device:
+def device_remove(*, device: Device, actor_user: User | None, reason: str = "") -> Device:
     """Remove a device from the user's list: it no longer counts towards the limit, and titles bound to it
     are not renewed until moved. A user's own removals count against their swap allowance."""
     device = Device.objects.select_for_update().get(pk=device.pk)
@@ -119,13 +124,13 @@ def device_remove(*, device: Device, actor_user, reason: str = "") -> Device:
 
 
 @transaction.atomic
-def device_swaps_reset(*, user, actor_user, reason: str) -> None:
+def device_swaps_reset(*, user: User, actor_user: User | None, reason: str) -> None:
     """Give the user their full swap allowance back (an operator's override)."""
     _event(EventKind.SWAPS_RESET, user=user, actor=Actor.OPERATOR, actor_user=actor_user, detail=reason)
 
 
 def device_refresh(
-    *, device: Device, actor_user, reason: str = "", client: ExpressPlayClient | None = None
+    *, device: Device, actor_user: User | None, reason: str = "", client: ExpressPlayClient | None = None
 ) -> str:
     """Look the device's registrations up in ExpressPlay's records again; return what was found, in words.
 

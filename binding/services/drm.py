@@ -10,12 +10,17 @@ on record as a DrmFallback row that admin and /health/ show.
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
 
 from ..models import Actor, BindingMode, DrmChoices, DrmFallback, EventKind
 from ._common import _event
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
 
 logger = logging.getLogger(__name__)
 
@@ -27,7 +32,8 @@ KEY_SYSTEMS = {
 }
 CLEARKEY = "org.w3.clearkey"
 # ExpressPlay's "Device ID binding is not supported for Widevine / FairPlay" (research section 8).
-BINDING_UNSUPPORTED = {-7002: DrmChoices.WIDEVINE, -6008: DrmChoices.FAIRPLAY}
+# Keyed by an optional code: a rejection without a code is no DRM's.
+BINDING_UNSUPPORTED: dict[int | None, str] = {-7002: DrmChoices.WIDEVINE, -6008: DrmChoices.FAIRPLAY}
 
 
 def offered_drms() -> list[str]:
@@ -37,7 +43,8 @@ def offered_drms() -> list[str]:
 
 def configured_mode(drm: str) -> str:
     """Return the binding mode the settings give `drm` (expressplay when unset)."""
-    return settings.EXPRESSPLAY_BINDING.get(drm, BindingMode.EXPRESSPLAY)
+    mode: str = settings.EXPRESSPLAY_BINDING.get(drm, BindingMode.EXPRESSPLAY)
+    return mode
 
 
 def fallback_mode(drm: str) -> str:
@@ -88,7 +95,7 @@ def drm_fall_back(drm: str, *, code: int | None, detail: str = "") -> str:
 
 
 @transaction.atomic
-def drm_fallback_clear(*, fallback: DrmFallback, actor_user, reason: str = "") -> bool:
+def drm_fallback_clear(*, fallback: DrmFallback, actor_user: User | None, reason: str = "") -> bool:
     """Forget that ExpressPlay refused device binding on a DRM (an operator's "try again", after the account
     changed): titles bought from now on ask ExpressPlay to bind again; titles already bound by Bindery stay so
     until moved or re-issued. Return False when the fallback was gone already."""

@@ -5,7 +5,8 @@ purchase is bound to, in `device_trust`."""
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -35,13 +36,17 @@ from .drm import binding_mode
 from .issuing import _make_pending, entitlement_expire_if_over
 from .queueing import ENTITLEMENT_ISSUE, queue_after_commit
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
+
 logger = logging.getLogger(__name__)
 
 
 @transaction.atomic
 def entitlement_create(
     *,
-    user,
+    user: User,
     asset: MediaAsset,
     kind: EntitlementKind,
     cookie: Cookie,
@@ -77,7 +82,8 @@ def entitlement_create(
         kind=kind,
         cookie=cookie,
         device=None,
-        rental_ends_at=timezone.now() + rental_period if kind == EntitlementKind.RENT else None,
+        # A rental always comes with its period (the shop's offer, the API's serializer).
+        rental_ends_at=timezone.now() + rental_period if kind == EntitlementKind.RENT else None,  # type: ignore[operator]
         play_duration=play_duration if kind == EntitlementKind.RENT else None,
         queued_at=timezone.now(),
     )
@@ -99,7 +105,7 @@ def drm_refused(drm: str) -> bool:
     return binding_mode(drm) == BindingMode.REFUSE
 
 
-def entitlements_expire_ended(*, now=None) -> int:
+def entitlements_expire_ended(*, now: datetime | None = None) -> int:
     """Expire every pending or ready rental whose period has ended; return how many."""
     now = now or timezone.now()
     ended = (
@@ -119,7 +125,7 @@ def entitlements_expire_ended(*, now=None) -> int:
 
 
 @transaction.atomic
-def entitlement_renew(*, entitlement: Entitlement, actor_user=None) -> bool:
+def entitlement_renew(*, entitlement: Entitlement, actor_user: User | None = None) -> bool:
     """Ask for a new token for the same device when a ready entitlement's token has expired (or nearly).
 
     Return True when a new token is now being issued. Rentals past their end expire instead.
@@ -144,7 +150,7 @@ def entitlement_renew(*, entitlement: Entitlement, actor_user=None) -> bool:
 
 
 @transaction.atomic
-def entitlement_retry(*, entitlement: Entitlement, actor_user, reason: str = "") -> bool:
+def entitlement_retry(*, entitlement: Entitlement, actor_user: User | None, reason: str = "") -> bool:
     """Put a failed entitlement back to the worker (an operator's retry); return True when queued."""
     entitlement = Entitlement.objects.select_for_update(of=("self",)).get(pk=entitlement.pk)
     if entitlement.state != EntitlementState.FAILED or entitlement.rental_over:
@@ -162,7 +168,7 @@ def entitlement_retry(*, entitlement: Entitlement, actor_user, reason: str = "")
 
 
 @transaction.atomic
-def entitlement_revoke(*, entitlement: Entitlement, actor_user, reason: str) -> Entitlement:
+def entitlement_revoke(*, entitlement: Entitlement, actor_user: User | None, reason: str) -> Entitlement:
     """Revoke an entitlement: Bindery stops handing out and renewing its token.
 
     ExpressPlay has no revocation call, so a token already issued stays valid until it expires.
@@ -189,7 +195,7 @@ def entitlement_revoke(*, entitlement: Entitlement, actor_user, reason: str) -> 
 
 
 @transaction.atomic
-def entitlement_reissue(*, entitlement: Entitlement, actor_user, reason: str) -> bool:
+def entitlement_reissue(*, entitlement: Entitlement, actor_user: User | None, reason: str) -> bool:
     """Request a fresh token for a ready (or failed) entitlement, for its device; True when now issuing."""
     entitlement = (
         Entitlement.objects.select_for_update(of=("self",)).select_related("device").get(pk=entitlement.pk)
@@ -214,7 +220,9 @@ def entitlement_reissue(*, entitlement: Entitlement, actor_user, reason: str) ->
 
 
 @transaction.atomic
-def entitlement_move(*, entitlement: Entitlement, device: Device, actor_user, reason: str = "") -> bool:
+def entitlement_move(
+    *, entitlement: Entitlement, device: Device, actor_user: User | None, reason: str = ""
+) -> bool:
     """Bind the entitlement to another of its user's devices and issue a token for it; True when now issuing.
 
     A user may move only titles they bought, within their swap allowance; an operator may move any.
@@ -249,7 +257,7 @@ def entitlement_move(*, entitlement: Entitlement, device: Device, actor_user, re
 
 @transaction.atomic
 def entitlement_refusal_report(
-    *, entitlement: Entitlement, code: int | None, browser_cookie: str | None, actor_user
+    *, entitlement: Entitlement, code: int | None, browser_cookie: str | None, actor_user: User | None
 ) -> bool:
     """Record that the licence server refused to play `entitlement` in the reporting browser (ExpressPlay
     `code`); return True when a new token is on its way.
@@ -273,7 +281,8 @@ def entitlement_refusal_report(
         return False  # one report a minute is on record; a page reloaded in a loop adds nothing
     cookie = entitlement.cookie
     own_browser = cookie is not None and browser_cookie is not None and browser_cookie == cookie.value
-    distrusted_at = _registration_distrusted_at(cookie) if own_browser else None
+    # own_browser is False when there is no cookie.
+    distrusted_at = _registration_distrusted_at(cookie) if own_browser else None  # type: ignore[arg-type]
     # Only a registration of this entitlement's customer names the browser: a cookie value is not trusted.
     reporting_device = device_for_browser(entitlement.user, browser_cookie)
     registered_as = (

@@ -4,7 +4,8 @@ for the device `device_trust` chooses, failure, automatic retries."""
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
@@ -25,7 +26,9 @@ from ..expressplay import (
 )
 from ..models import (
     BindingMode,
+    Cookie,
     CookieState,
+    Device,
     DrmChoices,
     Entitlement,
     EntitlementFailure,
@@ -45,7 +48,7 @@ from .tokens import token_request
 logger = logging.getLogger(__name__)
 
 
-def _make_pending(entitlement: Entitlement, **fields) -> None:
+def _make_pending(entitlement: Entitlement, **fields: Any) -> None:
     """Put a (locked) entitlement back to pending and queue its issue after commit: the one way in which
     an existing entitlement asks the worker for a token, so that no caller can forget to queue it."""
     now = timezone.now()
@@ -142,7 +145,7 @@ def _renew_claim_before_sending(entitlement_id: int, task_id: str) -> None:
         raise ClaimLost(f"entitlement {entitlement_id}: run {task_id} no longer holds the claim")
 
 
-def _rental_delay_given_back(entitlement: Entitlement, now) -> timedelta | None:
+def _rental_delay_given_back(entitlement: Entitlement, now: datetime) -> timedelta | None:
     """Return how long a rental's first licence was delayed by an outage, to be added to its window: the
     rental's clock does not run while the customer could not watch. None when it was not delayed."""
     if (
@@ -154,21 +157,25 @@ def _rental_delay_given_back(entitlement: Entitlement, now) -> timedelta | None:
     return max(timedelta(0), now - entitlement.created_at)
 
 
-def _token_expiry(entitlement: Entitlement, now) -> timedelta:
+def _token_expiry(entitlement: Entitlement, now: datetime) -> timedelta:
     lifetime = timedelta(seconds=settings.ENTITLEMENT_TOKEN_LIFETIME)
     if entitlement.kind == EntitlementKind.RENT:
-        lifetime = min(lifetime, entitlement.rental_ends_at - now)
+        # A rental has its end from its creation (entitlement_create).
+        lifetime = min(lifetime, entitlement.rental_ends_at - now)  # type: ignore[operator]
     return min(lifetime, timedelta(days=30))
 
 
 def entitlement_policy(entitlement: Entitlement) -> Policy:
     """Return the rights an entitlement's licences carry: BuyToOwn, or its rental window and viewing time."""
     if entitlement.kind == EntitlementKind.RENT:
-        return Rental(period_end=entitlement.rental_ends_at, play_duration=entitlement.play_duration)
+        # A rental has its end from its creation (entitlement_create).
+        return Rental(period_end=entitlement.rental_ends_at, play_duration=entitlement.play_duration)  # type: ignore[arg-type]
     return BuyToOwn()
 
 
-def _entitlement_ready(entitlement: Entitlement, task_id: str, device, *, detail: str, **binding) -> bool:
+def _entitlement_ready(
+    entitlement: Entitlement, task_id: str, device: Device, *, detail: str, **binding: Any
+) -> bool:
     """Make the entitlement ready for `device` with `binding` (who binds it, and the token kept, if any) if run
     `task_id` still holds its claim, clearing every trace of a wait or failure; the audit event goes with it
     (call it inside the transaction that keeps the token). Return whether this run won."""
@@ -203,7 +210,9 @@ def _entitlement_ready(entitlement: Entitlement, task_id: str, device, *, detail
     return bool(won)
 
 
-def _entitlement_bind_without_token(entitlement: Entitlement, task_id: str, device, mode: str) -> Entitlement:
+def _entitlement_bind_without_token(
+    entitlement: Entitlement, task_id: str, device: Device, mode: str
+) -> Entitlement:
     """Finish an issue whose device's DRM ExpressPlay does not bind: bound by Bindery (ready, no token kept: a
     short one is issued at each Play, to the proven device only), or refused in words (decision 0013)."""
     if mode == BindingMode.REFUSE:
@@ -258,7 +267,8 @@ def entitlement_issue(
     now = timezone.now()
     delay_given_back = _rental_delay_given_back(entitlement, now)
     if delay_given_back:
-        entitlement.rental_ends_at += delay_given_back
+        # Only a rental's delay is given back, and a rental has its end (entitlement_create).
+        entitlement.rental_ends_at += delay_given_back  # type: ignore[operator,assignment]
     if entitlement.rental_over:
         return entitlement_expire_if_over(entitlement=entitlement)
     client = client or client_from_settings()
@@ -271,7 +281,8 @@ def entitlement_issue(
                 raise RecordNotYetAvailable(entitlement.cookie.value if entitlement.cookie else "")
             if chosen.intruders:
                 intrusion_record(
-                    cookie=entitlement.cookie,
+                    # purchase_device chose a device through this cookie: it is there.
+                    cookie=entitlement.cookie,  # type: ignore[arg-type]
                     registered=chosen.device,
                     intruders=chosen.intruders,
                     entitlement=entitlement,
@@ -350,10 +361,10 @@ def _entitlement_fail(
     *,
     code: int | None,
     detail: str,
-    retry_at=None,
+    retry_at: datetime | None = None,
     failure: EntitlementFailure = EntitlementFailure.NONE,
     kind: EventKind = EventKind.TOKEN_FAILED,
-    device=None,
+    device: Device | None = None,
 ) -> None:
     """Fail the entitlement if run `task_id` still holds its claim, with the event `kind` on the audit trail
     in the same commit."""
@@ -417,7 +428,7 @@ def _entitlement_hold(entitlement: Entitlement, task_id: str, exc: DeviceCheckNe
 
 
 @transaction.atomic
-def entitlements_resume_after_check(*, cookie) -> int:
+def entitlements_resume_after_check(*, cookie: Cookie) -> int:
     """Send on the entitlements held for a fresh device check of the registration `cookie` replaces, now
     that `cookie` is bound: they are issued for its device, which passed this customer's check. Return how
     many."""

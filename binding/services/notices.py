@@ -5,6 +5,8 @@ change it tells of, once per event; the shop queues the receipt itself (storefro
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.urls import reverse
 from django.utils import translation
 
@@ -13,9 +15,13 @@ from accounts.models import MailKind
 
 from ..models import BindingEvent, Device, Entitlement, EntitlementKind
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
-def _name(user) -> str:
-    return user.get_full_name() or user.get_username()
+
+def _name(user: User) -> str:
+    name: str = user.get_full_name() or user.get_username()
+    return name
 
 
 def _title(entitlement: Entitlement) -> str:

@@ -17,7 +17,9 @@ import re
 import secrets
 import time
 from collections.abc import Mapping
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, cast
+from uuid import UUID
 
 from django.conf import settings
 from django.core import signing
@@ -42,6 +44,7 @@ from ..expressplay import (
 from ..models import (
     BindingMode,
     Cookie,
+    Device,
     Entitlement,
     EntitlementState,
     PlayLicenceRequest,
@@ -53,6 +56,10 @@ from ..selectors import cookie_for_browser
 from .identity import IdentityInvalid, Proof, play_message, proof_verify
 from .issuing import entitlement_policy
 from .tokens import token_request
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
 
 logger = logging.getLogger(__name__)
 
@@ -79,11 +86,11 @@ def play_challenge(entitlement: Entitlement) -> str:
     return signing.dumps({"e": entitlement.pk, "n": secrets.token_hex(16)}, salt=CHALLENGE_SALT)
 
 
-def _refused(reason: str, message, status: int = 403) -> PlayRefused:
+def _refused(reason: str, message: str, status: int = 403) -> PlayRefused:
     return PlayRefused(message, reason=reason, status=status)
 
 
-def _proven_browser(*, user, entitlement: Entitlement, browser_cookie: str | None) -> Cookie:
+def _proven_browser(*, user: User, entitlement: Entitlement, browser_cookie: str | None) -> Cookie:
     """Return the registration of the browser asking, when it may play `entitlement` bound by Bindery: the
     customer's own, ready, bound by Bindery to an active device, and this browser's bound registration is
     of that very device. Raise PlayRefused saying why otherwise."""
@@ -134,7 +141,7 @@ def _wrong_key() -> PlayRefused:
     )
 
 
-def play_policy(entitlement: Entitlement, now) -> Policy:
+def play_policy(entitlement: Entitlement, now: datetime) -> Policy:
     """Return the rights of one Play's licence: the entitlement's, with a rental's viewing time counted from
     its first play, so that each licence may play only what is left. Raise PlayRefused once none is left."""
     policy = entitlement_policy(entitlement)
@@ -154,7 +161,7 @@ def _session_end(session: PlaySession, reason: str) -> None:
 
 def play_session_start(
     *,
-    user,
+    user: User,
     entitlement: Entitlement,
     browser_cookie: str | None,
     challenge: str,
@@ -171,7 +178,8 @@ def play_session_start(
     """
     entitlement = Entitlement.objects.select_related("asset", "device").get(pk=entitlement.pk)
     cookie = _proven_browser(user=user, entitlement=entitlement, browser_cookie=browser_cookie)
-    device = entitlement.device
+    # _proven_browser refused an entitlement without an active device.
+    device = cast(Device, entitlement.device)
     try:
         data = signing.loads(challenge, salt=CHALLENGE_SALT, max_age=CHALLENGE_MAX_AGE)
     except signing.SignatureExpired as exc:
@@ -251,7 +259,7 @@ def play_session_start(
     return session
 
 
-def _session_for_browser(*, user, session_id, browser_cookie: str | None) -> PlaySession:
+def _session_for_browser(*, user: User, session_id: UUID, browser_cookie: str | None) -> PlaySession:
     """Return the live session `session_id` when the browser asking started it; raise PlayRefused."""
     session = (
         PlaySession.objects.select_related("entitlement__device", "entitlement__asset", "cookie")
@@ -268,7 +276,7 @@ def _session_for_browser(*, user, session_id, browser_cookie: str | None) -> Pla
     return session
 
 
-def play_session_heartbeat(*, user, session_id, browser_cookie: str | None) -> PlaySession:
+def play_session_heartbeat(*, user: User, session_id: UUID, browser_cookie: str | None) -> PlaySession:
     """Keep the browser's live session live (the player calls it every PlaySession.HEARTBEAT seconds); raise
     PlayRefused when it is not the browser's, or has ended."""
     session = _session_for_browser(user=user, session_id=session_id, browser_cookie=browser_cookie)
@@ -281,7 +289,9 @@ def play_session_heartbeat(*, user, session_id, browser_cookie: str | None) -> P
     return session
 
 
-def play_session_end(*, user, session_id, browser_cookie: str | None, reason: str = "page closed") -> bool:
+def play_session_end(
+    *, user: User, session_id: UUID, browser_cookie: str | None, reason: str = "page closed"
+) -> bool:
     """End the browser's session (the page went away, or playback ended); return whether one was ended."""
     return bool(
         PlaySession.objects.filter(
@@ -292,8 +302,8 @@ def play_session_end(*, user, session_id, browser_cookie: str | None, reason: st
 
 def play_licence_relay(
     *,
-    user,
-    session_id,
+    user: User,
+    session_id: UUID,
     browser_cookie: str | None,
     body: bytes,
     headers: Mapping[str, str],
@@ -324,7 +334,9 @@ def play_licence_relay(
     try:
         proof = Proof.from_fields(key, signature)
         message = body + b"\n" + stamp.encode() + b"\n" + nonce.encode()
-        proof_verify(proof, message, expected_key=session.entitlement.device.identity_key)
+        # _session_for_browser proved the browser through _proven_browser: the entitlement has its device.
+        device = cast(Device, session.entitlement.device)
+        proof_verify(proof, message, expected_key=device.identity_key)
     except IdentityInvalid as exc:
         logger.info("Playback session %s: licence request refused: %s", session.pk, exc)
         raise _wrong_key() from exc

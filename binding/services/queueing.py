@@ -12,10 +12,16 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 from functools import partial
+from typing import TYPE_CHECKING
 
 from django.conf import settings
-from django.db import models, transaction
+from django.db import transaction
 from django.utils import timezone
+
+if TYPE_CHECKING:
+    from celery import Task
+
+    from ..models import Cookie, Entitlement
 
 logger = logging.getLogger(__name__)
 
@@ -24,7 +30,7 @@ ENTITLEMENT_ISSUE = "binding.entitlement_issue"
 DEVICE_CONFIRM = "binding.device_confirm"
 
 
-def queue_after_commit(task_name: str, *, model: type[models.Model], pk: int) -> None:
+def queue_after_commit(task_name: str, *, model: type[Entitlement] | type[Cookie], pk: int) -> None:
     """Queue `task_name(pk)` once the current transaction commits (at once outside one).
 
     The caller sets `queued_at` on the row in its own transaction; this never raises for a broker failure.
@@ -32,16 +38,20 @@ def queue_after_commit(task_name: str, *, model: type[models.Model], pk: int) ->
     transaction.on_commit(partial(_send, task_name, model, pk))
 
 
-def _task(task_name: str):
+def _task(task_name: str) -> Task[[int], str]:
     from binding import tasks  # tasks import the services: bound late
 
-    return {ENTITLEMENT_ISSUE: tasks.entitlement_issue, DEVICE_CONFIRM: tasks.device_confirm}[task_name]
+    by_name: dict[str, Task[[int], str]] = {
+        ENTITLEMENT_ISSUE: tasks.entitlement_issue,
+        DEVICE_CONFIRM: tasks.device_confirm,
+    }
+    return by_name[task_name]
 
 
-def _send(task_name: str, model: type[models.Model], pk: int) -> None:
+def _send(task_name: str, model: type[Entitlement] | type[Cookie], pk: int) -> None:
     try:
         # Both wait on ExpressPlay: their own queue, served by an I/O worker (CELERY_EXPRESSPLAY_QUEUE).
-        _task(task_name).apply_async(args=[pk], queue=settings.CELERY_EXPRESSPLAY_QUEUE)
+        _task(task_name).apply_async(args=(pk,), queue=settings.CELERY_EXPRESSPLAY_QUEUE)
     except Exception as exc:  # any broker failure at all: the sweep re-queues from the database
         logger.warning(
             "Could not queue %s for %s %s (%s: %s); the sweep will queue it once the broker is back.",
@@ -54,7 +64,7 @@ def _send(task_name: str, model: type[models.Model], pk: int) -> None:
         model.objects.filter(pk=pk).update(queued_at=None)
 
 
-def due_again(model: type[models.Model], pk: int, *, countdown: float) -> None:
+def due_again(model: type[Entitlement] | type[Cookie], pk: int, *, countdown: float) -> None:
     """Record that the row's task waits `countdown` seconds before its next run (a retry), so the sweep
     does not treat the wait as lost work."""
     model.objects.filter(pk=pk).update(queued_at=timezone.now() + timedelta(seconds=countdown))

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import logging
 from dataclasses import asdict, dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
-from django.db.models import F, Q
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
 from ..models import Cookie, CookieState, Entitlement, EntitlementState, Heartbeat
@@ -34,18 +35,18 @@ class SweepReport:
     rentals_expired: int
     failures_retried: int = 0
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return asdict(self)
 
 
-def _due(now) -> Q:
+def _due(now: datetime) -> Q:
     """Never queued (the broker was away), or queued (or due after a retry's wait) long enough ago."""
     return Q(queued_at__isnull=True) | Q(
         queued_at__lt=now - timedelta(seconds=settings.BINDING_REQUEUE_AFTER)
     )
 
 
-def _requeue(queryset, task_name: str, now) -> int:
+def _requeue(queryset: QuerySet[Entitlement] | QuerySet[Cookie], task_name: str, now: datetime) -> int:
     """Queue the rows of `queryset` again, never-queued ones first, at most BINDING_SWEEP_BATCH; return how many."""
     order = (F("queued_at").asc(nulls_first=True), "pk")
     ids = list(queryset.order_by(*order).values_list("pk", flat=True)[: settings.BINDING_SWEEP_BATCH])
@@ -66,13 +67,15 @@ def queue_backlog(queue: str) -> int:
     try:
         with current_app.connection_for_read() as connection:
             connection.ensure_connection(max_retries=1, interval_start=0, interval_step=0)  # never wait long
-            return connection.default_channel.queue_declare(queue=queue, passive=True).message_count
+            # kombu's channels are untyped at this depth: a Redis channel answers queue_declare.
+            declared = connection.default_channel.queue_declare(queue=queue, passive=True)  # type: ignore[attr-defined]
+            return int(declared.message_count)
     except Exception as exc:  # the broker away or the queue not declared yet: nothing known to wait
         logger.debug("Queue %s length unknown (%s)", queue, exc)  # also: nothing ever queued there yet
         return 0
 
 
-def work_sweep(*, now=None) -> SweepReport:
+def work_sweep(*, now: datetime | None = None) -> SweepReport:
     """Queue again every pending issue without a live claim and every registration lookup that waits too
     long; retry failures whose automatic retry is due (ExpressPlay was unreachable); expire stale
     registrations and ended rentals. Return what it did."""
@@ -90,10 +93,12 @@ def work_sweep(*, now=None) -> SweepReport:
     entitlements = _requeue(stranded.filter(due), ENTITLEMENT_ISSUE, now)
     lookups = Cookie.objects.filter(state=CookieState.LICENCE_SEEN, expires_at__gt=now).filter(_due(now))
     lookups_requeued = _requeue(lookups, DEVICE_CONFIRM, now)
-    due = Entitlement.objects.filter(state=EntitlementState.FAILED, retry_at__lte=now).order_by("retry_at")
+    retry_due = Entitlement.objects.filter(state=EntitlementState.FAILED, retry_at__lte=now).order_by(
+        "retry_at"
+    )
     retried = sum(
         entitlement_retry_automatically(entitlement_id=pk)
-        for pk in due.values_list("pk", flat=True)[: settings.BINDING_SWEEP_BATCH]
+        for pk in retry_due.values_list("pk", flat=True)[: settings.BINDING_SWEEP_BATCH]
     )
     report = SweepReport(entitlements, lookups_requeued, registrations_expired, rentals_expired, retried)
     if entitlements or lookups_requeued:

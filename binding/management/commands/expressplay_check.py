@@ -1,3 +1,5 @@
+from typing import Any
+
 from django.core.management.base import BaseCommand, CommandError
 
 from binding.services import expressplay_connection_check
@@ -6,7 +8,7 @@ from binding.services import expressplay_connection_check
 class Command(BaseCommand):
     help = "Check that the configured ExpressPlay environment (or the sandbox) accepts our authenticator."
 
-    def handle(self, *args, **options):
+    def handle(self, *args: Any, **options: Any) -> None:
         report = expressplay_connection_check()
         if report.ok:
             self.stdout.write(
