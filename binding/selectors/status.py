@@ -1,143 +1,37 @@
-"""Reads for the binding pages, each a fixed number of queries."""
+"""What a customer's pages say about an entitlement (decision 0016, pages tell the truth): its state,
+what happens next and when, and its history, in the customer's words, each a fixed number of queries."""
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
-from django.db.models import Count, Min, Prefetch, Q
+from django.db.models import Prefetch, Q
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 
-from .models import (
+from ..models import (
     Actor,
     BindingEvent,
     BindingMode,
-    Cookie,
-    CookieState,
     Device,
     Entitlement,
     EntitlementFailure,
     EntitlementKind,
     EntitlementState,
     EventKind,
-    Heartbeat,
     IssueProgress,
-    MediaAsset,
     TokenRequest,
     TokenRequestOutcome,
     TokenRequestPurpose,
 )
+from .entitlements import entitlement_needs_renewal
 
 if TYPE_CHECKING:
-    from django.contrib.auth.models import User
-
-
-def devices_for_user(user: User) -> list[Device]:
-    """Return the user's active devices, oldest first."""
-    return list(Device.objects.active().filter(user=user).order_by("first_seen"))
-
-
-def cookie_for_browser(user: User, cookie_value: str | None) -> Cookie | None:
-    """Return the bound registration this browser remembers, if it is the user's and its device is active."""
-    if not cookie_value:
-        return None
-    return (
-        Cookie.objects.select_related("device")
-        .filter(value=cookie_value, user=user, state=CookieState.BOUND, device__removed_at__isnull=True)
-        .first()
-    )
-
-
-def device_for_browser(user: User, cookie_value: str | None) -> Device | None:
-    """Return the user's active device this browser registered as (from its remembered cookie), if any."""
-    cookie = cookie_for_browser(user, cookie_value)
-    return cookie.device if cookie else None
-
-
-def entitlement_for_user(user: User, entitlement_id: int) -> Entitlement | None:
-    """Return the user's entitlement `entitlement_id` with its asset and device, if it is theirs."""
-    return Entitlement.objects.select_related("asset", "device").filter(pk=entitlement_id, user=user).first()
-
-
-def device_check_asset() -> MediaAsset | None:
-    return MediaAsset.objects.filter(slug=settings.BINDING_DEVICE_CHECK_ASSET).first()
-
-
-def registration_status(cookie: Cookie) -> dict[str, Any]:
-    """Return the registration attempt's state for the page: {state, done, ok, message, device}."""
-    state = cookie.effective_state
-    device = cookie.device.label if cookie.device_id and cookie.device else ""
-    if state == CookieState.BOUND:
-        message = _("This browser is registered as %(label)s.") % {"label": device}
-    elif state == CookieState.EXPIRED:
-        message = _("This device check took too long and expired. Please start again.")
-    elif state == CookieState.FAILED and cookie.failure_reason == Cookie.FAILURE_DEVICE_LIMIT:
-        names = [d.label for d in devices_for_user(cookie.user)]
-        message = ngettext(
-            "You already have %(count)d registered device, the most allowed: %(names)s. Remove it under "
-            "My devices, then register this browser.",
-            "You already have %(count)d registered devices, the most allowed: %(names)s. Remove one of them "
-            "under My devices, then register this browser.",
-            len(names),
-        ) % {"count": len(names), "names": ", ".join(names)}
-    elif state == CookieState.FAILED and cookie.failure_reason == "check_replayed":
-        message = _(
-            "Another device played this device check too, so it cannot tell which device is yours. Nothing was "
-            "registered. Start the check again in this browser; if you did not share the page, change your "
-            "password."
-        )
-    elif state == CookieState.FAILED:
-        message = _("We could not confirm this device with the licence server. Please try again.")
-    elif state == CookieState.LICENCE_SEEN:
-        message = _("Looking up this browser's device id at the licence server…")
-    else:
-        message = _("Playing the device check…")
-    return {
-        "state": state,
-        "done": state in (CookieState.BOUND, CookieState.FAILED, CookieState.EXPIRED),
-        "ok": state == CookieState.BOUND,
-        "message": message,
-        "device": device,
-        "limit_reached": cookie.failure_reason == Cookie.FAILURE_DEVICE_LIMIT,
-    }
-
-
-@dataclass(frozen=True)
-class Outage:
-    """Paid orders whose licence is delayed because ExpressPlay cannot be reached, and since when."""
-
-    delayed: int
-    since: datetime | None
-    reason: str
-
-
-def expressplay_outage() -> Outage:
-    """Return how many pending entitlements are delayed by ExpressPlay being unreachable, the oldest delay's
-    start and the newest reason. Two queries, whatever the count."""
-    delayed = Entitlement.objects.filter(state=EntitlementState.PENDING, delayed_since__isnull=False)
-    summary = delayed.aggregate(count=Count("pk"), since=Min("delayed_since"))
-    reason = delayed.order_by("-delayed_since").values_list("delay_reason", flat=True).first() or ""
-    return Outage(summary["count"], summary["since"], reason)
-
-
-def entitlement_needs_renewal(entitlement: Entitlement) -> bool:
-    """Return True for a ready entitlement whose token has (nearly) expired and may be renewed: not a rental
-    past its end, not bound to a removed device. Reads only."""
-    if entitlement.state != EntitlementState.READY or entitlement.rental_over:
-        return False
-    if entitlement.bound_by == BindingMode.BINDERY:
-        return False  # no token is kept: each Play gets a short one of its own
-    if entitlement.device and not entitlement.device.is_active:
-        return False  # bound to a removed device: not renewed until moved
-    margin = timedelta(seconds=settings.ENTITLEMENT_RENEW_MARGIN)
-    return not (entitlement.token_expires_at and entitlement.token_expires_at > timezone.now() + margin)
+    pass
 
 
 _DEVICE_CODES = {-5004, -5005, -4001}
@@ -521,63 +415,3 @@ def _history_words(event: BindingEvent, *, ready_before: bool) -> tuple[str, str
     if event.kind == EventKind.ENTITLEMENT_EXPIRED:
         return _("Rental ended"), ""
     return None
-
-
-class MoveVerdict(enum.Enum):
-    """Whether the customer may move a title to the device this browser is, and if not, why."""
-
-    ALLOWED = "allowed"
-    RENTAL = "rental"  # a rental stays on the device it was rented on
-    OVER = "over"  # revoked or ended: nothing to move
-    NOT_REGISTERED = "not_registered"  # this browser is none of the customer's devices
-    SAME_DEVICE = "same_device"  # the title is bound to this very device already
-    NO_CHANGES_LEFT = "no_changes_left"  # the period's device changes are used up
-
-
-@dataclass(frozen=True)
-class MoveOffer:
-    verdict: MoveVerdict
-    swaps_left: int
-
-    @property
-    def allowed(self) -> bool:
-        return self.verdict is MoveVerdict.ALLOWED
-
-    @property
-    def shown(self) -> bool:
-        """Whether a "Move to this device" button belongs beside the title (disabled when none is left)."""
-        return self.verdict in (MoveVerdict.ALLOWED, MoveVerdict.NO_CHANGES_LEFT)
-
-
-def move_offer(entitlement: Entitlement, this_device: Device | None, swaps_left: int) -> MoveOffer:
-    """The one rule for "Move to this device", read by My library and by the player's refusal; the move
-    itself (services.entitlement_move) enforces the same rule."""
-    if entitlement.kind != EntitlementKind.BUY:
-        verdict = MoveVerdict.RENTAL
-    elif entitlement.state in (EntitlementState.REVOKED, EntitlementState.EXPIRED) or entitlement.rental_over:
-        verdict = MoveVerdict.OVER
-    elif this_device is None:
-        verdict = MoveVerdict.NOT_REGISTERED
-    elif this_device.pk == entitlement.device_id:
-        verdict = MoveVerdict.SAME_DEVICE
-    elif swaps_left <= 0:
-        verdict = MoveVerdict.NO_CHANGES_LEFT
-    else:
-        verdict = MoveVerdict.ALLOWED
-    return MoveOffer(verdict=verdict, swaps_left=swaps_left)
-
-
-@dataclass(frozen=True)
-class SweepState:
-    """When the sweep last finished (None: never), and whether that is too long ago: beat, or the worker
-    that runs the sweep, has stopped, so nothing a lost message stranded is queued again."""
-
-    finished_at: datetime | None
-    stale: bool
-
-
-def sweep_state(now: datetime | None = None) -> SweepState:
-    """Return the sweep's heartbeat, stale when older than BINDING_SWEEP_STALE_AFTER seconds (one query)."""
-    finished_at = Heartbeat.objects.filter(name=Heartbeat.SWEEP).values_list("finished_at", flat=True).first()
-    limit = (now or timezone.now()) - timedelta(seconds=settings.BINDING_SWEEP_STALE_AFTER)
-    return SweepState(finished_at=finished_at, stale=finished_at is None or finished_at < limit)
