@@ -15,6 +15,9 @@ from storefront.celery import app as celery_app
 from storefront.demo_data import DEMO_CLIPS, demo_clip_render
 from storefront.redis_server import embedded_redis_from_settings
 
+# The test toolkit (tests/toolkit/): `queued_tasks`, `user`, `check_asset`, `title`.
+pytest_plugins = ["tests.toolkit.fixtures"]
+
 
 def pytest_configure(config):
     """One fast password hasher for the suite: every test user and sign-in would otherwise pay PBKDF2 at a

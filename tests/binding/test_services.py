@@ -5,35 +5,21 @@ from urllib.parse import parse_qs
 
 import pytest
 import responses
-from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from binding import services
 from binding.exceptions import DeviceCheckUnavailable, RecordNotYetAvailable
-from binding.models import BindingEvent, Cookie, CookieState, Device, EventKind, MediaAsset
+from binding.models import BindingEvent, Cookie, CookieState, Device, EventKind
 from binding.user_agents import device_label
+from tests.toolkit.expressplay import RECORDS_URL, TOKEN_URL
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("sandbox_settings")]
 
-TOKEN_URL = "http://127.0.0.1:8000/sandbox/hms/pr/token"
-RECORDS_URL = "http://127.0.0.1:8000/sandbox/cmiapi/getrecord/"
 CHROME_LINUX = (
     "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0.0.0 Safari/537.36"
 )
 DEVICE_A = "a" * 32
 DEVICE_B = "b" * 32
-
-
-@pytest.fixture
-def user():
-    return get_user_model().objects.create_user("carol", password="x")
-
-
-@pytest.fixture
-def check_asset():
-    return MediaAsset.objects.create(
-        slug="device-check", kid="11" * 16, key="22" * 16, manifest="device-check-11111111/manifest.mpd"
-    )
 
 
 @pytest.fixture

@@ -7,30 +7,17 @@ from django.urls import reverse
 from django.utils import timezone
 
 from binding import services, tasks
-from binding.models import Cookie, CookieState, Device, EventKind, MediaAsset
+from binding.models import Cookie, CookieState, Device, EventKind
+from tests.toolkit.broker import DEVICE_CONFIRM
+from tests.toolkit.expressplay import RECORDS_URL, TOKEN_URL
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("sandbox_settings")]
-
-TOKEN_URL = "http://127.0.0.1:8000/sandbox/hms/pr/token"
-RECORDS_URL = "http://127.0.0.1:8000/sandbox/cmiapi/getrecord/"
-
-
-@pytest.fixture
-def user():
-    return get_user_model().objects.create_user("dave", password="x")
 
 
 @pytest.fixture
 def signed_in(client, user):
     client.force_login(user)
     return client
-
-
-@pytest.fixture
-def check_asset():
-    return MediaAsset.objects.create(
-        slug="device-check", kid="11" * 16, key="22" * 16, manifest="dc/manifest.mpd"
-    )
 
 
 def test_pages_need_a_login(client):
@@ -103,17 +90,15 @@ def test_another_users_attempt_is_not_found(signed_in):
 
 
 def test_licensed_queues_the_lookup_after_commit(
-    signed_in, user, django_capture_on_commit_callbacks, monkeypatch
+    signed_in, user, django_capture_on_commit_callbacks, queued_tasks
 ):
     cookie = services.cookie_create(user=user)
     cookie.check_started_at = timezone.now()
     cookie.save(update_fields=["check_started_at"])
-    queued = []
-    monkeypatch.setattr(tasks.device_confirm, "apply_async", lambda args, **options: queued.append(args[0]))
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         response = signed_in.post(reverse("binding:licensed", args=[cookie.value]))
     assert response.json() == {"queued": True}
-    assert len(callbacks) == 1 and queued == [cookie.pk]
+    assert len(callbacks) == 1 and queued_tasks.ids(DEVICE_CONFIRM) == [cookie.pk]
     assert Cookie.objects.get(pk=cookie.pk).state == CookieState.LICENCE_SEEN
 
 

@@ -10,7 +10,6 @@ import time
 
 import pytest
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.test import Client
 
 # Playwright's sync API runs an event loop in this thread; Django's ORM calls here stay synchronous.
@@ -92,13 +91,6 @@ def sign_in(context, user, live_server):
         {"name": settings.SESSION_COOKIE_NAME, "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
          "url": live_server.url},
     ])  # fmt: skip
-
-
-@pytest.fixture
-def user(transactional_db):
-    return get_user_model().objects.create_user(
-        "frank", email="frank@example.com", password="pw", first_name="Frank"
-    )
 
 
 def wait_until(page, expression: str, *, timeout: float = 20.0) -> None:

@@ -15,7 +15,7 @@ from binding.models import MediaAsset
 from storefront import services
 from storefront.models import Offer, Title
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("queued")]
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("queued_tasks")]
 
 STRONG = "kite-Orchard-47-lantern"
 

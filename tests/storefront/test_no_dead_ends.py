@@ -11,15 +11,9 @@ from django.urls import reverse
 from binding import services as binding_services
 from binding.models import BindingMode, Entitlement, EntitlementState
 from storefront import services
+from tests.toolkit.factories import title_offer
 
-from .test_shop import make_title, offer
-
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("queued")]
-
-
-@pytest.fixture
-def title():
-    return make_title(1)
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("queued_tasks")]
 
 
 def register_device(user, device_id: str, name: str):
@@ -42,7 +36,7 @@ def test_the_register_page_says_at_once_that_the_device_limit_is_reached_and_nam
     register_device(user, "a1" * 16, "Kitchen laptop")
     register_device(user, "b2" * 16, "Phone")
     client.force_login(user)  # a new browser: none of the two
-    back = reverse("storefront:checkout", args=[offer(title, "rent").pk])
+    back = reverse("storefront:checkout", args=[title_offer(title, "rent").pk])
     page = client.get(reverse("binding:register"), {"next": back}).content.decode()
     assert 'data-testid="device-limit"' in page
     assert "You already have 2 registered devices, the most allowed" in page
@@ -75,7 +69,7 @@ def test_removing_a_device_from_the_limit_page_keeps_the_way_back(client, user, 
 
 def test_the_device_check_comes_back_to_the_title_and_refuses_a_next_off_site(client, user, title):
     client.force_login(user)
-    back = reverse("storefront:checkout", args=[offer(title, "buy").pk])
+    back = reverse("storefront:checkout", args=[title_offer(title, "buy").pk])
     response = client.post(reverse("binding:register"), {"name": "Laptop", "next": back})
     check = response["Location"]
     assert parse_qs(urlsplit(check).query)["next"] == [back]
@@ -89,7 +83,7 @@ def test_the_device_check_comes_back_to_the_title_and_refuses_a_next_off_site(cl
 
 def test_a_title_refused_in_an_unregistered_browser_links_to_the_registration_and_back(client, user, title):
     laptop = register_device(user, "a1" * 16, "Laptop")
-    order = services.order_place(user=user, offer=offer(title, "buy"), browser_cookie=laptop.value)
+    order = services.order_place(user=user, offer=title_offer(title, "buy"), browser_cookie=laptop.value)
     Entitlement.objects.filter(pk=order.entitlement_id).update(
         state=EntitlementState.READY, device=laptop.device, tokens_issued=1, bound_by=BindingMode.EXPRESSPLAY
     )
@@ -107,7 +101,7 @@ def test_a_title_refused_in_an_unregistered_browser_links_to_the_registration_an
 def test_the_way_back_names_only_the_customers_own_orders(client, user, title, django_user_model):
     other = django_user_model.objects.create_user("kim", password="x")
     cookie = register_device(other, "c3" * 16, "Kim's")
-    order = services.order_place(user=other, offer=offer(title, "buy"), browser_cookie=cookie.value)
+    order = services.order_place(user=other, offer=title_offer(title, "buy"), browser_cookie=cookie.value)
     client.force_login(user)
     page = client.get(
         reverse("binding:register"), {"next": reverse("storefront:play", args=[order.entitlement_id])}
