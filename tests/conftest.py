@@ -26,7 +26,7 @@ def pytest_configure(config):
 
 
 def pytest_report_header(config):
-    from tests.browser.conftest import find_chromium
+    from tests.toolkit.browser import find_chromium
 
     chromium = find_chromium()
     return (

@@ -8,9 +8,7 @@ from django.utils import timezone
 from binding import services
 from binding.diagnostics import entitlement_diagnosis
 from binding.models import BindingEvent, Device, Entitlement, EventKind
-from tests.toolkit.expressplay import DEVICE, RECORDS_URL, stub_expressplay
-
-from .test_entitlements import OTHER_DEVICE
+from tests.toolkit.expressplay import DEVICE, OTHER_DEVICE, RECORDS_URL, stub_expressplay
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("sandbox_settings", "queued_tasks")]
 

@@ -20,11 +20,15 @@ from binding.models import (
     EventKind,
     IssueProgress,
 )
-from tests.toolkit.expressplay import DEVICE, RECORDS_URL, TOKEN_URL, stub_expressplay, token_form
+from tests.toolkit.expressplay import (
+    DEVICE,
+    RECORDS_URL,
+    TOKEN_URL,
+    stub_expressplay,
+    token_form,
+)
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("sandbox_settings")]
-
-OTHER_DEVICE = "b2" * 16
 
 
 @pytest.fixture

@@ -19,9 +19,7 @@ from sandbox.models import FaultSettings
 from storefront import services
 from storefront.demo_data import demo_users_load
 from storefront.models import Offer, Title
-
-from .conftest import CHROMIUM_ARGS, sign_in
-from .test_accessibility import WIDTHS, serious_violations
+from tests.toolkit.browser import CHROMIUM_ARGS, WIDTHS, serious_violations, sign_in
 
 pytestmark = pytest.mark.integration
 

@@ -18,6 +18,7 @@ FP_URL = "https://fp-gen.test.expressplay.com/hms/fp/token"
 TEST_RECORDS_URL = "https://api.test.expressplay.com/cmiapi/getrecord/"
 
 DEVICE = "a1" * 16  # the customer's device, bound by binding's `cookie` fixture
+OTHER_DEVICE = "b2" * 16
 
 
 def stub_expressplay(device_id=DEVICE, token="TOKEN123456789012345678"):
