@@ -116,6 +116,16 @@ def titles_bulk_create(start: int, count: int) -> list[Title]:
     return titles
 
 
+def order_fail(order: Order, **fields) -> None:
+    """Leave `order` as the worker leaves one whose token ExpressPlay refused (-2019), for an operator to
+    retry; `fields` change the entitlement's failure. Written to the row: reaching it through issuing would
+    need a refusal stubbed for every test that only needs an order that failed."""
+    from binding.models import Entitlement, EntitlementState
+
+    fields = {"state": EntitlementState.FAILED, "error_code": -2019, "error_detail": "refused", **fields}
+    Entitlement.objects.filter(pk=order.entitlement_id).update(**fields)
+
+
 def order_place(*, user, title: Title, kind: str = "buy", registration: Cookie | str) -> Order:
     """Place an order for `title` through checkout's service, from the browser of `registration`."""
     value = registration if isinstance(registration, str) else registration.value
