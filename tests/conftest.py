@@ -15,9 +15,6 @@ from storefront.celery import app as celery_app
 from storefront.demo_data import DEMO_CLIPS, demo_clip_render
 from storefront.redis_server import embedded_redis_from_settings
 
-# The test toolkit (tests/toolkit/): `queued_tasks`, `user`, `check_asset`, `title`.
-pytest_plugins = ["tests.toolkit.fixtures"]
-
 
 def pytest_configure(config):
     """One fast password hasher for the suite: every test user and sign-in would otherwise pay PBKDF2 at a
@@ -32,6 +29,10 @@ def pytest_report_header(config):
     return (
         f"chromium: {chromium}" if chromium else "chromium: not found, so the browser tests will be SKIPPED"
     )
+
+
+# The test toolkit (tests/toolkit/): `queued_tasks`, `user`, `check_asset`, `title`.
+pytest_plugins = ["tests.toolkit.fixtures"]
 
 
 @pytest.fixture(autouse=True)
@@ -84,8 +85,10 @@ def redis_url():
 @pytest.fixture
 def sandbox_settings(settings):
     """Point Bindery at the sandbox on its usual demo URL (HTTP to it is stubbed with `responses`)."""
+    from tests.toolkit.expressplay import SANDBOX_URL
+
     settings.EXPRESSPLAY_ENV = "sandbox"
-    settings.EXPRESSPLAY_SANDBOX_URL = "http://127.0.0.1:8000/sandbox"
+    settings.EXPRESSPLAY_SANDBOX_URL = SANDBOX_URL
     return settings
 
 
