@@ -23,12 +23,16 @@ def pytest_configure(config):
 
 
 def pytest_report_header(config):
-    from tests.browser.conftest import find_chromium
+    from tests.toolkit.browser import find_chromium
 
     chromium = find_chromium()
     return (
         f"chromium: {chromium}" if chromium else "chromium: not found, so the browser tests will be SKIPPED"
     )
+
+
+# The test toolkit (tests/toolkit/): `queued_tasks`, `user`, `check_asset`, `title`.
+pytest_plugins = ["tests.toolkit.fixtures"]
 
 
 @pytest.fixture(autouse=True)
@@ -81,8 +85,10 @@ def redis_url():
 @pytest.fixture
 def sandbox_settings(settings):
     """Point Bindery at the sandbox on its usual demo URL (HTTP to it is stubbed with `responses`)."""
+    from tests.toolkit.expressplay import SANDBOX_URL
+
     settings.EXPRESSPLAY_ENV = "sandbox"
-    settings.EXPRESSPLAY_SANDBOX_URL = "http://127.0.0.1:8000/sandbox"
+    settings.EXPRESSPLAY_SANDBOX_URL = SANDBOX_URL
     return settings
 
 

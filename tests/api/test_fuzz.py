@@ -14,14 +14,12 @@ from api.models import Client, ClientAPIKey
 from api.services import customer_for, title_register
 from api.throttling import ClientKeyThrottle
 from binding import services as binding_services
-from binding import tasks
 
 pytestmark = pytest.mark.integration
 
 
 @pytest.fixture
-def api_key(transactional_db, monkeypatch, settings):
-    monkeypatch.setattr(tasks.entitlement_issue, "apply_async", lambda args, **options: None)
+def api_key(transactional_db, monkeypatch, settings, queued_tasks):
     monkeypatch.setattr(ClientKeyThrottle, "cache", LocMemCache("fuzz", {}))
     settings.EXPRESSPLAY_ENV = "sandbox"
     settings.EXPRESSPLAY_SANDBOX_URL = "http://127.0.0.1:9/sandbox"  # device checks fail fast: a 422 problem

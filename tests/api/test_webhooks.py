@@ -13,29 +13,16 @@ import responses
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from api import tasks, webhook_signing, webhooks
+from api import webhook_signing, webhooks
 from api.models import DeliveryState, WebhookDelivery, WebhookEndpoint
 from binding import services as binding_services
 from binding.models import Entitlement
+from tests.toolkit.api import client_with_key, register
+from tests.toolkit.broker import WEBHOOK_DELIVER
 
-from .test_api import client_with_key, register
-
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("sandbox_settings")]
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("sandbox_settings", "queued_tasks")]
 
 HOOK = "https://shop.example/hooks/bindery"
-
-
-@pytest.fixture(autouse=True)
-def queued(monkeypatch):
-    """Deliveries queued after commit, recorded instead of sent to a broker."""
-    sent = []
-    monkeypatch.setattr(
-        tasks.webhook_deliver, "apply_async", lambda args, **options: sent.append((args[0], options))
-    )
-    from binding import tasks as binding_tasks
-
-    monkeypatch.setattr(binding_tasks.entitlement_issue, "apply_async", lambda args, **options: None)
-    return sent
 
 
 @pytest.fixture
@@ -48,13 +35,6 @@ def endpoint(api):
     made = api.post("/api/v1/webhooks/", {"url": HOOK}, format="json")
     assert made.status_code == 201
     return made.json()
-
-
-@pytest.fixture
-def check_asset():
-    from binding.models import MediaAsset
-
-    return MediaAsset.objects.create(slug="device-check", kid="11" * 16, key="22" * 16, manifest="dc/m.mpd")
 
 
 @pytest.fixture
@@ -88,16 +68,19 @@ def test_an_endpoint_must_be_https_and_its_secret_is_shown_once(api, endpoint):
 
 
 def test_a_change_writes_its_delivery_in_the_same_transaction_and_it_arrives_signed(
-    api, endpoint, entitlement, queued, django_capture_on_commit_callbacks
+    api, endpoint, entitlement, queued_tasks, django_capture_on_commit_callbacks
 ):
-    queued.clear()
+    queued_tasks.clear()
     with django_capture_on_commit_callbacks(execute=True):
         revoked = api.post(
             f"/api/v1/entitlements/{entitlement.pk}/revoke/", {"reason": "refund"}, format="json"
         )
     assert revoked.status_code == 200
     delivery = WebhookDelivery.objects.get(event_type="entitlement.revoked")
-    assert queued == [(delivery.pk, {"queue": "webhooks"})]  # queued after commit, on its own queue
+    # queued after commit, on its own queue
+    assert queued_tasks.ids(WEBHOOK_DELIVER) == [delivery.pk] and queued_tasks.queues(WEBHOOK_DELIVER) == [
+        "webhooks"
+    ]
     with responses.RequestsMock() as hook:
         hook.post(HOOK, body="thanks")
         assert webhooks.delivery_send(delivery.pk) == "delivered"
@@ -261,7 +244,7 @@ def test_the_readme_receiver_verifies_refuses_replays_and_stale_messages():
 
 
 def test_a_failing_endpoint_is_retried_with_backoff_then_given_up_and_can_be_resent(
-    api, endpoint, entitlement, queued, settings
+    api, endpoint, entitlement, queued_tasks, settings
 ):
     settings.WEBHOOK_MAX_ATTEMPTS = 3
     binding_services.entitlement_revoke(entitlement=entitlement, actor_user=entitlement.user, reason="x")
@@ -294,12 +277,12 @@ def test_a_failing_endpoint_is_retried_with_backoff_then_given_up_and_can_be_res
     assert delivery.state == DeliveryState.PENDING and delivery.attempts == 0
 
 
-def test_the_sweep_finds_deliveries_the_queue_lost(api, endpoint, entitlement, queued):
+def test_the_sweep_finds_deliveries_the_queue_lost(api, endpoint, entitlement, queued_tasks):
     binding_services.entitlement_revoke(entitlement=entitlement, actor_user=entitlement.user, reason="x")
-    queued.clear()  # the message is lost
+    queued_tasks.clear()  # the message is lost
     delivery = WebhookDelivery.objects.get(event_type="entitlement.revoked")
     WebhookDelivery.objects.exclude(pk=delivery.pk).update(state=DeliveryState.DELIVERED)
-    assert webhooks.deliveries_sweep() == 1 and [args for args, _ in queued] == [delivery.pk]
+    assert webhooks.deliveries_sweep() == 1 and queued_tasks.ids(WEBHOOK_DELIVER) == [delivery.pk]
     WebhookDelivery.objects.filter(pk=delivery.pk).update(
         next_attempt_at=timezone.now() + timedelta(minutes=1)
     )
@@ -365,7 +348,7 @@ def test_a_client_may_register_at_most_webhook_max_endpoints(api, settings):
 
 
 def test_a_deactivated_endpoints_pending_delivery_is_not_sent_nor_sent_on_reactivation(
-    api, endpoint, entitlement, queued
+    api, endpoint, entitlement, queued_tasks
 ):
     binding_services.entitlement_revoke(entitlement=entitlement, actor_user=entitlement.user, reason="x")
     delivery = WebhookDelivery.objects.get(event_type="entitlement.revoked")
@@ -379,8 +362,8 @@ def test_a_deactivated_endpoints_pending_delivery_is_not_sent_nor_sent_on_reacti
     assert delivery.state == DeliveryState.CANCELLED and "inactive" in delivery.error
     # Active again: nothing stale floods it, until an operator resends.
     WebhookEndpoint.objects.filter(pk=endpoint["id"]).update(active=True)
-    queued.clear()
-    assert webhooks.deliveries_sweep() == 0 and queued == []
+    queued_tasks.clear()
+    assert webhooks.deliveries_sweep() == 0 and queued_tasks.ids(WEBHOOK_DELIVER) == []
     webhooks.delivery_resend(delivery)
     with responses.RequestsMock() as hook:
         hook.post(HOOK, body="ok")
@@ -388,7 +371,7 @@ def test_a_deactivated_endpoints_pending_delivery_is_not_sent_nor_sent_on_reacti
 
 
 def test_deactivating_cancels_what_is_pending_and_the_sweep_skips_inactive_endpoints(
-    api, endpoint, entitlement, queued
+    api, endpoint, entitlement, queued_tasks
 ):
     from api import services
 
@@ -401,8 +384,8 @@ def test_deactivating_cancels_what_is_pending_and_the_sweep_skips_inactive_endpo
     assert not pending.exists() and WebhookEndpoint.objects.get(pk=row.pk).active is False
     # A pending delivery of an endpoint made inactive some other way: the sweep cancels it, queues nothing.
     WebhookDelivery.objects.filter(endpoint=row).update(state=DeliveryState.PENDING)
-    queued.clear()
-    assert webhooks.deliveries_sweep() == 0 and queued == []
+    queued_tasks.clear()
+    assert webhooks.deliveries_sweep() == 0 and queued_tasks.ids(WEBHOOK_DELIVER) == []
     assert not pending.exists()
 
 

@@ -14,7 +14,7 @@ from django.contrib.auth.models import Group
 from django.urls import reverse
 from django.utils import timezone
 
-from binding import services, tasks
+from binding import services
 from binding.diagnostics import entitlement_diagnosis
 from binding.models import (
     BindingEvent,
@@ -27,17 +27,13 @@ from binding.models import (
     MediaAsset,
 )
 from storefront.models import Offer, Order, Title
+from tests.toolkit.broker import ENTITLEMENT_ISSUE
+from tests.toolkit.expressplay import RECORDS_URL
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("sandbox_settings")]
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("sandbox_settings", "queued_tasks")]
 
-RECORDS_URL = "http://127.0.0.1:8000/sandbox/cmiapi/getrecord/"
 DEVICE_A = "a" * 32
 DEVICE_B = "b" * 32
-
-
-@pytest.fixture(autouse=True)
-def no_broker(monkeypatch):
-    monkeypatch.setattr(tasks.entitlement_issue, "apply_async", lambda args, **options: None)
 
 
 def staff(username, group):
@@ -225,20 +221,16 @@ def test_an_action_without_a_reason_does_nothing(operations, world):
     assert Entitlement.objects.get(pk=world["entitlement"].pk).state == EntitlementState.READY
 
 
-def test_reissue_and_retry(operations, world, monkeypatch, django_capture_on_commit_callbacks):
-    queued = []
-    monkeypatch.setattr(
-        tasks.entitlement_issue, "apply_async", lambda args, **options: queued.append(args[0])
-    )
+def test_reissue_and_retry(operations, world, queued_tasks, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         act(operations, Entitlement, "reissue", [world["entitlement"]], reason="customer says it stopped")
-    assert queued == [world["entitlement"].pk]
+    assert queued_tasks.ids(ENTITLEMENT_ISSUE) == [world["entitlement"].pk]
     assert Entitlement.objects.get(pk=world["entitlement"].pk).state == EntitlementState.PENDING
     assert last_event(EventKind.TOKEN_REISSUE).detail == "customer says it stopped"
     Entitlement.objects.filter(pk=world["entitlement"].pk).update(state="failed", error_code=-2019)
     with django_capture_on_commit_callbacks(execute=True):
         act(operations, Order, "retry", [world["order"]], reason="credits topped up")
-    assert queued == [world["entitlement"].pk] * 2
+    assert queued_tasks.ids(ENTITLEMENT_ISSUE) == [world["entitlement"].pk] * 2
     assert last_event(EventKind.ENTITLEMENT_RETRIED).detail == "credits topped up"
 
 

@@ -10,9 +10,9 @@ from django.urls import reverse
 from binding import services
 from binding.models import Entitlement, EntitlementState, EventKind
 
-from .test_admin import act, customer, last_event, no_broker, staff, world  # noqa: F401 - fixtures
+from .test_admin import act, customer, last_event, staff, world  # noqa: F401 - fixtures
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("sandbox_settings")]
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("sandbox_settings", "queued_tasks")]
 
 
 def change_page(entitlement) -> str:

@@ -5,18 +5,12 @@ import responses
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from binding import services, tasks
+from binding import services
 from binding.diagnostics import entitlement_diagnosis
 from binding.models import BindingEvent, Device, Entitlement, EventKind
+from tests.toolkit.expressplay import DEVICE, OTHER_DEVICE, RECORDS_URL, stub_expressplay
 
-from .test_entitlements import DEVICE, OTHER_DEVICE, RECORDS_URL, stub_expressplay
-
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("sandbox_settings")]
-
-
-@pytest.fixture(autouse=True)
-def no_broker(monkeypatch):
-    monkeypatch.setattr(tasks.entitlement_issue, "apply_async", lambda args, **options: None)
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("sandbox_settings", "queued_tasks")]
 
 
 @pytest.fixture

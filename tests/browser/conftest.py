@@ -5,27 +5,14 @@ so, when not. `.ci/run` installs Debian's chromium when it is missing.
 """
 
 import os
-import shutil
-import time
 
 import pytest
-from django.conf import settings
-from django.contrib.auth import get_user_model
-from django.test import Client
+
+from storefront.demo_data import titles_load
+from tests.toolkit.browser import CHROMIUM_ARGS, find_chromium
 
 # Playwright's sync API runs an event loop in this thread; Django's ORM calls here stay synchronous.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
-CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--autoplay-policy=no-user-gesture-required",
-]  # fmt: skip
-
-
-def find_chromium() -> str | None:
-    candidates = [os.environ.get("CHROMIUM_PATH"), "/usr/bin/chromium"]
-    candidates += [shutil.which(name) for name in ("chromium", "chromium-browser", "google-chrome")]
-    return next((c for c in candidates if c and os.access(c, os.X_OK)), None)
 
 
 @pytest.fixture(scope="session")
@@ -84,31 +71,7 @@ def browser_profile(playwright_instance, chromium_path, tmp_path, live_server):
     assert violations == [], violations
 
 
-def sign_in(context, user, live_server):
-    """Put a session for `user` into the browser profile, as signing in would."""
-    client = Client()
-    client.force_login(user)
-    context.add_cookies([
-        {"name": settings.SESSION_COOKIE_NAME, "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
-         "url": live_server.url},
-    ])  # fmt: skip
-
-
 @pytest.fixture
-def user(transactional_db):
-    return get_user_model().objects.create_user(
-        "frank", email="frank@example.com", password="pw", first_name="Frank"
-    )
-
-
-def wait_until(page, expression: str, *, timeout: float = 20.0) -> None:
-    """Poll a JavaScript expression until it is true.
-
-    Playwright's wait_for_function evaluates its predicate with eval() inside the page, which Bindery's
-    Content-Security-Policy (rightly) refuses; page.evaluate goes through the DevTools protocol instead.
-    """
-    deadline = time.monotonic() + timeout
-    while not page.evaluate(expression):
-        if time.monotonic() > deadline:
-            raise AssertionError(f"not true within {timeout:.0f} s: {expression}")
-        time.sleep(0.1)
+def shop(bindery):
+    """The whole product with the demo's titles on sale: {slug: Title}."""
+    return {title.slug: title for title in titles_load()}

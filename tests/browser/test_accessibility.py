@@ -2,7 +2,6 @@
 check with no serious or critical violation, at desktop and phone widths."""
 
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 from django.conf import settings
@@ -13,13 +12,9 @@ from binding.models import MediaAsset
 from storefront import services
 from storefront.demo_data import demo_users_load
 from storefront.models import Offer, Title
-
-from .conftest import CHROMIUM_ARGS, sign_in
+from tests.toolkit.browser import CHROMIUM_ARGS, WIDTHS, serious_violations, sign_in
 
 pytestmark = pytest.mark.integration
-
-AXE = Path(settings.BASE_DIR) / "node_modules" / "axe-core" / "axe.min.js"
-WIDTHS = {"desktop": (1280, 800), "phone": (390, 844)}
 
 
 @pytest.fixture
@@ -53,17 +48,6 @@ def browser(playwright_instance, chromium_path, live_server):
     )
     yield instance
     instance.close()
-
-
-def serious_violations(page) -> list:
-    """Run axe-core in the page; return its serious and critical violations (rule, impact, first elements)."""
-    page.add_script_tag(content=AXE.read_text())
-    result = page.evaluate("axe.run(document, {resultTypes: ['violations']})")
-    return [
-        (v["id"], v["impact"], [node["target"] for node in v["nodes"]][:3])
-        for v in result["violations"]
-        if v["impact"] in ("serious", "critical")
-    ]
 
 
 @pytest.mark.parametrize("screen", WIDTHS)

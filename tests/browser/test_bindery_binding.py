@@ -13,9 +13,7 @@ from binding.models import (
     TokenRequest,
     TokenRequestPurpose,
 )
-
-from .conftest import sign_in, wait_until
-from .test_shop import playback, rent_and_wait, shop  # noqa: F401 - the shop fixture
+from tests.toolkit.browser import playback, rent_and_wait, sign_in, wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -66,7 +64,7 @@ def play(page, entitlement_id: int) -> None:
 
 
 def test_a_widevine_browser_buys_rents_and_plays_bound_by_bindery_and_nothing_copied_plays(
-    shop,  # noqa: F811
+    shop,
     browser_profile,
     user,
     live_server,
@@ -141,7 +139,7 @@ def test_a_widevine_browser_buys_rents_and_plays_bound_by_bindery_and_nothing_co
 
 
 def test_where_expressplay_binds_widevine_a_widevine_title_is_bound_by_expressplay(
-    shop,  # noqa: F811
+    shop,
     browser_profile,
     user,
     live_server,

@@ -6,9 +6,7 @@ import pytest
 from binding.models import BindingEvent, Device, EventKind
 from sandbox.models import Record
 from storefront.demo_data import titles_load
-
-from .conftest import sign_in, wait_until
-from .test_shop import playback, rent_and_wait
+from tests.toolkit.browser import playback, rent_and_wait, sign_in, wait_until
 
 pytestmark = pytest.mark.integration
 

@@ -4,34 +4,9 @@ import pytest
 
 from binding.models import Cookie, CookieState, Device
 from sandbox.models import Record
-
-from .conftest import sign_in, wait_until
+from tests.toolkit.browser import register, sign_in, wait_for_playback
 
 pytestmark = pytest.mark.integration
-
-
-def register(context, live_server, *, expect_ok=True):
-    """Run the device check in this profile; return (page, this profile's device id)."""
-    page = context.new_page()
-    page.goto("/devices/register/")
-    page.get_by_test_id("start-check").click()
-    page.wait_for_selector("#check[data-registration]", timeout=30000)
-    assert (page.get_attribute("#check", "data-registration") == "bound") is expect_ok, page.inner_text(
-        "#result"
-    )
-    device_id = page.evaluate("BinderyDevice.identity().then(identity => identity.deviceId)")
-    return page, device_id
-
-
-def wait_for_playback(page):
-    wait_until(
-        page,
-        "document.getElementById('check-video').currentTime > 1 || document.getElementById('check').dataset.state === 'ended'",
-    )
-    return page.evaluate(
-        """() => { const v = document.getElementById('check-video');
-                   return {time: v.currentTime, video: v.webkitVideoDecodedByteCount, audio: v.webkitAudioDecodedByteCount}; }"""
-    )
 
 
 def test_new_user_registers_this_browser_and_the_stored_device_id_is_its_own(bindery, browser_profile, user):

@@ -6,9 +6,7 @@ sandbox still plays the check through real ClearKey, and the device is of the DR
 import pytest
 
 from binding.models import Cookie, Device, TokenRequest
-
-from .conftest import sign_in
-from .test_device_binding import register, wait_for_playback
+from tests.toolkit.browser import register, sign_in, wait_for_playback
 
 pytestmark = pytest.mark.integration
 

@@ -10,8 +10,7 @@ from binding import services as binding_services
 from binding.models import Entitlement, EntitlementState, IssueProgress, MediaAsset
 from storefront import services
 from storefront.models import Offer, Title
-
-from .conftest import sign_in, wait_until
+from tests.toolkit.browser import sign_in, wait_until
 
 pytestmark = pytest.mark.integration
 

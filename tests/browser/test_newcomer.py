@@ -6,8 +6,7 @@ from django.contrib.auth import get_user_model
 
 from accounts.models import MailState, OutgoingMail
 from storefront.demo_data import demo_users_load, titles_load
-
-from .conftest import sign_in, wait_until
+from tests.toolkit.browser import sign_in, wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.worker_mail]
 

@@ -14,8 +14,7 @@ from sandbox.device import SimulatedDevice
 from sandbox.tokens import b64url
 from storefront import services as shop_services
 from storefront.demo_data import titles_load
-
-from .conftest import sign_in
+from tests.toolkit.browser import sign_in
 
 pytestmark = pytest.mark.integration
 

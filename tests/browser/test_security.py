@@ -8,7 +8,7 @@ pytestmark = pytest.mark.integration
 def test_injected_inline_script_is_refused_while_our_own_scripts_run(
     playwright_instance, chromium_path, live_server
 ):
-    from .conftest import CHROMIUM_ARGS
+    from tests.toolkit.browser import CHROMIUM_ARGS
 
     browser = playwright_instance.chromium.launch(
         executable_path=chromium_path, headless=True, args=CHROMIUM_ARGS

@@ -11,42 +11,9 @@ from binding import packaging
 from binding import services as binding_services
 from binding.models import Entitlement, EntitlementState
 from sandbox.models import Record
-from storefront.demo_data import titles_load
-from storefront.models import Order
-
-from .conftest import sign_in, wait_until
+from tests.toolkit.browser import playback, rent_and_wait, sign_in, wait_until
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-def shop(bindery):
-    return {title.slug: title for title in titles_load()}
-
-
-def rent_and_wait(page, slug, *, kind="rent"):
-    """Rent (or buy) `slug` from its title page (registering the browser on the way) and wait for "Ready to
-    play"; return the order."""
-    page.goto(f"/titles/{slug}/")
-    page.get_by_test_id(f"offer-{kind}").get_by_role("link").click()
-    if "/devices/register/" in page.url:
-        page.get_by_test_id("start-check").click()
-        page.wait_for_selector("#check[data-registration=bound]", timeout=30000)
-        page.click("#continue")
-    page.get_by_test_id("pay").click()
-    page.wait_for_selector("#order[data-state=ready]", timeout=30000)
-    assert page.get_by_test_id("status").inner_text() == "Ready to play."
-    assert "ms after you asked: device looked up in" in page.get_by_test_id("timing").inner_text()
-    return Order.objects.select_related("entitlement__device").get(
-        number=page.url.rstrip("/").rsplit("/", 1)[1]
-    )
-
-
-def playback(page):
-    return page.evaluate(
-        """() => { const v = document.getElementById('video');
-                   return {time: v.currentTime, video: v.webkitVideoDecodedByteCount, audio: v.webkitAudioDecodedByteCount}; }"""
-    )
 
 
 def test_rent_and_watch_then_a_second_browser_is_told_which_device_has_it(

@@ -16,8 +16,7 @@ from django.test import testcases
 
 from api.models import Client, ClientAPIKey, ClientTitle
 from api.webhook_signing import signature_valid
-
-from .conftest import wait_until
+from tests.toolkit.browser import wait_until
 
 pytestmark = pytest.mark.integration
 

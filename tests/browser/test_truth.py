@@ -19,9 +19,7 @@ from sandbox.models import FaultSettings
 from storefront import services
 from storefront.demo_data import demo_users_load
 from storefront.models import Offer, Title
-
-from .conftest import CHROMIUM_ARGS, sign_in
-from .test_accessibility import WIDTHS, serious_violations
+from tests.toolkit.browser import CHROMIUM_ARGS, WIDTHS, serious_violations, sign_in
 
 pytestmark = pytest.mark.integration
 
@@ -90,7 +88,7 @@ def test_an_operator_revokes_in_admin_and_the_customer_is_told_why(browser, live
     page.fill("textarea[name=reason]", REASON)
     page.get_by_role("button", name="Confirm").click()
     page.wait_for_url(f"**/admin/binding/entitlement/{rented['order'].entitlement_id}/change/")
-    assert "Revoked Rent A Life in Green (frank)." in page.locator(".messagelist").inner_text()
+    assert "Revoked Rent A Life in Green (jo)." in page.locator(".messagelist").inner_text()
     admin.close()
 
     for screen in WIDTHS:

@@ -10,8 +10,7 @@ from django.urls import reverse
 from sandbox import faults
 from sandbox.errors import SandboxError
 from sandbox.models import FaultSettings, IssuedToken
-
-from .test_token_api import valid
+from tests.toolkit.sandbox import valid
 
 pytestmark = pytest.mark.django_db
 

@@ -7,8 +7,7 @@ import pytest
 
 from sandbox import params
 from sandbox.errors import SandboxError
-
-from .test_token_api import valid
+from tests.toolkit.sandbox import valid
 
 EXPECTED = "900001,0123456789abcdef0123456789abcdef"
 

@@ -1,8 +1,6 @@
 """The customer's account: sign-up, sign-in by address, the account page, the order history, the receipt, the
 language that mail follows, and the presenter's Outbox."""
 
-from decimal import Decimal
-
 import pytest
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -11,25 +9,12 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from accounts.models import OutgoingMail, Profile
-from binding.models import MediaAsset
 from storefront import services
-from storefront.models import Offer, Title
+from tests.toolkit import factories
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("queued")]
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("queued_tasks")]
 
 STRONG = "kite-Orchard-47-lantern"
-
-
-def make_title(number: int) -> Title:
-    asset = MediaAsset.objects.create(
-        slug=f"a-{number}", kid=f"{number:032x}", key="55" * 16, manifest="m.mpd"
-    )
-    title = Title.objects.create(
-        slug=f"t-{number}", name=f"Title {number}", synopsis="…", year=2020, poster="-", asset=asset
-    )
-    Offer.objects.create(title=title, kind="buy", price=Decimal("4.99"))
-    Offer.objects.create(title=title, kind="rent", price=Decimal("1.99"), rental_hours=48, play_hours=3)
-    return title
 
 
 def sign_up(client, **fields):
@@ -115,7 +100,7 @@ def test_the_account_page_changes_the_address_and_the_language_mail_follows(brow
 
 
 def test_the_order_history_pages_with_constant_queries(browser, user, registered):
-    titles = [make_title(n) for n in range(25)]
+    titles = [factories.title_create(n) for n in range(25)]
     services.order_place(user=user, offer=titles[0].offers.get(kind="rent"), browser_cookie=registered)
     with CaptureQueriesContext(connection) as one:
         assert browser.get("/orders/").status_code == 200
@@ -132,7 +117,7 @@ def test_the_order_history_pages_with_constant_queries(browser, user, registered
 def test_a_paid_order_sends_one_receipt_after_commit(user, registered, django_capture_on_commit_callbacks):
     user.email = "jo@example.com"
     user.save()
-    title = make_title(1)
+    title = factories.title_create(1)
     with django_capture_on_commit_callbacks(execute=True):
         order = services.order_place(
             user=user, offer=title.offers.get(kind="rent"), browser_cookie=registered
@@ -149,7 +134,9 @@ def test_the_presenter_outbox_shows_the_mails_sent(
     user.email = "jo@example.com"
     user.save()
     with django_capture_on_commit_callbacks(execute=True):
-        services.order_place(user=user, offer=make_title(1).offers.get(kind="buy"), browser_cookie=registered)
+        services.order_place(
+            user=user, offer=factories.title_create(1).offers.get(kind="buy"), browser_cookie=registered
+        )
     page = admin_client.get("/presenter/").content.decode()
     assert "Outbox" in page and "Your receipt for Title 1" in page and "jo@example.com" in page
     polled = admin_client.get("/presenter/events/").json()

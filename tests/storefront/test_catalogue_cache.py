@@ -11,8 +11,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 
 from storefront import catalogue_cache
 from storefront.models import Offer
-
-from .test_shop import bulk_titles, make_title
+from tests.toolkit.factories import title_create, titles_bulk_create
 
 pytestmark = pytest.mark.django_db
 
@@ -32,7 +31,7 @@ def get(client, url="/", **headers):
 
 
 def test_the_catalogue_is_rendered_once_then_served_without_a_query(client):
-    make_title(1)
+    title_create(1)
     first, first_queries = get(client)
     again, again_queries = get(client)
     assert "Title 1" in first and again == first
@@ -40,27 +39,27 @@ def test_the_catalogue_is_rendered_once_then_served_without_a_query(client):
 
 
 def test_a_changed_title_or_offer_shows_on_the_next_visit(client):
-    title = make_title(1)
+    title = title_create(1)
     get(client)
     title.name = "Renamed"
     title.save()
     assert "Renamed" in get(client)[0]
     Offer.objects.filter(title=title, kind="rent").get().delete()
     assert "Rent" not in get(client)[0]
-    bulk_titles(100, 30)  # bulk_create sends no signal: whoever bulk-loads says so
+    titles_bulk_create(100, 30)  # bulk_create sends no signal: whoever bulk-loads says so
     catalogue_cache.catalogue_changed()
     assert get(client)[0].count('class="tile"') == 24
 
 
 def test_each_language_has_its_own_page(client):
-    make_title(1)
+    title_create(1)
     english, _ = get(client)
     spanish, _ = get(client, HTTP_ACCEPT_LANGUAGE="es")
     assert "Rent" in english and "Alquilar" in spanish
 
 
 def test_with_redis_away_the_catalogue_is_rendered_on_every_visit(client, monkeypatch):
-    make_title(1)
+    title_create(1)
 
     def refuse(*args, **kwargs):
         raise RedisConnectionError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
@@ -74,7 +73,7 @@ def test_with_redis_away_the_catalogue_is_rendered_on_every_visit(client, monkey
 
 @pytest.mark.parametrize("page", ["51", "99999999999999999999", "-1", "x", "\uff11"])
 def test_made_up_and_deep_pages_are_rendered_not_cached(client, page, monkeypatch):
-    make_title(1)
+    title_create(1)
     kept = []
     monkeypatch.setattr(LocMemCache, "set", lambda self, key, *args, **kwargs: kept.append(key))
     body, _ = get(client, f"/?page={page}")
@@ -82,7 +81,7 @@ def test_made_up_and_deep_pages_are_rendered_not_cached(client, page, monkeypatc
 
 
 def test_prices_are_the_offers_own(client):
-    title = make_title(1)
+    title = title_create(1)
     get(client)
     Offer.objects.filter(title=title, kind="buy").update(active=False)  # an update() sends no signal ...
     offer = Offer.objects.get(title=title, kind="buy")

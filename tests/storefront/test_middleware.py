@@ -11,8 +11,7 @@ from binding.models import Entitlement
 from storefront import selectors
 from storefront.middleware import RETRY_AFTER
 from storefront.models import Order
-
-from .test_shop import make_title, offer
+from tests.toolkit.factories import title_create, title_offer
 
 pytestmark = pytest.mark.django_db
 
@@ -39,10 +38,10 @@ def logged(caplog) -> list[logging.LogRecord]:
 
 
 def test_a_checkout_while_the_database_is_away_answers_503_with_a_page(
-    browser, database_away, caplog, queued
+    browser, database_away, caplog, queued_tasks
 ):
-    title = make_title(1)
-    checkout = reverse("storefront:checkout", args=[offer(title, "rent").pk])
+    title = title_create(1)
+    checkout = reverse("storefront:checkout", args=[title_offer(title, "rent").pk])
     caplog.clear()  # the setup's own lines (the test has no Redis for the catalogue cache, say)
     database_away()
     response = browser.post(checkout, PAYMENT)
@@ -57,11 +56,11 @@ def test_a_checkout_while_the_database_is_away_answers_503_with_a_page(
     [warning] = logged(caplog)
     assert warning.levelname == "WARNING" and warning.name == "django.request"
     assert warning.exc_info[0] is OperationalError
-    assert queued == []
+    assert queued_tasks == []
 
 
 def test_the_page_is_in_the_customers_language(browser, database_away):
-    title = make_title(1)
+    title = title_create(1)
     database_away()
     response = browser.get(reverse("storefront:title", args=[title.slug]), HTTP_ACCEPT_LANGUAGE="es")
     assert response.status_code == 503
@@ -69,11 +68,11 @@ def test_the_page_is_in_the_customers_language(browser, database_away):
 
 
 def test_the_database_going_away_mid_checkout_leaves_no_order_and_no_payment(
-    browser, monkeypatch, caplog, queued, django_capture_on_commit_callbacks
+    browser, monkeypatch, caplog, queued_tasks, django_capture_on_commit_callbacks
 ):
     """What the page says: an order is recorded with its payment, or not at all (order_place is one
     transaction). Here the connection dies after the entitlement was written, as the order is."""
-    title = make_title(1)
+    title = title_create(1)
 
     def lost(**fields):
         raise OperationalError("server closed the connection unexpectedly")
@@ -81,9 +80,9 @@ def test_the_database_going_away_mid_checkout_leaves_no_order_and_no_payment(
     monkeypatch.setattr(Order.objects, "create", lost)
     caplog.clear()
     with django_capture_on_commit_callbacks(execute=True):
-        response = browser.post(reverse("storefront:checkout", args=[offer(title, "buy").pk]), PAYMENT)
+        response = browser.post(reverse("storefront:checkout", args=[title_offer(title, "buy").pk]), PAYMENT)
     assert response.status_code == 503
-    assert not Entitlement.objects.exists() and queued == []
+    assert not Entitlement.objects.exists() and queued_tasks == []
     monkeypatch.undo()
     assert not Order.objects.exists()
     assert len(logged(caplog)) == 1

@@ -18,8 +18,7 @@ from storefront import presenter, services
 from storefront.demo_data import demo_users_load
 from storefront.exceptions import SignInLinkUsed
 from storefront.models import Order, SpentSignInLink
-
-from .test_shop import make_title
+from tests.toolkit.factories import title_create
 
 pytestmark = pytest.mark.django_db
 
@@ -194,11 +193,8 @@ def test_reset_puts_the_device_binding_back_to_its_default_and_keeps_the_faults(
     )
 
 
-def test_reset_removes_the_customers_traces_and_keeps_titles_and_staff(operator, demo, monkeypatch):
-    from binding import tasks
-
-    monkeypatch.setattr(tasks.entitlement_issue, "apply_async", lambda *args, **kwargs: None)
-    title = make_title(1)
+def test_reset_removes_the_customers_traces_and_keeps_titles_and_staff(operator, demo, queued_tasks):
+    title = title_create(1)
     alice = demo["alice"]
     cookie = binding_services.cookie_create(user=alice, user_agent="Chrome")
     binding_services.device_bind(cookie=cookie, device_id="a8" * 16)

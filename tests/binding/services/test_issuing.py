@@ -2,7 +2,6 @@
 
 import threading
 from datetime import timedelta
-from urllib.parse import parse_qs
 
 import pytest
 import responses
@@ -21,13 +20,15 @@ from binding.models import (
     EventKind,
     IssueProgress,
 )
+from tests.toolkit.expressplay import (
+    DEVICE,
+    RECORDS_URL,
+    TOKEN_URL,
+    stub_expressplay,
+    token_form,
+)
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("sandbox_settings")]
-
-TOKEN_URL = "http://127.0.0.1:8000/sandbox/hms/pr/token"
-RECORDS_URL = "http://127.0.0.1:8000/sandbox/cmiapi/getrecord/"
-DEVICE = "a1" * 16
-OTHER_DEVICE = "b2" * 16
 
 
 @pytest.fixture
@@ -41,18 +42,6 @@ def rental(user, asset, cookie):
 @pytest.fixture
 def purchase(user, asset, cookie):
     return services.entitlement_create(user=user, asset=asset, kind=EntitlementKind.BUY, cookie=cookie)
-
-
-def stub_expressplay(device_id=DEVICE, token="TOKEN123456789012345678"):
-    responses.get(RECORDS_URL, json={"event_id": 1, "device_id": device_id, "result": 0})
-    responses.post(
-        TOKEN_URL, json={"licenseAcquisitionUrl": "http://127.0.0.1:8000/sandbox/pr", "token": token}
-    )
-
-
-def token_form():
-    call = next(c for c in responses.calls if c.request.url == TOKEN_URL)
-    return {k: v[0] for k, v in parse_qs(call.request.body).items()}
 
 
 @responses.activate

@@ -11,11 +11,10 @@ from django.utils import timezone
 from accounts.models import Profile
 from binding import services
 from binding.models import Entitlement, EntitlementKind, EntitlementState
+from tests.toolkit.expressplay import RECORDS_URL, TOKEN_URL
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("sandbox_settings")]
 
-TOKEN_URL = "http://127.0.0.1:8000/sandbox/hms/pr/token"
-RECORDS_URL = "http://127.0.0.1:8000/sandbox/cmiapi/getrecord/"
 DEVICE = "a1" * 16
 
 

@@ -6,8 +6,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 
 from sandbox.models import IssuedToken, Record
-
-from .test_rights import licence_request, make_token, redeem
+from tests.toolkit.sandbox import licence_request, make_token, redeem
 
 pytestmark = pytest.mark.django_db
 

@@ -19,11 +19,10 @@ from binding.models import (
     TokenRequest,
 )
 from binding.services.drm import binding_mode, binding_modes, drm_fall_back
+from tests.toolkit.expressplay import RECORDS_URL, SANDBOX_URL
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("sandbox_settings")]
 
-BASE = "http://127.0.0.1:8000/sandbox"
-RECORDS_URL = f"{BASE}/cmiapi/getrecord/"
 DEVICE = "a1" * 16
 
 
@@ -49,7 +48,9 @@ def rent(user, asset, cookie):
 def test_a_widevine_device_gets_a_widevine_token_bound_by_expressplay_when_it_binds(user, asset, cookie):
     as_drm(cookie, "wv")
     stub_records()
-    responses.post(f"{BASE}/hms/wv/token", body=f"{BASE}/hms/wv/rights/?ExpressPlayToken=WV\r\n")
+    responses.post(
+        f"{SANDBOX_URL}/hms/wv/token", body=f"{SANDBOX_URL}/hms/wv/rights/?ExpressPlayToken=WV\r\n"
+    )
     entitlement = services.entitlement_issue(entitlement_id=rent(user, asset, cookie).pk, task_id="t1")
     assert entitlement.state == EntitlementState.READY
     assert entitlement.bound_by == BindingMode.EXPRESSPLAY
@@ -69,7 +70,7 @@ def test_a_refused_binding_moves_the_drm_to_bindery_and_the_order_still_ends_rea
     as_drm(cookie, drm)
     stub_records()
     responses.post(
-        f"{BASE}/hms/{drm}/token",
+        f"{SANDBOX_URL}/hms/{drm}/token",
         status=400,
         json={"errorCode": code, "errorMessage": "Device ID binding is not supported"},
     )
@@ -97,7 +98,7 @@ def test_after_a_fallback_no_bound_request_is_sent_for_that_drm_again(user, asse
 @responses.activate
 def test_a_refused_binding_code_of_another_drm_is_an_ordinary_refusal(user, asset, cookie):
     stub_records()  # a PlayReady device; -7002 is Widevine's code, so it says nothing about PlayReady
-    responses.post(f"{BASE}/hms/pr/token", status=400, json={"errorCode": -7002, "errorMessage": "no"})
+    responses.post(f"{SANDBOX_URL}/hms/pr/token", status=400, json={"errorCode": -7002, "errorMessage": "no"})
     entitlement = services.entitlement_issue(entitlement_id=rent(user, asset, cookie).pk, task_id="t1")
     assert entitlement.state == EntitlementState.FAILED
     assert entitlement.error_code == -7002
@@ -109,7 +110,7 @@ def test_the_fallback_can_be_refuse_and_then_the_order_fails_in_words(user, asse
     settings.EXPRESSPLAY_BINDING_FALLBACK = {"wv": "refuse"}
     as_drm(cookie, "wv")
     stub_records()
-    responses.post(f"{BASE}/hms/wv/token", status=400, json={"errorCode": -7002, "errorMessage": "no"})
+    responses.post(f"{SANDBOX_URL}/hms/wv/token", status=400, json={"errorCode": -7002, "errorMessage": "no"})
     entitlement = services.entitlement_issue(entitlement_id=rent(user, asset, cookie).pk, task_id="t1")
     assert entitlement.state == EntitlementState.FAILED
     assert entitlement.failure == EntitlementFailure.DRM_NOT_BOUND

@@ -4,45 +4,24 @@ browser" sentence links to the registration, which comes back to the title after
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from django.conf import settings
-from django.core.signing import get_cookie_signer
 from django.urls import reverse
 
-from binding import services as binding_services
 from binding.models import BindingMode, Entitlement, EntitlementState
 from storefront import services
+from tests.toolkit import factories
+from tests.toolkit.factories import title_offer
 
-from .test_shop import make_title, offer
-
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("queued")]
-
-
-@pytest.fixture
-def title():
-    return make_title(1)
-
-
-def register_device(user, device_id: str, name: str):
-    cookie = binding_services.cookie_create(user=user, user_agent="Chrome/156", device_name=name)
-    binding_services.device_bind(cookie=cookie, device_id=device_id)
-    cookie.refresh_from_db()
-    return cookie
-
-
-def in_browser(client, value: str):
-    client.cookies[settings.BINDING_BROWSER_COOKIE] = get_cookie_signer(
-        salt=settings.BINDING_BROWSER_COOKIE
-    ).sign(value)
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("queued_tasks")]
 
 
 def test_the_register_page_says_at_once_that_the_device_limit_is_reached_and_names_the_devices(
     client, user, settings, title
 ):
     settings.BINDING_DEVICE_LIMIT = 2
-    register_device(user, "a1" * 16, "Kitchen laptop")
-    register_device(user, "b2" * 16, "Phone")
+    factories.device_register(user=user, device_id="a1" * 16, device_name="Kitchen laptop")
+    factories.device_register(user=user, device_id="b2" * 16, device_name="Phone")
     client.force_login(user)  # a new browser: none of the two
-    back = reverse("storefront:checkout", args=[offer(title, "rent").pk])
+    back = reverse("storefront:checkout", args=[title_offer(title, "rent").pk])
     page = client.get(reverse("binding:register"), {"next": back}).content.decode()
     assert 'data-testid="device-limit"' in page
     assert "You already have 2 registered devices, the most allowed" in page
@@ -55,14 +34,15 @@ def test_the_register_page_says_at_once_that_the_device_limit_is_reached_and_nam
 def test_under_the_limit_or_for_a_registered_browser_the_check_is_offered(client, user, settings, registered):
     settings.BINDING_DEVICE_LIMIT = 1
     client.force_login(user)
-    in_browser(client, registered)  # this browser is the one device: checking it again takes no new place
+    # this browser is the one device: checking it again takes no new place
+    factories.browser_remembers(client, registered)
     page = client.get(reverse("binding:register")).content.decode()
     assert "Start the device check" in page and 'data-testid="device-limit"' not in page
 
 
 def test_removing_a_device_from_the_limit_page_keeps_the_way_back(client, user, settings, title):
     settings.BINDING_DEVICE_LIMIT = 1
-    laptop = register_device(user, "a1" * 16, "Laptop")
+    laptop = factories.device_register(user=user, device_id="a1" * 16, device_name="Laptop")
     client.force_login(user)
     back = reverse("storefront:title", args=[title.slug])
     devices = client.get(reverse("binding:devices"), {"next": back}).content.decode()
@@ -75,7 +55,7 @@ def test_removing_a_device_from_the_limit_page_keeps_the_way_back(client, user, 
 
 def test_the_device_check_comes_back_to_the_title_and_refuses_a_next_off_site(client, user, title):
     client.force_login(user)
-    back = reverse("storefront:checkout", args=[offer(title, "buy").pk])
+    back = reverse("storefront:checkout", args=[title_offer(title, "buy").pk])
     response = client.post(reverse("binding:register"), {"name": "Laptop", "next": back})
     check = response["Location"]
     assert parse_qs(urlsplit(check).query)["next"] == [back]
@@ -88,8 +68,8 @@ def test_the_device_check_comes_back_to_the_title_and_refuses_a_next_off_site(cl
 
 
 def test_a_title_refused_in_an_unregistered_browser_links_to_the_registration_and_back(client, user, title):
-    laptop = register_device(user, "a1" * 16, "Laptop")
-    order = services.order_place(user=user, offer=offer(title, "buy"), browser_cookie=laptop.value)
+    laptop = factories.device_register(user=user, device_id="a1" * 16, device_name="Laptop")
+    order = services.order_place(user=user, offer=title_offer(title, "buy"), browser_cookie=laptop.value)
     Entitlement.objects.filter(pk=order.entitlement_id).update(
         state=EntitlementState.READY, device=laptop.device, tokens_issued=1, bound_by=BindingMode.EXPRESSPLAY
     )
@@ -106,8 +86,8 @@ def test_a_title_refused_in_an_unregistered_browser_links_to_the_registration_an
 
 def test_the_way_back_names_only_the_customers_own_orders(client, user, title, django_user_model):
     other = django_user_model.objects.create_user("kim", password="x")
-    cookie = register_device(other, "c3" * 16, "Kim's")
-    order = services.order_place(user=other, offer=offer(title, "buy"), browser_cookie=cookie.value)
+    cookie = factories.device_register(user=other, device_id="c3" * 16, device_name="Kim's")
+    order = services.order_place(user=other, offer=title_offer(title, "buy"), browser_cookie=cookie.value)
     client.force_login(user)
     page = client.get(
         reverse("binding:register"), {"next": reverse("storefront:play", args=[order.entitlement_id])}

@@ -1,4 +1,4 @@
-"""Binding pages and the record-lookup task: access, JSON contracts, retries, the browser's cookie."""
+"""Binding pages: access, JSON contracts, the browser's cookie."""
 
 import pytest
 import responses
@@ -6,31 +6,18 @@ from django.contrib.auth import get_user_model
 from django.urls import reverse
 from django.utils import timezone
 
-from binding import services, tasks
-from binding.models import Cookie, CookieState, Device, EventKind, MediaAsset
+from binding import services
+from binding.models import Cookie, CookieState, Device
+from tests.toolkit.broker import DEVICE_CONFIRM
+from tests.toolkit.expressplay import TOKEN_URL
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("sandbox_settings")]
-
-TOKEN_URL = "http://127.0.0.1:8000/sandbox/hms/pr/token"
-RECORDS_URL = "http://127.0.0.1:8000/sandbox/cmiapi/getrecord/"
-
-
-@pytest.fixture
-def user():
-    return get_user_model().objects.create_user("dave", password="x")
 
 
 @pytest.fixture
 def signed_in(client, user):
     client.force_login(user)
     return client
-
-
-@pytest.fixture
-def check_asset():
-    return MediaAsset.objects.create(
-        slug="device-check", kid="11" * 16, key="22" * 16, manifest="dc/manifest.mpd"
-    )
 
 
 def test_pages_need_a_login(client):
@@ -103,17 +90,15 @@ def test_another_users_attempt_is_not_found(signed_in):
 
 
 def test_licensed_queues_the_lookup_after_commit(
-    signed_in, user, django_capture_on_commit_callbacks, monkeypatch
+    signed_in, user, django_capture_on_commit_callbacks, queued_tasks
 ):
     cookie = services.cookie_create(user=user)
     cookie.check_started_at = timezone.now()
     cookie.save(update_fields=["check_started_at"])
-    queued = []
-    monkeypatch.setattr(tasks.device_confirm, "apply_async", lambda args, **options: queued.append(args[0]))
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         response = signed_in.post(reverse("binding:licensed", args=[cookie.value]))
     assert response.json() == {"queued": True}
-    assert len(callbacks) == 1 and queued == [cookie.pk]
+    assert len(callbacks) == 1 and queued_tasks.ids(DEVICE_CONFIRM) == [cookie.pk]
     assert Cookie.objects.get(pk=cookie.pk).state == CookieState.LICENCE_SEEN
 
 
@@ -176,38 +161,3 @@ def test_cannot_touch_another_users_device(signed_in):
     device = services.device_bind(cookie=services.cookie_create(user=other), device_id="a" * 32)
     assert signed_in.post(reverse("binding:remove", args=[device.pk])).status_code == 404
     assert Device.objects.get(pk=device.pk).is_active
-
-
-# --- the task -------------------------------------------------------------------------------------------------
-
-
-@responses.activate
-def test_task_retries_with_backoff_until_the_record_appears(user, settings):
-    settings.CELERY_TASK_ALWAYS_EAGER = True
-    cookie = services.cookie_create(user=user)
-    responses.get(RECORDS_URL, json=[])
-    responses.get(RECORDS_URL, status=502)
-    responses.get(RECORDS_URL, json={"cookie": cookie.value, "device_id": "d" * 32})
-    result = tasks.device_confirm.apply(args=[cookie.pk])
-    assert result.get() == "bound"
-    assert len(responses.calls) == 3
-    assert Cookie.objects.get(pk=cookie.pk).device.device_id == "d" * 32
-
-
-@responses.activate
-def test_task_gives_up_after_the_configured_retries(user, settings):
-    settings.BINDING_RECORD_LOOKUP_RETRIES = 2
-    cookie = services.cookie_create(user=user)
-    responses.get(RECORDS_URL, json=[])
-    assert tasks.device_confirm.apply(args=[cookie.pk]).get() == "gave-up"
-    assert len(responses.calls) == 3
-    cookie.refresh_from_db()
-    assert cookie.state == CookieState.FAILED
-    assert cookie.events.filter(kind=EventKind.RECORD_LOOKUP_FAILED).exists()
-
-
-def test_backoff_grows_exponentially_with_jitter_and_a_cap():
-    for retries in range(10):
-        delays = [tasks.backoff(retries) for _ in range(50)]
-        assert all(0 <= d <= min(30, 0.5 * 2**retries) for d in delays)
-    assert max(tasks.backoff(3) for _ in range(200)) > 2

@@ -11,11 +11,10 @@ from binding import services, tasks
 from binding.expressplay import ExpressPlayRejected, ExpressPlayTransportError
 from binding.models import BindingEvent, Entitlement, EntitlementKind, EntitlementState, EventKind
 from binding.selectors import entitlement_status, expressplay_outage
+from tests.toolkit.expressplay import RECORDS_URL, TOKEN_URL
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("sandbox_settings")]
 
-TOKEN_URL = "http://127.0.0.1:8000/sandbox/hms/pr/token"
-RECORDS_URL = "http://127.0.0.1:8000/sandbox/cmiapi/getrecord/"
 DEVICE = "a1" * 16
 
 

@@ -1,7 +1,7 @@
-"""The shop: checkout needs this browser's device, one order per checkout, pages with fixed query counts."""
+"""The shop's pages: checkout needs this browser's device, one order per checkout, pages with fixed query
+counts."""
 
 from datetime import timedelta
-from decimal import Decimal
 
 import pytest
 from django.conf import settings
@@ -12,79 +12,35 @@ from django.urls import reverse
 from django.utils import timezone
 
 from binding import services as binding_services
-from binding.exceptions import AlreadyEntitled, BindingError, DeviceNotRegistered
-from binding.models import Entitlement, EntitlementKind, EntitlementState, MediaAsset
+from binding.exceptions import BindingError
+from binding.models import Entitlement, EntitlementKind, EntitlementState
 from storefront import services
-from storefront.catalogue_cache import catalogue_changed
-from storefront.exceptions import EarlierOrderFailed, OfferUnavailable
 from storefront.models import Offer, Order, Title
+from tests.toolkit import factories
+from tests.toolkit.broker import ENTITLEMENT_ISSUE
+from tests.toolkit.factories import title_create, title_offer, titles_bulk_create
 
-# Every test collects what is queued for issuing (conftest.py): none reaches a broker.
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("queued")]
-
-
-def make_title(number: int) -> Title:
-    asset = MediaAsset.objects.create(
-        slug=f"clip-{number}", kid=f"{number:032x}", key="55" * 16, manifest=f"c{number}/m.mpd", duration=6
-    )
-    title = Title.objects.create(
-        slug=f"title-{number}",
-        name=f"Title {number}",
-        synopsis="…",
-        year=2020,
-        poster="img/posters/life.jpg",
-        asset=asset,
-    )
-    Offer.objects.create(title=title, kind="buy", price=Decimal("4.99"))
-    Offer.objects.create(title=title, kind="rent", price=Decimal("1.99"), rental_hours=48, play_hours=3)
-    return title
+# Every test collects what is queued (`queued_tasks`, tests/toolkit): none reaches a broker.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("queued_tasks")]
 
 
-@pytest.fixture
-def title():
-    return make_title(1)
-
-
-def offer(title, kind):
-    return title.offers.get(kind=kind)
-
-
-# --- services -------------------------------------------------------------------------------------------------
-
-
-def test_order_place_creates_one_order_and_pending_entitlement_and_queues_after_commit(
-    user, title, registered, queued, django_capture_on_commit_callbacks
+def test_the_title_page_offers_the_failed_orders_page_instead_of_renting_again(
+    browser, user, title, registered
 ):
-    with django_capture_on_commit_callbacks(execute=True):
-        order = services.order_place(user=user, offer=offer(title, "rent"), browser_cookie=registered)
-    assert order.number.startswith("BND-") and order.payment_reference.startswith("DEMO-")
-    assert (order.kind, order.price, order.status) == ("rent", Decimal("1.99"), "pending")
-    entitlement = order.entitlement
-    assert (entitlement.state, entitlement.kind, entitlement.play_duration) == ("pending", "rent", 3 * 3600)
+    rental = services.order_place(user=user, offer=title_offer(title, "rent"), browser_cookie=registered)
+    factories.order_fail(rental)
+    page = browser.get(reverse("storefront:title", args=[title.slug])).content.decode()
+    assert f"Your order {rental.number} has not gone through yet:" in page
+    assert "The licence service refused to issue your licence." in page
+    assert reverse("storefront:order", args=[rental.number]) in page
+    assert reverse("storefront:checkout", args=[title_offer(title, "rent").pk]) not in page
     assert (
-        timedelta(hours=47, minutes=59) < entitlement.rental_ends_at - timezone.now() <= timedelta(hours=48)
-    )
-    assert entitlement.cookie.value == registered
-    assert queued == [entitlement.pk]
-
-
-def test_nothing_is_queued_when_the_order_rolls_back(
-    user, title, registered, queued, django_capture_on_commit_callbacks
-):
-    from django.db import transaction
-
-    with django_capture_on_commit_callbacks(execute=True), pytest.raises(RuntimeError), transaction.atomic():
-        services.order_place(user=user, offer=offer(title, "buy"), browser_cookie=registered)
-        raise RuntimeError
-    assert queued == [] and not Order.objects.exists()
-
-
-def test_order_needs_this_browsers_registered_device(user, title):
-    with pytest.raises(DeviceNotRegistered):
-        services.order_place(user=user, offer=offer(title, "buy"), browser_cookie=None)
-    with pytest.raises(DeviceNotRegistered):
-        services.order_place(user=user, offer=offer(title, "buy"), browser_cookie="forged-value")
-    assert not Order.objects.exists() and not Entitlement.objects.exists()
+        reverse("storefront:checkout", args=[title_offer(title, "buy").pk]) in page
+    )  # buying is another purchase
+    page = browser.get(
+        reverse("storefront:title", args=[title.slug]), HTTP_ACCEPT_LANGUAGE="es"
+    ).content.decode()
+    assert f"Tu pedido {rental.number} aún no se ha completado:" in page
 
 
 def test_a_refusal_that_is_not_about_the_device_reaches_the_customer_as_itself(browser, title, monkeypatch):
@@ -93,90 +49,19 @@ def test_a_refusal_that_is_not_about_the_device_reaches_the_customer_as_itself(b
         raise BindingError("Refused for a reason of its own.")
 
     monkeypatch.setattr(binding_services, "entitlement_create", refuse)
-    checkout = reverse("storefront:checkout", args=[offer(title, "rent").pk])
+    checkout = reverse("storefront:checkout", args=[title_offer(title, "rent").pk])
     response = browser.post(checkout, {"cardholder": "Jo", "card_number": "4242424242424242"}, follow=True)
     assert response.redirect_chain[-1][0] == reverse("storefront:title", args=[title.slug])
     assert [str(m) for m in response.context["messages"]] == ["Refused for a reason of its own."]
     assert not Order.objects.exists()
 
 
-def test_a_removed_device_no_longer_counts_for_checkout(user, title, registered):
-    binding_services.device_remove(device=user.devices.get(), actor_user=user)
-    with pytest.raises(DeviceNotRegistered):
-        services.order_place(user=user, offer=offer(title, "buy"), browser_cookie=registered)
-
-
-def test_owned_title_cannot_be_bought_or_rented_again(user, title, registered):
-    services.order_place(user=user, offer=offer(title, "buy"), browser_cookie=registered)
-    for kind in ("buy", "rent"):
-        with pytest.raises(AlreadyEntitled):
-            services.order_place(user=user, offer=offer(title, kind), browser_cookie=registered)
-
-
-def test_active_rental_can_be_upgraded_to_a_purchase_and_an_ended_one_rented_again(user, title, registered):
-    rental = services.order_place(user=user, offer=offer(title, "rent"), browser_cookie=registered)
-    with pytest.raises(AlreadyEntitled):
-        services.order_place(user=user, offer=offer(title, "rent"), browser_cookie=registered)
-    Entitlement.objects.filter(pk=rental.entitlement_id).update(state=EntitlementState.EXPIRED)
-    assert services.order_place(user=user, offer=offer(title, "rent"), browser_cookie=registered)
-    assert services.order_place(user=user, offer=offer(title, "buy"), browser_cookie=registered)
-
-
-def fail(order, **fields):
-    """The worker gave up on the order: ExpressPlay refused its token (-2019), an operator's to retry."""
-    fields = {"state": EntitlementState.FAILED, "error_code": -2019, "error_detail": "refused", **fields}
-    Entitlement.objects.filter(pk=order.entitlement_id).update(**fields)
-
-
-def test_a_failed_order_is_not_paid_again_while_it_is_to_be_retried(user, title, registered, queued):
-    rental = services.order_place(user=user, offer=offer(title, "rent"), browser_cookie=registered)
-    fail(rental)
-    with pytest.raises(EarlierOrderFailed) as refused:
-        services.order_place(user=user, offer=offer(title, "rent"), browser_cookie=registered)
-    assert refused.value.order == rental
-    assert rental.number in str(refused.value.message) and "no second payment" in str(refused.value.message)
-    assert list(Order.objects.all()) == [rental] and Entitlement.objects.count() == 1
-    # Another kind is another purchase: buying the title is still offered.
-    assert services.order_place(user=user, offer=offer(title, "buy"), browser_cookie=registered).kind == "buy"
-
-
-@pytest.mark.parametrize(
-    "over",
-    [
-        {"state": EntitlementState.REVOKED},
-        {"state": EntitlementState.EXPIRED},
-        {"rental_ends_at": timezone.now() - timedelta(minutes=1)},  # failed, and its rental period is over
-    ],
-)
-def test_an_order_that_can_no_longer_be_retried_does_not_stop_a_new_one(user, title, registered, over):
-    rental = services.order_place(user=user, offer=offer(title, "rent"), browser_cookie=registered)
-    fail(rental, **over)
-    assert services.order_place(user=user, offer=offer(title, "rent"), browser_cookie=registered) != rental
-
-
-def test_the_title_page_offers_the_failed_orders_page_instead_of_renting_again(
-    browser, user, title, registered
-):
-    rental = services.order_place(user=user, offer=offer(title, "rent"), browser_cookie=registered)
-    fail(rental)
-    page = browser.get(reverse("storefront:title", args=[title.slug])).content.decode()
-    assert f"Your order {rental.number} has not gone through yet:" in page
-    assert "The licence service refused to issue your licence." in page
-    assert reverse("storefront:order", args=[rental.number]) in page
-    assert reverse("storefront:checkout", args=[offer(title, "rent").pk]) not in page
-    assert reverse("storefront:checkout", args=[offer(title, "buy").pk]) in page  # buying is another purchase
-    page = browser.get(
-        reverse("storefront:title", args=[title.slug]), HTTP_ACCEPT_LANGUAGE="es"
-    ).content.decode()
-    assert f"Tu pedido {rental.number} aún no se ha completado:" in page
-
-
 def test_checkout_of_a_failed_order_goes_to_that_order_and_takes_no_second_payment(
-    browser, user, title, registered, queued
+    browser, user, title, registered, queued_tasks
 ):
-    rental = services.order_place(user=user, offer=offer(title, "rent"), browser_cookie=registered)
-    fail(rental)
-    checkout = reverse("storefront:checkout", args=[offer(title, "rent").pk])
+    rental = services.order_place(user=user, offer=title_offer(title, "rent"), browser_cookie=registered)
+    factories.order_fail(rental)
+    checkout = reverse("storefront:checkout", args=[title_offer(title, "rent").pk])
     order_page = reverse("storefront:order", args=[rental.number])
     assert browser.get(checkout)["Location"] == order_page
     response = browser.post(checkout, {"cardholder": "Jo", "card_number": "4242424242424242"}, follow=True)
@@ -188,13 +73,6 @@ def test_checkout_of_a_failed_order_goes_to_that_order_and_takes_no_second_payme
     )
     assert "our support team has been told" in page  # what happens next, and true (the admin flags it)
     assert list(Order.objects.all()) == [rental]
-
-
-def test_off_sale_offer_is_refused(user, title, registered):
-    buy = offer(title, "buy")
-    Offer.objects.filter(pk=buy.pk).update(active=False)
-    with pytest.raises(OfferUnavailable):
-        services.order_place(user=user, offer=buy, browser_cookie=registered)
 
 
 # --- pages ---------------------------------------------------------------------------------------------------------
@@ -209,33 +87,33 @@ def test_catalogue_and_title_page_show_offers(client, title):
 
 def test_checkout_without_registered_device_redirects_to_registration_and_back(client, user, title):
     client.force_login(user)
-    checkout = reverse("storefront:checkout", args=[offer(title, "rent").pk])
+    checkout = reverse("storefront:checkout", args=[title_offer(title, "rent").pk])
     response = client.get(checkout)
     assert response.status_code == 302
     assert (
         response["Location"]
-        == f"{reverse('binding:register')}?next=%2Fcheckout%2F{offer(title, 'rent').pk}%2F"
+        == f"{reverse('binding:register')}?next=%2Fcheckout%2F{title_offer(title, 'rent').pk}%2F"
     )
 
 
 def test_checkout_shows_the_demo_payment_and_the_device(browser, title):
-    page = browser.get(reverse("storefront:checkout", args=[offer(title, "buy").pk])).content.decode()
+    page = browser.get(reverse("storefront:checkout", args=[title_offer(title, "buy").pk])).content.decode()
     assert "Demo payment" in page and "4242 4242 4242 4242" in page
     assert "Will play on: Chrome on Linux (this browser)" in page
 
 
 def test_checkout_refuses_a_real_looking_card_and_places_nothing(browser, title):
     response = browser.post(
-        reverse("storefront:checkout", args=[offer(title, "buy").pk]),
+        reverse("storefront:checkout", args=[title_offer(title, "buy").pk]),
         {"cardholder": "Jo", "card_number": "5555 4444 3333 1111"},
     )
     assert "takes no real cards" in response.content.decode()
     assert not Order.objects.exists()
 
 
-def test_checkout_places_one_order_and_goes_to_its_page(browser, title, queued):
+def test_checkout_places_one_order_and_goes_to_its_page(browser, title, queued_tasks):
     response = browser.post(
-        reverse("storefront:checkout", args=[offer(title, "buy").pk]),
+        reverse("storefront:checkout", args=[title_offer(title, "buy").pk]),
         {"cardholder": "Jo", "card_number": "4242424242424242"},
     )
     order = Order.objects.get()
@@ -250,13 +128,15 @@ def test_checkout_needs_csrf(user, title, registered):
 
     client = Client(enforce_csrf_checks=True)
     client.force_login(user)
-    response = client.post(reverse("storefront:checkout", args=[offer(title, "buy").pk]), {"cardholder": "x"})
+    response = client.post(
+        reverse("storefront:checkout", args=[title_offer(title, "buy").pk]), {"cardholder": "x"}
+    )
     assert response.status_code in (302, 403)
     assert not Order.objects.exists()
 
 
 def test_status_json_reports_progress_and_failure_in_words(browser, user, title, registered):
-    order = services.order_place(user=user, offer=offer(title, "buy"), browser_cookie=registered)
+    order = services.order_place(user=user, offer=title_offer(title, "buy"), browser_cookie=registered)
     url = reverse("storefront:entitlement-status", args=[order.entitlement_id])
     assert browser.get(url).json()["message"] == "Your order is confirmed. Preparing your licence…"
     Entitlement.objects.filter(pk=order.entitlement_id).update(
@@ -274,7 +154,7 @@ def test_another_users_order_and_player_are_not_found(browser, title):
     other = get_user_model().objects.create_user("kim", password="x")
     cookie = binding_services.cookie_create(user=other)
     binding_services.device_bind(cookie=cookie, device_id="d4" * 16)
-    order = services.order_place(user=other, offer=offer(title, "buy"), browser_cookie=cookie.value)
+    order = services.order_place(user=other, offer=title_offer(title, "buy"), browser_cookie=cookie.value)
     for url in (
         reverse("storefront:order", args=[order.number]),
         reverse("storefront:play", args=[order.entitlement_id]),
@@ -284,10 +164,10 @@ def test_another_users_order_and_player_are_not_found(browser, title):
 
 
 def test_play_renews_an_expired_purchase_token(
-    browser, user, title, registered, queued, django_capture_on_commit_callbacks
+    browser, user, title, registered, queued_tasks, django_capture_on_commit_callbacks
 ):
-    order = services.order_place(user=user, offer=offer(title, "buy"), browser_cookie=registered)
-    queued.clear()
+    order = services.order_place(user=user, offer=title_offer(title, "buy"), browser_cookie=registered)
+    queued_tasks.clear()
     Entitlement.objects.filter(pk=order.entitlement_id).update(
         state="ready", tokens_issued=1, token_expires_at=timezone.now() - timedelta(hours=1), license_url="http://x/old",
         device=user.devices.get(),
@@ -295,18 +175,21 @@ def test_play_renews_an_expired_purchase_token(
     page = browser.get(reverse("storefront:play", args=[order.entitlement_id]))
     assert page.status_code == 200
     assert 'data-renew="true"' in page.content.decode()
-    assert queued == [] and Entitlement.objects.get(pk=order.entitlement_id).state == EntitlementState.READY
+    assert (
+        queued_tasks == []
+        and Entitlement.objects.get(pk=order.entitlement_id).state == EntitlementState.READY
+    )
     assert "http://x/old" not in page.content.decode()
     # The page asks for the renewal with a POST; the GET changed nothing.
     with django_capture_on_commit_callbacks(execute=True):
         status = browser.post(reverse("storefront:renew", args=[order.entitlement_id])).json()
     assert status["state"] == "pending" and status["renew"] is False
-    assert queued == [order.entitlement_id]
+    assert queued_tasks.ids(ENTITLEMENT_ISSUE) == [order.entitlement_id]
     assert Entitlement.objects.get(pk=order.entitlement_id).state == EntitlementState.PENDING
 
 
 def test_expired_rental_shows_as_ended_and_does_not_play(browser, user, title, registered):
-    order = services.order_place(user=user, offer=offer(title, "rent"), browser_cookie=registered)
+    order = services.order_place(user=user, offer=title_offer(title, "rent"), browser_cookie=registered)
     Entitlement.objects.filter(pk=order.entitlement_id).update(
         state="ready", tokens_issued=1, license_url="http://x/la", rental_ends_at=timezone.now() - timedelta(minutes=1),
         token_expires_at=timezone.now() - timedelta(minutes=1),
@@ -321,7 +204,7 @@ def test_expired_rental_shows_as_ended_and_does_not_play(browser, user, title, r
 def test_the_player_says_how_much_viewing_time_is_left_once_play_has_started(
     browser, user, title, registered
 ):
-    order = services.order_place(user=user, offer=offer(title, "rent"), browser_cookie=registered)
+    order = services.order_place(user=user, offer=title_offer(title, "rent"), browser_cookie=registered)
     Entitlement.objects.filter(pk=order.entitlement_id).update(
         state="ready",
         tokens_issued=1,
@@ -341,7 +224,7 @@ def test_the_player_says_how_much_viewing_time_is_left_once_play_has_started(
 
 
 def test_library_in_spanish(browser, user, title, registered):
-    services.order_place(user=user, offer=offer(title, "rent"), browser_cookie=registered)
+    services.order_place(user=user, offer=title_offer(title, "rent"), browser_cookie=registered)
     page = browser.get(reverse("storefront:library"), HTTP_ACCEPT_LANGUAGE="es").content.decode()
     assert "Mi biblioteca" in page and "Alquiler" in page
 
@@ -360,13 +243,13 @@ def test_pages_need_the_same_number_of_queries_for_10_and_200_rows(browser, user
     counts = []
     for total in (10, 200):
         for number in range(Title.objects.count(), total):
-            title = make_title(number + 1)
+            title = title_create(number + 1)
             if page != "catalogue":
                 entitlement = Entitlement.objects.create(
                     user=user, asset=title.asset, kind=EntitlementKind.BUY, state="ready"
                 )
                 Order.objects.create(
-                    user=user, title=title, offer=offer(title, "buy"), kind="buy", price=1, currency="EUR",
+                    user=user, title=title, offer=title_offer(title, "buy"), kind="buy", price=1, currency="EUR",
                     payment_reference="DEMO", entitlement=entitlement,
                 )  # fmt: skip
         url = {
@@ -380,32 +263,11 @@ def test_pages_need_the_same_number_of_queries_for_10_and_200_rows(browser, user
     assert counts[0] == counts[1], counts
 
 
-def bulk_titles(start: int, count: int) -> list[Title]:
-    assets = MediaAsset.objects.bulk_create(
-        MediaAsset(slug=f"bulk-{n}", kid=f"{n:032x}", key="55" * 16, manifest="b/m.mpd", duration=6)
-        for n in range(start, start + count)
-    )
-    titles = Title.objects.bulk_create(
-        Title(
-            slug=f"bulk-{a.pk}",
-            name=f"Bulk {a.pk:06d}",
-            synopsis="…",
-            year=2020,
-            poster="img/posters/life.jpg",
-            asset=a,
-        )
-        for a in assets
-    )
-    Offer.objects.bulk_create(Offer(title=t, kind="buy", price=Decimal("4.99")) for t in titles)
-    catalogue_changed()  # bulk_create sends no post_save
-    return titles
-
-
 @pytest.mark.parametrize("page", ["catalogue", "library"])
 def test_catalogue_and_library_cost_the_same_for_10_and_10000_rows_and_show_one_page(browser, user, page):
     counts, shown = [], []
     for total in (10, 10_000):
-        titles = bulk_titles(10**6 + Title.objects.count(), total - Title.objects.count())
+        titles = titles_bulk_create(10**6 + Title.objects.count(), total - Title.objects.count())
         if page == "library":
             entitlements = Entitlement.objects.bulk_create(
                 Entitlement(user=user, asset=t.asset, kind=EntitlementKind.BUY, state="ready") for t in titles
@@ -438,7 +300,7 @@ def test_catalogue_and_library_cost_the_same_for_10_and_10000_rows_and_show_one_
 def test_the_player_reports_a_refusal_which_goes_on_record(browser, user, title, registered, sent, kept):
     from binding.models import BindingEvent, EventKind
 
-    order = services.order_place(user=user, offer=offer(title, "buy"), browser_cookie=registered)
+    order = services.order_place(user=user, offer=title_offer(title, "buy"), browser_cookie=registered)
     url = reverse("storefront:refused", args=[order.entitlement_id])
     assert browser.get(url).status_code == 405
     answer = browser.post(url, {"code": sent})
@@ -452,7 +314,7 @@ def test_a_refusal_cannot_be_reported_for_someone_elses_title(browser, title):
     other = get_user_model().objects.create_user("mo")
     cookie = binding_services.cookie_create(user=other, user_agent="Firefox")
     binding_services.device_bind(cookie=cookie, device_id="d4" * 16)
-    order = services.order_place(user=other, offer=offer(title, "buy"), browser_cookie=cookie.value)
+    order = services.order_place(user=other, offer=title_offer(title, "buy"), browser_cookie=cookie.value)
     assert (
         browser.post(
             reverse("storefront:refused", args=[order.entitlement_id]), {"code": "-4905"}
@@ -464,7 +326,7 @@ def test_a_refusal_cannot_be_reported_for_someone_elses_title(browser, title):
 def test_the_play_page_words_the_refusal_for_what_the_customer_can_do(browser, user, title, registered):
     from binding.models import Device
 
-    order = services.order_place(user=user, offer=offer(title, "buy"), browser_cookie=registered)
+    order = services.order_place(user=user, offer=title_offer(title, "buy"), browser_cookie=registered)
     bound = Device.objects.get(user=user)
     Entitlement.objects.filter(pk=order.entitlement_id).update(state="ready", device=bound)
     url = reverse("storefront:play", args=[order.entitlement_id])
@@ -486,7 +348,7 @@ def test_the_play_page_words_the_refusal_for_what_the_customer_can_do(browser, u
 
 
 def test_an_entitlement_is_named_by_its_title_wherever_binding_shows_it(user, title, registered):
-    order = services.order_place(user=user, offer=offer(title, "rent"), browser_cookie=registered)
+    order = services.order_place(user=user, offer=title_offer(title, "rent"), browser_cookie=registered)
     assert str(order.entitlement) == "Rent Title 1 (jo)"  # not the media's code
     title.name = "Renamed"
     title.save()

@@ -2,7 +2,6 @@
 device that passed this customer's check, whatever ExpressPlay's records say besides."""
 
 from datetime import timedelta
-from urllib.parse import parse_qs
 
 import pytest
 import responses
@@ -22,14 +21,12 @@ from binding.models import (
     EntitlementKind,
     EntitlementState,
     EventKind,
-    MediaAsset,
 )
 from binding.selectors import entitlement_status, registration_status
+from tests.toolkit.expressplay import RECORDS_URL, TOKEN_URL, token_form
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("sandbox_settings")]
 
-TOKEN_URL = "http://127.0.0.1:8000/sandbox/hms/pr/token"
-RECORDS_URL = "http://127.0.0.1:8000/sandbox/cmiapi/getrecord/"
 DEVICE = "a1" * 16  # the customer's device, bound by the `cookie` fixture
 INTRUDER = "e9" * 16
 
@@ -51,16 +48,6 @@ def stub_token():
     responses.post(
         TOKEN_URL, json={"licenseAcquisitionUrl": "http://127.0.0.1:8000/sandbox/pr", "token": "TOK"}
     )
-
-
-def token_form():
-    call = next(c for c in responses.calls if c.request.url == TOKEN_URL)
-    return {k: v[0] for k, v in parse_qs(call.request.body).items()}
-
-
-@pytest.fixture
-def check_asset():
-    return MediaAsset.objects.create(slug="device-check", kid="dc" * 16, key="ee" * 16, manifest="dc/m.mpd")
 
 
 @pytest.fixture

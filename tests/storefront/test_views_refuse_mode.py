@@ -38,14 +38,16 @@ def test_the_title_and_checkout_pages_say_so_before_payment(browser, offer, fair
     assert "Nothing has been charged" in checkout and 'data-testid="pay"' not in checkout
 
 
-def test_a_posted_payment_is_refused_in_words_and_nothing_is_kept(browser, offer, fairplay_refused, queued):
+def test_a_posted_payment_is_refused_in_words_and_nothing_is_kept(
+    browser, offer, fairplay_refused, queued_tasks
+):
     answer = browser.post(
         reverse("storefront:checkout", args=[offer.pk]),
         {"cardholder": "Jo", "card_number": DEMO_CARD},
         follow=True,
     )
     assert "does not sell them to it" in answer.content.decode()
-    assert not Order.objects.exists() and not Entitlement.objects.exists() and queued == []
+    assert not Order.objects.exists() and not Entitlement.objects.exists() and queued_tasks == []
 
 
 def test_the_service_every_caller_uses_refuses_the_order(user, registered, offer, fairplay_refused):
@@ -54,7 +56,7 @@ def test_the_service_every_caller_uses_refuses_the_order(user, registered, offer
         binding_services.entitlement_create(user=user, asset=offer.title.asset, kind="buy", cookie=cookie)
 
 
-def test_an_order_that_issuing_refused_says_why_in_words(user, registered, offer, queued):
+def test_an_order_that_issuing_refused_says_why_in_words(user, registered, offer, queued_tasks):
     cookie = Cookie.objects.get(value=registered)
     entitlement = binding_services.entitlement_create(
         user=user, asset=offer.title.asset, kind="buy", cookie=cookie

@@ -25,8 +25,7 @@ from binding.models import (
     TokenRequest,
     TokenRequestOutcome,
 )
-
-from .test_entitlements import DEVICE, RECORDS_URL, TOKEN_URL, stub_expressplay
+from tests.toolkit.expressplay import DEVICE, RECORDS_URL, TOKEN_URL, stub_expressplay
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("sandbox_settings")]
 
@@ -41,27 +40,8 @@ def empty_queue(monkeypatch):
 
 
 @pytest.fixture
-def sent(monkeypatch):
-    """The (task, id) pairs handed to the broker."""
-    handed = []
-    for task in (tasks.entitlement_issue, tasks.device_confirm):
-        monkeypatch.setattr(
-            task,
-            "apply_async",
-            lambda args, queue=None, name=task.name: (
-                handed.append((name, args[0])) if queue == "expressplay" else 1 / 0
-            ),
-        )
-    return handed
-
-
-@pytest.fixture
-def broker_down(monkeypatch):
-    def refuse(args, **options):
-        raise OperationalError("Error 111 connecting to 127.0.0.1:6390. Connection refused.")
-
-    for task in (tasks.entitlement_issue, tasks.device_confirm):
-        monkeypatch.setattr(task, "apply_async", refuse)
+def broker_down(queued_tasks):
+    queued_tasks.refuse(OperationalError("Error 111 connecting to 127.0.0.1:6390. Connection refused."))
 
 
 def purchase_for(user, asset, cookie):
@@ -78,12 +58,14 @@ def purchase_for(user, asset, cookie):
 
 
 def test_a_new_entitlement_is_queued_once_after_commit(
-    user, asset, cookie, sent, django_capture_on_commit_callbacks
+    user, asset, cookie, queued_tasks, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
         entitlement = purchase_for(user, asset, cookie)
-        assert sent == []  # not before the commit
-    assert sent == [("binding.entitlement_issue", entitlement.pk)]
+        assert queued_tasks == []  # not before the commit
+    assert queued_tasks == [("binding.entitlement_issue", entitlement.pk)] and queued_tasks.queues() == [
+        "expressplay"
+    ]
     assert entitlement.queued_at is not None
 
 
@@ -98,7 +80,7 @@ def test_with_the_broker_down_the_entitlement_is_kept_and_marked_not_queued(
 
 
 def test_renew_retry_reissue_and_move_all_queue_through_the_same_place(
-    user, asset, cookie, sent, django_capture_on_commit_callbacks
+    user, asset, cookie, queued_tasks, django_capture_on_commit_callbacks
 ):
     entitlement = purchase_for(user, asset, cookie)
     Entitlement.objects.filter(pk=entitlement.pk).update(state=EntitlementState.READY, device=cookie.device)
@@ -110,10 +92,12 @@ def test_renew_retry_reissue_and_move_all_queue_through_the_same_place(
     Entitlement.objects.filter(pk=entitlement.pk).update(state=EntitlementState.READY)
     with django_capture_on_commit_callbacks(execute=True):
         assert services.entitlement_reissue(entitlement=entitlement, actor_user=None, reason="test")
-    assert sent == [("binding.entitlement_issue", entitlement.pk)] * 3
+    assert queued_tasks == [("binding.entitlement_issue", entitlement.pk)] * 3
 
 
-def test_licence_seen_queues_the_lookup_and_marks_it_queued(user, sent, django_capture_on_commit_callbacks):
+def test_licence_seen_queues_the_lookup_and_marks_it_queued(
+    user, queued_tasks, django_capture_on_commit_callbacks
+):
     cookie = services.cookie_create(user=user)
     cookie.check_started_at = timezone.now()  # the page started the check (the token was handed out)
     cookie.save(update_fields=["check_started_at"])
@@ -121,14 +105,14 @@ def test_licence_seen_queues_the_lookup_and_marks_it_queued(user, sent, django_c
         assert services.cookie_licence_seen(cookie=cookie)
     cookie.refresh_from_db()
     assert cookie.state == CookieState.LICENCE_SEEN and cookie.queued_at is not None
-    assert sent == [("binding.device_confirm", cookie.pk)]
+    assert queued_tasks == [("binding.device_confirm", cookie.pk)]
 
 
 # --- the sweep ----------------------------------------------------------------------------------------------
 
 
 def test_sweep_queues_what_was_never_queued_or_waits_too_long_and_leaves_live_claims(
-    user, asset, cookie, sent, settings, django_capture_on_commit_callbacks
+    user, asset, cookie, queued_tasks, settings, django_capture_on_commit_callbacks
 ):
     now = timezone.now()
     never = purchase_for(user, asset, cookie)
@@ -148,15 +132,15 @@ def test_sweep_queues_what_was_never_queued_or_waits_too_long_and_leaves_live_cl
     with django_capture_on_commit_callbacks(execute=True):
         report = services.work_sweep(now=now)
     assert report.entitlements_requeued == 3
-    assert sorted(pk for _, pk in sent) == sorted([never.pk, stale.pk, dead_claim.pk])
-    assert fresh.pk not in [pk for _, pk in sent]
+    assert sorted(pk for _, pk in queued_tasks) == sorted([never.pk, stale.pk, dead_claim.pk])
+    assert fresh.pk not in [pk for _, pk in queued_tasks]
     # Marked as queued now: the next sweep leaves them alone.
-    sent.clear()
-    assert services.work_sweep(now=now).entitlements_requeued == 0 and sent == []
+    queued_tasks.clear()
+    assert services.work_sweep(now=now).entitlements_requeued == 0 and queued_tasks == []
 
 
 def test_sweep_queues_stranded_lookups_and_expires_stale_registrations_and_ended_rentals(
-    user, asset, cookie, sent, settings, django_capture_on_commit_callbacks
+    user, asset, cookie, queued_tasks, settings, django_capture_on_commit_callbacks
 ):
     now = timezone.now()
     waiting = services.cookie_create(user=user)
@@ -172,7 +156,7 @@ def test_sweep_queues_stranded_lookups_and_expires_stale_registrations_and_ended
     with django_capture_on_commit_callbacks(execute=True):
         report = services.work_sweep(now=now)
     assert (report.lookups_requeued, report.registrations_expired, report.rentals_expired) == (1, 1, 1)
-    assert ("binding.device_confirm", waiting.pk) in sent
+    assert ("binding.device_confirm", waiting.pk) in queued_tasks
     assert Cookie.objects.get(pk=stale.pk).state == CookieState.EXPIRED
     assert Entitlement.objects.get(pk=rental.pk).state == EntitlementState.EXPIRED
 
@@ -300,7 +284,7 @@ def media_asset_for_check(settings):
 
 
 def test_an_unreachable_failure_is_retried_by_the_sweep_a_few_times_then_left_to_support(
-    user, asset, cookie, sent, settings, django_capture_on_commit_callbacks
+    user, asset, cookie, queued_tasks, settings, django_capture_on_commit_callbacks
 ):
     settings.BINDING_AUTO_RETRIES, settings.BINDING_AUTO_RETRY_AFTER = 2, 60
     entitlement = purchase_for(user, asset, cookie)
@@ -331,7 +315,7 @@ def test_an_unreachable_failure_is_retried_by_the_sweep_a_few_times_then_left_to
         )
     assert entitlement.retry_at is None  # two automatic retries used: support takes it from here
     assert "support team" in selectors.entitlement_status(entitlement)["next"]
-    assert [pk for _, pk in sent].count(entitlement.pk) == 2
+    assert [pk for _, pk in queued_tasks].count(entitlement.pk) == 2
 
 
 def test_a_refusal_is_not_retried_automatically(user, asset, cookie):
@@ -370,7 +354,7 @@ def test_registration_mode_trusts_a_recent_registration_and_asks_again_once_it_i
 
 
 def test_during_a_backlog_the_sweep_queues_only_what_is_known_lost(
-    user, asset, cookie, sent, settings, monkeypatch, django_capture_on_commit_callbacks
+    user, asset, cookie, queued_tasks, settings, monkeypatch, django_capture_on_commit_callbacks
 ):
     from binding.services import sweep
 
@@ -385,9 +369,9 @@ def test_during_a_backlog_the_sweep_queues_only_what_is_known_lost(
     monkeypatch.setattr(sweep, "queue_backlog", lambda queue: 5_000)
     with django_capture_on_commit_callbacks(execute=True):
         assert services.work_sweep(now=now).entitlements_requeued == 2
-    assert sorted(pk for _, pk in sent) == sorted([never.pk, dead.pk])
+    assert sorted(pk for _, pk in queued_tasks) == sorted([never.pk, dead.pk])
     monkeypatch.setattr(sweep, "queue_backlog", lambda queue: 0)  # drained: the waiting one is lost after all
-    sent.clear()
+    queued_tasks.clear()
     with django_capture_on_commit_callbacks(execute=True):
         assert (
             services.work_sweep(
@@ -395,12 +379,12 @@ def test_during_a_backlog_the_sweep_queues_only_what_is_known_lost(
             ).entitlements_requeued
             >= 1
         )
-    assert waiting.pk in [pk for _, pk in sent]
+    assert waiting.pk in [pk for _, pk in queued_tasks]
 
 
 @responses.activate
 def test_registration_mode_looks_the_device_up_again_once_when_the_registered_browser_is_refused(
-    user, asset, cookie, settings, sent, django_capture_on_commit_callbacks
+    user, asset, cookie, settings, queued_tasks, django_capture_on_commit_callbacks
 ):
     settings.BINDING_DEVICE_LOOKUP = "registration"
     stub_expressplay()
@@ -411,7 +395,7 @@ def test_registration_mode_looks_the_device_up_again_once_when_the_registered_br
         reissuing = services.entitlement_refusal_report(
             entitlement=entitlement, code=-4905, browser_cookie=cookie.value, actor_user=user
         )
-    assert reissuing and (tasks.entitlement_issue.name, entitlement.pk) in sent
+    assert reissuing and (tasks.entitlement_issue.name, entitlement.pk) in queued_tasks
     entitlement.refresh_from_db()
     assert entitlement.state == EntitlementState.PENDING and entitlement.device is None
     responses.calls.reset()
@@ -442,7 +426,7 @@ def test_registration_mode_looks_the_device_up_again_once_when_the_registered_br
     ],
 )
 def test_a_refusal_is_only_recorded_when_looking_again_cannot_help(
-    user, asset, cookie, settings, sent, mode, code, own_browser
+    user, asset, cookie, settings, queued_tasks, mode, code, own_browser
 ):
     settings.BINDING_DEVICE_LOOKUP = mode
     stub_expressplay()
@@ -454,7 +438,7 @@ def test_a_refusal_is_only_recorded_when_looking_again_cannot_help(
         actor_user=user,
     )
     entitlement.refresh_from_db()
-    assert entitlement.state == EntitlementState.READY and not sent
+    assert entitlement.state == EntitlementState.READY and not queued_tasks
     event = BindingEvent.objects.get(kind=EventKind.LICENCE_REFUSED)
     assert event.expressplay_code == code and event.entitlement == entitlement
     # One report a minute: a page reloading in a loop does not flood the audit trail.

@@ -1,39 +1,24 @@
-"""Binding services: registration attempts, record lookup, device limit, rename and remove."""
+"""Registration: attempts, their device-check token, the record lookup, the device limit."""
 
 from datetime import timedelta
 from urllib.parse import parse_qs
 
 import pytest
 import responses
-from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from binding import services
 from binding.exceptions import DeviceCheckUnavailable, RecordNotYetAvailable
-from binding.models import BindingEvent, Cookie, CookieState, Device, EventKind, MediaAsset
-from binding.user_agents import device_label
+from binding.models import BindingEvent, Cookie, CookieState, Device, EventKind
+from tests.toolkit.expressplay import RECORDS_URL, TOKEN_URL
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("sandbox_settings")]
 
-TOKEN_URL = "http://127.0.0.1:8000/sandbox/hms/pr/token"
-RECORDS_URL = "http://127.0.0.1:8000/sandbox/cmiapi/getrecord/"
 CHROME_LINUX = (
     "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0.0.0 Safari/537.36"
 )
 DEVICE_A = "a" * 32
 DEVICE_B = "b" * 32
-
-
-@pytest.fixture
-def user():
-    return get_user_model().objects.create_user("carol", password="x")
-
-
-@pytest.fixture
-def check_asset():
-    return MediaAsset.objects.create(
-        slug="device-check", kid="11" * 16, key="22" * 16, manifest="device-check-11111111/manifest.mpd"
-    )
 
 
 @pytest.fixture
@@ -222,45 +207,3 @@ def test_licence_seen_moves_state_once_and_only_for_pending_attempts(cookie):
     assert kinds(kind=EventKind.LICENCE_SEEN) == [EventKind.LICENCE_SEEN]
     services.device_bind(cookie=cookie, device_id=DEVICE_A)
     assert not services.cookie_licence_seen(cookie=cookie)
-
-
-def test_rename_and_remove_write_events_with_the_actor(user):
-    device = services.device_bind(cookie=services.cookie_create(user=user), device_id=DEVICE_A)
-    services.device_rename(device=device, label="  Living   room  ", actor_user=user)
-    assert device.label == "Living room"
-    with pytest.raises(services.BindingError):
-        services.device_rename(device=device, label="   ", actor_user=user)
-    services.device_remove(device=device, actor_user=user)
-    events = BindingEvent.objects.filter(device=device).order_by("id")
-    assert [(e.kind, e.actor, e.actor_user) for e in events][-2:] == [
-        (EventKind.DEVICE_RENAMED, "user", user),
-        (EventKind.DEVICE_REMOVED, "user", user),
-    ]
-
-
-@pytest.mark.parametrize(
-    ("agent", "label"),
-    [
-        (CHROME_LINUX, "Chrome on Linux"),
-        (
-            "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) HeadlessChrome/156.0 Safari/537.36",
-            "Chrome on Linux",
-        ),
-        (
-            "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:128.0) Gecko/20100101 Firefox/128.0",
-            "Firefox on Windows",
-        ),
-        (
-            "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Safari/605.1.15",
-            "Safari on macOS",
-        ),
-        (
-            "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 Chrome/126.0 Safari/537.36 Edg/126.0",
-            "Edge on Windows",
-        ),
-        ("curl/8.0", "Unknown browser"),
-        ("", "Unknown browser"),
-    ],
-)
-def test_device_label_from_user_agent(agent, label):
-    assert device_label(agent) == label

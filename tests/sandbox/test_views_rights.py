@@ -1,46 +1,16 @@
 """The sandbox's licence server: ClearKey answers for proven devices, refusals logged with their code."""
 
 import base64
-import json
 import time
 
 import pytest
-from django.conf import settings
 
 from sandbox.device import KEY_HEADER, SIGNATURE_HEADER, TIME_HEADER, SimulatedDevice, device_id_for
 from sandbox.models import Record
-from sandbox.tokens import TokenClaims, b64url, seal
-
-from .test_token_api import valid
+from sandbox.tokens import b64url
+from tests.toolkit.sandbox import KEY, KID, RIGHTS, licence_request, make_token, redeem, valid
 
 pytestmark = pytest.mark.django_db
-
-KID = "0123456789abcdef0123456789abcdef"
-KEY = "00112233445566778899aabbccddeeff"
-RIGHTS = "/sandbox/playready/RightsManager.asmx"
-
-
-def make_token(**changes) -> str:
-    now = int(time.time())
-    claims = {"drm": "pr", "kid": KID, "key": KEY, "expires": now + 3600, "issued": now, "cookie": "ck1"}
-    claims.update(changes)
-    return seal(TokenClaims(**claims), settings.SANDBOX_TOKEN_SECRET)
-
-
-def licence_request(kid_hex: str = KID) -> bytes:
-    return json.dumps({"kids": [b64url(bytes.fromhex(kid_hex))], "type": "temporary"}).encode()
-
-
-def redeem(client, token, device, body=None, path=RIGHTS, headers=None):
-    body = licence_request() if body is None else body
-    identity = device.headers(body) if device else {}
-    identity.update(headers or {})
-    return client.post(
-        f"{path}?ExpressPlayToken={token}",
-        data=body,
-        content_type="application/json",
-        headers=identity,
-    )
 
 
 def test_granted_licence_is_a_clearkey_jwk_set_and_is_logged(client, device):

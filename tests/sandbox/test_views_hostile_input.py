@@ -17,9 +17,7 @@ from sandbox.device import KEY_HEADER, NONCE_HEADER, SIGNATURE_HEADER, TIME_HEAD
 from sandbox.errors import MESSAGES, SandboxError
 from sandbox.models import Record
 from sandbox.params import parse_time, token_claims
-
-from .test_rights import licence_request, make_token, redeem
-from .test_token_api import valid
+from tests.toolkit.sandbox import licence_request, make_token, redeem, valid
 
 pytestmark = pytest.mark.django_db
 

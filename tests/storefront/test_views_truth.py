@@ -27,17 +27,11 @@ from binding.models import (
 )
 from storefront import services
 from storefront.models import Order
+from tests.toolkit.factories import title_create, title_offer
 
-from .test_shop import make_title, offer
-
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("queued")]
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("queued_tasks")]
 
 REASON = "Paid with a card reported stolen"
-
-
-@pytest.fixture
-def title():
-    return make_title(1)
 
 
 @pytest.fixture
@@ -46,7 +40,7 @@ def operator():
 
 
 def ready_order(user, title, registered, kind="rent") -> Order:
-    order = services.order_place(user=user, offer=offer(title, kind), browser_cookie=registered)
+    order = services.order_place(user=user, offer=title_offer(title, kind), browser_cookie=registered)
     entitlement = order.entitlement
     device = entitlement.cookie.device
     Entitlement.objects.filter(pk=entitlement.pk).update(
@@ -117,7 +111,7 @@ def test_the_library_reads_revocations_and_removals_in_constant_queries(browser,
     counts = []
     for total in (3, 12):
         for number in range(Order.objects.count(), total):
-            order = ready_order(user, make_title(number + 1), registered, "buy")
+            order = ready_order(user, title_create(number + 1), registered, "buy")
             binding_services.entitlement_revoke(
                 entitlement=order.entitlement, actor_user=operator, reason="x"
             )
@@ -158,7 +152,7 @@ def test_a_title_bound_to_a_removed_device_says_who_removed_it_when_and_what_to_
 
 
 def test_a_delayed_order_says_when_it_is_tried_next(browser, user, title, registered):
-    order = services.order_place(user=user, offer=offer(title, "buy"), browser_cookie=registered)
+    order = services.order_place(user=user, offer=title_offer(title, "buy"), browser_cookie=registered)
     due = timezone.now() + timedelta(minutes=3)
     Entitlement.objects.filter(pk=order.entitlement_id).update(
         delayed_since=timezone.now() - timedelta(minutes=1), queued_at=due, delay_reason="unreachable"
@@ -172,7 +166,7 @@ def test_a_delayed_order_says_when_it_is_tried_next(browser, user, title, regist
 def test_a_refused_order_says_support_was_told_and_never_that_it_retries_by_itself(
     browser, user, title, registered
 ):
-    order = services.order_place(user=user, offer=offer(title, "buy"), browser_cookie=registered)
+    order = services.order_place(user=user, offer=title_offer(title, "buy"), browser_cookie=registered)
     Entitlement.objects.filter(pk=order.entitlement_id).update(
         state="failed", error_code=-2018, retry_at=None
     )
@@ -187,7 +181,7 @@ def test_a_refused_order_says_support_was_told_and_never_that_it_retries_by_itse
 def test_a_failed_outage_says_when_it_is_tried_again_or_that_support_was_told(
     browser, user, title, registered
 ):
-    order = services.order_place(user=user, offer=offer(title, "buy"), browser_cookie=registered)
+    order = services.order_place(user=user, offer=title_offer(title, "buy"), browser_cookie=registered)
     at = timezone.now() + timedelta(minutes=10)
     Entitlement.objects.filter(pk=order.entitlement_id).update(state="failed", error_code=None, retry_at=at)
     status = status_of(browser, order)
@@ -205,7 +199,7 @@ def test_a_failed_outage_says_when_it_is_tried_again_or_that_support_was_told(
 
 
 def test_step_timings_after_a_retry_do_not_charge_the_wait_to_the_lookup(user, title, registered, operator):
-    order = services.order_place(user=user, offer=offer(title, "buy"), browser_cookie=registered)
+    order = services.order_place(user=user, offer=title_offer(title, "buy"), browser_cookie=registered)
     entitlement = order.entitlement
     Entitlement.objects.filter(pk=entitlement.pk).update(
         state="failed", error_code=-2018, created_at=timezone.now() - timedelta(seconds=46)

@@ -5,44 +5,26 @@ from decimal import Decimal
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.core.signing import get_cookie_signer
 from django.urls import reverse
 from django.utils import timezone
 
-from binding import services, tasks
+from binding import services
 from binding.models import Entitlement, EntitlementState, MediaAsset
 from storefront import services as shop_services
 from storefront.models import Offer, Title
+from tests.toolkit import factories
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def no_broker(monkeypatch):
-    monkeypatch.setattr(tasks.entitlement_issue, "apply_async", lambda args, **options: None)
-
-
-@pytest.fixture
-def user():
-    return get_user_model().objects.create_user("mia", password="x")
-
-
-def register(user, device_id, agent="Chrome/156 (X11; Linux x86_64)"):
-    cookie = services.cookie_create(user=user, user_agent=agent)
-    services.device_bind(cookie=cookie, device_id=device_id)
-    cookie.refresh_from_db()
-    return cookie
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("queued_tasks")]
 
 
 def as_browser(client, user, cookie):
     client.force_login(user)
-    client.cookies["bindery_device"] = get_cookie_signer(salt="bindery_device").sign(cookie.value)
-    return client
+    return factories.browser_remembers(client, cookie.value)
 
 
 def test_user_removals_are_limited_per_period_and_my_devices_says_so(client, user, settings):
     settings.BINDING_SWAPS_PER_PERIOD = 2
-    cookies = [register(user, f"{n:032x}") for n in range(3)]
+    cookies = [factories.device_register(user=user, device_id=f"{n:032x}") for n in range(3)]
     as_browser(client, user, cookies[0])
     assert "You can remove 2 more devices" in client.get(reverse("binding:devices")).content.decode()
     devices = list(user.devices.order_by("first_seen"))
@@ -57,7 +39,10 @@ def test_user_removals_are_limited_per_period_and_my_devices_says_so(client, use
 
 def test_operator_removals_do_not_count_and_a_reset_restores_the_allowance(user):
     operator = get_user_model().objects.create_user("op", is_staff=True)
-    a, b = register(user, "a" * 32), register(user, "b" * 32)
+    a, b = (
+        factories.device_register(user=user, device_id="a" * 32),
+        factories.device_register(user=user, device_id="b" * 32),
+    )
     services.device_remove(device=a.device, actor_user=operator, reason="support call")
     assert services.device_swap_allowance(user).used == 0
     services.device_remove(device=b.device, actor_user=user)
@@ -79,7 +64,10 @@ def make_offer(kind):
 
 
 def test_move_a_bought_title_to_this_browser_counts_as_a_swap(client, user):
-    laptop, tablet = register(user, "a" * 32), register(user, "b" * 32)
+    laptop, tablet = (
+        factories.device_register(user=user, device_id="a" * 32),
+        factories.device_register(user=user, device_id="b" * 32),
+    )
     order = shop_services.order_place(user=user, offer=make_offer("buy"), browser_cookie=laptop.value)
     Entitlement.objects.filter(pk=order.entitlement_id).update(
         state="ready", device=laptop.device, tokens_issued=1
@@ -99,7 +87,10 @@ def test_move_a_bought_title_to_this_browser_counts_as_a_swap(client, user):
 
 
 def test_rentals_cannot_be_moved_by_the_user(user):
-    laptop, tablet = register(user, "a" * 32), register(user, "b" * 32)
+    laptop, tablet = (
+        factories.device_register(user=user, device_id="a" * 32),
+        factories.device_register(user=user, device_id="b" * 32),
+    )
     order = shop_services.order_place(user=user, offer=make_offer("rent"), browser_cookie=laptop.value)
     Entitlement.objects.filter(pk=order.entitlement_id).update(state="ready", device=laptop.device)
     with pytest.raises(services.BindingError, match="Only titles you bought"):
@@ -107,7 +98,10 @@ def test_rentals_cannot_be_moved_by_the_user(user):
 
 
 def test_a_title_bound_to_a_removed_device_says_how_to_get_it_back(client, user):
-    laptop, tablet = register(user, "a" * 32), register(user, "b" * 32)
+    laptop, tablet = (
+        factories.device_register(user=user, device_id="a" * 32),
+        factories.device_register(user=user, device_id="b" * 32),
+    )
     order = shop_services.order_place(user=user, offer=make_offer("buy"), browser_cookie=laptop.value)
     Entitlement.objects.filter(pk=order.entitlement_id).update(
         state="ready", device=laptop.device, tokens_issued=1
@@ -134,7 +128,10 @@ def test_one_rule_says_whether_a_title_may_move_to_this_browser(user, kind, stat
     """My library's button and the player's refusal both read binding.selectors.move_offer."""
     from binding.selectors import MoveVerdict, move_offer
 
-    bought_on, other = register(user, "a" * 32), register(user, "b" * 32)
+    bought_on, other = (
+        factories.device_register(user=user, device_id="a" * 32),
+        factories.device_register(user=user, device_id="b" * 32),
+    )
     asset = MediaAsset.objects.create(slug="m", kid="1" * 32, key="2" * 32, manifest="m/manifest.mpd")
     ends = {"rental_ends_at": timezone.now() + timedelta(days=2)} if kind == "rent" else {}
     entitlement = Entitlement.objects.create(

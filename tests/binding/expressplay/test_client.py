@@ -24,13 +24,10 @@ from binding.expressplay import (
     explain,
     parse_records,
 )
+from tests.toolkit.expressplay import FP_URL, PR_URL, TEST_RECORDS_URL, WV_URL
 
 SECRET = "201722,1ad8e0ff4f3c4b29a0b1c2d3e4f5a6b7"
 ENDPOINTS = Endpoints.for_environment("test")
-PR_URL = "https://pr-gen.test.expressplay.com/hms/pr/token"
-WV_URL = "https://wv-gen.test.expressplay.com/hms/wv/token"
-FP_URL = "https://fp-gen.test.expressplay.com/hms/fp/token"
-RECORDS_URL = "https://api.test.expressplay.com/cmiapi/getrecord/"
 DEVICE = "a1b2c3d4e5f60718293a4b5c6d7e8f90"
 KEY = ContentKey(kid="0123456789abcdef0123456789abcdef", key="00112233445566778899aabbccddeeff")
 
@@ -258,8 +255,8 @@ def test_server_error_is_retryable_transport_error(client):
 @responses.activate
 def test_timeout_is_reported_as_timeout_without_the_authenticator(client):
     responses.get(
-        RECORDS_URL,
-        body=requests.ReadTimeout(f"read timed out: {RECORDS_URL}?customerAuthenticator={SECRET}"),
+        TEST_RECORDS_URL,
+        body=requests.ReadTimeout(f"read timed out: {TEST_RECORDS_URL}?customerAuthenticator={SECRET}"),
     )
     with pytest.raises(ExpressPlayTimeout) as excinfo:
         client.get_records(cookie="abc")
@@ -272,7 +269,7 @@ def test_timeout_is_reported_as_timeout_without_the_authenticator(client):
 def test_connection_failure_message_is_redacted(client):
     encoded = SECRET.replace(",", "%2C")
     responses.get(
-        RECORDS_URL,
+        TEST_RECORDS_URL,
         body=requests.ConnectionError(f"Max retries exceeded with url: /?customerAuthenticator={encoded}"),
     )
     with pytest.raises(ExpressPlayTransportError) as excinfo:
@@ -307,7 +304,7 @@ def test_every_call_has_the_configured_timeout(client, monkeypatch):
 
     monkeypatch.setattr(client.session, "request", spy)
     responses.post(PR_URL, json={"licenseAcquisitionUrl": "https://x/la", "token": "t"})
-    responses.get(RECORDS_URL, json=[])
+    responses.get(TEST_RECORDS_URL, json=[])
     client.playready_token(key=KEY, policy=BuyToOwn())
     client.get_records()
     assert seen == [3, 3]
@@ -327,7 +324,7 @@ def test_every_call_has_the_configured_timeout(client, monkeypatch):
     ],
 )
 def test_getrecord_query_modes(client, kwargs, expected):
-    responses.get(RECORDS_URL, json=[])
+    responses.get(TEST_RECORDS_URL, json=[])
     assert client.get_records(**kwargs) == []
     query = sent_query(responses.calls[0])
     assert query.pop("customerAuthenticator") == SECRET
@@ -390,7 +387,7 @@ def test_non_json_getrecord_answer_is_malformed():
 @responses.activate
 def test_device_id_for_cookie_takes_the_newest_granted_record_that_has_one(client):
     responses.get(
-        RECORDS_URL,
+        TEST_RECORDS_URL,
         json=[
             {"event_id": 10, "cookie": "abc", "device_id": "another-device", "result": -4905},
             {"event_id": 9, "cookie": "abc", "device_id": "", "result": -4010},
@@ -403,13 +400,13 @@ def test_device_id_for_cookie_takes_the_newest_granted_record_that_has_one(clien
 
 @responses.activate
 def test_device_id_for_cookie_is_none_while_nothing_was_logged(client):
-    responses.get(RECORDS_URL, json=[])
+    responses.get(TEST_RECORDS_URL, json=[])
     assert client.device_id_for_cookie("abc") is None
 
 
 @responses.activate
 def test_device_id_for_cookie_ignores_records_of_another_cookie(client):
-    responses.get(RECORDS_URL, json=[{"event_id": 1, "cookie": "other", "device_id": DEVICE}])
+    responses.get(TEST_RECORDS_URL, json=[{"event_id": 1, "cookie": "other", "device_id": DEVICE}])
     assert client.device_id_for_cookie("abc") is None
 
 

@@ -17,12 +17,10 @@ from binding.expressplay import (
     https_licence_url,
     licence_seconds,
 )
+from tests.toolkit.expressplay import FP_URL, PR_URL, WV_URL
 
 SECRET = "201722,1ad8e0ff4f3c4b29a0b1c2d3e4f5a6b7"
 ENDPOINTS = Endpoints.for_environment("test")
-PR_URL = "https://pr-gen.test.expressplay.com/hms/pr/token"
-WV_URL = "https://wv-gen.test.expressplay.com/hms/wv/token"
-FP_URL = "https://fp-gen.test.expressplay.com/hms/fp/token"
 KEY = ContentKey(kid="0123456789abcdef0123456789abcdef", key="00112233445566778899aabbccddeeff")
 IV = "f0e1d2c3b4a5968778695a4b3c2d1e0f"
 NOW = datetime(2026, 12, 2, 12, 0, tzinfo=UTC)

@@ -5,37 +5,17 @@ import responses
 from django.core.cache.backends.locmem import LocMemCache
 from rest_framework.test import APIClient
 
-from api.models import Client, ClientAPIKey, Customer
+from api.models import ClientAPIKey, Customer
 from api.throttling import ClientKeyThrottle
 from binding import services as binding_services
-from binding import tasks
 from binding.models import Cookie, Entitlement, EntitlementState, MediaAsset
+from tests.toolkit.api import client_with_key, register
+from tests.toolkit.broker import DEVICE_CONFIRM
+from tests.toolkit.expressplay import TOKEN_URL
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("sandbox_settings")]
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("sandbox_settings", "queued_tasks")]
 
-TOKEN_URL = "http://127.0.0.1:8000/sandbox/hms/pr/token"
 KID, KEY = "ab" * 16, "cd" * 16
-
-
-@pytest.fixture(autouse=True)
-def no_broker(monkeypatch):
-    monkeypatch.setattr(tasks.entitlement_issue, "apply_async", lambda args, **options: None)
-
-
-@pytest.fixture
-def check_asset():
-    return MediaAsset.objects.create(
-        slug="device-check", kid="11" * 16, key="22" * 16, manifest="dc/manifest.mpd"
-    )
-
-
-def client_with_key(name):
-    client = Client.objects.create(name=name)
-    _key, secret = ClientAPIKey.objects.create_key(name="test", client=client)
-    api = APIClient()
-    api.credentials(HTTP_AUTHORIZATION=f"Api-Key {secret}")
-    api.bindery_client = client
-    return api
 
 
 @pytest.fixture
@@ -63,31 +43,6 @@ def title(api):
     )
     assert made.status_code == 201, made.json()
     return made.json()
-
-
-def register(api, customer="cust-1", device_id="d1" * 16):
-    """Start a device check through the API and bind it as the dummy playback would."""
-    started = api.post(
-        "/api/v1/registrations/", {"customer": customer, "device_name": "Living room"}, format="json"
-    )
-    assert started.status_code == 201, started.json()
-    registration = started.json()
-    with responses.RequestsMock() as stub:
-        stub.post(
-            TOKEN_URL, json={"licenseAcquisitionUrl": "http://127.0.0.1:8000/sandbox/la?t=1", "token": "T"}
-        )
-        check = APIClient().post(f"/api/v1/check/{registration['reference']}/start/")
-    assert check.status_code == 200 and check.json()["licenseUrl"].startswith(
-        "http://127.0.0.1:8000/sandbox/la"
-    )
-    cookie = (
-        Customer.objects.get(external_id=customer, client=api.bindery_client)
-        .registrations.order_by("-pk")
-        .first()
-        .cookie
-    )
-    binding_services.device_bind(cookie=cookie, device_id=device_id)
-    return registration
 
 
 def problem(response, status):
@@ -443,12 +398,10 @@ def test_renew_asks_for_a_new_token_only_once_the_old_one_has_expired(api, title
 
 
 def test_the_drop_in_check_queues_one_lookup_however_often_the_page_reports(
-    api, check_asset, monkeypatch, django_capture_on_commit_callbacks
+    api, check_asset, queued_tasks, django_capture_on_commit_callbacks
 ):
     from django.test import Client as BrowserClient
 
-    queued = []
-    monkeypatch.setattr(tasks.device_confirm, "apply_async", lambda args, **options: queued.append(args[0]))
     registration = api.post(
         "/api/v1/registrations/",
         {"customer": "c", "user_agent": "Mozilla/5.0 (X11; Linux x86_64) Chrome/156.0.0.0 Safari/537.36"},
@@ -468,7 +421,7 @@ def test_the_drop_in_check_queues_one_lookup_however_often_the_page_reports(
     for _ in range(5):
         with django_capture_on_commit_callbacks(execute=True):
             assert browser.post(f"/api/v1/check/{registration['reference']}/licensed/").status_code == 200
-    assert len(queued) == 1
+    assert len(queued_tasks.ids(DEVICE_CONFIRM)) == 1
     again = browser.post(f"/api/v1/check/{registration['reference']}/start/")  # a copied reference, say
     assert again.status_code == 409 and "works once" in again.json()["message"]
     after = browser.get(f"/api/v1/check/{registration['reference']}/").json()

@@ -7,42 +7,11 @@ from django.conf import settings
 
 from sandbox.models import IssuedToken
 from sandbox.tokens import open_token
+from tests.toolkit.sandbox import KEY, KID, valid
 
 pytestmark = pytest.mark.django_db
 
-KID = "0123456789abcdef0123456789abcdef"
-KEY = "00112233445566778899aabbccddeeff"
 DEVICE = "a1b2c3d4e5f60718293a4b5c6d7e8f90"
-
-
-def valid(drm: str, **changes) -> dict:
-    """Return a complete, valid token request for `drm`, with `changes` applied (None removes a parameter)."""
-    params = {
-        "customerAuthenticator": settings.SANDBOX_CUSTOMER_AUTHENTICATOR,
-        "errorFormat": "json",
-        "kid": KID,
-        "contentKey": KEY,
-    }
-    if drm == "pr":
-        params.update(
-            rightsType="BuyToOwn",
-            analogVideoOPL="100",
-            compressedDigitalAudioOPL="100",
-            compressedDigitalVideoOPL="500",
-            uncompressedDigitalAudioOPL="100",
-            uncompressedDigitalVideoOPL="100",
-        )
-    elif drm == "wv":
-        params.update(securityLevel="1", hdcpOutputControl="0")
-    elif drm == "fp":
-        params.update(iv="ffeeddccbbaa99887766554433221100")
-    for name, value in changes.items():
-        name = name.replace("__", ".")
-        if value is None:
-            params.pop(name, None)
-        else:
-            params[name] = value
-    return params
 
 
 def url(drm: str) -> str:
