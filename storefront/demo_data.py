@@ -171,7 +171,7 @@ DEMO_TITLES = (
         "8.99",
         "3.49",
     ),
-)  # fmt: skip  (one title per entry, its synopsis beside it: read as a table)
+)
 RENTAL_HOURS = 48
 PLAY_HOURS = 3
 

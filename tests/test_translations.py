@@ -41,8 +41,10 @@ def test_every_marked_string_is_in_the_catalogue(tmp_path):
     shutil.copy(base / "manage.py", copy / "manage.py")
     subprocess.run(
         [sys.executable, "manage.py", "makemessages", "--locale", "es", "--no-obsolete"],
-        cwd=copy, check=True, capture_output=True,
-    )  # fmt: skip
+        cwd=copy,
+        check=True,
+        capture_output=True,
+    )
     fresh = {e.msgid for e in polib.pofile(str(copy / "locale/es/LC_MESSAGES/django.po"))}
     shipped = {e.msgid for e in polib.pofile(str(PO)).translated_entries()}
     assert sorted(fresh - shipped) == []

@@ -252,9 +252,11 @@ def test_an_entitlement_says_its_devices_drm_who_binds_it_and_what_that_drm_play
     entitlement = Entitlement.objects.get(pk=made["id"])
     device = entitlement.cookie.device
     Entitlement.objects.filter(pk=entitlement.pk).update(
-        state=EntitlementState.READY, license_url="https://expressplay.example/pr?t=X", device=device,
+        state=EntitlementState.READY,
+        license_url="https://expressplay.example/pr?t=X",
+        device=device,
         bound_by="expressplay",
-    )  # fmt: skip
+    )
     ready = api.get(f"/api/v1/entitlements/{made['id']}/").json()
     assert (ready["device"]["drm"], ready["bound_by"]) == ("pr", "expressplay")
     assert ready["manifest_url"] == "https://cdn.example/f.mpd"
@@ -499,19 +501,29 @@ def test_a_title_may_bring_its_fairplay_rendition_and_iv_but_not_one_without_the
     made = api.post(
         "/api/v1/titles/",
         {
-            "id": "fp-1", "name": "Feature", "kid": "ef" * 16, "key": KEY,
-            "manifest_url": "https://cdn.example/f.mpd", "hls_manifest_url": "https://cdn.example/f.m3u8",
+            "id": "fp-1",
+            "name": "Feature",
+            "kid": "ef" * 16,
+            "key": KEY,
+            "manifest_url": "https://cdn.example/f.mpd",
+            "hls_manifest_url": "https://cdn.example/f.m3u8",
             "iv": "AB" * 16,
         },
         format="json",
-    )  # fmt: skip
+    )
     assert made.status_code == 201, made.json()
     assert (made.json()["hls_manifest_url"], made.json()["iv"]) == ("https://cdn.example/f.m3u8", "ab" * 16)
     assert MediaAsset.objects.get(kid="ef" * 16).iv == "ab" * 16
     half = api.post(
         "/api/v1/titles/",
-        {"id": "fp-2", "name": "F", "kid": "fe" * 16, "key": KEY, "manifest_url": "https://cdn.example/g.mpd",
-         "iv": "ab" * 16},
+        {
+            "id": "fp-2",
+            "name": "F",
+            "kid": "fe" * 16,
+            "key": KEY,
+            "manifest_url": "https://cdn.example/g.mpd",
+            "iv": "ab" * 16,
+        },
         format="json",
-    )  # fmt: skip
+    )
     assert half.status_code == 400 and not MediaAsset.objects.filter(kid="fe" * 16).exists()

@@ -41,7 +41,7 @@ def packets(path, kind: str) -> list[tuple[int, str]]:
         capture_output=True,
         text=True,
         check=True,
-    ).stdout  # fmt: skip - the FFmpeg command line reads as one
+    ).stdout  # fmt: skip  # the FFmpeg command line reads as one
     rows = [line.split(",") for line in out.splitlines() if line and not line.startswith("#")]
     return [
         (int(row[4]), row[5].strip()) for row in rows

@@ -119,9 +119,13 @@ def test_status_reports_progress_then_remembers_the_browser_once_bound(signed_in
     services.device_bind(cookie=cookie, device_id="a" * 32)
     bound = signed_in.get(reverse("binding:status", args=[cookie.value]))
     assert bound.json() == {
-        "state": "bound", "done": True, "ok": True, "message": "This browser is registered as Chrome on Linux.",
-        "device": "Chrome on Linux", "limit_reached": False,
-    }  # fmt: skip
+        "state": "bound",
+        "done": True,
+        "ok": True,
+        "message": "This browser is registered as Chrome on Linux.",
+        "device": "Chrome on Linux",
+        "limit_reached": False,
+    }
     remembered = bound.cookies[settings.BINDING_BROWSER_COOKIE]
     assert remembered["httponly"] and remembered["samesite"] == "Lax"
     devices = signed_in.get(reverse("binding:devices")).content.decode()

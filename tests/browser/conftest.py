@@ -55,9 +55,13 @@ def browser_profile(playwright_instance, chromium_path, tmp_path, live_server):
 
     def launch(name: str = "a"):
         context = playwright_instance.chromium.launch_persistent_context(
-            str(tmp_path / f"profile-{name}"), executable_path=chromium_path, headless=True, args=CHROMIUM_ARGS,
-            base_url=live_server.url, locale="en-GB",
-        )  # fmt: skip
+            str(tmp_path / f"profile-{name}"),
+            executable_path=chromium_path,
+            headless=True,
+            args=CHROMIUM_ARGS,
+            base_url=live_server.url,
+            locale="en-GB",
+        )
         context.set_default_timeout(20000)
         context.on("page", watch)
         for page in context.pages:

@@ -45,9 +45,13 @@ def rented(user, settings):
         slug="life", kid="68" * 16, key="79" * 16, manifest="c/m.mpd", duration=60
     )
     title = Title.objects.create(
-        slug="life", name="A Life in Green", synopsis="A minute of green.", year=2026,
-        poster="img/posters/life.jpg", asset=asset,
-    )  # fmt: skip
+        slug="life",
+        name="A Life in Green",
+        synopsis="A minute of green.",
+        year=2026,
+        poster="img/posters/life.jpg",
+        asset=asset,
+    )
     offer = Offer.objects.create(
         title=title, kind="rent", price=Decimal("2.99"), rental_hours=48, play_hours=3
     )
@@ -58,9 +62,12 @@ def rented(user, settings):
     device = binding_services.device_bind(cookie=cookie, device_id="e7" * 16)
     order = services.order_place(user=user, offer=offer, browser_cookie=cookie.value)
     Entitlement.objects.filter(pk=order.entitlement_id).update(
-        state=EntitlementState.READY, device=device, tokens_issued=1, bound_by=BindingMode.EXPRESSPLAY,
+        state=EntitlementState.READY,
+        device=device,
+        tokens_issued=1,
+        bound_by=BindingMode.EXPRESSPLAY,
         token_expires_at=timezone.now() + timedelta(hours=20),
-    )  # fmt: skip
+    )
     return {"order": order, "cookie": cookie, "title": title}
 
 

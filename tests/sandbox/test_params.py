@@ -78,8 +78,11 @@ def refusal(drm: str, **changes) -> int:
 
 def no_limit(claims) -> bool:
     return (claims.rights_type, claims.period_end, claims.play_duration, claims.play_window) == (
-        "", None, None, None
-    )  # fmt: skip
+        "",
+        None,
+        None,
+        None,
+    )
 
 
 # PlayReady: unchanged.

@@ -23,8 +23,12 @@ def test_granted_licence_is_a_clearkey_jwk_set_and_is_logged(client, device):
     assert base64.urlsafe_b64decode(key["k"] + "==").hex() == KEY
     record = Record.objects.get()
     assert (record.result, record.cookie, record.device_id, record.kid, record.drm) == (
-        0, "ck1", device.device_id, KID, "pr"
-    )  # fmt: skip
+        0,
+        "ck1",
+        device.device_id,
+        KID,
+        "pr",
+    )
 
 
 def test_token_may_come_in_a_header_instead_of_the_query(client, device):

@@ -32,14 +32,24 @@ def order(offer, *, ago: timedelta, ready_after: float | None, state="ready", n=
         user=user, asset=offer.title.asset, kind="buy", state=state, created_at=placed
     )
     Order.objects.create(
-        user=user, title=offer.title, offer=offer, kind="buy", price=offer.price, currency="EUR",
-        payment_reference="D", entitlement=entitlement, created_at=placed,
-    )  # fmt: skip
+        user=user,
+        title=offer.title,
+        offer=offer,
+        kind="buy",
+        price=offer.price,
+        currency="EUR",
+        payment_reference="D",
+        entitlement=entitlement,
+        created_at=placed,
+    )
     if ready_after is not None:
         TokenRequest.objects.create(
-            purpose="entitlement", entitlement=entitlement, outcome="issued",
-            requested_at=placed, answered_at=placed + timedelta(seconds=ready_after),
-        )  # fmt: skip
+            purpose="entitlement",
+            entitlement=entitlement,
+            outcome="issued",
+            requested_at=placed,
+            answered_at=placed + timedelta(seconds=ready_after),
+        )
 
 
 def test_the_figures_count_each_order_once_by_what_became_of_it(offer):

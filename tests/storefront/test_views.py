@@ -169,9 +169,12 @@ def test_play_renews_an_expired_purchase_token(
     order = services.order_place(user=user, offer=title_offer(title, "buy"), browser_cookie=registered)
     queued_tasks.clear()
     Entitlement.objects.filter(pk=order.entitlement_id).update(
-        state="ready", tokens_issued=1, token_expires_at=timezone.now() - timedelta(hours=1), license_url="http://x/old",
+        state="ready",
+        tokens_issued=1,
+        token_expires_at=timezone.now() - timedelta(hours=1),
+        license_url="http://x/old",
         device=user.devices.get(),
-    )  # fmt: skip
+    )
     page = browser.get(reverse("storefront:play", args=[order.entitlement_id]))
     assert page.status_code == 200
     assert 'data-renew="true"' in page.content.decode()
@@ -191,9 +194,12 @@ def test_play_renews_an_expired_purchase_token(
 def test_expired_rental_shows_as_ended_and_does_not_play(browser, user, title, registered):
     order = services.order_place(user=user, offer=title_offer(title, "rent"), browser_cookie=registered)
     Entitlement.objects.filter(pk=order.entitlement_id).update(
-        state="ready", tokens_issued=1, license_url="http://x/la", rental_ends_at=timezone.now() - timedelta(minutes=1),
+        state="ready",
+        tokens_issued=1,
+        license_url="http://x/la",
+        rental_ends_at=timezone.now() - timedelta(minutes=1),
         token_expires_at=timezone.now() - timedelta(minutes=1),
-    )  # fmt: skip
+    )
     library = browser.get(reverse("storefront:library")).content.decode()
     assert "Rental ended" in library and "Rent again" in library
     status = browser.get(reverse("storefront:entitlement-status", args=[order.entitlement_id])).json()
@@ -249,9 +255,15 @@ def test_pages_need_the_same_number_of_queries_for_10_and_200_rows(browser, user
                     user=user, asset=title.asset, kind=EntitlementKind.BUY, state="ready"
                 )
                 Order.objects.create(
-                    user=user, title=title, offer=title_offer(title, "buy"), kind="buy", price=1, currency="EUR",
-                    payment_reference="DEMO", entitlement=entitlement,
-                )  # fmt: skip
+                    user=user,
+                    title=title,
+                    offer=title_offer(title, "buy"),
+                    kind="buy",
+                    price=1,
+                    currency="EUR",
+                    payment_reference="DEMO",
+                    entitlement=entitlement,
+                )
         url = {
             "catalogue": "/",
             "library": reverse("storefront:library"),

@@ -44,9 +44,12 @@ def ready_order(user, title, registered, kind="rent") -> Order:
     entitlement = order.entitlement
     device = entitlement.cookie.device
     Entitlement.objects.filter(pk=entitlement.pk).update(
-        state=EntitlementState.READY, device=device, tokens_issued=1, bound_by=BindingMode.EXPRESSPLAY,
+        state=EntitlementState.READY,
+        device=device,
+        tokens_issued=1,
+        bound_by=BindingMode.EXPRESSPLAY,
         token_expires_at=timezone.now() + timedelta(hours=20),
-    )  # fmt: skip
+    )
     BindingEvent.objects.create(
         kind=EventKind.TOKEN_ISSUED, user=user, entitlement=entitlement, device=device
     )
@@ -210,9 +213,12 @@ def test_step_timings_after_a_retry_do_not_charge_the_wait_to_the_lookup(user, t
     )
     retried = BindingEvent.objects.get(kind=EventKind.ENTITLEMENT_RETRIED).created_at
     TokenRequest.objects.create(
-        purpose=TokenRequestPurpose.ENTITLEMENT, entitlement=entitlement, outcome=TokenRequestOutcome.ISSUED,
-        requested_at=retried + timedelta(milliseconds=40), answered_at=retried + timedelta(milliseconds=152),
-    )  # fmt: skip
+        purpose=TokenRequestPurpose.ENTITLEMENT,
+        entitlement=entitlement,
+        outcome=TokenRequestOutcome.ISSUED,
+        requested_at=retried + timedelta(milliseconds=40),
+        answered_at=retried + timedelta(milliseconds=152),
+    )
     Entitlement.objects.filter(pk=entitlement.pk).update(
         state="ready", tokens_issued=1, bound_by=BindingMode.EXPRESSPLAY, device=entitlement.cookie.device
     )

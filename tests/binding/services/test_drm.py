@@ -39,9 +39,13 @@ def stub_records():
 
 def rent(user, asset, cookie):
     return services.entitlement_create(
-        user=user, asset=asset, kind=EntitlementKind.RENT, cookie=cookie,
-        rental_period=timedelta(hours=48), play_duration=7200,
-    )  # fmt: skip
+        user=user,
+        asset=asset,
+        kind=EntitlementKind.RENT,
+        cookie=cookie,
+        rental_period=timedelta(hours=48),
+        play_duration=7200,
+    )
 
 
 @responses.activate

@@ -34,9 +34,13 @@ pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("sandbox_settings")
 @pytest.fixture
 def rental(user, asset, cookie):
     return services.entitlement_create(
-        user=user, asset=asset, kind=EntitlementKind.RENT, cookie=cookie, rental_period=timedelta(hours=48),
+        user=user,
+        asset=asset,
+        kind=EntitlementKind.RENT,
+        cookie=cookie,
+        rental_period=timedelta(hours=48),
         play_duration=7200,
-    )  # fmt: skip
+    )
 
 
 @pytest.fixture

@@ -75,9 +75,13 @@ def widevine(cookie, laptop, settings):
 def rental(user, asset, widevine):
     """A rental bound by Bindery to the Widevine device (issued by the worker's real path)."""
     entitlement = services.entitlement_create(
-        user=user, asset=asset, kind=EntitlementKind.RENT, cookie=widevine,
-        rental_period=timedelta(hours=48), play_duration=7200,
-    )  # fmt: skip
+        user=user,
+        asset=asset,
+        kind=EntitlementKind.RENT,
+        cookie=widevine,
+        rental_period=timedelta(hours=48),
+        play_duration=7200,
+    )
     with responses.RequestsMock() as stub:
         stub.get(f"{BASE}/cmiapi/getrecord/", json={"event_id": 1, "device_id": DEVICE, "result": 0})
         entitlement = services.entitlement_issue(entitlement_id=entitlement.pk, task_id="t1")
@@ -206,9 +210,15 @@ def ordered(rental, asset, user):
     title = Title.objects.create(slug="film", name="Film", synopsis="-", year=2026, asset=asset)
     offer = Offer.objects.create(title=title, kind="rent", price=1, rental_hours=48, play_hours=2)
     Order.objects.create(
-        user=user, title=title, offer=offer, kind="rent", price=1, currency="EUR", payment_reference="T",
+        user=user,
+        title=title,
+        offer=offer,
+        kind="rent",
+        price=1,
+        currency="EUR",
+        payment_reference="T",
         entitlement=rental,
-    )  # fmt: skip
+    )
     return rental
 
 
