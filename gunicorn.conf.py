@@ -1,4 +1,4 @@
-"""gunicorn's settings for Bindery's web tier: `gunicorn storefront.wsgi`, run from this folder, reads them.
+"""gunicorn's settings for Bindery's web tier: `gunicorn bindery.wsgi`, run from this folder, reads them.
 
 Sized as docs/capacity.md assumes, per 2-core web node: 2 processes of 8 threads. Threads, because a
 request spends its time waiting, not computing: on ExpressPlay for a device-check token (up to
@@ -10,7 +10,7 @@ WEB_CONCURRENCY and GUNICORN_THREADS change the sizing, GUNICORN_BIND the addres
 
 import os
 
-wsgi_app = "storefront.wsgi"
+wsgi_app = "bindery.wsgi"
 bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")  # behind the proxy that terminates TLS
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
 worker_class = "gthread"

@@ -6,7 +6,10 @@ import sys
 
 
 def main() -> None:
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "storefront.settings")
+    from bindery.local_files import prepare
+
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bindery.settings")
+    prepare()
     from django.core.management import execute_from_command_line
 
     execute_from_command_line(sys.argv)

@@ -7,7 +7,7 @@ value shown right after such a name). Key ids and device ids are 32 hex too, but
 logs for them, so a bare 32-hex value is kept.
 
 `configure` is Django's LOGGING_CONFIG. The web (`django.setup()`) and every Celery worker and beat
-(storefront/celery.py) configure their logging through it, so the filter sits on every handler of every
+(bindery/celery.py) configure their logging through it, so the filter sits on every handler of every
 process, and records that propagate from third-party loggers (urllib3, celery, kombu) pass it too.
 """
 

@@ -99,17 +99,17 @@ class Stack:
     """The processes of one leg, each in a process group of its own."""
 
     def __init__(self, env: dict[str, str], *, workers: int):
-        from storefront import processes
+        from bindery.processes import commands
 
         self.var = Path(env["BINDERY_VAR_DIR"])
         self.shop_port, self.sandbox_port = int(env["WEB_PORT"]), int(env["SANDBOX_PORT"])
         self.argvs = {
-            "shop": processes.web(bind=f"127.0.0.1:{self.shop_port}", threads=8, loglevel="warning"),
-            "sandbox": processes.web(bind=f"127.0.0.1:{self.sandbox_port}", threads=32, loglevel="warning"),
+            "shop": commands.web(bind=f"127.0.0.1:{self.shop_port}", threads=8, loglevel="warning"),
+            "sandbox": commands.web(bind=f"127.0.0.1:{self.sandbox_port}", threads=32, loglevel="warning"),
         }
         for number in range(workers):
             self.argvs[f"worker{number}"] = [
-                *processes.expressplay_worker(loglevel="WARNING"),
+                *commands.expressplay_worker(loglevel="WARNING"),
                 "--hostname",
                 f"expressplay{number}@%h",
             ]
@@ -129,13 +129,9 @@ class Stack:
         return {name: cpu_seconds(process.pid) for name, process in self.processes.items()}
 
     def stop(self) -> None:
-        for process in self.processes.values():
-            process.terminate()
-        for process in self.processes.values():
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
+        from bindery.processes import stop
+
+        stop(*self.processes.values(), grace=15)
 
 
 def set_latency(ms: int) -> None:
@@ -401,8 +397,8 @@ def leg(database: str, lookup: str, workers: int) -> dict:
     from django.conf import settings
     from django.core.management import call_command
 
+    from bindery.processes.redis_server import EmbeddedRedis
     from binding.models import Cookie
-    from storefront.redis_server import EmbeddedRedis
 
     call_command("migrate", verbosity=0)
     if database != "sqlite":  # a reused server database starts empty

@@ -76,11 +76,11 @@ def main() -> int:
     from django.conf import settings
     from django.core.management import call_command
 
+    from bindery.processes import commands
+    from bindery.processes.redis_server import EmbeddedRedis
     from binding.models import Entitlement, EntitlementState, MediaAsset, TokenRequest, TokenRequestOutcome
     from sandbox.models import FaultSettings, IssuedToken
-    from storefront import processes
     from storefront.models import Offer, Order
-    from storefront.redis_server import EmbeddedRedis
 
     var = Path(env["BINDERY_VAR_DIR"])
     log(
@@ -105,14 +105,14 @@ def main() -> int:
     redis.start()
     web_port = int(env["WEB_PORT"])
     # As `make demo` runs them: the ExpressPlay queue on a thread pool (the one killed), the default queue.
-    worker = Part("worker", processes.expressplay_worker(loglevel="WARNING"), var / "worker.log")
+    worker = Part("worker", commands.expressplay_worker(loglevel="WARNING"), var / "worker.log")
     default_worker = Part(
-        "default worker", processes.default_worker(loglevel="WARNING"), var / "default-worker.log"
+        "default worker", commands.default_worker(loglevel="WARNING"), var / "default-worker.log"
     )
     beat = Part(
-        "beat", processes.beat(schedule=str(var / "beat-schedule"), loglevel="WARNING"), var / "beat.log"
+        "beat", commands.beat(schedule=str(var / "beat-schedule"), loglevel="WARNING"), var / "beat.log"
     )
-    web = Part("web", processes.web(bind=f"127.0.0.1:{web_port}", loglevel="warning"), var / "web.log")
+    web = Part("web", commands.web(bind=f"127.0.0.1:{web_port}", loglevel="warning"), var / "web.log")
     parts = [web, worker, default_worker, beat]
     try:
         for part in parts:

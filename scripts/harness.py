@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import secrets
-import signal
 import socket
 import subprocess
 import sys
@@ -54,13 +53,9 @@ class Part:
             self.process.wait()
 
     def stop(self) -> None:
-        if self.alive():
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait()
+        from bindery.processes import stop
+
+        stop(self.process, grace=15, group=True)
 
 
 def free_port() -> int:
@@ -200,7 +195,7 @@ def throwaway_stack(name: str, **settings_env: str) -> dict[str, str]:
     web_port, redis_port = free_port(), free_port()
     env = {
         "BINDERY_VAR_DIR": tempfile.mkdtemp(prefix=f"bindery-{name}-"),
-        "DJANGO_SETTINGS_MODULE": "storefront.settings",
+        "DJANGO_SETTINGS_MODULE": "bindery.settings",
         "BINDERY_DATA_KEYS": THROWAWAY_DATA_KEY,
         "EXPRESSPLAY_ENV": "sandbox",
         "EXPRESSPLAY_SANDBOX_URL": f"http://127.0.0.1:{web_port}/sandbox",
@@ -215,4 +210,7 @@ def throwaway_stack(name: str, **settings_env: str) -> dict[str, str]:
         env["DATABASE_URL"] = os.environ[f"{name.upper()}_DATABASE_URL"]
     os.environ.update(env)
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    from bindery.local_files import prepare
+
+    prepare()  # the scripts are entry points too: the var folder before the settings
     return env

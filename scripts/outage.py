@@ -150,11 +150,11 @@ def main() -> int:
     from django.core.management import call_command
     from django.test import Client
 
+    from bindery.processes import commands
+    from bindery.processes.redis_server import EmbeddedRedis
     from binding.models import Entitlement, EntitlementState, MediaAsset
     from sandbox.models import FaultSettings, IssuedToken
-    from storefront import processes
     from storefront.models import Offer, Order
-    from storefront.redis_server import EmbeddedRedis
 
     var = Path(env["BINDERY_VAR_DIR"])
     outage_seconds = MINUTES * 60
@@ -178,16 +178,16 @@ def main() -> int:
     redis.start()
     web_port = int(env["WEB_PORT"])
     access_log = var / "sandbox-access.log"
-    sandbox_argv = processes.web(bind=f"127.0.0.1:{sandbox_port}", threads=32, loglevel="warning")
+    sandbox_argv = commands.web(bind=f"127.0.0.1:{sandbox_port}", threads=32, loglevel="warning")
     sandbox_argv += ["--access-logfile", str(access_log), "--access-logformat", ACCESS_FORMAT]
-    web = Part("web", processes.web(bind=f"127.0.0.1:{web_port}", loglevel="warning"), var / "web.log")
+    web = Part("web", commands.web(bind=f"127.0.0.1:{web_port}", loglevel="warning"), var / "web.log")
     sandbox = Part("sandbox", sandbox_argv, var / "sandbox.log")
-    worker = Part("worker", processes.expressplay_worker(loglevel="WARNING"), var / "worker.log")
+    worker = Part("worker", commands.expressplay_worker(loglevel="WARNING"), var / "worker.log")
     default_worker = Part(
-        "default worker", processes.default_worker(loglevel="WARNING"), var / "default-worker.log"
+        "default worker", commands.default_worker(loglevel="WARNING"), var / "default-worker.log"
     )
     beat = Part(
-        "beat", processes.beat(schedule=str(var / "beat-schedule"), loglevel="WARNING"), var / "beat.log"
+        "beat", commands.beat(schedule=str(var / "beat-schedule"), loglevel="WARNING"), var / "beat.log"
     )
     parts = [web, sandbox, worker, default_worker, beat]
     answers: Counter[str] = Counter()

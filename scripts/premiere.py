@@ -14,7 +14,6 @@ PREMIERE_LATENCY_MS on every ExpressPlay call. Asserts nothing.
 from __future__ import annotations
 
 import os
-import signal
 import statistics
 import subprocess
 import threading
@@ -54,11 +53,11 @@ def main() -> None:
     from django.conf import settings
     from django.core.management import call_command
 
+    from bindery.processes import commands, stop
+    from bindery.processes.redis_server import EmbeddedRedis
     from binding.expressplay import ContentKey, Rental, client_from_settings
     from binding.models import Entitlement, EntitlementState
-    from storefront import processes
     from storefront.models import Offer, Order
-    from storefront.redis_server import EmbeddedRedis
 
     var = Path(env["BINDERY_VAR_DIR"])
     call_command("migrate", verbosity=0)
@@ -73,11 +72,11 @@ def main() -> None:
     redis = EmbeddedRedis(port=int(env["BINDERY_REDIS_PORT"]), data_dir=var / "redis").start()
     web_port = int(env["WEB_PORT"])
     argvs = {
-        "web": processes.web(bind=f"127.0.0.1:{web_port}", threads=16, loglevel="warning"),
-        "sandbox": processes.web(bind=f"127.0.0.1:{sandbox_port}", threads=32, loglevel="warning"),
-        "worker": processes.expressplay_worker(loglevel="WARNING"),
-        "default worker": processes.default_worker(loglevel="WARNING"),
-        "beat": processes.beat(schedule=str(var / "beat-schedule"), loglevel="WARNING"),
+        "web": commands.web(bind=f"127.0.0.1:{web_port}", threads=16, loglevel="warning"),
+        "sandbox": commands.web(bind=f"127.0.0.1:{sandbox_port}", threads=32, loglevel="warning"),
+        "worker": commands.expressplay_worker(loglevel="WARNING"),
+        "default worker": commands.default_worker(loglevel="WARNING"),
+        "beat": commands.beat(schedule=str(var / "beat-schedule"), loglevel="WARNING"),
     }
     processes = []
     try:
@@ -143,14 +142,7 @@ def main() -> None:
         last_ready = max(o.entitlement.updated_at for o in ready)
         rate = len(ready) / (last_ready - first_order).total_seconds()
     finally:
-        for process in processes:
-            if process.poll() is None:
-                os.killpg(process.pid, signal.SIGTERM)
-        for process in processes:
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
+        stop(*processes, grace=20, group=True)
         redis.stop()
 
     database = settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[1]

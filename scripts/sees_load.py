@@ -41,9 +41,9 @@ def leg(max_waiting: str) -> dict:
 
     from api.models import Client, ClientAPIKey
     from api.services import customer_for, title_register
+    from bindery.processes import commands, stop
+    from bindery.processes.redis_server import EmbeddedRedis
     from binding import services as binding_services
-    from storefront import processes
-    from storefront.redis_server import EmbeddedRedis
 
     call_command("migrate", verbosity=0)
     redis = EmbeddedRedis(
@@ -63,7 +63,7 @@ def leg(max_waiting: str) -> dict:
     base = f"http://127.0.0.1:{port}"
     with (Path(env["BINDERY_VAR_DIR"]) / "web.log").open("w") as log:
         web = subprocess.Popen(  # noqa: S603 - fixed argv
-            processes.web(bind=f"127.0.0.1:{port}", loglevel="warning"),
+            commands.web(bind=f"127.0.0.1:{port}", loglevel="warning"),
             env=dict(os.environ),
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -121,8 +121,7 @@ def leg(max_waiting: str) -> dict:
             done.set()
             sampler.join()
     finally:
-        web.terminate()
-        web.wait(timeout=15)
+        stop(web, grace=15)
         redis.stop()
     seconds = [s for s, _error in answers]
     return {

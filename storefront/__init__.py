@@ -1,5 +1,1 @@
-"""The Bindery Django project package and its storefront app."""
-
-from .celery import app as celery_app
-
-__all__ = ("celery_app",)
+"""The storefront app: the shop's pages, checkout, the account pages, the presenter, the dashboard, health."""

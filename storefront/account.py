@@ -20,10 +20,10 @@ from django.views.i18n import set_language as django_set_language
 
 from accounts.forms import EmailForm, LanguageForm, SignUpForm
 from accounts.mail import language_set, user_language
+from bindery.security import client_ip
 from binding.models import Device
 
 from . import selectors
-from .security import client_ip
 
 SIGN_UPS_PER_CLIENT = 10  # per hour, from one client address
 

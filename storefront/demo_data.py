@@ -249,7 +249,7 @@ def demo_api_client_load() -> str:
     key kept in var/demo-api-key (owner-only) so that `make demo` can print it and the README's curl
     examples work. A key that no longer works (revoked in admin, or a new database) is replaced."""
     from api.models import Client, ClientAPIKey, ClientTitle
-    from storefront.files import make_owner_only
+    from bindery.local_files import make_owner_only
 
     client, _created = Client.objects.get_or_create(name=DEMO_API_CLIENT)
     for title in Title.objects.filter(slug__in=[demo.slug for demo in DEMO_TITLES]).select_related("asset"):

@@ -1,11 +1,11 @@
-from django.conf import settings
-from django.contrib import admin
-from django.urls import include, path, re_path
+"""The shop's URLs, included at the site's root by bindery/urls.py: its pages (in the "storefront"
+namespace), the customer's account pages, the presenter and the operators' dashboard."""
+
+from django.urls import include, path
 
 from binding import converters  # noqa: F401 - registers <id:…>
 
 from . import account, dashboard, presenter, views
-from .health import BinderyHealthView, LivenessView
 
 # The shop's own pages, in the "storefront" namespace.
 shop_patterns = [
@@ -31,15 +31,12 @@ shop_patterns = [
 
 urlpatterns = [
     path("", include((shop_patterns, "storefront"))),
-    path("devices/", include("binding.urls")),
     # Before Django's own, which it replaces: the same page, but mails are throttled per address and client.
     path("accounts/password_reset/", views.PasswordResetView.as_view(), name="password_reset"),
     path("accounts/signup/", account.signup, name="signup"),
-    path("accounts/", include("django.contrib.auth.urls")),
     path("account/", account.account, name="account"),
     # Before Django's own: the choice is also the signed-in customer's language for mail.
     path("i18n/setlang/", account.set_language, name="set_language"),
-    path("i18n/", include("django.conf.urls.i18n")),
     # The presenter's view of the demo (staff, sandbox only).
     path("presenter/", presenter.presenter, name="presenter"),
     path("presenter/events/", presenter.presenter_events, name="presenter-events"),
@@ -47,21 +44,4 @@ urlpatterns = [
     path("presenter/sign-in/<str:token>/", presenter.presenter_sign_in, name="presenter-sign-in"),
     # Operators' picture of the shop over the last day (staff), before the admin's own addresses.
     path("admin/dashboard/", dashboard.dashboard, name="shop-dashboard"),
-    path("admin/", admin.site.urls),
-    # The entitlement API for other storefronts (API keys; OpenAPI schema and docs at /api/v1/docs/).
-    path("api/", include("api.urls")),
-    # Database, Redis, the workers and ExpressPlay; 200 when all answer, 500 otherwise (?format=json for tools).
-    path("health/", BinderyHealthView.as_view(), name="health"),
-    # For a load balancer: this node serves (its database answers).
-    path("health/live/", LivenessView.as_view(), name="health-live"),
 ]
-
-if settings.EXPRESSPLAY_ENV == "sandbox":
-    # The offline ExpressPlay stand-in. It shares this process in the demo but is its own service: nothing
-    # in storefront or binding imports it; they reach it over HTTP, as they would ExpressPlay. Against the
-    # real ExpressPlay it is not mounted at all: it would check guesses at the live customerAuthenticator.
-    urlpatterns.append(path("sandbox/", include("sandbox.urls")))
-
-if settings.SERVE_MEDIA:
-    # The demo serves the encrypted media itself; production points MEDIA_URL at a CDN instead.
-    urlpatterns.append(re_path(rf"^{settings.MEDIA_URL.strip('/')}/(?P<path>.*)$", views.media, name="media"))

@@ -20,6 +20,7 @@ from django.views.decorators.http import require_GET, require_POST
 from django.views.static import serve
 
 from accounts.forms import OutboxPasswordResetForm
+from bindery.security import client_ip
 from binding import selectors as binding_selectors
 from binding import services as binding_services
 from binding.exceptions import (
@@ -40,7 +41,6 @@ from .catalogue_cache import catalogue_html
 from .exceptions import EarlierOrderFailed
 from .forms import DEMO_CARD, DemoPaymentForm
 from .models import Offer, Order, Title
-from .security import client_ip
 
 logger = logging.getLogger(__name__)
 

@@ -7,19 +7,13 @@ import pytest
 from celery.contrib.testing.worker import start_worker
 from django.conf import settings
 
+from bindery.celery import app as celery_app
+from bindery.processes.redis_server import embedded_redis_from_settings
 from binding import packaging
 from binding.expressplay import ContentKey, Endpoints, ExpressPlayClient
 from binding.models import MediaAsset
 from sandbox.device import SimulatedDevice
-from storefront.celery import app as celery_app
 from storefront.demo_data import DEMO_CLIPS, demo_clip_render
-from storefront.redis_server import embedded_redis_from_settings
-
-
-def pytest_configure(config):
-    """One fast password hasher for the suite: every test user and sign-in would otherwise pay PBKDF2 at a
-    million iterations. Production keeps Django's default list (storefront/settings.py)."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 def pytest_report_header(config):

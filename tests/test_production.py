@@ -1,4 +1,4 @@
-"""How production runs the web tier: plain `gunicorn storefront.wsgi` picks up gunicorn.conf.py (the sizing
+"""How production runs the web tier: plain `gunicorn bindery.wsgi` picks up gunicorn.conf.py (the sizing
 docs/capacity.md assumes), and collected static files are served by WhiteNoise under content-hashed names,
 compressed and cacheable forever."""
 
@@ -17,7 +17,7 @@ pytestmark = pytest.mark.django_db
 
 def test_plain_gunicorn_reads_the_repositorys_config():
     printed = subprocess.run(
-        [sys.executable, "-m", "gunicorn", "storefront.wsgi", "--print-config"],
+        [sys.executable, "-m", "gunicorn", "bindery.wsgi", "--print-config"],
         cwd=settings.BASE_DIR,
         capture_output=True,
         text=True,
@@ -37,11 +37,14 @@ def test_in_the_demo_static_files_need_no_collectstatic():
 def production_static_storage(tmp_path) -> str:
     """Return the static files storage that settings choose with production's WHITENOISE_USE_FINDERS=false."""
     env = {**os.environ, "WHITENOISE_USE_FINDERS": "false", "BINDERY_VAR_DIR": str(tmp_path / "var")}
-    script = "from django.conf import settings; print(settings.STORAGES['staticfiles']['BACKEND'])"
+    script = (
+        "from bindery.local_files import prepare; prepare(); "
+        "from django.conf import settings; print(settings.STORAGES['staticfiles']['BACKEND'])"
+    )
     return subprocess.run(
         [sys.executable, "-c", script],
         cwd=settings.BASE_DIR,
-        env={**env, "DJANGO_SETTINGS_MODULE": "storefront.settings"},
+        env={**env, "DJANGO_SETTINGS_MODULE": "bindery.settings"},
         capture_output=True,
         text=True,
         check=True,

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from django.conf import settings
 
-APPS = ("storefront", "binding", "api", "sandbox")
+APPS = ("bindery", "storefront", "binding", "api", "sandbox")
 SECRET = re.compile(r"authenticator|secret|signature|password|digest|hmac|api_?key|nonce|token$", re.I)
 
 

@@ -12,9 +12,9 @@ from django.test import RequestFactory
 from django.views.debug import get_exception_reporter_filter, technical_500_response
 from urllib3.exceptions import HeaderParsingError
 
+from bindery.celery import logging_setup
 from binding import redaction as binding_logging
 from binding.redaction import RedactSecretsFilter, SecretsReporterFilter, redact
-from storefront.celery import logging_setup
 
 AUTHENTICATOR = "900077,fedcba9876543210fedcba9876543210"
 CONTENT_KEY = "00112233445566778899aabbccddeeff"
@@ -147,7 +147,7 @@ def test_django_setup_put_the_filter_on_every_handler_of_the_web_django_s_own_in
 
 
 def test_celery_configures_workers_and_beat_from_logging_at_log_level(settings):
-    """storefront/celery.py's setup_logging receiver: what a worker and beat run instead of Celery's setup."""
+    """bindery/celery.py's setup_logging receiver: what a worker and beat run instead of Celery's setup."""
     stray = logging.StreamHandler(io.StringIO())  # a handler some library attached on its own
     logging.getLogger("kombu.tests-stray").addHandler(stray)
     celery_logger = logging.getLogger("celery")

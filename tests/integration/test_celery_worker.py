@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
+from bindery.processes import stop
 from binding.tasks import expressplay_connection_check
 from sandbox.models import Record
 
@@ -19,7 +20,7 @@ BASE_DIR = Path(settings.BASE_DIR)
 
 @pytest.fixture
 def worker(redis_url, live_server):
-    """Start `celery -A storefront worker` on a queue of its own, pointed at live_server's sandbox."""
+    """Start `celery -A bindery worker` on a queue of its own, pointed at live_server's sandbox."""
     queue = f"test-{uuid.uuid4().hex[:8]}"
     env = {
         **os.environ,
@@ -28,13 +29,12 @@ def worker(redis_url, live_server):
         "EXPRESSPLAY_SANDBOX_URL": f"{live_server.url}/sandbox",
     }
     process = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "storefront", "worker", "--pool", "solo", "-Q", queue,
+        [sys.executable, "-m", "celery", "-A", "bindery", "worker", "--pool", "solo", "-Q", queue,
          "--loglevel", "WARNING", "--without-gossip", "--without-mingle"],
         cwd=BASE_DIR, env=env, stdin=subprocess.DEVNULL,
     )  # fmt: skip
     yield queue
-    process.terminate()
-    process.wait(timeout=20)
+    stop(process, grace=20)
 
 
 def test_worker_checks_expressplay_credentials_against_the_sandbox(worker, device):

@@ -21,6 +21,9 @@ from django.core.signing import get_cookie_signer
 from django.db import connection
 from django.urls import reverse
 
+from bindery.celery import app as celery_app
+from bindery.processes import stop
+from bindery.processes.redis_server import EmbeddedRedis
 from binding import services as binding_services
 from binding.models import (
     Entitlement,
@@ -33,10 +36,8 @@ from sandbox import faults
 from sandbox.device import SimulatedDevice
 from sandbox.models import FaultSettings, IssuedToken, Record
 from storefront import services as shop_services
-from storefront.celery import app as celery_app
 from storefront.demo_data import titles_load
 from storefront.forms import DEMO_CARD
-from storefront.redis_server import EmbeddedRedis
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.integration]
 
@@ -135,7 +136,7 @@ def spawn_worker(redis_url, sandbox, tmp_path, settings):
             "-m",
             "celery",
             "-A",
-            "storefront",
+            "bindery",
             "worker",
             "--pool",
             "threads",  # as the ExpressPlay queue's worker runs in production
@@ -155,14 +156,7 @@ def spawn_worker(redis_url, sandbox, tmp_path, settings):
         return process
 
     yield spawn
-    for process in started:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGTERM)
-    for process in started:
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
+    stop(*started, grace=20, group=True)
     celery_app.conf.task_default_queue = previous
 
 

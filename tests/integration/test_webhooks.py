@@ -11,8 +11,8 @@ from django.db import connections
 
 from api import webhooks
 from api.models import Client, DeliveryState, WebhookDelivery, WebhookEndpoint
-from storefront import processes
-from storefront.celery import app as celery_app
+from bindery.celery import app as celery_app
+from bindery.processes import commands
 from tests.webhook_receivers import Dribbler, Recorder, serve
 
 pytestmark = pytest.mark.integration
@@ -26,9 +26,9 @@ def option(argv: list[str], name: str) -> str:
 
 @pytest.fixture
 def webhooks_worker(redis_url, transactional_db, settings):
-    """A real worker started as processes.webhooks_worker says (its pool, its threads), on a queue of the
+    """A real worker started as commands.webhooks_worker says (its pool, its threads), on a queue of the
     test's own."""
-    argv = processes.webhooks_worker()
+    argv = commands.webhooks_worker()
     assert option(argv, "-Q") == settings.CELERY_WEBHOOKS_QUEUE
     queue = settings.CELERY_WEBHOOKS_QUEUE = f"webhooks-{uuid.uuid4().hex[:8]}"
     settings.WEBHOOK_TIMEOUT = TIMEOUT

@@ -16,9 +16,10 @@ import pytest
 from django.conf import settings
 from django.contrib.auth import get_user_model
 
+from bindery.celery import app as celery_app
+from bindery.processes import stop
 from binding import services
 from binding.models import Entitlement, EntitlementKind, EntitlementState, MediaAsset
-from storefront.celery import app as celery_app
 from tests.integration.test_nothing_lost import database_url, wait_for
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.integration]
@@ -114,7 +115,7 @@ def queue(settings):
 
 @pytest.fixture
 def start(redis_url, tmp_path):
-    """Start a `celery -A storefront …` process with its stdout and stderr in one file; return (process, path)."""
+    """Start a `celery -A bindery …` process with its stdout and stderr in one file; return (process, path)."""
     started = []
 
     def start_process(*argv: str, **env: str) -> tuple[subprocess.Popen, Path]:
@@ -122,25 +123,14 @@ def start(redis_url, tmp_path):
         environment = {**os.environ, "REDIS_URL": redis_url, "DATABASE_URL": database_url(), **env}
         with log.open("wb") as out:
             process = subprocess.Popen(
-                [CELERY, "-A", "storefront", *argv],
+                [CELERY, "-A", "bindery", *argv],
                 cwd=BASE_DIR, env=environment, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
             )  # fmt: skip
         started.append(process)
         return process, log
 
     yield start_process
-    for process in started:
-        process.terminate()
-    for process in started:
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-
-
-def stop(process: subprocess.Popen) -> None:
-    process.terminate()
-    process.wait(timeout=20)
+    stop(*started, grace=20)
 
 
 @pytest.fixture

@@ -13,8 +13,8 @@ import redis
 from django.conf import settings
 from django.core.cache import cache
 
-from storefront.celery import app as celery_app
-from storefront.redis_server import EmbeddedRedis, EmbeddedRedisError, url_redacted
+from bindery.celery import app as celery_app
+from bindery.processes.redis_server import EmbeddedRedis, EmbeddedRedisError, url_redacted
 
 
 def free_port() -> int:
@@ -77,11 +77,15 @@ def test_the_embedded_redis_url_carries_the_install_password_from_var(redis_url)
     assert settings.CACHES["default"]["LOCATION"] == settings.REDIS_URL
 
 
+# What an entry point does before the settings load (manage.py, bindery.wsgi, bindery.celery).
+PREPARED = "from bindery.local_files import prepare; prepare()"
+
+
 def redis_url_in(var_dir, **env) -> str:
     environment = {k: v for k, v in os.environ.items() if k != "REDIS_URL"}
-    environment |= {"BINDERY_VAR_DIR": str(var_dir), "DJANGO_SETTINGS_MODULE": "storefront.settings", **env}
+    environment |= {"BINDERY_VAR_DIR": str(var_dir), "DJANGO_SETTINGS_MODULE": "bindery.settings", **env}
     return subprocess.run(
-        [sys.executable, "-c", "from django.conf import settings; print(settings.REDIS_URL)"],
+        [sys.executable, "-c", f"{PREPARED}; from django.conf import settings; print(settings.REDIS_URL)"],
         env=environment, cwd=settings.BASE_DIR, check=True, capture_output=True, text=True,
     ).stdout.strip()  # fmt: skip
 

@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
-from storefront.redis_server import EmbeddedRedis
+from bindery.processes.redis_server import EmbeddedRedis
 
 pytestmark = pytest.mark.django_db
 
@@ -163,11 +163,15 @@ def test_live_csp_allows_exactly_the_licence_hosts_of_the_drms_offered(tmp_path)
         "EXPRESSPLAY_ENV": "production",
         "EXPRESSPLAY_DRMS": "pr,wv",
         "BINDERY_VAR_DIR": str(tmp_path),
-        "DJANGO_SETTINGS_MODULE": "storefront.settings",
+        "DJANGO_SETTINGS_MODULE": "bindery.settings",
     }
     script = "from django.conf import settings; print(' '.join(settings.CONTENT_SECURITY_POLICY['DIRECTIVES']['connect-src']))"
     result = subprocess.run(
-        [sys.executable, "-c", f"import django; django.setup(); {script}"],
+        [
+            sys.executable,
+            "-c",
+            f"from bindery.local_files import prepare; prepare(); import django; django.setup(); {script}",
+        ],
         cwd=settings.BASE_DIR,
         env=env,
         capture_output=True,

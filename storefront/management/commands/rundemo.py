@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from storefront import processes
-from storefront.redis_server import EmbeddedRedisError, embedded_redis_from_settings, url_redacted
+from bindery.processes import commands, stop
+from bindery.processes.redis_server import EmbeddedRedisError, embedded_redis_from_settings, url_redacted
 
 
 def _port_in_use(host: str, port: int) -> bool:
@@ -72,11 +72,11 @@ class Command(BaseCommand):
                     f"Redis: embedded Valkey {where} on {url_redacted(redis.url)} "
                     f"(password in {settings.VAR_DIR / 'redis' / 'password'})"
                 )
-            self._spawn("worker", processes.expressplay_worker(threads=worker_concurrency))
-            self._spawn("webhooks worker", processes.webhooks_worker())
-            self._spawn("default worker", processes.default_worker())
-            self._spawn("beat", processes.beat())
-            self._spawn("web", processes.web(bind=f"{host}:{port}", workers=web_workers))
+            self._spawn("worker", commands.expressplay_worker(threads=worker_concurrency))
+            self._spawn("webhooks worker", commands.webhooks_worker())
+            self._spawn("default worker", commands.default_worker())
+            self._spawn("beat", commands.beat())
+            self._spawn("web", commands.web(bind=f"{host}:{port}", workers=web_workers))
             self._wait_for_web(host, port)
             self._banner(host, port)
             self._supervise()
@@ -185,12 +185,4 @@ class Command(BaseCommand):
 
     def _stop_children(self) -> None:
         self.stopping = True
-        for child in self.children:
-            if child.process.poll() is None:
-                child.process.terminate()
-        for child in self.children:
-            try:
-                child.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                child.process.kill()
-                child.process.wait()
+        stop(*(child.process for child in self.children), grace=10)

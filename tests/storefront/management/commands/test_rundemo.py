@@ -44,7 +44,7 @@ def parent_of(pid: int) -> int | None:
 
 def is_celery_worker(pid: int) -> bool:
     try:
-        return b"celery\x00-A\x00storefront\x00worker\x00" in Path(f"/proc/{pid}/cmdline").read_bytes()
+        return b"celery\x00-A\x00bindery\x00worker\x00" in Path(f"/proc/{pid}/cmdline").read_bytes()
     except OSError:
         return False
 

@@ -1,12 +1,16 @@
-"""The Celery application: configured from Django settings (CELERY_*), tasks found in every app, its logging
-set up as the web's."""
+"""The Celery application (`celery -A bindery`): configured from Django settings (CELERY_*), tasks found in
+every app, its logging set up as the web's. An entry point: it prepares the var folder before the settings
+load."""
 
 import logging
 import os
 
 from celery import Celery, signals
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "storefront.settings")
+from .local_files import prepare
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bindery.settings")
+prepare()
 
 app = Celery("bindery")
 app.config_from_object("django.conf:settings", namespace="CELERY")

