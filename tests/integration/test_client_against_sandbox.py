@@ -1,10 +1,8 @@
 """The real client talks to the real sandbox over HTTP (live_server): the whole binding round trip."""
 
-import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
-import requests
 from django.conf import settings
 
 from binding.expressplay import (
@@ -17,15 +15,9 @@ from binding.expressplay import (
 )
 from sandbox.models import Record
 from sandbox.tokens import b64url
+from tests.toolkit.sandbox import play
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.integration]
-
-
-def play(licence_url: str, kid: str, device) -> requests.Response:
-    """Send the licence request a browser's ClearKey CDM would send, signed by `device`."""
-    body = json.dumps({"kids": [b64url(bytes.fromhex(kid))], "type": "temporary"}).encode()
-    headers = {"Content-Type": "application/json", **device.headers(body)}
-    return requests.post(licence_url, data=body, headers=headers, timeout=10)
 
 
 def test_binding_round_trip_dummy_token_record_lookup_bound_token(

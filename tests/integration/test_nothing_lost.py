@@ -18,7 +18,6 @@ import pytest
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.signing import get_cookie_signer
-from django.db import connection
 from django.urls import reverse
 
 from bindery.celery import app as celery_app
@@ -38,6 +37,7 @@ from sandbox.models import FaultSettings, IssuedToken, Record
 from storefront import services as shop_services
 from storefront.demo_data import titles_load
 from storefront.forms import DEMO_CARD
+from tests.toolkit.processes import database_url, wait_for
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.integration]
 
@@ -50,27 +50,9 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def database_url() -> str:
-    """The test database, as a URL for a worker in another process."""
-    db = connection.settings_dict
-    if db["ENGINE"].endswith("sqlite3"):
-        return f"sqlite:///{db['NAME']}"
-    return f"postgres://{db['USER']}:{db['PASSWORD'] or ''}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
-
-
 def set_faults(**values) -> None:
     FaultSettings.objects.update_or_create(pk=1, defaults={**faults.Faults().as_dict(), **values})
     faults.forget()
-
-
-def wait_for(predicate, timeout: float, what: str):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        result = predicate()
-        if result:
-            return result
-        time.sleep(0.1)
-    raise AssertionError(f"{what}: not within {timeout:.0f} s")
 
 
 def settled(entitlement_id: int) -> Entitlement | None:

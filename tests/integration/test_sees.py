@@ -5,8 +5,7 @@ import pytest
 import requests
 
 from api.models import Client, ClientAPIKey, ClientTitle
-
-from .test_client_against_sandbox import play
+from tests.toolkit.sandbox import play
 
 pytestmark = pytest.mark.integration
 

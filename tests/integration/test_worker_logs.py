@@ -20,7 +20,7 @@ from bindery.celery import app as celery_app
 from bindery.processes import stop
 from binding import services
 from binding.models import Entitlement, EntitlementKind, EntitlementState, MediaAsset
-from tests.integration.test_nothing_lost import database_url, wait_for
+from tests.toolkit.processes import database_url, wait_for
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.integration]
 

@@ -3,6 +3,7 @@
 import json
 import time
 
+import requests
 from django.conf import settings
 
 from sandbox.tokens import TokenClaims, b64url, seal
@@ -63,3 +64,10 @@ def redeem(client, token, device, body=None, path=RIGHTS, headers=None):
         content_type="application/json",
         headers=identity,
     )
+
+
+def play(licence_url: str, kid: str, device) -> requests.Response:
+    """Send the licence request a browser's ClearKey CDM would send, signed by `device`."""
+    body = json.dumps({"kids": [b64url(bytes.fromhex(kid))], "type": "temporary"}).encode()
+    headers = {"Content-Type": "application/json", **device.headers(body)}
+    return requests.post(licence_url, data=body, headers=headers, timeout=10)
