@@ -40,11 +40,3 @@ __all__ = [
     "run_with_reason",
     "what_was_done",
 ]
-
-# TEMP-SITE
-from django.contrib import admin as _admin
-from django.utils.translation import gettext_lazy as _
-
-_admin.site.site_header = _("Bindery operations")
-_admin.site.site_title = _("Bindery operations")
-_admin.site.index_title = _("Customers, devices and entitlements")
