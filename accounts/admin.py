@@ -1,10 +1,15 @@
+"""Admin for the outbox and customers' profiles. accounts is a leaf, so its admins build on the toolkit's
+leaf part, adminkit (decision 0017), not on binding.admin.toolkit."""
+
 from django.contrib import admin
+
+from adminkit import HostileInputMixin
 
 from .models import OutgoingMail, Profile
 
 
 @admin.register(OutgoingMail)
-class OutgoingMailAdmin(admin.ModelAdmin):
+class OutgoingMailAdmin(HostileInputMixin, admin.ModelAdmin):
     """The outbox, read-only: what was sent to whom, and what is still waiting (the mail server away)."""
 
     list_display = ["created_at", "kind", "to", "state", "attempts", "sent_at", "subject"]
@@ -21,7 +26,7 @@ class OutgoingMailAdmin(admin.ModelAdmin):
 
 
 @admin.register(Profile)
-class ProfileAdmin(admin.ModelAdmin):
+class ProfileAdmin(HostileInputMixin, admin.ModelAdmin):
     list_display = ["user", "language"]
     search_fields = ["user__username", "user__email"]
     raw_id_fields = ["user"]

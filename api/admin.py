@@ -1,9 +1,14 @@
+"""Admin for the entitlement API: clients and their keys, their customers and titles, webhooks and their
+deliveries. Every admin builds on binding's admin toolkit (HostileInputMixin: no 500 on hostile input)."""
+
 import json
 
 from django.contrib import admin
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from rest_framework_api_key.admin import APIKeyModelAdmin
+
+from binding.admin.toolkit import HostileInputMixin
 
 from . import services, webhook_signing, webhooks
 from .models import (
@@ -46,14 +51,14 @@ def redacted(value):
 
 
 @admin.register(Client)
-class ClientAdmin(admin.ModelAdmin):
+class ClientAdmin(HostileInputMixin, admin.ModelAdmin):
     list_display = ["name", "created_at"]
     search_fields = ["name"]
     inlines = [ClientAPIKeyInline]
 
 
 @admin.register(ClientAPIKey)
-class ClientAPIKeyAdmin(APIKeyModelAdmin):
+class ClientAPIKeyAdmin(HostileInputMixin, APIKeyModelAdmin):
     """Create a key here: the full key is shown once, in the confirmation message; revoke it here too."""
 
     list_display = [*APIKeyModelAdmin.list_display, "client"]
@@ -62,7 +67,7 @@ class ClientAPIKeyAdmin(APIKeyModelAdmin):
 
 
 @admin.register(Customer)
-class CustomerAdmin(admin.ModelAdmin):
+class CustomerAdmin(HostileInputMixin, admin.ModelAdmin):
     list_display = ["external_id", "client", "user", "created_at"]
     list_filter = ["client"]
     search_fields = ["external_id", "user__username"]
@@ -71,7 +76,7 @@ class CustomerAdmin(admin.ModelAdmin):
 
 
 @admin.register(ClientTitle)
-class ClientTitleAdmin(admin.ModelAdmin):
+class ClientTitleAdmin(HostileInputMixin, admin.ModelAdmin):
     list_display = ["content_id", "client", "asset", "created_at"]
     list_filter = ["client"]
     search_fields = ["content_id", "asset__name", "asset__kid"]
@@ -79,7 +84,7 @@ class ClientTitleAdmin(admin.ModelAdmin):
 
 
 @admin.register(Registration)
-class RegistrationAdmin(admin.ModelAdmin):
+class RegistrationAdmin(HostileInputMixin, admin.ModelAdmin):
     list_display = ["id", "customer", "cookie", "created_at"]
     search_fields = ["customer__external_id"]
     readonly_fields = ["customer", "cookie", "reference", "created_at"]
@@ -88,7 +93,7 @@ class RegistrationAdmin(admin.ModelAdmin):
 
 
 @admin.register(WebhookEndpoint)
-class WebhookEndpointAdmin(admin.ModelAdmin):
+class WebhookEndpointAdmin(HostileInputMixin, admin.ModelAdmin):
     list_display = ["url", "client", "active", "created_at"]
     list_filter = ["client", "active"]
     fields = ["client", "url", "active", "created_at"]
@@ -134,7 +139,7 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
 
 
 @admin.register(WebhookDelivery)
-class WebhookDeliveryAdmin(admin.ModelAdmin):
+class WebhookDeliveryAdmin(HostileInputMixin, admin.ModelAdmin):
     """Every delivery with its last answer; resend any of them."""
 
     list_display = [

@@ -5,13 +5,13 @@ from django.db import models
 from django.forms import ClearableFileInput
 from django.utils.translation import gettext_lazy as _
 
-from binding.admin import (
+from binding.admin.entitlements import retry_entitlements
+from binding.admin.toolkit import (
     HostileInputMixin,
     PermissionActionsMixin,
     RecordAdmin,
     admin_link,
     events_table,
-    retry_entitlements,
 )
 from binding.models import Entitlement
 
@@ -58,15 +58,33 @@ class OrderAdmin(PermissionActionsMixin, RecordAdmin):
     list_display = ("number", "customer", "title", "kind", "price", "status_display", "device", "created_at")
     list_filter = ("kind", "entitlement__state", "created_at")
     search_fields = (
-        "number", "user__email", "user__username", "user__first_name", "user__last_name", "title__name",
-        "entitlement__cookie__value", "entitlement__device__device_id",
-    )  # fmt: skip
+        "number",
+        "user__email",
+        "user__username",
+        "user__first_name",
+        "user__last_name",
+        "title__name",
+        "entitlement__cookie__value",
+        "entitlement__device__device_id",
+    )
     list_select_related = ("user", "title", "entitlement__device")
     date_hierarchy = "created_at"
     fields = (
-        "number", "customer", "title", "offer", "kind", "price", "currency", "payment_reference", "created_at",
-        "status_display", "entitlement_link", "device", "cookie", "events",
-    )  # fmt: skip
+        "number",
+        "customer",
+        "title",
+        "offer",
+        "kind",
+        "price",
+        "currency",
+        "payment_reference",
+        "created_at",
+        "status_display",
+        "entitlement_link",
+        "device",
+        "cookie",
+        "events",
+    )
     readonly_fields = fields
     actions = ["retry"]
 

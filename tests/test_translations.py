@@ -36,7 +36,17 @@ def test_every_marked_string_is_in_the_catalogue(tmp_path):
     """Run makemessages on a copy of the source and compare msgids: nothing marked may be missing."""
     base = Path(settings.BASE_DIR)
     copy = tmp_path / "src"
-    for name in ("bindery", "storefront", "binding", "sandbox", "api", "accounts", "templates", "locale"):
+    for name in (
+        "bindery",
+        "adminkit",
+        "storefront",
+        "binding",
+        "sandbox",
+        "api",
+        "accounts",
+        "templates",
+        "locale",
+    ):
         shutil.copytree(base / name, copy / name, ignore=shutil.ignore_patterns("__pycache__"))
     shutil.copy(base / "manage.py", copy / "manage.py")
     subprocess.run(

@@ -8,12 +8,16 @@ from decimal import Decimal
 import pytest
 import responses
 from django.conf import settings
+from django.contrib import admin
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 
+from adminkit import HostileInputMixin
+from bindery.admin import BinderyAdminSite
 from binding import services
 from binding.diagnostics import entitlement_diagnosis
 from binding.models import (
@@ -505,3 +509,75 @@ def test_an_action_on_rows_that_cannot_exist_is_refused_with_a_message(operation
 def test_an_impossible_date_filter_is_a_refusal_not_an_error(operations, world, query):
     response = operations.get(reverse("admin:binding_device_changelist") + "?" + query)
     assert response.status_code == 302 and response["Location"].endswith("?e=1")
+
+
+# Every admin on the site, Bindery's and the libraries', answers hostile input as binding's do (the toolkit).
+
+REGISTERED = sorted(admin.site._registry, key=lambda model: model._meta.label)
+BINDERY_APPS = {"accounts", "binding", "api", "storefront", "sandbox"}
+
+
+def test_every_admin_on_the_site_is_hardened_against_hostile_input():
+    assert len(REGISTERED) > 20
+    assert [
+        m._meta.label for m in REGISTERED if not isinstance(admin.site._registry[m], HostileInputMixin)
+    ] == []
+
+
+def test_bindery_s_own_admins_build_on_the_toolkit_themselves():
+    """Only the libraries' admins get HostileInputMixin from the site; ours declare it (or RecordAdmin)."""
+    assert isinstance(admin.site._wrapped, BinderyAdminSite)
+    mixed_in_by_the_site = sorted(
+        model._meta.label
+        for model, model_admin in admin.site._registry.items()
+        if type(model_admin).__module__ == BinderyAdminSite.__module__
+    )
+    assert "auth.Group" in mixed_in_by_the_site
+    assert [label for label in mixed_in_by_the_site if label.split(".")[0] in BINDERY_APPS] == []
+
+
+@pytest.mark.parametrize("model", REGISTERED, ids=lambda model: model._meta.label)
+def test_a_hostile_id_in_any_admin_url_gets_a_clear_answer(admin_client, model):
+    """/admin/api/client/abc'%3B/change/ is answered as /admin/binding/entitlement/abc'%3B/change/ is."""
+    changelist = reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist")
+    response = admin_client.get(f"{changelist}abc'%3B/change/", follow=True)
+    assert response.redirect_chain == [(reverse("admin:index"), 302)]
+    page = response.content.decode()
+    assert "with ID “abc&#x27;;”" in page and "Perhaps it was deleted?" in page
+
+
+def test_an_action_on_rows_that_cannot_exist_is_refused_by_every_admin_with_actions(
+    admin_client, admin_user, rf
+):
+    request = rf.get("/")
+    request.user = admin_user
+    answers = {}
+    for model in REGISTERED:
+        actions = list(admin.site._registry[model].get_actions(request))
+        if actions:
+            changelist = reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist")
+            # No primary key of any kind can hold it: not digits, not a UUID, a NUL in text.
+            response = admin_client.post(changelist, {"action": actions[0], ACTION_CHECKBOX_NAME: ["x\x00"]})
+            page = (
+                admin_client.get(response["Location"]).content.decode() if response.status_code == 302 else ""
+            )
+            answers[model._meta.label] = "Those rows cannot be selected." in page
+    assert {"api.WebhookDelivery", "api.ClientAPIKey", "binding.Entitlement", "auth.Group"} <= answers.keys()
+    assert [label for label, refused in answers.items() if not refused] == []
+
+
+def test_an_impossible_date_filter_is_a_refusal_in_every_admin(admin_client):
+    answers = {}
+    for model in REGISTERED:
+        dates = [f.name for f in model._meta.fields if isinstance(f, models.DateField)]  # DateTimeField too
+        if dates:
+            changelist = reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist")
+            response = admin_client.get(f"{changelist}?{dates[0]}__year=99999")
+            answers[model._meta.label] = response.status_code == 302 and response["Location"].endswith("?e=1")
+    assert {
+        "api.WebhookDelivery",
+        "accounts.OutgoingMail",
+        "binding.Device",
+        "axes.AccessAttempt",
+    } <= answers.keys()
+    assert [label for label, refused in answers.items() if not refused] == []
