@@ -7,7 +7,7 @@ class ApiConfig(AppConfig):
     verbose_name = _("Storefront API")
     default_auto_field = "django.db.models.BigAutoField"
 
-    def ready(self):
+    def ready(self) -> None:
         from binding.signals import binding_event_recorded
 
         from . import checks, webhooks  # noqa: F401 - checks registers the system checks

@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, cast
+
 from django.contrib.auth.models import AnonymousUser
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions, permissions
+from rest_framework_api_key.models import AbstractAPIKey
 from rest_framework_api_key.permissions import KeyParser
 
-from .models import ClientAPIKey
+from .models import Client, ClientAPIKey
+
+if TYPE_CHECKING:  # DRF imports this module while rest_framework.views is still loading: types only
+    from drf_spectacular.openapi import AutoSchema
+    from rest_framework.request import Request
+    from rest_framework.views import APIView
 
 
 class ClientKeyAuthentication(authentication.BaseAuthentication):
@@ -18,7 +26,7 @@ class ClientKeyAuthentication(authentication.BaseAuthentication):
 
     keyword = KeyParser.keyword
 
-    def authenticate(self, request):
+    def authenticate(self, request: Request) -> tuple[AnonymousUser, AbstractAPIKey] | None:
         key = KeyParser().get(request)
         if key is None:
             return None
@@ -30,22 +38,34 @@ class ClientKeyAuthentication(authentication.BaseAuthentication):
             raise exceptions.AuthenticationFailed(_("This API key has expired."))
         return AnonymousUser(), api_key
 
-    def authenticate_header(self, request):
+    def authenticate_header(self, request: Request) -> str:
         return self.keyword
 
 
 class HasClientKey(permissions.BasePermission):
-    def has_permission(self, request, view) -> bool:
+    def has_permission(self, request: Request, view: APIView) -> bool:
         return isinstance(request.auth, ClientAPIKey)
 
 
-class ClientKeyScheme(OpenApiAuthenticationExtension):
+def request_key(request: Request) -> ClientAPIKey | None:
+    """The caller's API key, or None: ClientKeyAuthentication is the API's one authentication class (the
+    stubs type `request.auth` as DRF's own Token)."""
+    return cast("ClientAPIKey | None", request.auth)
+
+
+def request_client(request: Request) -> Client:
+    """The calling client, in a view that HasClientKey let in (so `request.auth` is a ClientAPIKey)."""
+    return cast(ClientAPIKey, request.auth).client
+
+
+# drf-spectacular's extension registry is an untyped __init_subclass__, run by merely subclassing it.
+class ClientKeyScheme(OpenApiAuthenticationExtension):  # type: ignore[no-untyped-call]
     """How the OpenAPI schema describes the key: `Authorization: Api-Key <key>`."""
 
     target_class = ClientKeyAuthentication
     name = "ApiKey"
 
-    def get_security_definition(self, auto_schema):
+    def get_security_definition(self, auto_schema: AutoSchema) -> dict[str, str]:
         return {
             "type": "apiKey",
             "in": "header",

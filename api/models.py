@@ -24,7 +24,7 @@ class Client(models.Model):
         verbose_name = _("API client")
         verbose_name_plural = _("API clients")
 
-    def __str__(self):
+    def __str__(self) -> str:
         return self.name
 
 
@@ -61,7 +61,7 @@ class Customer(models.Model):
         verbose_name_plural = _("API customers")
         constraints = [models.UniqueConstraint(fields=["client", "external_id"], name="one_customer_per_id")]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"{self.external_id} ({self.client})"
 
 
@@ -85,7 +85,7 @@ class ClientTitle(models.Model):
             models.UniqueConstraint(fields=["client", "asset"], name="one_content_id_per_asset"),
         ]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"{self.content_id} ({self.client})"
 
 
@@ -106,7 +106,7 @@ class Registration(models.Model):
         verbose_name = _("API registration")
         verbose_name_plural = _("API registrations")
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"{self.customer} #{self.pk}"
 
 
@@ -123,7 +123,7 @@ class IdempotentAnswer(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["client", "key"], name="one_answer_per_key")]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"{self.client}: {self.key}"
 
 
@@ -145,7 +145,7 @@ class WebhookEndpoint(models.Model):
         verbose_name = _("webhook endpoint")
         verbose_name_plural = _("webhook endpoints")
 
-    def __str__(self):
+    def __str__(self) -> str:
         return self.url
 
 
@@ -183,5 +183,5 @@ class WebhookDelivery(models.Model):
         ordering = ["-created_at", "-pk"]
         permissions = [("view_token_urls", _("Can see token URLs in webhook payloads"))]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"{self.event_type} → {self.endpoint}"

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import io
 import re
+from collections.abc import Mapping
+from typing import IO, Any
 
 from django.conf import settings
 from django.utils.translation import gettext as _
@@ -39,7 +41,12 @@ def nesting_depth(body: bytes) -> int:
 class BoundedJSONParser(JSONParser):
     """JSONParser, refusing a body over API_MAX_BODY_BYTES (413) or nested deeper than API_MAX_JSON_DEPTH (400)."""
 
-    def parse(self, stream, media_type=None, parser_context=None):
+    def parse(
+        self,
+        stream: IO[Any] | None,
+        media_type: str | None = None,
+        parser_context: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any]:
         limit = settings.API_MAX_BODY_BYTES
         request = (parser_context or {}).get("request")
         declared = request.META.get("CONTENT_LENGTH") if request is not None else None

@@ -7,6 +7,7 @@ ExpressPlay failure adds `expressplay_code` and `expressplay_meaning`.
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.http import Http404
@@ -14,6 +15,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from rest_framework import exceptions, status
 from rest_framework.response import Response
+
+if TYPE_CHECKING:  # django-stubs-ext comes with the type stubs (dev only); spectacular's generator is heavy
+    from django_stubs_ext import StrOrPromise
+    from drf_spectacular.generators import SchemaGenerator
+    from rest_framework.request import Request
 
 logger = logging.getLogger(__name__)
 
@@ -29,7 +35,14 @@ class Conflict(exceptions.APIException):
 class ExpressPlayProblem(exceptions.APIException):
     """A problem that may carry ExpressPlay's code and its meaning (answered as expressplay_code/_meaning)."""
 
-    def __init__(self, detail=None, code=None, *, expressplay_code: int | None = None, meaning: str = ""):
+    def __init__(
+        self,
+        detail: StrOrPromise | None = None,
+        code: str | None = None,
+        *,
+        expressplay_code: int | None = None,
+        meaning: str = "",
+    ) -> None:
         super().__init__(detail, code)
         self.expressplay_code = expressplay_code
         self.meaning = meaning
@@ -76,22 +89,41 @@ TITLES = {
 }
 
 
-def problem_body(status_code: int, code: str, detail, *, extra: dict | None = None) -> dict:
+class ProblemExtra(TypedDict, total=False):
+    """What a problem may add to the four members every one has."""
+
+    errors: Any  # field → messages: a ValidationError's detail, as DRF gives it
+    expressplay_code: int
+    expressplay_meaning: str
+
+
+class ProblemBody(ProblemExtra):
+    type: str
+    title: str
+    status: int
+    detail: str
+
+
+def problem_body(
+    status_code: int, code: str, detail: StrOrPromise, *, extra: ProblemExtra | None = None
+) -> ProblemBody:
     return {
         "type": PROBLEM_BASE + code.replace("_", "-"),
         "title": str(TITLES.get(status_code, gettext_lazy("Error"))),
         "status": status_code,
         "detail": str(detail),
-        **(extra or {}),
+        **(extra or ProblemExtra()),
     }
 
 
-def problem(status_code: int, code: str, detail, *, extra: dict | None = None) -> Response:
+def problem(
+    status_code: int, code: str, detail: StrOrPromise, *, extra: ProblemExtra | None = None
+) -> Response:
     body = problem_body(status_code, code, detail, extra=extra)
     return Response(body, status=status_code, content_type="application/problem+json")
 
 
-def exception_handler(exc, context):
+def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     """DRF's exception handler, answering problem details."""
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
@@ -101,29 +133,31 @@ def exception_handler(exc, context):
         exc = exceptions.PermissionDenied()
     if not isinstance(exc, exceptions.APIException):
         return None  # a bug: Django's 500 handler (logged, no detail shown)
-    extra: dict = {}
-    detail = exc.detail
+    extra: ProblemExtra = {}
+    detail: str
     if isinstance(exc, exceptions.ValidationError):
-        extra["errors"] = detail if isinstance(detail, dict) else {"non_field_errors": detail}
+        extra["errors"] = exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}
         detail = _("The request has invalid fields: see errors.")
-    elif isinstance(detail, (list, dict)):
-        extra["errors"] = detail
+    elif isinstance(exc.detail, (list, dict)):
+        extra["errors"] = exc.detail
         detail = _("The request could not be processed: see errors.")
+    else:
+        detail = exc.detail
     if isinstance(exc, ExpressPlayProblem) and exc.expressplay_code is not None:
         extra["expressplay_code"] = exc.expressplay_code
         extra["expressplay_meaning"] = exc.meaning
+    codes = exc.get_codes()
     response = problem(
-        exc.status_code,
-        exc.get_codes() if isinstance(exc.get_codes(), str) else exc.default_code,
-        detail,
-        extra=extra,
+        exc.status_code, codes if isinstance(codes, str) else exc.default_code, detail, extra=extra
     )
-    if isinstance(exc, exceptions.Throttled) and exc.wait is not None:
-        response["Retry-After"] = str(int(exc.wait) + 1)
+    # DRF's Throttled sets `wait` in __init__ (seconds, or None); the stubs leave the attribute out.
+    wait: float | None = getattr(exc, "wait", None) if isinstance(exc, exceptions.Throttled) else None
+    if wait is not None:
+        response["Retry-After"] = str(int(wait) + 1)
     if isinstance(exc, Unavailable):
         response["Retry-After"] = str(exc.retry_after)
-    if getattr(exc, "auth_header", None):
-        response["WWW-Authenticate"] = exc.auth_header
+    if auth_header := getattr(exc, "auth_header", None):  # set by DRF's view on a 401 (NotAuthenticated, …)
+        response["WWW-Authenticate"] = auth_header
     return response
 
 
@@ -155,7 +189,9 @@ DOCUMENTED = {
 WRITES = {"409": "Conflicts with what exists", "422": "Refused by the binding (the detail says why)"}
 
 
-def document_problems(result, generator, request, public):
+def document_problems(
+    result: dict[str, Any], generator: SchemaGenerator, request: Request | None, public: bool
+) -> dict[str, Any]:
     """drf-spectacular postprocessing hook: every operation may answer problem details for these statuses."""
     result.setdefault("components", {}).setdefault("schemas", {})["Problem"] = PROBLEM_SCHEMA
     for path in result.get("paths", {}).values():

@@ -19,9 +19,10 @@ import hashlib
 import re
 import threading
 import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, timedelta
-from typing import cast
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from django.conf import settings
 from django.db import transaction
@@ -29,6 +30,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
+from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -45,13 +47,20 @@ from binding.models import (
     Entitlement,
     EntitlementKind,
     EntitlementState,
+    MediaAsset,
 )
 from binding.selectors import entitlement_needs_renewal
 from binding.services._common import _describe
 from binding.services.drm import binding_mode, offered_drms
 
 from . import services
-from .models import ClientTitle
+from .authentication import request_client
+from .models import Client, ClientTitle, Customer
+
+if TYPE_CHECKING:  # django-stubs-ext comes with the type stubs (dev only)
+    from django_stubs_ext import StrOrPromise
+
+_T = TypeVar("_T")
 
 TIME_BASED, REGISTRATION, DEVICE_BOUND = 1, 2, 3
 # Bindery's error numbers in the answer's `error` (SEES documents the field, not its values): docs/sees.md.
@@ -61,7 +70,7 @@ MAX_MESSAGE_ID = 256
 _PLAIN_COOKIE = re.compile(r"[A-Za-z0-9._-]{1,32}")
 
 
-class SeesRequest(serializers.Serializer):
+class SeesRequest(serializers.Serializer[dict[str, Any]]):
     """SEES's request as its public API documents it: messageID, version and contentID are required."""
 
     messageID = serializers.CharField(max_length=MAX_MESSAGE_ID, trim_whitespace=False)
@@ -77,7 +86,7 @@ class SeesRequest(serializers.Serializer):
     # Bindery's own (SEES has no such field): the device's DRM, for the registration's token and all after it.
     drm = serializers.ChoiceField(choices=DrmChoices.choices, required=False)
 
-    def validate(self, data):
+    def validate(self, data: dict[str, Any]) -> dict[str, Any]:
         if data.get("requestType", TIME_BASED) != TIME_BASED and not data.get("customerCookie"):
             raise serializers.ValidationError({"customerCookie": _("Needed for requestTypes 2 and 3.")})
         return data
@@ -92,7 +101,7 @@ def customer_id(cookie: str) -> str:
     return "sees:" + hashlib.sha256(cookie.encode()).hexdigest()[:40]
 
 
-class SeesAnswer(serializers.Serializer):
+class SeesAnswer(serializers.Serializer[dict[str, Any]]):
     messageID = serializers.CharField()
     version = serializers.IntegerField()
     isAllowed = serializers.BooleanField()
@@ -102,12 +111,20 @@ class SeesAnswer(serializers.Serializer):
     expirationTime = serializers.DateTimeField(allow_null=True)
 
 
-def rfc3339(moment) -> str | None:
+def rfc3339(moment: datetime | None) -> str | None:
     """ExpressPlay's form of a time: RFC 3339 in UTC with a "Z", to the second."""
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if moment else None
 
 
-def _answer(message_id: str, *, allowed=False, url="", error=OK, text="", expires=None) -> Response:
+def _answer(
+    message_id: str,
+    *,
+    allowed: bool = False,
+    url: str = "",
+    error: int = OK,
+    text: StrOrPromise = "",
+    expires: datetime | None = None,
+) -> Response:
     return Response(
         {
             "messageID": message_id,
@@ -134,7 +151,7 @@ def _slots_of_this_process() -> threading.BoundedSemaphore:
 
 
 @contextmanager
-def _sees_slot():
+def _sees_slot() -> Iterator[bool]:
     """One of the SEES_MAX_CONCURRENT threads of this process that may serve SEES, its wait included (True),
     or none free (False: the request is answered "send again" before any work)."""
     slots = _slots_of_this_process()
@@ -146,7 +163,7 @@ def _sees_slot():
             slots.release()
 
 
-def _wait(check, seconds: float):
+def _wait(check: Callable[[], _T | None], seconds: float) -> _T | None:
     """Poll the database until `check()` gives something, for at most `seconds` (the worker does the work):
     every 50 ms at first, backing off to every 500 ms."""
     deadline, pause = time.monotonic() + seconds, 0.05
@@ -158,7 +175,7 @@ def _wait(check, seconds: float):
         pause = min(pause * 1.5, 0.5)
 
 
-def _latest_cookie(customer) -> Cookie | None:
+def _latest_cookie(customer: Customer) -> Cookie | None:
     return (
         Cookie.objects.filter(user=customer.user)
         .select_related("device")
@@ -176,7 +193,7 @@ def _usable(cookie: Cookie) -> bool:
     return state in (CookieState.DUMMY_TOKEN_ISSUED, CookieState.LICENCE_SEEN)
 
 
-def _bound_cookie(customer) -> Cookie | None:
+def _bound_cookie(customer: Customer) -> Cookie | None:
     """The customer's newest registration bound to a device they still have."""
     return (
         Cookie.objects.filter(user=customer.user, state=CookieState.BOUND, device__removed_at__isnull=True)
@@ -195,7 +212,7 @@ class SeesEntitlementView(APIView):
         responses={200: SeesAnswer},
         tags=["sees"],
     )
-    def post(self, request):
+    def post(self, request: Request) -> Response:
         with _sees_slot() as served:
             if not served:
                 message_id = request.data.get("messageID", "") if isinstance(request.data, dict) else ""
@@ -206,7 +223,7 @@ class SeesEntitlementView(APIView):
                 )
             return self._answer_request(request)
 
-    def _answer_request(self, request):
+    def _answer_request(self, request: Request) -> Response:
         given = SeesRequest(data=request.data)
         if not given.is_valid():
             # The messageID is echoed exactly, as SEES requires, even when it is what is wrong (too long).
@@ -218,7 +235,7 @@ class SeesEntitlementView(APIView):
                 text=_("Bad fields: %s") % fields,
             )
         data = given.validated_data
-        client = request.auth.client
+        client = request_client(request)
         if data["requestType"] == TIME_BASED:
             return self._time_based(data, client)
         customer = services.customer_for(client, customer_id(data["customerCookie"]))
@@ -226,7 +243,7 @@ class SeesEntitlementView(APIView):
             return self._register(data, customer)
         return self._entitle(data, client, customer)
 
-    def _time_based(self, data, client) -> Response:
+    def _time_based(self, data: dict[str, Any], client: Client) -> Response:
         """Requesttype 1: a token bound in time only, as SEES issues it: no device restriction, a rental of
         `rentalDuration` seconds when given (decision 0008: the client decided this entitlement itself)."""
         message_id = data["messageID"]
@@ -257,7 +274,7 @@ class SeesEntitlementView(APIView):
             return _answer(message_id, error=REFUSED, text=_code_text(_describe(exc)[0]))
         return _answer(message_id, allowed=True, url=token.license_url, expires=timezone.now() + lifetime)
 
-    def _register(self, data, customer) -> Response:
+    def _register(self, data: dict[str, Any], customer: Customer) -> Response:
         """Requesttype 2: the dummy token for the customer's device (played by it to log its device id).
 
         The customer is this client's `sees.<customerCookie>`, so one client's cookies never meet another's;
@@ -276,7 +293,7 @@ class SeesEntitlementView(APIView):
         cookie.refresh_from_db()
         return _answer(message_id, allowed=True, url=token.license_url, expires=cookie.expires_at)
 
-    def _entitle(self, data, client, customer) -> Response:
+    def _entitle(self, data: dict[str, Any], client: Client, customer: Customer) -> Response:
         """Requesttype 3: a token bound to the customer's registered device (a rental when rentalDuration > 0)."""
         message_id = data["messageID"]
         title = ClientTitle.objects.filter(client=client, content_id=data["contentID"]).first()
@@ -294,12 +311,13 @@ class SeesEntitlementView(APIView):
         if cookie.state != CookieState.BOUND:
             # The device played the dummy token: look its id up in ExpressPlay's records now.
             binding_services.cookie_licence_seen(cookie=cookie)
+            attempt = cookie.pk
             cookie = _wait(
                 lambda: Cookie.objects.filter(
-                    pk=cookie.pk, state__in=[CookieState.BOUND, CookieState.FAILED, CookieState.EXPIRED]
+                    pk=attempt, state__in=[CookieState.BOUND, CookieState.FAILED, CookieState.EXPIRED]
                 ).first(),
                 settings.SEES_WAIT,
-            ) or Cookie.objects.get(pk=cookie.pk)
+            ) or Cookie.objects.get(pk=attempt)
             if cookie.state != CookieState.BOUND and (earlier := _bound_cookie(customer)) is not None:
                 cookie = earlier  # a newer attempt not played (yet): the device registered before goes on
             if cookie.state != CookieState.BOUND:
@@ -317,7 +335,7 @@ class SeesEntitlementView(APIView):
         if binding_mode(bound_device.drm) != BindingMode.EXPRESSPLAY:
             return _answer(message_id, error=REFUSED, text=_not_by_expressplay(bound_device.drm))
         seconds = data["rentalDuration"]
-        policy = {"type": EntitlementKind.RENT if seconds else EntitlementKind.BUY}
+        policy: services.Policy = {"type": EntitlementKind.RENT if seconds else EntitlementKind.BUY}
         if seconds:
             policy["rental_hours"] = seconds / 3600
         try:
@@ -364,7 +382,7 @@ def _not_by_expressplay(drm: str) -> str:
     ) % {"drm": DrmChoices(drm).label}
 
 
-def _grant(customer, asset, policy, cookie) -> Entitlement:
+def _grant(customer: Customer, asset: MediaAsset, policy: services.Policy, cookie: Cookie) -> Entitlement:
     """The customer's entitlement to the asset on the cookie's device: a new one, or the one they have."""
     try:
         return services.entitlement_grant(

@@ -1,6 +1,11 @@
-"""What goes over the wire: the API's requests and answers. Content keys are write-only."""
+"""What goes over the wire: the API's requests and answers. Content keys are write-only.
+
+Plain (not model) serializers read and answer dicts: they are `Serializer[dict[str, Any]]`.
+"""
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from django.conf import settings
 from django.core.validators import RegexValidator
@@ -11,8 +16,11 @@ from rest_framework import serializers
 from binding.expressplay.errors import explain
 from binding.models import Device, Entitlement, EntitlementKind
 
-from .models import ClientTitle, Customer, Registration, WebhookDelivery, WebhookEndpoint
+from .models import Client, ClientTitle, Customer, Registration, WebhookDelivery, WebhookEndpoint
 from .validators import endpoint_url_allowed
+
+if TYPE_CHECKING:
+    from rest_framework.request import Request
 
 # A client's own id of a customer or title: in bodies (EXTERNAL_ID) and in URLs (views' lookup_value_regex).
 EXTERNAL_ID_PATTERN = r"[A-Za-z0-9._@:+-]{1,100}"
@@ -23,7 +31,7 @@ EXTERNAL_ID = RegexValidator(
 HEX32 = RegexValidator(r"^[0-9a-fA-F]{32}$", _("Give 32 hexadecimal characters (16 bytes)."))
 
 
-class CustomerSerializer(serializers.ModelSerializer):
+class CustomerSerializer(serializers.ModelSerializer[Customer]):
     id = serializers.CharField(source="external_id", validators=[EXTERNAL_ID], max_length=100)
     devices = serializers.SerializerMethodField(help_text="How many registered devices the customer has.")
 
@@ -32,11 +40,11 @@ class CustomerSerializer(serializers.ModelSerializer):
         fields = ["id", "created_at", "devices"]
         read_only_fields = ["created_at"]
 
-    def get_devices(self, customer) -> int:
+    def get_devices(self, customer: Customer) -> int:
         return sum(1 for device in customer.user.devices.all() if device.is_active)
 
 
-class DeviceSerializer(serializers.ModelSerializer):
+class DeviceSerializer(serializers.ModelSerializer[Device]):
     name = serializers.CharField(source="label", max_length=80, min_length=1)
     customer = serializers.CharField(source="user.api_customer.external_id", read_only=True)
     active = serializers.BooleanField(source="is_active", read_only=True)
@@ -47,7 +55,7 @@ class DeviceSerializer(serializers.ModelSerializer):
         read_only_fields = ["id", "drm", "first_seen", "last_seen", "removed_at"]
 
 
-class DeviceRefSerializer(serializers.ModelSerializer):
+class DeviceRefSerializer(serializers.ModelSerializer[Device]):
     name = serializers.CharField(source="label")
 
     class Meta:
@@ -55,11 +63,19 @@ class DeviceRefSerializer(serializers.ModelSerializer):
         fields = ["id", "name", "drm"]
 
 
-class DeviceRenameSerializer(serializers.Serializer):
+class DeviceRenameSerializer(serializers.Serializer[dict[str, Any]]):
     name = serializers.CharField(max_length=80, min_length=1, trim_whitespace=True)
 
 
-class DeviceCheckSerializer(serializers.Serializer):
+class DeviceCheck(TypedDict):
+    """A registration's device check, for the drop-in script (DeviceCheckSerializer documents it)."""
+
+    manifest_url: str
+    start_url: str
+    key_system: str
+
+
+class DeviceCheckSerializer(serializers.Serializer[dict[str, Any]]):
     manifest_url = serializers.CharField(help_text="The device-check clip's DASH manifest.")
     start_url = serializers.CharField(
         help_text="POST here when the customer's browser starts the check: it answers the device-check token's "
@@ -68,7 +84,7 @@ class DeviceCheckSerializer(serializers.Serializer):
     key_system = serializers.CharField()
 
 
-class RegistrationCreateSerializer(serializers.Serializer):
+class RegistrationCreateSerializer(serializers.Serializer[dict[str, Any]]):
     customer = serializers.CharField(validators=[EXTERNAL_ID], max_length=100, help_text="Your customer id.")
     device_name = serializers.CharField(max_length=80, required=False, allow_blank=True)
     user_agent = serializers.CharField(
@@ -79,7 +95,7 @@ class RegistrationCreateSerializer(serializers.Serializer):
     )
 
 
-class RegistrationSerializer(serializers.ModelSerializer):
+class RegistrationSerializer(serializers.ModelSerializer[Registration]):
     customer = serializers.CharField(source="customer.external_id")
     state = serializers.CharField(source="cookie.effective_state")
     done = serializers.SerializerMethodField()
@@ -107,24 +123,29 @@ class RegistrationSerializer(serializers.ModelSerializer):
             "created_at",
         ]
 
-    def _status(self, registration) -> dict:
+    def _status(self, registration: Registration) -> dict[str, Any]:
         from binding.selectors import registration_status
 
-        if not hasattr(registration, "_status"):
-            registration._status = registration_status(registration.cookie)
-        return registration._status
+        # Kept on the row (as cached_property does), so that done, ok and message read one status.
+        cached = registration.__dict__
+        if "_status" not in cached:
+            cached["_status"] = registration_status(registration.cookie)
+        status: dict[str, Any] = cached["_status"]
+        return status
 
-    def get_done(self, registration) -> bool:
-        return self._status(registration)["done"]
+    def get_done(self, registration: Registration) -> bool:
+        done: bool = self._status(registration)["done"]
+        return done
 
-    def get_ok(self, registration) -> bool:
-        return self._status(registration)["ok"]
+    def get_ok(self, registration: Registration) -> bool:
+        ok: bool = self._status(registration)["ok"]
+        return ok
 
-    def get_message(self, registration) -> str:
+    def get_message(self, registration: Registration) -> str:
         return str(self._status(registration)["message"])
 
     @extend_schema_field(DeviceCheckSerializer(allow_null=True))
-    def get_device_check(self, registration):
+    def get_device_check(self, registration: Registration) -> DeviceCheck | None:
         from django.urls import reverse
 
         from binding.selectors import device_check_asset
@@ -139,17 +160,18 @@ class RegistrationSerializer(serializers.ModelSerializer):
             "key_system": key_system(cookie.drm),
         }
 
-    def get_script_url(self, registration) -> str:
+    def get_script_url(self, registration: Registration) -> str:
         from django.templatetags.static import static
 
         return self._absolute(static("js/bindery-check.js"))
 
     def _absolute(self, path: str) -> str:
-        request = self.context.get("request")
-        return request.build_absolute_uri(path) if request is not None else settings.BINDERY_PUBLIC_URL + path
+        request: Request | None = self.context.get("request")
+        public_url: str = settings.BINDERY_PUBLIC_URL
+        return request.build_absolute_uri(path) if request is not None else public_url + path
 
 
-class TitleSerializer(serializers.ModelSerializer):
+class TitleSerializer(serializers.ModelSerializer[ClientTitle]):
     id = serializers.CharField(source="content_id", validators=[EXTERNAL_ID], max_length=100)
     name = serializers.CharField(source="asset.name", max_length=120)
     kid = serializers.CharField(source="asset.kid", validators=[HEX32], help_text="The content key id (hex).")
@@ -179,7 +201,7 @@ class TitleSerializer(serializers.ModelSerializer):
         fields = ["id", "name", "kid", "key", "manifest_url", "hls_manifest_url", "iv", "created_at"]
         read_only_fields = ["created_at"]
 
-    def validate(self, attrs):
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         asset = attrs.get("asset", {})
         if bool(asset.get("hls_manifest")) != bool(asset.get("iv")):
             raise serializers.ValidationError(
@@ -187,15 +209,15 @@ class TitleSerializer(serializers.ModelSerializer):
             )
         return attrs
 
-    def to_representation(self, title):
+    def to_representation(self, title: ClientTitle) -> dict[str, Any]:
         data = super().to_representation(title)
-        request = self.context.get("request")
+        request: Request | None = self.context.get("request")
         url = title.asset.manifest_url
         data["manifest_url"] = request.build_absolute_uri(url) if request is not None else url
         return data
 
 
-class PolicySerializer(serializers.Serializer):
+class PolicySerializer(serializers.Serializer[dict[str, Any]]):
     type = serializers.ChoiceField(choices=EntitlementKind.choices, help_text="buy (to own) or rent.")
     rental_hours = serializers.IntegerField(
         min_value=1, max_value=24 * 366, required=False, help_text="A rental's length (needed for rent)."
@@ -204,7 +226,7 @@ class PolicySerializer(serializers.Serializer):
         min_value=1, max_value=24 * 366, required=False, help_text="Viewing time once play starts (rent)."
     )
 
-    def validate(self, attrs):
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if attrs["type"] == EntitlementKind.RENT and not attrs.get("rental_hours"):
             raise serializers.ValidationError({"rental_hours": _("A rental needs rental_hours.")})
         if attrs["type"] == EntitlementKind.BUY and (attrs.get("rental_hours") or attrs.get("play_hours")):
@@ -212,7 +234,7 @@ class PolicySerializer(serializers.Serializer):
         return attrs
 
 
-class EntitlementCreateSerializer(serializers.Serializer):
+class EntitlementCreateSerializer(serializers.Serializer[dict[str, Any]]):
     customer = serializers.CharField(validators=[EXTERNAL_ID], max_length=100)
     title = serializers.CharField(validators=[EXTERNAL_ID], max_length=100, help_text="The title's id.")
     policy = PolicySerializer()
@@ -221,7 +243,16 @@ class EntitlementCreateSerializer(serializers.Serializer):
     )
 
 
-class EntitlementErrorSerializer(serializers.Serializer):
+class EntitlementError(TypedDict):
+    """Why an entitlement failed, for the client (EntitlementErrorSerializer documents it)."""
+
+    expressplay_code: int | None
+    expressplay_meaning: str
+    reason: str | None
+    message: str
+
+
+class EntitlementErrorSerializer(serializers.Serializer[dict[str, Any]]):
     expressplay_code = serializers.IntegerField(allow_null=True)
     expressplay_meaning = serializers.CharField()
     reason = serializers.CharField(
@@ -234,7 +265,7 @@ class EntitlementErrorSerializer(serializers.Serializer):
     message = serializers.CharField(help_text="What happened, in the customer's words.")
 
 
-class EntitlementSerializer(serializers.ModelSerializer):
+class EntitlementSerializer(serializers.ModelSerializer[Entitlement]):
     customer = serializers.CharField(source="user.api_customer.external_id")
     title = serializers.SerializerMethodField()
     policy = serializers.CharField(source="kind")
@@ -273,27 +304,27 @@ class EntitlementSerializer(serializers.ModelSerializer):
             "updated_at",
         ]
 
-    def get_title(self, entitlement) -> str:
-        client = self.context["client"]
+    def get_title(self, entitlement: Entitlement) -> str:
+        client: Client = self.context["client"]
         return next(
             (t.content_id for t in entitlement.asset.api_titles.all() if t.client_id == client.pk), ""
         )
 
-    def get_token_url(self, entitlement) -> str | None:
+    def get_token_url(self, entitlement: Entitlement) -> str | None:
         # A Bindery-bound title has no lasting token: its token is issued at each Play to the proven device.
         if entitlement.bound_by == "bindery":
             return None
         return entitlement.license_url if entitlement.effective_state == "ready" else None
 
-    def get_manifest_url(self, entitlement) -> str:
+    def get_manifest_url(self, entitlement: Entitlement) -> str:
         asset = entitlement.asset
         fairplay = entitlement.device is not None and entitlement.device.drm == "fp"
         url = asset.hls_manifest_url if fairplay and asset.hls_manifest else asset.manifest_url
-        request = self.context.get("request")
+        request: Request | None = self.context.get("request")
         return request.build_absolute_uri(url) if request is not None and url.startswith("/") else url
 
     @extend_schema_field(EntitlementErrorSerializer(allow_null=True))
-    def get_error(self, entitlement):
+    def get_error(self, entitlement: Entitlement) -> EntitlementError | None:
         if entitlement.effective_state != "failed":
             return None
         # The code and its meaning only: the detail on record is Bindery's operators' (admin shows it).
@@ -307,16 +338,16 @@ class EntitlementSerializer(serializers.ModelSerializer):
         }
 
 
-class ReasonSerializer(serializers.Serializer):
+class ReasonSerializer(serializers.Serializer[dict[str, Any]]):
     reason = serializers.CharField(max_length=300, required=False, allow_blank=True)
 
 
-class MoveSerializer(serializers.Serializer):
+class MoveSerializer(serializers.Serializer[dict[str, Any]]):
     device = serializers.IntegerField(min_value=1, max_value=2**62)
     reason = serializers.CharField(max_length=300, required=False, allow_blank=True)
 
 
-class WebhookSerializer(serializers.ModelSerializer):
+class WebhookSerializer(serializers.ModelSerializer[WebhookEndpoint]):
     secret = serializers.SerializerMethodField(
         help_text="The signing secret (`whsec_<base64>`, Standard Webhooks): returned once, when the endpoint is "
         "created or its secret rotated."
@@ -332,18 +363,18 @@ class WebhookSerializer(serializers.ModelSerializer):
         fields = ["id", "url", "active", "secret", "previous_secret_expires_at", "created_at"]
         read_only_fields = ["id", "active", "created_at"]
 
-    def validate_url(self, url):
+    def validate_url(self, url: str) -> str:
         if not endpoint_url_allowed(url):
             raise serializers.ValidationError(
                 _("Give an HTTPS address on the internet (not in a private network or on this machine).")
             )
         return url
 
-    def get_secret(self, endpoint) -> str | None:
+    def get_secret(self, endpoint: WebhookEndpoint) -> str | None:
         return endpoint.secret if self.context.get("show_secret") else None
 
 
-class WebhookDeliverySerializer(serializers.ModelSerializer):
+class WebhookDeliverySerializer(serializers.ModelSerializer[WebhookDelivery]):
     class Meta:
         model = WebhookDelivery
         fields = [

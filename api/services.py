@@ -7,6 +7,7 @@ import hashlib
 import json
 import secrets
 from datetime import timedelta
+from typing import NotRequired, TypedDict
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -16,7 +17,7 @@ from django.utils.translation import gettext as _
 
 from binding import services as binding_services
 from binding.exceptions import BindingError
-from binding.models import Cookie, CookieState, Device, EntitlementKind, MediaAsset
+from binding.models import Cookie, CookieState, Device, Entitlement, EntitlementKind, MediaAsset
 
 from . import webhook_signing, webhooks
 from .exceptions import EndpointLimitReached
@@ -29,6 +30,14 @@ from .models import (
     WebhookDelivery,
     WebhookEndpoint,
 )
+
+
+class Policy(TypedDict):
+    """How an entitlement is held: bought, or rented for `rental_hours` (and `play_hours` once play starts)."""
+
+    type: EntitlementKind  # or its value, as PolicySerializer gives it
+    rental_hours: NotRequired[float]
+    play_hours: NotRequired[int]
 
 
 @transaction.atomic
@@ -81,7 +90,9 @@ def title_register(
 
 
 @transaction.atomic
-def entitlement_grant(*, customer: Customer, asset: MediaAsset, policy: dict, device_id: int | None = None):
+def entitlement_grant(
+    *, customer: Customer, asset: MediaAsset, policy: Policy, device_id: int | None = None
+) -> Entitlement:
     """An entitlement for the customer, bound to `device_id` or else to the device their latest device check
     bound: binding.services.entitlement_create, the same as the shop's checkout."""
     devices = Device.objects.filter(user=customer.user, removed_at__isnull=True)
@@ -109,7 +120,7 @@ def entitlement_grant(*, customer: Customer, asset: MediaAsset, policy: dict, de
     )
 
 
-def request_fingerprint(method: str, path: str, data) -> str:
+def request_fingerprint(method: str, path: str, data: object) -> str:
     body = json.dumps(data, sort_keys=True, default=str)
     return hashlib.sha256(f"{method} {path} {body}".encode()).hexdigest()
 
@@ -126,7 +137,7 @@ def idempotency_key_take(client: Client, key: str, fingerprint: str) -> tuple[bo
         return False, IdempotentAnswer.objects.get(client=client, key=key)
 
 
-def idempotency_answer_keep(answer: IdempotentAnswer, status: int, body) -> None:
+def idempotency_answer_keep(answer: IdempotentAnswer, status: int, body: object) -> None:
     answer.status, answer.body = status, json.loads(json.dumps(body, default=str))
     answer.save(update_fields=["status", "body"])
 

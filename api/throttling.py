@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
 from redis.exceptions import RedisError
 from rest_framework.throttling import SimpleRateThrottle
 
+from .authentication import request_key
 from .cache_outage import CacheOutageLog
+
+if TYPE_CHECKING:  # DRF imports this module while rest_framework.views is still loading: types only
+    from rest_framework.request import Request
+    from rest_framework.views import APIView
 
 logger = logging.getLogger(__name__)
 outage = CacheOutageLog(logger, "API rate limits are not counted: the cache is unreachable")
@@ -19,12 +25,13 @@ class ClientKeyThrottle(SimpleRateThrottle):
 
     scope = "api_key"
 
-    def get_cache_key(self, request, view):
-        if request.auth is None:
+    def get_cache_key(self, request: Request, view: APIView) -> str:
+        key = request_key(request)
+        if key is None:
             return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
-        return self.cache_format % {"scope": self.scope, "ident": request.auth.prefix}
+        return self.cache_format % {"scope": self.scope, "ident": key.prefix}
 
-    def allow_request(self, request, view):
+    def allow_request(self, request: Request, view: APIView) -> bool:
         try:
             allowed = super().allow_request(request, view)
         except RedisError:

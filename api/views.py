@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from django.db import IntegrityError, transaction
-from django.db.models import Prefetch
+from django.db.models import Model, Prefetch, QuerySet
+from django.http import HttpRequest, JsonResponse
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
-from rest_framework import mixins, status, viewsets
+from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import PageNumberPagination
+from rest_framework.request import Request
 from rest_framework.response import Response
 
 from binding import services as binding_services
@@ -22,8 +26,9 @@ from binding.expressplay.errors import explain
 from binding.models import Device, Entitlement, MediaAsset
 
 from . import services
+from .authentication import request_client
 from .exceptions import EndpointLimitReached
-from .models import ClientTitle, Customer, Registration, WebhookEndpoint
+from .models import Client, ClientTitle, Customer, Registration, WebhookEndpoint
 from .problems import Conflict, Unavailable, Unprocessable, problem, problem_body
 from .serializers import (
     EXTERNAL_ID_PATTERN,
@@ -70,14 +75,17 @@ def _refused(exc: BindingError) -> Unprocessable | Unavailable:
     return Unprocessable(str(exc.message))
 
 
-class ClientScoped:
+_M = TypeVar("_M", bound=Model)
+
+
+class ClientScoped(viewsets.GenericViewSet[_M]):
     """Everything a view reads is the calling client's: another client's ids answer 404."""
 
     @property
-    def client(self):
-        return self.request.auth.client
+    def client(self) -> Client:
+        return request_client(self.request)
 
-    def get_serializer_context(self):
+    def get_serializer_context(self) -> dict[str, Any]:
         return {**super().get_serializer_context(), "client": self.client}
 
 
@@ -87,18 +95,18 @@ class ClientScoped:
     create=extend_schema(summary="Create a customer (or return the existing one with this id)"),
 )
 class CustomerViewSet(
-    ClientScoped,
+    ClientScoped[Customer],
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
-    viewsets.GenericViewSet,
+    viewsets.GenericViewSet[Customer],
 ):
     serializer_class = CustomerSerializer
     lookup_field = "external_id"
     lookup_value_regex = EXTERNAL_ID_PATTERN
     pagination_class = Pages
 
-    def get_queryset(self):
+    def get_queryset(self) -> QuerySet[Customer]:
         return (
             Customer.objects.filter(client=self.client)
             .select_related("user")
@@ -106,7 +114,7 @@ class CustomerViewSet(
             .order_by("created_at", "pk")
         )
 
-    def create(self, request, *args, **kwargs):
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         external_id = serializer.validated_data["external_id"]
@@ -119,7 +127,7 @@ class CustomerViewSet(
 
     @extend_schema(summary="A customer's devices", responses=DeviceSerializer(many=True))
     @action(detail=True, methods=["get"], pagination_class=None)
-    def devices(self, request, external_id=None):
+    def devices(self, request: Request, external_id: str | None = None) -> Response:
         customer = self.get_object()
         devices = customer.user.devices.select_related("user__api_customer").order_by("first_seen", "pk")
         return Response(DeviceSerializer(devices, many=True, context=self.get_serializer_context()).data)
@@ -130,17 +138,17 @@ class CustomerViewSet(
     partial_update=extend_schema(summary="Rename a device", request=DeviceRenameSerializer),
     destroy=extend_schema(summary="Remove a device (counts against the customer's device changes)"),
 )
-class DeviceViewSet(ClientScoped, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class DeviceViewSet(ClientScoped[Device], mixins.RetrieveModelMixin, viewsets.GenericViewSet[Device]):
     serializer_class = DeviceSerializer
     lookup_value_regex = ID
     http_method_names = ["get", "patch", "delete", "head", "options"]
 
-    def get_queryset(self):
+    def get_queryset(self) -> QuerySet[Device]:
         return Device.objects.filter(user__api_customer__client=self.client).select_related(
             "user__api_customer"
         )
 
-    def partial_update(self, request, pk=None):
+    def partial_update(self, request: Request, pk: str | None = None) -> Response:
         device = self.get_object()
         rename = DeviceRenameSerializer(data=request.data)
         rename.is_valid(raise_exception=True)
@@ -152,7 +160,7 @@ class DeviceViewSet(ClientScoped, mixins.RetrieveModelMixin, viewsets.GenericVie
             raise _refused(exc) from exc
         return Response(self.get_serializer(device).data)
 
-    def destroy(self, request, pk=None):
+    def destroy(self, request: Request, pk: str | None = None) -> Response:
         device = self.get_object()
         try:
             binding_services.device_remove(device=device, actor_user=device.user, reason=_("via the API"))
@@ -170,17 +178,20 @@ class DeviceViewSet(ClientScoped, mixins.RetrieveModelMixin, viewsets.GenericVie
     ),
 )
 class RegistrationViewSet(
-    ClientScoped, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet
+    ClientScoped[Registration],
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    viewsets.GenericViewSet[Registration],
 ):
     serializer_class = RegistrationSerializer
     lookup_value_regex = ID
 
-    def get_queryset(self):
+    def get_queryset(self) -> QuerySet[Registration]:
         return Registration.objects.filter(customer__client=self.client).select_related(
             "customer", "cookie__device"
         )
 
-    def create(self, request, *args, **kwargs):
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         given = RegistrationCreateSerializer(data=request.data)
         given.is_valid(raise_exception=True)
         customer = services.customer_for(self.client, given.validated_data["customer"])
@@ -199,25 +210,25 @@ class RegistrationViewSet(
     create=extend_schema(summary="Register a title's content key id, key and manifest"),
 )
 class TitleViewSet(
-    ClientScoped,
+    ClientScoped[ClientTitle],
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
-    viewsets.GenericViewSet,
+    viewsets.GenericViewSet[ClientTitle],
 ):
     serializer_class = TitleSerializer
     lookup_field = "content_id"
     lookup_value_regex = EXTERNAL_ID_PATTERN
     pagination_class = Pages
 
-    def get_queryset(self):
+    def get_queryset(self) -> QuerySet[ClientTitle]:
         return (
             ClientTitle.objects.filter(client=self.client)
             .select_related("asset")
             .order_by("created_at", "pk")
         )
 
-    def perform_create(self, serializer):
+    def perform_create(self, serializer: serializers.BaseSerializer[ClientTitle]) -> None:
         data = serializer.validated_data
         if ClientTitle.objects.filter(client=self.client, content_id=data["content_id"]).exists():
             raise Conflict(_("You already have a title with this id."))
@@ -247,13 +258,16 @@ class TitleViewSet(
     retrieve=extend_schema(summary="An entitlement: its state and, once ready, the device-bound token URL"),
 )
 class EntitlementViewSet(
-    ClientScoped, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+    ClientScoped[Entitlement],
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet[Entitlement],
 ):
     serializer_class = EntitlementSerializer
     lookup_value_regex = ID
     pagination_class = Pages
 
-    def get_queryset(self):
+    def get_queryset(self) -> QuerySet[Entitlement]:
         entitlements = (
             Entitlement.objects.filter(user__api_customer__client=self.client)
             .select_related("user__api_customer", "device", "asset")
@@ -274,7 +288,7 @@ class EntitlementViewSet(
         responses={201: EntitlementSerializer},
         parameters=[IDEMPOTENCY_KEY],
     )
-    def create(self, request, *args, **kwargs):
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         key = request.headers.get("Idempotency-Key", "")
         if len(key) > 255 or not key.isprintable():
             raise ValidationError({"Idempotency-Key": [_("Use at most 255 printable characters.")]})
@@ -295,14 +309,14 @@ class EntitlementViewSet(
             services.idempotency_answer_keep(answer, response.status_code, response.data)
             return response
 
-    def _create(self, request):
+    def _create(self, request: Request) -> Response:
         given = EntitlementCreateSerializer(data=request.data)
         given.is_valid(raise_exception=True)
         data = given.validated_data
-        title = ClientTitle.objects.filter(client=self.client, content_id=data["title"]).select_related(
+        titles = ClientTitle.objects.filter(client=self.client, content_id=data["title"]).select_related(
             "asset"
         )
-        if not (title := title.first()):
+        if not (title := titles.first()):
             raise ValidationError({"title": [_("You have no title with this id.")]})
         customer = services.customer_for(self.client, data["customer"])
         try:
@@ -314,7 +328,15 @@ class EntitlementViewSet(
         entitlement = self.get_queryset().get(pk=entitlement.pk)
         return Response(self.get_serializer(entitlement).data, status=status.HTTP_201_CREATED)
 
-    def _act(self, request, pk, serializer_class, act):
+    def _act(
+        self,
+        request: Request,
+        pk: str | None,
+        serializer_class: type[serializers.Serializer[dict[str, Any]]],
+        act: Callable[[Entitlement, dict[str, Any]], bool],
+    ) -> Response:
+        """Run `act` on the entitlement with the request's `serializer_class` data; `act` says whether it
+        queued work (202) or not (200)."""
         entitlement = self.get_object()
         given = serializer_class(data=request.data)
         given.is_valid(raise_exception=True)
@@ -330,7 +352,7 @@ class EntitlementViewSet(
 
     @extend_schema(summary="Renew the token for the same device (when it has expired)", request=None)
     @action(detail=True, methods=["post"])
-    def renew(self, request, pk=None):
+    def renew(self, request: Request, pk: str | None = None) -> Response:
         return self._act(
             request,
             pk,
@@ -340,8 +362,8 @@ class EntitlementViewSet(
 
     @extend_schema(summary="Revoke: no more tokens are handed out or renewed", request=ReasonSerializer)
     @action(detail=True, methods=["post"])
-    def revoke(self, request, pk=None):
-        def revoke(entitlement, data):
+    def revoke(self, request: Request, pk: str | None = None) -> Response:
+        def revoke(entitlement: Entitlement, data: dict[str, Any]) -> bool:
             reason = data.get("reason") or _("via the API")
             binding_services.entitlement_revoke(
                 entitlement=entitlement, actor_user=entitlement.user, reason=reason
@@ -354,8 +376,8 @@ class EntitlementViewSet(
         summary="Move to another of the customer's devices (a device change)", request=MoveSerializer
     )
     @action(detail=True, methods=["post"])
-    def move(self, request, pk=None):
-        def move(entitlement, data):
+    def move(self, request: Request, pk: str | None = None) -> Response:
+        def move(entitlement: Entitlement, data: dict[str, Any]) -> bool:
             device = Device.objects.filter(pk=data["device"], user=entitlement.user).first()
             if device is None:
                 raise ValidationError({"device": [_("The customer has no device with this id.")]})
@@ -379,20 +401,20 @@ class EntitlementViewSet(
     destroy=extend_schema(summary="Remove an endpoint"),
 )
 class WebhookViewSet(
-    ClientScoped,
+    ClientScoped[WebhookEndpoint],
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
     mixins.DestroyModelMixin,
-    viewsets.GenericViewSet,
+    viewsets.GenericViewSet[WebhookEndpoint],
 ):
     serializer_class = WebhookSerializer
     lookup_value_regex = ID
 
-    def get_queryset(self):
+    def get_queryset(self) -> QuerySet[WebhookEndpoint]:
         return WebhookEndpoint.objects.filter(client=self.client).order_by("pk")
 
-    def create(self, request, *args, **kwargs):
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         try:
@@ -411,22 +433,20 @@ class WebhookViewSet(
         responses=WebhookSerializer,
     )
     @action(detail=True, methods=["post"], url_path="rotate-secret")
-    def rotate_secret(self, request, pk=None):
+    def rotate_secret(self, request: Request, pk: str | None = None) -> Response:
         endpoint = services.webhook_secret_rotate(endpoint=self.get_object())
         shown = WebhookSerializer(endpoint, context={**self.get_serializer_context(), "show_secret": True})
         return Response(shown.data)
 
     @extend_schema(summary="An endpoint's latest deliveries", responses=WebhookDeliverySerializer(many=True))
     @action(detail=True, methods=["get"], pagination_class=None)
-    def deliveries(self, request, pk=None):
+    def deliveries(self, request: Request, pk: str | None = None) -> Response:
         endpoint = self.get_object()
         return Response(WebhookDeliverySerializer(endpoint.deliveries.all()[:50], many=True).data)
 
 
 @csrf_exempt  # whatever the method: a POST to a wrong address is a 404 problem, not the CSRF page
-def not_found(request, *args, **kwargs):
+def not_found(request: HttpRequest, *args: Any, **kwargs: Any) -> JsonResponse:
     """Any other address under /api/: a problem-details 404 (a plain Django view: no API key is asked)."""
-    from django.http import JsonResponse
-
     body = problem_body(404, "not_found", _("There is nothing at this address in the API."))
     return JsonResponse(body, status=404, content_type="application/problem+json")

@@ -22,7 +22,9 @@ import ipaddress
 import socket
 import threading
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any, Self, cast
 from urllib.parse import urlsplit
 
 import requests
@@ -37,6 +39,11 @@ KEEP = 1000  # characters of the answer kept (WebhookDelivery.response_body)
 READ_CAP = 64 * 1024  # bytes of the answer read at most; the rest is never read
 # requests.certs re-exports certifi's where(); the requests stubs leave it out.
 CA_BUNDLE = requests.certs.where()  # type: ignore[attr-defined]
+
+
+# One of getaddrinfo's answers. Its address is typed loosely: typeshed's (int, bytes) form is AF_PACKET's,
+# which a SOCK_STREAM lookup never answers; for IPv4 and IPv6 the address's first item is the host.
+_AddressInfo = tuple[socket.AddressFamily, socket.SocketKind, int, str, tuple[Any, ...]]
 
 
 class WebhookSendError(Exception):
@@ -109,13 +116,11 @@ def _resolve(
         return [ipaddress.ip_address(host)]
     except ValueError:
         pass
-    found: dict = {}
+    found: list[_AddressInfo] = []  # filled once the lookup is over (empty when the name does not resolve)
 
-    def lookup():
-        try:
-            found["answers"] = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-        except (OSError, UnicodeError) as exc:
-            found["error"] = exc
+    def lookup() -> None:
+        with contextlib.suppress(OSError, UnicodeError):  # no address: refused below, as DOES_NOT_RESOLVE
+            found.extend(socket.getaddrinfo(host, port, type=socket.SOCK_STREAM))
 
     resolver = threading.Thread(target=lookup, name="webhook-resolve", daemon=True)
     resolver.start()
@@ -124,7 +129,7 @@ def _resolve(
         deadline.expired = True
         raise TimedOut(_("the endpoint's name did not resolve within the deadline"))
     addresses = []
-    for _family, _type, _proto, _name, sockaddr in found.get("answers", []):
+    for _family, _type, _proto, _name, sockaddr in found:
         try:
             addresses.append(ipaddress.ip_address(sockaddr[0].split("%", 1)[0]))
         except ValueError:
@@ -183,11 +188,11 @@ class _Deadline:
         with contextlib.suppress(OSError):  # closed already
             sock.shutdown(socket.SHUT_RDWR)
 
-    def __enter__(self):
+    def __enter__(self) -> Self:
         self._timer.start()
         return self
 
-    def __exit__(self, *exc_info):
+    def __exit__(self, *exc_info: object) -> None:
         self._timer.cancel()
         with self._lock:
             for sock in self._sockets:
@@ -195,14 +200,14 @@ class _Deadline:
             self._sockets.clear()
 
 
-class _Watched:
-    """A urllib3 connection whose socket the deadline can shut down."""
+class _Watched(HTTPConnection):
+    """A urllib3 connection whose socket the deadline can shut down (mixed in before HTTP(S)Connection)."""
 
-    def __init__(self, *args, deadline: _Deadline, **kwargs):
+    def __init__(self, *args: Any, deadline: _Deadline, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._deadline = deadline
 
-    def _new_conn(self):
+    def _new_conn(self) -> socket.socket:
         sock = super()._new_conn()
         self._deadline.watch(sock)
         return sock
@@ -233,8 +238,15 @@ class _PinnedAdapter(HTTPAdapter):
         self._deadline = deadline
         self._pools: list[HTTPConnectionPool] = []
 
-    def get_connection_with_tls_context(self, request, verify, proxies=None, cert=None):
-        parts = urlsplit(request.url)
+    def get_connection_with_tls_context(
+        self,
+        request: requests.PreparedRequest,
+        verify: bool | str | None,
+        proxies: Mapping[str, str] | None = None,
+        cert: tuple[str, str] | str | None = None,
+    ) -> HTTPConnectionPool:
+        parts = urlsplit(cast(str, request.url))  # post() prepared it from a URL: never None here
+        pool: HTTPConnectionPool
         if not self.address:
             raise requests.ConnectionError("no checked address to connect to")
         if parts.scheme == "https":
@@ -253,7 +265,7 @@ class _PinnedAdapter(HTTPAdapter):
         self._pools.append(pool)
         return pool
 
-    def close(self):
+    def close(self) -> None:
         for pool in self._pools:
             pool.close()
         super().close()

@@ -24,18 +24,20 @@ from __future__ import annotations
 import json
 import logging
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import partial
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from binding.models import BindingEvent, Entitlement, EventKind
 
 from . import webhook_client
-from .models import DeliveryState, WebhookDelivery, WebhookEndpoint
+from .models import Client, DeliveryState, WebhookDelivery, WebhookEndpoint
 from .serializers import EntitlementSerializer, RegistrationSerializer
 from .webhook_signing import signed_headers
 
@@ -64,8 +66,9 @@ ENTITLEMENT_EVENTS: dict[str, str] = {
 # --- recording (in the transaction of the change) ---------------------------------------------------------------
 
 
-def _payload(event: BindingEvent, event_type: str, client) -> dict:
-    data: dict = {}
+def _payload(event: BindingEvent, event_type: str, client: Client) -> dict[str, Any]:
+    """The event's `data`: the registration or entitlement as the API answers it, as JSON would carry it."""
+    data: dict[str, Any] = {}
     if event_type.startswith("registration."):
         registration = getattr(event.cookie, "api_registration", None) if event.cookie_id else None
         if registration is None:
@@ -78,10 +81,11 @@ def _payload(event: BindingEvent, event_type: str, client) -> dict:
             .get(pk=event.entitlement_id)  # type: ignore[misc]  # an entitlement.* event names its entitlement
         )
         data = EntitlementSerializer(entitlement, context={"client": client}).data
-    return json.loads(json.dumps(data, default=str))
+    carried: dict[str, Any] = json.loads(json.dumps(data, default=str))
+    return carried
 
 
-def deliveries_record(sender, event: BindingEvent, **kwargs) -> None:
+def deliveries_record(sender: object, event: BindingEvent, **kwargs: Any) -> None:
     """binding_event_recorded: an event of an API client's customer becomes one delivery per endpoint."""
     instance = event
     if instance.user_id is None:
@@ -203,7 +207,7 @@ def delivery_resend(delivery: WebhookDelivery) -> None:
     transaction.on_commit(partial(_queue, delivery.pk))
 
 
-def deliveries_cancel(deliveries) -> int:
+def deliveries_cancel(deliveries: QuerySet[WebhookDelivery]) -> int:
     """Cancel the pending ones among `deliveries` (their endpoint is inactive); return how many. Each keeps
     the reason; an operator may still resend one from admin, which sends it once its endpoint is active."""
     return deliveries.filter(state=DeliveryState.PENDING).update(
@@ -211,7 +215,7 @@ def deliveries_cancel(deliveries) -> int:
     )
 
 
-def deliveries_sweep(*, now=None) -> int:
+def deliveries_sweep(*, now: datetime | None = None) -> int:
     """Queue every pending delivery whose time has come (found from the database, whatever the queue lost);
     cancel those of inactive endpoints, however they became inactive."""
     deliveries_cancel(WebhookDelivery.objects.filter(endpoint__active=False))
