@@ -14,9 +14,9 @@ from . import services, webhook_signing, webhooks
 from .models import (
     Client,
     ClientAPIKey,
+    ClientRegistration,
     ClientTitle,
     Customer,
-    Registration,
     WebhookDelivery,
     WebhookEndpoint,
 )
@@ -83,8 +83,8 @@ class ClientTitleAdmin(HostileInputMixin, admin.ModelAdmin):
     readonly_fields = ["client", "content_id", "asset", "created_at"]
 
 
-@admin.register(Registration)
-class RegistrationAdmin(HostileInputMixin, admin.ModelAdmin):
+@admin.register(ClientRegistration)
+class ClientRegistrationAdmin(HostileInputMixin, admin.ModelAdmin):
     list_display = ["id", "customer", "cookie", "created_at"]
     search_fields = ["customer__external_id"]
     readonly_fields = ["customer", "cookie", "reference", "created_at"]

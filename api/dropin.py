@@ -20,7 +20,7 @@ from binding.exceptions import BindingError, DeviceCheckUnavailable, DeviceKeyIn
 from binding.player import player_config, player_messages
 from binding.services.identity import IdentityInvalid, Proof
 
-from .models import Registration
+from .models import ClientRegistration
 
 
 def _cors(response: HttpResponse) -> HttpResponse:
@@ -31,10 +31,10 @@ def _cors(response: HttpResponse) -> HttpResponse:
     return response
 
 
-def _registration(reference: str) -> Registration | None:
+def _registration(reference: str) -> ClientRegistration | None:
     if not re.fullmatch(r"[A-Za-z0-9_-]{1,64}", reference):  # made by secrets.token_urlsafe
         return None
-    return Registration.objects.select_related("cookie__device").filter(reference=reference).first()
+    return ClientRegistration.objects.select_related("cookie__device").filter(reference=reference).first()
 
 
 def _unknown() -> HttpResponse:
@@ -97,7 +97,7 @@ def start(request: HttpRequest, reference: str) -> HttpResponse:
         proof = None
         if request.POST.get("key") or request.POST.get("signature"):
             proof = Proof.from_fields(request.POST.get("key"), request.POST.get("signature"))
-        token = binding_services.cookie_check_start(
+        token = binding_services.registration_check_start(
             cookie=registration.cookie, drm=request.POST.get("drm") or None, proof=proof
         )
     except IdentityInvalid:
@@ -127,7 +127,7 @@ def licensed(request: HttpRequest, reference: str) -> HttpResponse:
     registration = _registration(reference)
     if registration is None:
         return _unknown()
-    queued = binding_services.cookie_licence_seen(cookie=registration.cookie)
+    queued = binding_services.registration_licence_seen(cookie=registration.cookie)
     return _cors(JsonResponse({"queued": queued}))
 
 

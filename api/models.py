@@ -89,7 +89,7 @@ class ClientTitle(models.Model):
         return f"{self.content_id} ({self.client})"
 
 
-class Registration(models.Model):
+class ClientRegistration(models.Model):
     """A device check started through the API: the one-time reference the client's page hands to the
     drop-in script, for one registration attempt (a binding cookie) of one customer."""
 
@@ -97,7 +97,10 @@ class Registration(models.Model):
         Customer, on_delete=models.CASCADE, related_name="registrations", verbose_name=_("customer")
     )
     cookie = models.OneToOneField(
-        "binding.Cookie", on_delete=models.CASCADE, related_name="api_registration", verbose_name=_("cookie")
+        "binding.Registration",
+        on_delete=models.CASCADE,
+        related_name="api_registration",
+        verbose_name=_("cookie"),
     )
     reference = models.CharField(_("reference"), max_length=64, unique=True)
     created_at = models.DateTimeField(_("created at"), default=timezone.now)

@@ -40,14 +40,14 @@ from binding.expressplay import ExpressPlayError, ExpressPlayTransportError
 from binding.expressplay.errors import explain
 from binding.models import (
     BindingMode,
-    Cookie,
-    CookieState,
     Device,
     DrmChoices,
     Entitlement,
     EntitlementKind,
     EntitlementState,
     MediaAsset,
+    Registration,
+    RegistrationState,
 )
 from binding.selectors import entitlement_needs_renewal
 from binding.services._common import _describe
@@ -175,28 +175,30 @@ def _wait(check: Callable[[], _T | None], seconds: float) -> _T | None:
         pause = min(pause * 1.5, 0.5)
 
 
-def _latest_cookie(customer: Customer) -> Cookie | None:
+def _latest_cookie(customer: Customer) -> Registration | None:
     return (
-        Cookie.objects.filter(user=customer.user)
+        Registration.objects.filter(user=customer.user)
         .select_related("device")
         .order_by("-created_at", "-pk")
         .first()
     )
 
 
-def _usable(cookie: Cookie) -> bool:
+def _usable(cookie: Registration) -> bool:
     """Whether a registration attempt still leads somewhere: its check started and not over, or bound to a
     device the customer still has."""
     state = cookie.effective_state
-    if state == CookieState.BOUND:
+    if state == RegistrationState.BOUND:
         return cookie.device is not None and cookie.device.is_active
-    return state in (CookieState.DUMMY_TOKEN_ISSUED, CookieState.LICENCE_SEEN)
+    return state in (RegistrationState.DUMMY_TOKEN_ISSUED, RegistrationState.LICENCE_SEEN)
 
 
-def _bound_cookie(customer: Customer) -> Cookie | None:
+def _bound_cookie(customer: Customer) -> Registration | None:
     """The customer's newest registration bound to a device they still have."""
     return (
-        Cookie.objects.filter(user=customer.user, state=CookieState.BOUND, device__removed_at__isnull=True)
+        Registration.objects.filter(
+            user=customer.user, state=RegistrationState.BOUND, device__removed_at__isnull=True
+        )
         .select_related("device")
         .order_by("-created_at", "-pk")
         .first()
@@ -282,8 +284,8 @@ class SeesEntitlementView(APIView):
         its own, handed out in this answer only: a device check proves one device, once (decision 0009)."""
         message_id = data["messageID"]
         try:
-            cookie = binding_services.cookie_create(user=customer.user)
-            token = binding_services.cookie_check_start(cookie=cookie, drm=data.get("drm"))
+            cookie = binding_services.registration_create(user=customer.user)
+            token = binding_services.registration_check_start(cookie=cookie, drm=data.get("drm"))
         except BindingError as exc:
             if exc.transient:
                 return _answer(
@@ -308,20 +310,24 @@ class SeesEntitlementView(APIView):
             return _answer(
                 message_id, error=NOT_REGISTERED, text=_("Register the device first (requestType 2).")
             )
-        if cookie.state != CookieState.BOUND:
+        if cookie.state != RegistrationState.BOUND:
             # The device played the dummy token: look its id up in ExpressPlay's records now.
-            binding_services.cookie_licence_seen(cookie=cookie)
+            binding_services.registration_licence_seen(cookie=cookie)
             attempt = cookie.pk
             cookie = _wait(
-                lambda: Cookie.objects.filter(
-                    pk=attempt, state__in=[CookieState.BOUND, CookieState.FAILED, CookieState.EXPIRED]
+                lambda: Registration.objects.filter(
+                    pk=attempt,
+                    state__in=[RegistrationState.BOUND, RegistrationState.FAILED, RegistrationState.EXPIRED],
                 ).first(),
                 settings.SEES_WAIT,
-            ) or Cookie.objects.get(pk=attempt)
-            if cookie.state != CookieState.BOUND and (earlier := _bound_cookie(customer)) is not None:
+            ) or Registration.objects.get(pk=attempt)
+            if cookie.state != RegistrationState.BOUND and (earlier := _bound_cookie(customer)) is not None:
                 cookie = earlier  # a newer attempt not played (yet): the device registered before goes on
-            if cookie.state != CookieState.BOUND:
-                pending = cookie.state in (CookieState.DUMMY_TOKEN_ISSUED, CookieState.LICENCE_SEEN)
+            if cookie.state != RegistrationState.BOUND:
+                pending = cookie.state in (
+                    RegistrationState.DUMMY_TOKEN_ISSUED,
+                    RegistrationState.LICENCE_SEEN,
+                )
                 text = (
                     _("The device is not registered yet: send the request again.")
                     if pending
@@ -382,7 +388,9 @@ def _not_by_expressplay(drm: str) -> str:
     ) % {"drm": DrmChoices(drm).label}
 
 
-def _grant(customer: Customer, asset: MediaAsset, policy: services.Policy, cookie: Cookie) -> Entitlement:
+def _grant(
+    customer: Customer, asset: MediaAsset, policy: services.Policy, cookie: Registration
+) -> Entitlement:
     """The customer's entitlement to the asset on the cookie's device: a new one, or the one they have."""
     try:
         return services.entitlement_grant(

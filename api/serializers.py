@@ -16,7 +16,7 @@ from rest_framework import serializers
 from binding.expressplay.errors import explain
 from binding.models import Device, Entitlement, EntitlementKind
 
-from .models import Client, ClientTitle, Customer, Registration, WebhookDelivery, WebhookEndpoint
+from .models import Client, ClientRegistration, ClientTitle, Customer, WebhookDelivery, WebhookEndpoint
 from .validators import endpoint_url_allowed
 
 if TYPE_CHECKING:
@@ -95,7 +95,7 @@ class RegistrationCreateSerializer(serializers.Serializer[dict[str, Any]]):
     )
 
 
-class RegistrationSerializer(serializers.ModelSerializer[Registration]):
+class RegistrationSerializer(serializers.ModelSerializer[ClientRegistration]):
     customer = serializers.CharField(source="customer.external_id")
     state = serializers.CharField(source="cookie.effective_state")
     done = serializers.SerializerMethodField()
@@ -107,7 +107,7 @@ class RegistrationSerializer(serializers.ModelSerializer[Registration]):
     script_url = serializers.SerializerMethodField(help_text="The drop-in device-check script to include.")
 
     class Meta:
-        model = Registration
+        model = ClientRegistration
         fields = [
             "id",
             "reference",
@@ -123,7 +123,7 @@ class RegistrationSerializer(serializers.ModelSerializer[Registration]):
             "created_at",
         ]
 
-    def _status(self, registration: Registration) -> dict[str, Any]:
+    def _status(self, registration: ClientRegistration) -> dict[str, Any]:
         from binding.selectors import registration_status
 
         # Kept on the row (as cached_property does), so that done, ok and message read one status.
@@ -133,19 +133,19 @@ class RegistrationSerializer(serializers.ModelSerializer[Registration]):
         status: dict[str, Any] = cached["_status"]
         return status
 
-    def get_done(self, registration: Registration) -> bool:
+    def get_done(self, registration: ClientRegistration) -> bool:
         done: bool = self._status(registration)["done"]
         return done
 
-    def get_ok(self, registration: Registration) -> bool:
+    def get_ok(self, registration: ClientRegistration) -> bool:
         ok: bool = self._status(registration)["ok"]
         return ok
 
-    def get_message(self, registration: Registration) -> str:
+    def get_message(self, registration: ClientRegistration) -> str:
         return str(self._status(registration)["message"])
 
     @extend_schema_field(DeviceCheckSerializer(allow_null=True))
-    def get_device_check(self, registration: Registration) -> DeviceCheck | None:
+    def get_device_check(self, registration: ClientRegistration) -> DeviceCheck | None:
         from django.urls import reverse
 
         from binding.selectors import device_check_asset
@@ -160,7 +160,7 @@ class RegistrationSerializer(serializers.ModelSerializer[Registration]):
             "key_system": key_system(cookie.drm),
         }
 
-    def get_script_url(self, registration: Registration) -> str:
+    def get_script_url(self, registration: ClientRegistration) -> str:
         from django.templatetags.static import static
 
         return self._absolute(static("js/bindery-check.js"))

@@ -17,16 +17,16 @@ from django.utils.translation import gettext as _
 
 from binding import services as binding_services
 from binding.exceptions import BindingError
-from binding.models import Cookie, CookieState, Device, Entitlement, EntitlementKind, MediaAsset
+from binding.models import Device, Entitlement, EntitlementKind, MediaAsset, Registration, RegistrationState
 
 from . import webhook_signing, webhooks
 from .exceptions import EndpointLimitReached
 from .models import (
     Client,
+    ClientRegistration,
     ClientTitle,
     Customer,
     IdempotentAnswer,
-    Registration,
     WebhookDelivery,
     WebhookEndpoint,
 )
@@ -55,15 +55,17 @@ def customer_for(client: Client, external_id: str) -> Customer:
         return Customer.objects.select_related("user").get(client=client, external_id=external_id)
 
 
-def registration_start(*, customer: Customer, device_name: str = "", user_agent: str = "") -> Registration:
+def registration_start(
+    *, customer: Customer, device_name: str = "", user_agent: str = ""
+) -> ClientRegistration:
     """Start a device check for the customer: a correlation cookie, and the one-time reference the client's
     page gives the drop-in script. The device-check token is asked from ExpressPlay when the customer's
     browser starts the check (`POST /api/v1/check/<reference>/start/`), and handed to it once."""
     user = customer.user
     name = device_name or binding_services.device_name_suggestion(user=user, user_agent=user_agent)
     with transaction.atomic():
-        cookie = binding_services.cookie_create(user=user, user_agent=user_agent, device_name=name)
-        return Registration.objects.create(
+        cookie = binding_services.registration_create(user=user, user_agent=user_agent, device_name=name)
+        return ClientRegistration.objects.create(
             customer=customer, cookie=cookie, reference=secrets.token_urlsafe(24)
         )
 
@@ -99,7 +101,7 @@ def entitlement_grant(
     if device_id is not None:
         devices = devices.filter(pk=device_id)
     bound = (
-        Cookie.objects.filter(user=customer.user, state=CookieState.BOUND, device__in=devices)
+        Registration.objects.filter(user=customer.user, state=RegistrationState.BOUND, device__in=devices)
         .order_by("-created_at", "-pk")
         .first()
     )

@@ -28,7 +28,7 @@ from binding.models import Device, Entitlement, MediaAsset
 from . import services
 from .authentication import request_client
 from .exceptions import EndpointLimitReached
-from .models import Client, ClientTitle, Customer, Registration, WebhookEndpoint
+from .models import Client, ClientRegistration, ClientTitle, Customer, WebhookEndpoint
 from .problems import Conflict, Unavailable, Unprocessable, problem, problem_body
 from .serializers import (
     EXTERNAL_ID_PATTERN,
@@ -178,16 +178,16 @@ class DeviceViewSet(ClientScoped[Device], mixins.RetrieveModelMixin, viewsets.Ge
     ),
 )
 class RegistrationViewSet(
-    ClientScoped[Registration],
+    ClientScoped[ClientRegistration],
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
-    viewsets.GenericViewSet[Registration],
+    viewsets.GenericViewSet[ClientRegistration],
 ):
     serializer_class = RegistrationSerializer
     lookup_value_regex = ID
 
-    def get_queryset(self) -> QuerySet[Registration]:
-        return Registration.objects.filter(customer__client=self.client).select_related(
+    def get_queryset(self) -> QuerySet[ClientRegistration]:
+        return ClientRegistration.objects.filter(customer__client=self.client).select_related(
             "customer", "cookie__device"
         )
 

@@ -5,7 +5,7 @@ always match this file.
 """
 
 VIEW = [
-    "binding.view_cookie",
+    "binding.view_registration",
     "binding.view_device",
     "binding.view_entitlement",
     "binding.view_bindingevent",
@@ -19,7 +19,7 @@ VIEW = [
     "api.view_client",
     "api.view_customer",
     "api.view_clienttitle",
-    "api.view_registration",
+    "api.view_clientregistration",
     "api.view_webhookendpoint",
     "api.view_webhookdelivery",
 ]

@@ -76,7 +76,7 @@ class MediaAsset(models.Model):
         return f"{settings.MEDIA_URL}{self.hls_manifest}"
 
 
-class CookieState(models.TextChoices):
+class RegistrationState(models.TextChoices):
     CREATED = "created", _("Created")
     DUMMY_TOKEN_ISSUED = "dummy_token_issued", _("Device check token issued")
     LICENCE_SEEN = "licence_seen", _("Licence seen")
@@ -85,27 +85,31 @@ class CookieState(models.TextChoices):
     EXPIRED = "expired", _("Expired")
 
 
-class CookieQuerySet(models.QuerySet["Cookie"]):
-    def pending(self) -> CookieQuerySet:
-        return self.filter(state__in=Cookie.PENDING_STATES)
+class RegistrationQuerySet(models.QuerySet["Registration"]):
+    def pending(self) -> RegistrationQuerySet:
+        return self.filter(state__in=Registration.PENDING_STATES)
 
-    def stale(self, now: datetime | None = None) -> CookieQuerySet:
+    def stale(self, now: datetime | None = None) -> RegistrationQuerySet:
         return self.pending().filter(expires_at__lte=now or timezone.now())
 
 
-class Cookie(models.Model):
+class Registration(models.Model):
     """One registration attempt of one browser: the ExpressPlay correlation value and where it got to."""
 
-    PENDING_STATES = (CookieState.CREATED, CookieState.DUMMY_TOKEN_ISSUED, CookieState.LICENCE_SEEN)
+    PENDING_STATES = (
+        RegistrationState.CREATED,
+        RegistrationState.DUMMY_TOKEN_ISSUED,
+        RegistrationState.LICENCE_SEEN,
+    )
     # failure_reason of an attempt refused because the customer has BINDING_DEVICE_LIMIT devices already.
     FAILURE_DEVICE_LIMIT = "device_limit"
 
     value = models.CharField(_("correlation value"), max_length=32, unique=True)
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="binding_cookies"
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="binding_registrations"
     )
     state = models.CharField(
-        _("state"), max_length=20, choices=CookieState.choices, default=CookieState.CREATED
+        _("state"), max_length=20, choices=RegistrationState.choices, default=RegistrationState.CREATED
     )
     device = models.ForeignKey(
         "Device",
@@ -149,15 +153,15 @@ class Cookie(models.Model):
     # sweep queues it at once. The database, not the queue, says what still has to be done.
     queued_at = models.DateTimeField(_("lookup queued at"), null=True, blank=True)
 
-    objects = CookieQuerySet.as_manager()
+    objects = RegistrationQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at"]
-        verbose_name = _("binding cookie")
-        verbose_name_plural = _("binding cookies")
+        verbose_name = _("registration")
+        verbose_name_plural = _("registrations")
         constraints = [
             models.CheckConstraint(
-                condition=~Q(state=CookieState.BOUND) | Q(device__isnull=False),
+                condition=~Q(state=RegistrationState.BOUND) | Q(device__isnull=False),
                 name="bound_cookie_has_device",
             ),
         ]
@@ -173,7 +177,7 @@ class Cookie(models.Model):
     def effective_state(self) -> str:
         """Return the state as the user sees it now: a pending attempt past its time is expired before a write says so."""
         if self.is_pending and self.expires_at <= timezone.now():
-            return CookieState.EXPIRED
+            return RegistrationState.EXPIRED
         return self.state
 
 
@@ -322,7 +326,7 @@ class Entitlement(models.Model):
     play_duration = models.PositiveIntegerField(_("viewing time after first play (s)"), null=True, blank=True)
     first_played_at = models.DateTimeField(_("first played at"), null=True, blank=True)
     cookie = models.ForeignKey(
-        Cookie,
+        Registration,
         on_delete=models.SET_NULL,
         null=True,
         blank=True,
@@ -442,7 +446,7 @@ class BindingEvent(models.Model):
         verbose_name=_("customer"),
     )
     cookie = models.ForeignKey(
-        Cookie, on_delete=models.SET_NULL, null=True, blank=True, related_name="events"
+        Registration, on_delete=models.SET_NULL, null=True, blank=True, related_name="events"
     )
     device = models.ForeignKey(
         Device, on_delete=models.SET_NULL, null=True, blank=True, related_name="events"
@@ -509,7 +513,7 @@ class TokenRequest(models.Model):
         verbose_name=_("entitlement"),
     )
     cookie = models.ForeignKey(
-        Cookie,
+        Registration,
         on_delete=models.SET_NULL,
         null=True,
         blank=True,
@@ -608,7 +612,7 @@ class PlaySession(models.Model):
         Entitlement, on_delete=models.CASCADE, related_name="play_sessions", verbose_name=_("entitlement")
     )
     cookie = models.ForeignKey(
-        Cookie, on_delete=models.CASCADE, related_name="play_sessions", verbose_name=_("registration")
+        Registration, on_delete=models.CASCADE, related_name="play_sessions", verbose_name=_("registration")
     )
     # The challenge's nonce: unique, so a challenge starts one session at most.
     nonce = models.CharField(_("challenge nonce"), max_length=64, unique=True)

@@ -17,7 +17,7 @@ from django.views.decorators.http import require_GET, require_POST
 from . import selectors, services
 from .exceptions import BindingError, DeviceCheckUnavailable, DeviceKeyInvalid
 from .forms import DeviceNameForm, DeviceRenameForm
-from .models import Cookie, CookieState, Device
+from .models import Device, Registration, RegistrationState
 from .navigation import back_label
 from .player import browser_cookie_value, player_config, player_messages
 from .services.identity import IdentityInvalid, Proof
@@ -35,8 +35,8 @@ def _safe_next(request: HttpRequest) -> str:
     return ""
 
 
-def _own_cookie(request: AuthenticatedHttpRequest, value: str) -> Cookie:
-    return get_object_or_404(Cookie.objects.select_related("device"), value=value, user=request.user)
+def _own_cookie(request: AuthenticatedHttpRequest, value: str) -> Registration:
+    return get_object_or_404(Registration.objects.select_related("device"), value=value, user=request.user)
 
 
 @login_required
@@ -76,8 +76,10 @@ def register(request: AuthenticatedHttpRequest) -> HttpResponse:
     at_limit = this_browser is None and len(devices) >= settings.BINDING_DEVICE_LIMIT
     form = DeviceNameForm(request.POST if request.method == "POST" else None, initial={"name": suggestion})
     if request.method == "POST" and form.is_valid():
-        previous = Cookie.objects.filter(user=request.user, value=browser_cookie_value(request) or "").first()
-        cookie = services.cookie_create(
+        previous = Registration.objects.filter(
+            user=request.user, value=browser_cookie_value(request) or ""
+        ).first()
+        cookie = services.registration_create(
             user=request.user,
             user_agent=user_agent,
             device_name=form.cleaned_data["name"] or suggestion,
@@ -138,7 +140,9 @@ def check_start(request: AuthenticatedHttpRequest, value: str) -> JsonResponse:
         proof = None
         if request.POST.get("key") or request.POST.get("signature"):
             proof = Proof.from_fields(request.POST.get("key"), request.POST.get("signature"))
-        token = services.cookie_check_start(cookie=cookie, drm=request.POST.get("drm") or None, proof=proof)
+        token = services.registration_check_start(
+            cookie=cookie, drm=request.POST.get("drm") or None, proof=proof
+        )
     except IdentityInvalid:
         response = JsonResponse({"ok": False, "message": str(DeviceKeyInvalid.default_message)}, status=400)
     except DeviceCheckUnavailable as exc:  # ExpressPlay gave no token: the attempt failed, a new one may work
@@ -156,7 +160,7 @@ def check_start(request: AuthenticatedHttpRequest, value: str) -> JsonResponse:
 def licensed(request: AuthenticatedHttpRequest, value: str) -> JsonResponse:
     """The page reports that the device check got its licence: queue the record lookup."""
     cookie = _own_cookie(request, value)
-    return JsonResponse({"queued": services.cookie_licence_seen(cookie=cookie)})
+    return JsonResponse({"queued": services.registration_licence_seen(cookie=cookie)})
 
 
 @login_required
@@ -166,7 +170,7 @@ def status(request: AuthenticatedHttpRequest, value: str) -> JsonResponse:
     cookie = _own_cookie(request, value)
     payload = selectors.registration_status(cookie)
     response = JsonResponse(payload)
-    if cookie.state == CookieState.BOUND:
+    if cookie.state == RegistrationState.BOUND:
         response.set_signed_cookie(
             settings.BINDING_BROWSER_COOKIE,
             cookie.value,

@@ -398,7 +398,7 @@ def leg(database: str, lookup: str, workers: int) -> dict:
     from django.core.management import call_command
 
     from bindery.processes.redis_server import EmbeddedRedis
-    from binding.models import Cookie
+    from binding.models import Registration
 
     call_command("migrate", verbosity=0)
     if database != "sqlite":  # a reused server database starts empty
@@ -423,7 +423,7 @@ def leg(database: str, lookup: str, workers: int) -> dict:
         stack.start()
         floor = Floor(cookies, [t.asset for t in titles], lookup=lookup == "every_purchase")
         reader = browsers[-1]
-        reader_cookie = Cookie.objects.get(value=reader["cookie"])
+        reader_cookie = Registration.objects.get(value=reader["cookie"])
         for number, latency in enumerate(LATENCIES):
             set_latency(latency)
             chunk = browsers[number * ORDERS : (number + 1) * ORDERS]

@@ -146,7 +146,9 @@ def registered_browsers(prefix: str, count: int) -> list[dict]:
             f"{prefix}{number}", email=f"{prefix}{number}@example.com"
         )
         device = SimulatedDevice()
-        cookie = binding_services.cookie_create(user=user, user_agent=f"{prefix}/1.0 (X11; Linux x86_64)")
+        cookie = binding_services.registration_create(
+            user=user, user_agent=f"{prefix}/1.0 (X11; Linux x86_64)"
+        )
         binding_services.device_bind(cookie=cookie, device_id=device.device_id)
         Record.objects.create(cookie=cookie.value, device_id=device.device_id, drm="pr")
         login = Client()

@@ -56,7 +56,7 @@ def leg(max_waiting: str) -> dict:
     )
     for number in range(CALLS):  # each caller's device registered already: its request goes to the worker
         customer = customer_for(client, f"sees.load-{number}")
-        cookie = binding_services.cookie_create(user=customer.user, user_agent="Safari")
+        cookie = binding_services.registration_create(user=customer.user, user_agent="Safari")
         binding_services.device_bind(cookie=cookie, device_id=f"{number:032x}")
     _key, secret = ClientAPIKey.objects.create_key(name="load", client=client)
     port = int(env["WEB_PORT"])

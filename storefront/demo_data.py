@@ -215,7 +215,7 @@ def demo_reset(*, faults_off: bool = False) -> dict[str, int]:
     Return how many rows of each kind went."""
     from axes.models import AccessAttempt
 
-    from binding.models import BindingEvent, Cookie, Device, Entitlement, TokenRequest
+    from binding.models import BindingEvent, Device, Entitlement, Registration, TokenRequest
 
     customers = get_user_model().objects.filter(
         username__in=[demo.username for demo in DEMO_USERS if not demo.is_staff]
@@ -227,7 +227,7 @@ def demo_reset(*, faults_off: bool = False) -> dict[str, int]:
         ).delete()[0],
         "entitlements": Entitlement.objects.filter(user__in=customers).delete()[0],
         "events": BindingEvent.objects.filter(user__in=customers).delete()[0],
-        "registrations": Cookie.objects.filter(user__in=customers).delete()[0],
+        "registrations": Registration.objects.filter(user__in=customers).delete()[0],
         "devices": Device.objects.filter(user__in=customers).delete()[0],
     }
     AccessAttempt.objects.filter(username__in=[demo.username for demo in DEMO_USERS]).delete()

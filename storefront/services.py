@@ -56,7 +56,7 @@ def order_place(*, user, offer: Offer, browser_cookie: str | None) -> Order:
     if current is None:
         raise OfferUnavailable()
     offer = current
-    cookie = binding_selectors.cookie_for_browser(user, browser_cookie)
+    cookie = binding_selectors.registration_for_browser(user, browser_cookie)
     if cookie is None:
         raise DeviceNotRegistered()
     entitlement = binding_services.entitlement_create(

@@ -55,7 +55,7 @@ class CustomerOverviewMixin:
             **self.admin_site.each_context(request),
             "title": _("Customer %(name)s") % {"name": customer.email or customer.get_username()},
             "customer": customer,
-            "cookies": customer.binding_cookies.select_related("device").order_by("-created_at")[:50],
+            "cookies": customer.binding_registrations.select_related("device").order_by("-created_at")[:50],
             "devices": customer.devices.order_by("removed_at", "first_seen"),
             "entitlements": entitlements,
             "events": customer.binding_events.select_related("actor_user", "device", "cookie")[:200],

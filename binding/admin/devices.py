@@ -9,7 +9,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
 from .. import services
-from ..models import Cookie, Device
+from ..models import Device, Registration
 from .toolkit import (
     ObjectActionsMixin,
     PermissionActionsMixin,
@@ -126,8 +126,8 @@ class DeviceAdmin(ObjectActionsMixin, PermissionActionsMixin, RecordAdmin):
         )
 
 
-@admin.register(Cookie)
-class CookieAdmin(RecordAdmin):
+@admin.register(Registration)
+class RegistrationAdmin(RecordAdmin):
     list_display = (
         "value",
         "customer",

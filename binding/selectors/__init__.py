@@ -10,10 +10,10 @@ concern, every public name importable from here (`from binding import selectors`
 from .entitlements import MoveOffer, MoveVerdict, entitlement_for_user, entitlement_needs_renewal, move_offer
 from .operations import Outage, SweepState, expressplay_outage, sweep_state
 from .registrations import (
-    cookie_for_browser,
     device_check_asset,
     device_for_browser,
     devices_for_user,
+    registration_for_browser,
     registration_status,
 )
 from .status import (
@@ -30,7 +30,6 @@ __all__ = [
     "MoveVerdict",
     "Outage",
     "SweepState",
-    "cookie_for_browser",
     "device_check_asset",
     "device_for_browser",
     "device_removal",
@@ -44,6 +43,7 @@ __all__ = [
     "entitlement_truth_prefetches",
     "expressplay_outage",
     "move_offer",
+    "registration_for_browser",
     "registration_status",
     "sweep_state",
 ]

@@ -10,10 +10,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from ..models import (
-    Cookie,
-    CookieState,
     Device,
     MediaAsset,
+    Registration,
+    RegistrationState,
 )
 
 if TYPE_CHECKING:
@@ -25,20 +25,20 @@ def devices_for_user(user: User) -> list[Device]:
     return list(Device.objects.active().filter(user=user).order_by("first_seen"))
 
 
-def cookie_for_browser(user: User, cookie_value: str | None) -> Cookie | None:
+def registration_for_browser(user: User, cookie_value: str | None) -> Registration | None:
     """Return the bound registration this browser remembers, if it is the user's and its device is active."""
     if not cookie_value:
         return None
     return (
-        Cookie.objects.select_related("device")
-        .filter(value=cookie_value, user=user, state=CookieState.BOUND, device__removed_at__isnull=True)
+        Registration.objects.select_related("device")
+        .filter(value=cookie_value, user=user, state=RegistrationState.BOUND, device__removed_at__isnull=True)
         .first()
     )
 
 
 def device_for_browser(user: User, cookie_value: str | None) -> Device | None:
     """Return the user's active device this browser registered as (from its remembered cookie), if any."""
-    cookie = cookie_for_browser(user, cookie_value)
+    cookie = registration_for_browser(user, cookie_value)
     return cookie.device if cookie else None
 
 
@@ -46,15 +46,15 @@ def device_check_asset() -> MediaAsset | None:
     return MediaAsset.objects.filter(slug=settings.BINDING_DEVICE_CHECK_ASSET).first()
 
 
-def registration_status(cookie: Cookie) -> dict[str, Any]:
+def registration_status(cookie: Registration) -> dict[str, Any]:
     """Return the registration attempt's state for the page: {state, done, ok, message, device}."""
     state = cookie.effective_state
     device = cookie.device.label if cookie.device_id and cookie.device else ""
-    if state == CookieState.BOUND:
+    if state == RegistrationState.BOUND:
         message = _("This browser is registered as %(label)s.") % {"label": device}
-    elif state == CookieState.EXPIRED:
+    elif state == RegistrationState.EXPIRED:
         message = _("This device check took too long and expired. Please start again.")
-    elif state == CookieState.FAILED and cookie.failure_reason == Cookie.FAILURE_DEVICE_LIMIT:
+    elif state == RegistrationState.FAILED and cookie.failure_reason == Registration.FAILURE_DEVICE_LIMIT:
         names = [d.label for d in devices_for_user(cookie.user)]
         message = ngettext(
             "You already have %(count)d registered device, the most allowed: %(names)s. Remove it under "
@@ -63,23 +63,23 @@ def registration_status(cookie: Cookie) -> dict[str, Any]:
             "under My devices, then register this browser.",
             len(names),
         ) % {"count": len(names), "names": ", ".join(names)}
-    elif state == CookieState.FAILED and cookie.failure_reason == "check_replayed":
+    elif state == RegistrationState.FAILED and cookie.failure_reason == "check_replayed":
         message = _(
             "Another device played this device check too, so it cannot tell which device is yours. Nothing was "
             "registered. Start the check again in this browser; if you did not share the page, change your "
             "password."
         )
-    elif state == CookieState.FAILED:
+    elif state == RegistrationState.FAILED:
         message = _("We could not confirm this device with the licence server. Please try again.")
-    elif state == CookieState.LICENCE_SEEN:
+    elif state == RegistrationState.LICENCE_SEEN:
         message = _("Looking up this browser's device id at the licence server…")
     else:
         message = _("Playing the device check…")
     return {
         "state": state,
-        "done": state in (CookieState.BOUND, CookieState.FAILED, CookieState.EXPIRED),
-        "ok": state == CookieState.BOUND,
+        "done": state in (RegistrationState.BOUND, RegistrationState.FAILED, RegistrationState.EXPIRED),
+        "ok": state == RegistrationState.BOUND,
         "message": message,
         "device": device,
-        "limit_reached": cookie.failure_reason == Cookie.FAILURE_DEVICE_LIMIT,
+        "limit_reached": cookie.failure_reason == Registration.FAILURE_DEVICE_LIMIT,
     }

@@ -18,19 +18,6 @@ Callers keep `from binding import services` and use the names re-exported here.
 
 from ..exceptions import BindingError
 from .connection import ConnectionReport, expressplay_connection_check
-from .cookies import (
-    cookie_check_start,
-    cookie_create,
-    cookie_expire_if_stale,
-    cookie_licence_seen,
-    cookies_expire_stale,
-    device_bind,
-    device_confirm,
-    device_confirm_gave_up,
-    device_confirm_retry_later,
-    device_name_suggestion,
-    dummy_token_issue,
-)
 from .devices import (
     SwapAllowance,
     device_refresh,
@@ -71,6 +58,19 @@ from .playback import (
     play_session_start,
 )
 from .queueing import queue_after_commit
+from .registrations import (
+    device_bind,
+    device_confirm,
+    device_confirm_gave_up,
+    device_confirm_retry_later,
+    device_name_suggestion,
+    dummy_token_issue,
+    registration_check_start,
+    registration_create,
+    registration_expire_if_stale,
+    registration_licence_seen,
+    registrations_expire_stale,
+)
 from .sweep import SweepReport, work_sweep
 from .tokens import time_based_token_issue, token_request
 
@@ -80,11 +80,6 @@ __all__ = [
     "SwapAllowance",
     "SweepReport",
     "_claim",
-    "cookie_check_start",
-    "cookie_create",
-    "cookie_expire_if_stale",
-    "cookie_licence_seen",
-    "cookies_expire_stale",
     "device_bind",
     "device_confirm",
     "device_confirm_gave_up",
@@ -123,6 +118,11 @@ __all__ = [
     "play_session_heartbeat",
     "play_session_start",
     "queue_after_commit",
+    "registration_check_start",
+    "registration_create",
+    "registration_expire_if_stale",
+    "registration_licence_seen",
+    "registrations_expire_stale",
     "time_based_token_issue",
     "token_request",
     "work_sweep",

@@ -12,10 +12,10 @@ from ..expressplay import (
 from ..models import (
     Actor,
     BindingEvent,
-    Cookie,
     Device,
     Entitlement,
     EventKind,
+    Registration,
 )
 from ..signals import binding_event_recorded
 
@@ -30,7 +30,7 @@ def _event(
     kind: EventKind,
     *,
     user: User | None = None,
-    cookie: Cookie | None = None,
+    cookie: Registration | None = None,
     device: Device | None = None,
     entitlement: Entitlement | None = None,
     reporting_device: Device | None = None,

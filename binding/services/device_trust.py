@@ -1,7 +1,7 @@
 """Device trust: what a device check proves, and which device a purchase is bound to (decision 0009).
 
 A device check proves one thing: the one device that played this registration's check token, once, in the
-few minutes the token lives. The registration's device (the Cookie's Device, made by `device_bind` under
+few minutes the token lives. The registration's device (the Registration's Device, made by `device_bind` under
 the device limit) is the only device a purchase from that browser is ever bound to. ExpressPlay's records
 are evidence, never a source of devices: a device id they name that is not the registered one is recorded as
 a security event on the customer's audit trail and goes nowhere else.
@@ -19,11 +19,11 @@ from ..expressplay import ExpressPlayClient, Record
 from ..expressplay.errors import DEVICE_MISMATCH
 from ..models import (
     BindingEvent,
-    Cookie,
-    CookieState,
     Device,
     Entitlement,
     EventKind,
+    Registration,
+    RegistrationState,
 )
 from ._common import _event
 
@@ -77,7 +77,7 @@ def purchase_device(
     no bound registration, its device removed, or records that name only other devices.
     """
     cookie = entitlement.cookie
-    registered = cookie.device if cookie is not None and cookie.state == CookieState.BOUND else None
+    registered = cookie.device if cookie is not None and cookie.state == RegistrationState.BOUND else None
     if cookie is None or registered is None or registered.user_id != entitlement.user_id:
         raise DeviceCheckNeeded("no device check", registered=None, seen=[])
     if not registered.is_active:
@@ -94,7 +94,11 @@ def purchase_device(
 
 
 def intrusion_record(
-    *, cookie: Cookie, registered: Device | None, intruders: list[str], entitlement: Entitlement | None = None
+    *,
+    cookie: Registration,
+    registered: Device | None,
+    intruders: list[str],
+    entitlement: Entitlement | None = None,
 ) -> None:
     """Put on the customer's audit trail that other devices played a token carrying `cookie` (the device
     check's, as only it is unbound): both ids, and that none of them became a device of the customer."""
@@ -117,7 +121,7 @@ def intrusion_record(
         )
 
 
-def _trust_registration(cookie: Cookie, now: datetime) -> bool:
+def _trust_registration(cookie: Registration, now: datetime) -> bool:
     """Whether BINDING_DEVICE_LOOKUP says to trust the registration without asking the records again
     (``registration``), and the registration is younger than BINDING_REGISTRATION_TRUST_DAYS and was never
     refused in its own browser.
@@ -133,7 +137,7 @@ def _trust_registration(cookie: Cookie, now: datetime) -> bool:
     return now - cookie.updated_at <= limit and _registration_distrusted_at(cookie) is None
 
 
-def _registration_distrusted_at(cookie: Cookie) -> datetime | None:
+def _registration_distrusted_at(cookie: Registration) -> datetime | None:
     """Return when this browser's own licence request was first refused for a device mismatch (its registered
     device id no longer holds), or None. From then on its purchases ask ExpressPlay's records again."""
     return (

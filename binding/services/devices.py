@@ -21,9 +21,9 @@ from ..expressplay import (
 from ..models import (
     Actor,
     BindingEvent,
-    CookieState,
     Device,
     EventKind,
+    RegistrationState,
 )
 from ._common import _describe, _event
 
@@ -138,7 +138,7 @@ def device_refresh(
     device for the same registration.
     """
     client = client or client_from_settings()
-    cookies = list(device.cookies.filter(state=CookieState.BOUND).order_by("-created_at")[:3])
+    cookies = list(device.cookies.filter(state=RegistrationState.BOUND).order_by("-created_at")[:3])
     found: list[str] = []
     newest = None
     for cookie in cookies:

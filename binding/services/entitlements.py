@@ -19,14 +19,14 @@ from ..models import (
     Actor,
     BindingEvent,
     BindingMode,
-    Cookie,
-    CookieState,
     Device,
     Entitlement,
     EntitlementKind,
     EntitlementState,
     EventKind,
     MediaAsset,
+    Registration,
+    RegistrationState,
 )
 from ..selectors import device_for_browser, entitlement_needs_renewal
 from ._common import _event
@@ -49,7 +49,7 @@ def entitlement_create(
     user: User,
     asset: MediaAsset,
     kind: EntitlementKind,
-    cookie: Cookie,
+    cookie: Registration,
     rental_period: timedelta | None = None,
     play_duration: int | None = None,
 ) -> Entitlement:
@@ -64,8 +64,8 @@ def entitlement_create(
     # One rental of a title at a time per customer: lock the customer's row, so that concurrent checkouts of
     # the same customer wait in line, and those of different customers never wait for each other.
     get_user_model().objects.select_for_update().filter(pk=user.pk).exists()
-    cookie = Cookie.objects.select_for_update().get(pk=cookie.pk)
-    if cookie.state != CookieState.BOUND or cookie.user_id != user.pk:
+    cookie = Registration.objects.select_for_update().get(pk=cookie.pk)
+    if cookie.state != RegistrationState.BOUND or cookie.user_id != user.pk:
         raise DeviceNotRegistered()
     if drm_refused(cookie.device.drm if cookie.device else cookie.drm):
         raise DrmNotSold()
@@ -240,7 +240,7 @@ def entitlement_move(
     if is_user and entitlement.kind != EntitlementKind.BUY:
         raise BindingError(_("Only titles you bought can be moved to another device."))
     actor = _check_swap_allowed(entitlement.user, actor_user)
-    cookie = device.cookies.filter(state=CookieState.BOUND).order_by("-created_at").first()
+    cookie = device.cookies.filter(state=RegistrationState.BOUND).order_by("-created_at").first()
     previous = entitlement.device.label if entitlement.device else "-"
     _make_pending(entitlement, device=device, cookie=cookie or entitlement.cookie)
     _event(

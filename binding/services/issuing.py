@@ -26,8 +26,6 @@ from ..expressplay import (
 )
 from ..models import (
     BindingMode,
-    Cookie,
-    CookieState,
     Device,
     DrmChoices,
     Entitlement,
@@ -36,6 +34,8 @@ from ..models import (
     EntitlementState,
     EventKind,
     IssueProgress,
+    Registration,
+    RegistrationState,
     TokenRequest,
 )
 from . import notices
@@ -428,11 +428,11 @@ def _entitlement_hold(entitlement: Entitlement, task_id: str, exc: DeviceCheckNe
 
 
 @transaction.atomic
-def entitlements_resume_after_check(*, cookie: Cookie) -> int:
+def entitlements_resume_after_check(*, cookie: Registration) -> int:
     """Send on the entitlements held for a fresh device check of the registration `cookie` replaces, now
     that `cookie` is bound: they are issued for its device, which passed this customer's check. Return how
     many."""
-    if cookie.replaces_id is None or cookie.state != CookieState.BOUND:
+    if cookie.replaces_id is None or cookie.state != RegistrationState.BOUND:
         return 0
     held = Entitlement.objects.select_for_update().filter(
         user_id=cookie.user_id,

@@ -43,16 +43,16 @@ from ..expressplay import (
 )
 from ..models import (
     BindingMode,
-    Cookie,
     Device,
     Entitlement,
     EntitlementState,
     PlayLicenceRequest,
     PlaySession,
+    Registration,
     TokenRequest,
     TokenRequestPurpose,
 )
-from ..selectors import cookie_for_browser
+from ..selectors import registration_for_browser
 from .identity import IdentityInvalid, Proof, play_message, proof_verify
 from .issuing import entitlement_policy
 from .tokens import token_request
@@ -90,7 +90,7 @@ def _refused(reason: str, message: str, status: int = 403) -> PlayRefused:
     return PlayRefused(message, reason=reason, status=status)
 
 
-def _proven_browser(*, user: User, entitlement: Entitlement, browser_cookie: str | None) -> Cookie:
+def _proven_browser(*, user: User, entitlement: Entitlement, browser_cookie: str | None) -> Registration:
     """Return the registration of the browser asking, when it may play `entitlement` bound by Bindery: the
     customer's own, ready, bound by Bindery to an active device, and this browser's bound registration is
     of that very device. Raise PlayRefused saying why otherwise."""
@@ -112,7 +112,7 @@ def _proven_browser(*, user: User, entitlement: Entitlement, browser_cookie: str
                 "in and choose “Move to this device”."
             ),
         )
-    cookie = cookie_for_browser(user, browser_cookie)
+    cookie = registration_for_browser(user, browser_cookie)
     if cookie is None:
         raise _refused(
             "not-registered",

@@ -21,7 +21,7 @@ from django.utils import timezone
 if TYPE_CHECKING:
     from celery import Task
 
-    from ..models import Cookie, Entitlement
+    from ..models import Entitlement, Registration
 
 logger = logging.getLogger(__name__)
 
@@ -30,7 +30,7 @@ ENTITLEMENT_ISSUE = "binding.entitlement_issue"
 DEVICE_CONFIRM = "binding.device_confirm"
 
 
-def queue_after_commit(task_name: str, *, model: type[Entitlement] | type[Cookie], pk: int) -> None:
+def queue_after_commit(task_name: str, *, model: type[Entitlement] | type[Registration], pk: int) -> None:
     """Queue `task_name(pk)` once the current transaction commits (at once outside one).
 
     The caller sets `queued_at` on the row in its own transaction; this never raises for a broker failure.
@@ -48,7 +48,7 @@ def _task(task_name: str) -> Task[[int], str]:
     return by_name[task_name]
 
 
-def _send(task_name: str, model: type[Entitlement] | type[Cookie], pk: int) -> None:
+def _send(task_name: str, model: type[Entitlement] | type[Registration], pk: int) -> None:
     try:
         # Both wait on ExpressPlay: their own queue, served by an I/O worker (CELERY_EXPRESSPLAY_QUEUE).
         _task(task_name).apply_async(args=(pk,), queue=settings.CELERY_EXPRESSPLAY_QUEUE)
@@ -64,7 +64,7 @@ def _send(task_name: str, model: type[Entitlement] | type[Cookie], pk: int) -> N
         model.objects.filter(pk=pk).update(queued_at=None)
 
 
-def due_again(model: type[Entitlement] | type[Cookie], pk: int, *, countdown: float) -> None:
+def due_again(model: type[Entitlement] | type[Registration], pk: int, *, countdown: float) -> None:
     """Record that the row's task waits `countdown` seconds before its next run (a retry), so the sweep
     does not treat the wait as lost work."""
     model.objects.filter(pk=pk).update(queued_at=timezone.now() + timedelta(seconds=countdown))

@@ -17,12 +17,12 @@ from django.conf import settings
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
-from ..models import Cookie, CookieState, Entitlement, EntitlementState, Heartbeat
-from .cookies import cookies_expire_stale
+from ..models import Entitlement, EntitlementState, Heartbeat, Registration, RegistrationState
 from .entitlements import entitlements_expire_ended
 from .heartbeats import heartbeat_record
 from .issuing import entitlement_retry_automatically
 from .queueing import DEVICE_CONFIRM, ENTITLEMENT_ISSUE, queue_after_commit
+from .registrations import registrations_expire_stale
 
 logger = logging.getLogger(__name__)
 
@@ -46,7 +46,7 @@ def _due(now: datetime) -> Q:
     )
 
 
-def _requeue(queryset: QuerySet[Entitlement] | QuerySet[Cookie], task_name: str, now: datetime) -> int:
+def _requeue(queryset: QuerySet[Entitlement] | QuerySet[Registration], task_name: str, now: datetime) -> int:
     """Queue the rows of `queryset` again, never-queued ones first, at most BINDING_SWEEP_BATCH; return how many."""
     order = (F("queued_at").asc(nulls_first=True), "pk")
     ids = list(queryset.order_by(*order).values_list("pk", flat=True)[: settings.BINDING_SWEEP_BATCH])
@@ -80,7 +80,7 @@ def work_sweep(*, now: datetime | None = None) -> SweepReport:
     long; retry failures whose automatic retry is due (ExpressPlay was unreachable); expire stale
     registrations and ended rentals. Return what it did."""
     now = now or timezone.now()
-    registrations_expired = cookies_expire_stale(now=now)
+    registrations_expired = registrations_expire_stale(now=now)
     rentals_expired = entitlements_expire_ended(now=now)
     stranded = Entitlement.objects.filter(state=EntitlementState.PENDING).filter(
         Q(issuing_task="") | Q(claimed_until__isnull=True) | Q(claimed_until__lt=now)
@@ -91,7 +91,9 @@ def work_sweep(*, now: datetime | None = None) -> SweepReport:
         # them. Queue again only what is known not to be queued, or whose worker died holding it.
         due = Q(queued_at__isnull=True) | (~Q(issuing_task="") & Q(claimed_until__lt=now))
     entitlements = _requeue(stranded.filter(due), ENTITLEMENT_ISSUE, now)
-    lookups = Cookie.objects.filter(state=CookieState.LICENCE_SEEN, expires_at__gt=now).filter(_due(now))
+    lookups = Registration.objects.filter(state=RegistrationState.LICENCE_SEEN, expires_at__gt=now).filter(
+        _due(now)
+    )
     lookups_requeued = _requeue(lookups, DEVICE_CONFIRM, now)
     retry_due = Entitlement.objects.filter(state=EntitlementState.FAILED, retry_at__lte=now).order_by(
         "retry_at"

@@ -37,9 +37,9 @@ from ..expressplay import (
     client_from_settings,
 )
 from ..models import (
-    Cookie,
     Entitlement,
     MediaAsset,
+    Registration,
     TokenRequest,
     TokenRequestOutcome,
     TokenRequestPurpose,
@@ -70,7 +70,7 @@ def token_request(
     *,
     asset: MediaAsset,
     policy: Policy,
-    cookie: Cookie | None,
+    cookie: Registration | None,
     expires: timedelta,
     keep: Callable[[LicenseToken, TokenRequest], Kept],
     device_id: str | None = None,

@@ -120,7 +120,7 @@ def test_a_new_device_on_the_account_is_told_with_a_link_to_remove_it(
     alice, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
-        cookie = binding_services.cookie_create(
+        cookie = binding_services.registration_create(
             user=alice, user_agent="Mozilla/5.0 (X11; Linux x86_64) Chrome/156"
         )
         binding_services.device_bind(cookie=cookie, device_id="ab" * 16)
@@ -129,7 +129,7 @@ def test_a_new_device_on_the_account_is_told_with_a_link_to_remove_it(
     assert "/devices/" in sent.body and "remove the device" in sent.body
     # The same device registered again from another browser profile: not new to the account, no second mail.
     with django_capture_on_commit_callbacks(execute=True):
-        again = binding_services.cookie_create(user=alice, user_agent="Chrome")
+        again = binding_services.registration_create(user=alice, user_agent="Chrome")
         binding_services.device_bind(cookie=again, device_id="ab" * 16)
     assert len(mail.outbox) == 1
 

@@ -29,7 +29,7 @@ def api_key(transactional_db, monkeypatch, settings, queued_tasks):
         client=client, content_id="t1", name="T", kid="ab" * 16, key="cd" * 16, manifest="https://x/m.mpd"
     )
     customer = customer_for(client, "c1")
-    cookie = binding_services.cookie_create(user=customer.user, user_agent="Chrome")
+    cookie = binding_services.registration_create(user=customer.user, user_agent="Chrome")
     binding_services.device_bind(cookie=cookie, device_id="d1" * 16)
     _key, secret = ClientAPIKey.objects.create_key(name="fuzz", client=client)
     return secret

@@ -8,7 +8,7 @@ from rest_framework.test import APIClient
 from api.models import ClientAPIKey, Customer
 from api.throttling import ClientKeyThrottle
 from binding import services as binding_services
-from binding.models import Cookie, Entitlement, EntitlementState, MediaAsset
+from binding.models import Entitlement, EntitlementState, MediaAsset, Registration
 from tests.toolkit.api import client_with_key, register
 from tests.toolkit.broker import DEVICE_CONFIRM
 from tests.toolkit.expressplay import TOKEN_URL
@@ -113,11 +113,14 @@ def test_expressplay_refusing_the_device_check_fails_the_attempt_in_words(api, c
     assert refused.json()["retry"] is False and "Retry-After" not in refused
     read = api.get(f"/api/v1/registrations/{registration['id']}/").json()
     assert read["state"] == "failed" and read["done"] is True and read["device_check"] is None
-    assert Cookie.objects.get(api_registration__reference=registration["reference"]).expressplay_code == -2018
+    assert (
+        Registration.objects.get(api_registration__reference=registration["reference"]).expressplay_code
+        == -2018
+    )
 
 
 def test_expressplay_away_during_the_device_check_is_a_503_with_retry_after(api, check_asset, monkeypatch):
-    from binding.services import cookies
+    from binding.services import registrations as cookies
 
     monkeypatch.setattr(cookies.time, "sleep", lambda seconds: None)  # its quick retries, not waited for
     registration = api.post("/api/v1/registrations/", {"customer": "c"}, format="json").json()
@@ -140,7 +143,7 @@ def test_a_passing_expressplay_fault_is_a_503_problem_with_retry_after_not_a_ref
 
 
 def test_a_sees_registration_while_expressplay_is_away_says_send_again(api, check_asset, title, monkeypatch):
-    from binding.services import cookies
+    from binding.services import registrations as cookies
 
     monkeypatch.setattr(cookies.time, "sleep", lambda seconds: None)
     with responses.RequestsMock() as stub:
@@ -430,7 +433,7 @@ def test_the_drop_in_check_queues_one_lookup_however_often_the_page_reports(
     assert after["state"] == "failed" and "sandbox/la" not in str(after)  # started twice: it proves nothing
     unknown = browser.get("/api/v1/check/made-up/")
     assert unknown.status_code == 404 and "unknown" in unknown.json()["message"]
-    device_name = Customer.objects.get(external_id="c").user.binding_cookies.get().device_name
+    device_name = Customer.objects.get(external_id="c").user.binding_registrations.get().device_name
     assert device_name == "Chrome on Linux"  # from the browser's User-Agent the backend passed on
 
 

@@ -296,7 +296,7 @@ def test_registration_bound_is_sent_and_shop_customers_send_nothing(api, endpoin
         bound.payload["data"]["state"] == "bound" and bound.payload["data"]["device"]["name"] == "Living room"
     )
     shopper = get_user_model().objects.create_user("shopper")
-    cookie = binding_services.cookie_create(user=shopper, user_agent="Chrome")
+    cookie = binding_services.registration_create(user=shopper, user_agent="Chrome")
     binding_services.device_bind(cookie=cookie, device_id="ee" * 16)
     assert WebhookDelivery.objects.count() == 1
     other = client_with_key("Other")

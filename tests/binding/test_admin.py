@@ -22,13 +22,13 @@ from binding import services
 from binding.diagnostics import entitlement_diagnosis
 from binding.models import (
     BindingEvent,
-    Cookie,
     Device,
     Entitlement,
     EntitlementState,
     EventKind,
     Heartbeat,
     MediaAsset,
+    Registration,
 )
 from storefront.models import Offer, Order, Title
 from tests.toolkit.broker import ENTITLEMENT_ISSUE
@@ -75,11 +75,11 @@ def world(customer):
         slug="film", name="The Film", synopsis="…", year=2020, poster="p.jpg", asset=asset
     )
     offer = Offer.objects.create(title=title, kind="buy", price=Decimal("5.00"))
-    cookie = services.cookie_create(user=customer, user_agent="Chrome/156 (X11; Linux x86_64)")
+    cookie = services.registration_create(user=customer, user_agent="Chrome/156 (X11; Linux x86_64)")
     cookie.check_license_url = "http://x/la?ExpressPlayToken=SECRETCHECKTOKEN"
     cookie.save()
     device_a = services.device_bind(cookie=cookie, device_id=DEVICE_A)
-    other = services.cookie_create(user=customer, user_agent="Firefox/128 (Windows NT 10.0)")
+    other = services.registration_create(user=customer, user_agent="Firefox/128 (Windows NT 10.0)")
     device_b = services.device_bind(cookie=other, device_id=DEVICE_B)
     entitlement = services.entitlement_create(user=customer, asset=asset, kind="buy", cookie=cookie)
     Entitlement.objects.filter(pk=entitlement.pk).update(
@@ -116,9 +116,9 @@ def last_event(kind):
 
 
 LISTS = [
-    ("binding", "entitlement"), ("binding", "device"), ("binding", "cookie"), ("binding", "bindingevent"),
+    ("binding", "entitlement"), ("binding", "device"), ("binding", "registration"), ("binding", "bindingevent"),
     ("binding", "mediaasset"), ("storefront", "order"), ("storefront", "title"), ("storefront", "offer"),
-    ("api", "client"), ("api", "customer"), ("api", "clienttitle"), ("api", "registration"),
+    ("api", "client"), ("api", "customer"), ("api", "clienttitle"), ("api", "clientregistration"),
     ("api", "webhookendpoint"), ("api", "webhookdelivery"),
 ]  # fmt: skip
 
@@ -136,7 +136,7 @@ def test_every_list_opens_for_operations_and_support(client, world, app, model):
     [
         ("binding_entitlement", "gina@example.com"), ("binding_entitlement", "BND-TEST0001"),
         ("binding_entitlement", "The Film"), ("binding_entitlement", DEVICE_A), ("binding_device", "gina@example.com"),
-        ("binding_device", DEVICE_B), ("binding_cookie", "gina@example.com"), ("binding_bindingevent", "gina@example.com"),
+        ("binding_device", DEVICE_B), ("binding_registration", "gina@example.com"), ("binding_bindingevent", "gina@example.com"),
         ("storefront_order", "BND-TEST0001"), ("storefront_order", "gina@example.com"), ("storefront_order", "The Film"),
         ("storefront_order", DEVICE_A),
     ],
@@ -147,7 +147,7 @@ def test_search_finds_the_customers_rows(operations, world, model, query):
 
 
 def test_search_by_cookie_value(operations, world):
-    for model in ("binding_cookie", "binding_entitlement", "storefront_order", "binding_bindingevent"):
+    for model in ("binding_registration", "binding_entitlement", "storefront_order", "binding_bindingevent"):
         response = operations.get(reverse(f"admin:{model}_changelist"), {"q": world["cookie"].value})
         assert response.context["cl"].result_count >= 1, model
 
@@ -156,7 +156,7 @@ def test_search_by_cookie_value(operations, world):
     ("model", "params"),
     [
         ("binding_entitlement", {"state__exact": "ready"}), ("binding_entitlement", {"kind__exact": "buy"}),
-        ("binding_cookie", {"state__exact": "bound"}), ("binding_bindingevent", {"kind__exact": "device_bound"}),
+        ("binding_registration", {"state__exact": "bound"}), ("binding_bindingevent", {"kind__exact": "device_bound"}),
         ("storefront_order", {"entitlement__state__exact": "ready"}), ("storefront_order", {"kind__exact": "buy"}),
         ("binding_device", {"removed_at__isnull": "True"}),
     ],
@@ -178,7 +178,7 @@ def test_order_page_links_to_its_entitlement_device_cookie_and_events(operations
     page = operations.get(reverse("admin:storefront_order_change", args=[world["order"].pk])).content.decode()
     assert reverse("admin:binding_entitlement_change", args=[world["entitlement"].pk]) in page
     assert reverse("admin:binding_device_change", args=[world["a"].pk]) in page
-    assert reverse("admin:binding_cookie_change", args=[world["cookie"].pk]) in page
+    assert reverse("admin:binding_registration_change", args=[world["cookie"].pk]) in page
     assert "Entitlement created" in page
     assert reverse("admin:binding_customer", args=[world["order"].user_id]) in page
 
@@ -186,7 +186,7 @@ def test_order_page_links_to_its_entitlement_device_cookie_and_events(operations
 def test_secrets_never_show_in_admin(operations, world, settings):
     urls = [
         reverse("admin:binding_entitlement_change", args=[world["entitlement"].pk]) + "?records=1",
-        reverse("admin:binding_cookie_change", args=[world["cookie"].pk]),
+        reverse("admin:binding_registration_change", args=[world["cookie"].pk]),
         reverse("admin:storefront_order_change", args=[world["order"].pk]),
         reverse("admin:binding_mediaasset_changelist"),
         reverse("admin:binding_mediaasset_change", args=[world["title"].asset.pk]),
@@ -440,7 +440,7 @@ def test_entitlement_page_asks_expressplay_only_when_the_operator_asks(operation
 
 
 def test_entitlement_page_shows_a_refusal_the_player_reported_in_red_before_any_lookup(operations, world):
-    tablet = Cookie.objects.get(device=world["b"])
+    tablet = Registration.objects.get(device=world["b"])
     services.entitlement_refusal_report(
         entitlement=world["entitlement"], code=-4905, browser_cookie=tablet.value, actor_user=world["b"].user
     )
@@ -480,8 +480,8 @@ def test_changelist_warns_when_the_sweep_has_stopped(operations, world, settings
 
 
 def test_cookie_admin_has_no_add_or_delete(operations, world):
-    assert operations.get(reverse("admin:binding_cookie_add")).status_code == 403
-    assert Cookie.objects.count() == 2
+    assert operations.get(reverse("admin:binding_registration_add")).status_code == 403
+    assert Registration.objects.count() == 2
     assert settings.BINDING_SWAPS_PER_PERIOD == 2
 
 

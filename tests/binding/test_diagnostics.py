@@ -25,7 +25,7 @@ def ready(user, asset, cookie):
 @pytest.fixture
 def tablet(user):
     """The customer's second browser, registered as a device of its own."""
-    browser = services.cookie_create(user=user, user_agent="Firefox/128 (Windows NT 10.0)")
+    browser = services.registration_create(user=user, user_agent="Firefox/128 (Windows NT 10.0)")
     services.device_bind(cookie=browser, device_id=OTHER_DEVICE)
     browser.refresh_from_db()
     return browser
@@ -61,7 +61,7 @@ def test_the_verdict_before_lookup_names_the_refusal_and_both_devices(ready, tab
 @pytest.mark.parametrize("browser_cookie", [None, "forged-value", "pending"])
 def test_a_refusal_in_a_browser_with_no_registration_names_it_as_not_registered(ready, user, browser_cookie):
     if browser_cookie == "pending":  # a registration of the customer's that has not finished
-        browser_cookie = services.cookie_create(user=user, user_agent="Safari/17 (Macintosh)").value
+        browser_cookie = services.registration_create(user=user, user_agent="Safari/17 (Macintosh)").value
     event = refused(ready, browser_cookie=browser_cookie)
     assert event.reporting_device is None and event.detail == "in another browser, not registered"
 
@@ -73,7 +73,7 @@ def test_a_refusal_in_a_browser_with_no_registration_names_it_as_not_registered(
 
 def test_another_customers_cookie_value_in_a_report_is_not_trusted(ready):
     stranger = get_user_model().objects.create_user("mo")
-    theirs = services.cookie_create(user=stranger, user_agent="Chrome/156 (Android 14)")
+    theirs = services.registration_create(user=stranger, user_agent="Chrome/156 (Android 14)")
     their_device = services.device_bind(cookie=theirs, device_id="d4" * 16)
 
     event = refused(ready, browser_cookie=theirs.value)

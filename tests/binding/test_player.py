@@ -12,7 +12,7 @@ from django.core import signing
 from django.urls import reverse
 
 from binding import services
-from binding.models import Cookie, MediaAsset
+from binding.models import MediaAsset, Registration
 from binding.player import DETECT_KEY_SYSTEMS, player_config
 
 pytestmark = pytest.mark.django_db
@@ -103,26 +103,26 @@ def test_the_presenter_may_present_this_browser_as_fairplay_and_the_check_page_s
     client, user = signed_in
     answer = client.post(reverse("sandbox:present-as"), {"drm": "fp"})
     assert answer.status_code == 302
-    config = check_page_config(client, services.cookie_create(user=user))
+    config = check_page_config(client, services.registration_create(user=user))
     assert (config["presentAs"], config["drm"]) == ("fp", "fp")
     client.post(reverse("sandbox:present-as"), {"drm": ""})  # back to what its EME says
-    assert check_page_config(client, services.cookie_create(user=user))["presentAs"] is None
+    assert check_page_config(client, services.registration_create(user=user))["presentAs"] is None
 
 
 def test_a_forged_or_unknown_present_as_cookie_is_ignored(signed_in, settings):
     client, user = signed_in
     name = settings.SANDBOX_PRESENT_AS_COOKIE
     client.cookies[name] = "fp"  # not signed
-    assert check_page_config(client, services.cookie_create(user=user))["presentAs"] is None
+    assert check_page_config(client, services.registration_create(user=user))["presentAs"] is None
     client.cookies[name] = signing.get_cookie_signer(salt=name + name).sign("xx")
-    assert check_page_config(client, services.cookie_create(user=user))["presentAs"] is None
+    assert check_page_config(client, services.registration_create(user=user))["presentAs"] is None
 
 
 def test_a_live_deployment_never_reads_the_present_as_cookie(signed_in, live):
     client, user = signed_in
     name = live.SANDBOX_PRESENT_AS_COOKIE
     client.cookies[name] = signing.get_cookie_signer(salt=name + name).sign("fp")
-    config = check_page_config(client, services.cookie_create(user=user))
+    config = check_page_config(client, services.registration_create(user=user))
     assert config["presentAs"] is None and config["drm"] == "pr"
 
 
@@ -150,7 +150,7 @@ def test_the_drop_in_check_starts_in_the_drm_its_script_detected(client, asset):
     assert [choice["drm"] for choice in check["config"]["detect"]] == ["pr", "wv", "fp"]
     answer = client.post(reverse("api:check-start", args=[reference]), {"drm": "fp"})
     assert answer.status_code == 200, answer.content
-    assert Cookie.objects.get(api_registration__reference=reference).drm == "fp"
+    assert Registration.objects.get(api_registration__reference=reference).drm == "fp"
 
 
 @pytest.mark.usefixtures("sandbox_settings")
@@ -159,4 +159,4 @@ def test_the_drop_in_check_refuses_a_drm_not_offered_in_words(client, asset, set
     reference = api_registration("c-2")
     answer = client.post(reverse("api:check-start", args=[reference]), {"drm": "wv"})
     assert answer.status_code == 409 and answer.json()["message"]
-    assert Cookie.objects.get(api_registration__reference=reference).drm != "wv"
+    assert Registration.objects.get(api_registration__reference=reference).drm != "wv"

@@ -7,7 +7,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from binding import services
-from binding.models import Cookie, CookieState, Device
+from binding.models import Device, Registration, RegistrationState
 from tests.toolkit.broker import DEVICE_CONFIRM
 from tests.toolkit.expressplay import TOKEN_URL
 
@@ -35,7 +35,7 @@ def test_starting_a_check_creates_the_attempt_and_shows_the_player(signed_in, us
     response = signed_in.post(
         reverse("binding:register"), {"next": "/devices/"}, HTTP_USER_AGENT="Firefox/128.0 (Windows)"
     )
-    cookie = Cookie.objects.get(user=user)
+    cookie = Registration.objects.get(user=user)
     assert response["Location"] == reverse("binding:check", args=[cookie.value]) + "?next=%2Fdevices%2F"
     page = signed_in.get(response["Location"])
     text = page.content.decode()
@@ -53,7 +53,7 @@ def test_a_check_token_is_handed_out_once_and_never_after_the_check_is_over(sign
     responses.post(
         TOKEN_URL, json={"licenseAcquisitionUrl": "http://127.0.0.1:8000/sandbox/la", "token": "T"}
     )
-    cookie = services.cookie_create(user=user)
+    cookie = services.registration_create(user=user)
     start = reverse("binding:start", args=[cookie.value])
     assert signed_in.post(start).status_code == 200
     again = signed_in.post(start)  # a reload, or another page with the same address
@@ -70,9 +70,9 @@ def test_a_check_token_is_handed_out_once_and_never_after_the_check_is_over(sign
 def test_failed_check_start_says_so_in_words_and_fails_the_attempt(signed_in, check_asset):
     responses.post(TOKEN_URL, status=503)
     signed_in.post(reverse("binding:register"))
-    response = signed_in.post(reverse("binding:start", args=[Cookie.objects.get().value]))
+    response = signed_in.post(reverse("binding:start", args=[Registration.objects.get().value]))
     assert response.status_code == 503 and "could not prepare the device check" in response.json()["message"]
-    assert Cookie.objects.get().state == CookieState.FAILED
+    assert Registration.objects.get().state == RegistrationState.FAILED
 
 
 def test_open_redirects_are_ignored(signed_in):
@@ -83,7 +83,7 @@ def test_open_redirects_are_ignored(signed_in):
 
 def test_another_users_attempt_is_not_found(signed_in):
     other = get_user_model().objects.create_user("eve", password="x")
-    cookie = services.cookie_create(user=other)
+    cookie = services.registration_create(user=other)
     assert signed_in.get(reverse("binding:check", args=[cookie.value])).status_code == 404
     assert signed_in.get(reverse("binding:status", args=[cookie.value])).status_code == 404
     assert signed_in.post(reverse("binding:licensed", args=[cookie.value])).status_code == 404
@@ -92,14 +92,14 @@ def test_another_users_attempt_is_not_found(signed_in):
 def test_licensed_queues_the_lookup_after_commit(
     signed_in, user, django_capture_on_commit_callbacks, queued_tasks
 ):
-    cookie = services.cookie_create(user=user)
+    cookie = services.registration_create(user=user)
     cookie.check_started_at = timezone.now()
     cookie.save(update_fields=["check_started_at"])
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         response = signed_in.post(reverse("binding:licensed", args=[cookie.value]))
     assert response.json() == {"queued": True}
     assert len(callbacks) == 1 and queued_tasks.ids(DEVICE_CONFIRM) == [cookie.pk]
-    assert Cookie.objects.get(pk=cookie.pk).state == CookieState.LICENCE_SEEN
+    assert Registration.objects.get(pk=cookie.pk).state == RegistrationState.LICENCE_SEEN
 
 
 def test_licensed_needs_csrf(user):
@@ -107,12 +107,12 @@ def test_licensed_needs_csrf(user):
 
     client = Client(enforce_csrf_checks=True)
     client.force_login(user)
-    cookie = services.cookie_create(user=user)
+    cookie = services.registration_create(user=user)
     assert client.post(reverse("binding:licensed", args=[cookie.value])).status_code == 403
 
 
 def test_status_reports_progress_then_remembers_the_browser_once_bound(signed_in, user, settings):
-    cookie = services.cookie_create(user=user, user_agent="HeadlessChrome/156 (X11; Linux x86_64)")
+    cookie = services.registration_create(user=user, user_agent="HeadlessChrome/156 (X11; Linux x86_64)")
     pending = signed_in.get(reverse("binding:status", args=[cookie.value]))
     assert pending.json()["done"] is False
     assert settings.BINDING_BROWSER_COOKIE not in pending.cookies
@@ -135,9 +135,9 @@ def test_status_reports_progress_then_remembers_the_browser_once_bound(signed_in
 def test_status_at_the_device_limit_names_the_devices_to_remove(signed_in, user, settings):
     settings.BINDING_DEVICE_LIMIT = 1
     services.device_bind(
-        cookie=services.cookie_create(user=user, user_agent="Firefox/1 Windows"), device_id="a" * 32
+        cookie=services.registration_create(user=user, user_agent="Firefox/1 Windows"), device_id="a" * 32
     )
-    cookie = services.cookie_create(user=user)
+    cookie = services.registration_create(user=user)
     services.device_bind(cookie=cookie, device_id="b" * 32)
     body = signed_in.get(reverse("binding:status", args=[cookie.value])).json()
     assert body["done"] and not body["ok"] and body["limit_reached"]
@@ -146,13 +146,13 @@ def test_status_at_the_device_limit_names_the_devices_to_remove(signed_in, user,
 
 
 def test_status_in_spanish(signed_in, user):
-    cookie = services.cookie_create(user=user)
+    cookie = services.registration_create(user=user)
     body = signed_in.get(reverse("binding:status", args=[cookie.value]), HTTP_ACCEPT_LANGUAGE="es").json()
     assert body["message"] == "Reproduciendo la comprobación del dispositivo…"
 
 
 def test_rename_and_remove_from_my_devices(signed_in, user):
-    device = services.device_bind(cookie=services.cookie_create(user=user), device_id="a" * 32)
+    device = services.device_bind(cookie=services.registration_create(user=user), device_id="a" * 32)
     signed_in.post(reverse("binding:rename", args=[device.pk]), {"label": "Kitchen laptop"})
     assert Device.objects.get(pk=device.pk).label == "Kitchen laptop"
     response = signed_in.post(reverse("binding:remove", args=[device.pk]), follow=True)
@@ -162,6 +162,6 @@ def test_rename_and_remove_from_my_devices(signed_in, user):
 
 def test_cannot_touch_another_users_device(signed_in):
     other = get_user_model().objects.create_user("eve", password="x")
-    device = services.device_bind(cookie=services.cookie_create(user=other), device_id="a" * 32)
+    device = services.device_bind(cookie=services.registration_create(user=other), device_id="a" * 32)
     assert signed_in.post(reverse("binding:remove", args=[device.pk])).status_code == 404
     assert Device.objects.get(pk=device.pk).is_active

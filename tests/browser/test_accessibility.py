@@ -35,7 +35,7 @@ def shop_with_an_order(user, settings):
         title=title, kind="rent", price=Decimal("2.99"), rental_hours=48, play_hours=3
     )
     Offer.objects.create(title=title, kind="buy", price=Decimal("6.99"))
-    cookie = binding_services.cookie_create(user=user, user_agent="Chrome/156 (X11; Linux x86_64)")
+    cookie = binding_services.registration_create(user=user, user_agent="Chrome/156 (X11; Linux x86_64)")
     binding_services.device_bind(cookie=cookie, device_id="e7" * 16)
     order = services.order_place(user=user, offer=offer, browser_cookie=cookie.value)
     return {"order": order, "cookie": cookie, "title": title}

@@ -2,7 +2,7 @@
 
 import pytest
 
-from binding.models import Cookie, CookieState, Device
+from binding.models import Device, Registration, RegistrationState
 from sandbox.models import Record
 from tests.toolkit.browser import register, sign_in, wait_for_playback
 
@@ -30,7 +30,7 @@ def test_new_user_registers_this_browser_and_the_stored_device_id_is_its_own(bin
     _, same_id = register(again, bindery)
     assert same_id == device_id
     assert Device.objects.filter(user=user).count() == 1
-    assert Cookie.objects.filter(user=user, state=CookieState.BOUND).count() == 2
+    assert Registration.objects.filter(user=user, state=RegistrationState.BOUND).count() == 2
 
 
 def test_each_browser_profile_is_a_device_until_the_limit(bindery, browser_profile, user, settings):
@@ -89,4 +89,4 @@ def test_licence_request_signed_with_a_foreign_key_is_refused_and_logged(bindery
     assert page.evaluate("document.getElementById('check-video').currentTime") == 0
     assert Record.objects.filter(result=-4001).count() >= 1
     assert not Device.objects.filter(user=user).exists()
-    assert Cookie.objects.get(user=user).is_pending  # nothing bound; a new attempt can start
+    assert Registration.objects.get(user=user).is_pending  # nothing bound; a new attempt can start

@@ -5,7 +5,7 @@ sandbox still plays the check through real ClearKey, and the device is of the DR
 
 import pytest
 
-from binding.models import Cookie, Device, TokenRequest
+from binding.models import Device, Registration, TokenRequest
 from tests.toolkit.browser import register, sign_in, wait_for_playback
 
 pytestmark = pytest.mark.integration
@@ -53,7 +53,7 @@ def test_a_browser_registers_with_the_first_offered_drm_its_eme_grants(
     assert played["time"] > 1 and played["video"] > 0
     device = Device.objects.get(user=user)
     assert device.drm == drm and device.identity_key
-    cookie = Cookie.objects.get(user=user, device=device)
+    cookie = Registration.objects.get(user=user, device=device)
     assert TokenRequest.objects.get(cookie=cookie).drm == drm  # the check token came from that DRM's API
     devices = context.new_page()
     devices.goto("/devices/")

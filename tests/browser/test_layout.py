@@ -26,7 +26,7 @@ def pending_order(user):
         slug="clip", name="Clip", synopsis="…", year=2026, poster="img/posters/life.jpg", asset=asset
     )
     offer = Offer.objects.create(title=title, kind="buy", price=Decimal("3.99"))
-    cookie = binding_services.cookie_create(user=user, user_agent="Chrome/156 (X11; Linux x86_64)")
+    cookie = binding_services.registration_create(user=user, user_agent="Chrome/156 (X11; Linux x86_64)")
     binding_services.device_bind(cookie=cookie, device_id="e5" * 16)
     return services.order_place(user=user, offer=offer, browser_cookie=cookie.value)
 
@@ -75,7 +75,9 @@ def test_the_presenter_resets_the_demo_in_one_click_at_either_width(
 
     settings.EXPRESSPLAY_ENV = "sandbox"
     users = {user.username: user for user in demo_users_load()}
-    cookie = binding_services.cookie_create(user=users["alice"], user_agent="Chrome/156 (X11; Linux x86_64)")
+    cookie = binding_services.registration_create(
+        user=users["alice"], user_agent="Chrome/156 (X11; Linux x86_64)"
+    )
     binding_services.device_bind(cookie=cookie, device_id="e6" * 16)
     assert Device.objects.filter(user=users["alice"]).exists()
     width, height = WIDTHS[screen]

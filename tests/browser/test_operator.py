@@ -31,7 +31,7 @@ def test_operator_finds_the_failing_entitlement_by_email_and_reads_the_verdict(
 ):
     customer = get_user_model().objects.create_user("nora", email="nora@example.com", password="x")
     laptop, tablet = SimulatedDevice(), SimulatedDevice()
-    cookie = services.cookie_create(user=customer, user_agent="Chrome/156 (X11; Linux x86_64)")
+    cookie = services.registration_create(user=customer, user_agent="Chrome/156 (X11; Linux x86_64)")
     check = services.dummy_token_issue(cookie=cookie)
     assert redeem(check.license_url, media["device-check"].kid, laptop).ok
     services.device_confirm(cookie_id=cookie.pk)

@@ -56,7 +56,7 @@ def rented(user, settings):
         title=title, kind="rent", price=Decimal("2.99"), rental_hours=48, play_hours=3
     )
     Offer.objects.create(title=title, kind="buy", price=Decimal("6.99"))
-    cookie = binding_services.cookie_create(
+    cookie = binding_services.registration_create(
         user=user, user_agent="Chrome/156 (X11; Linux x86_64)", device_name="Laptop"
     )
     device = binding_services.device_bind(cookie=cookie, device_id="e7" * 16)
@@ -132,7 +132,7 @@ def test_the_register_page_at_the_device_limit_names_the_devices_at_once(
 ):
     settings.BINDING_DEVICE_LIMIT = 2
     for device_id, name in (("a1" * 16, "Kitchen laptop"), ("b2" * 16, "Phone")):
-        cookie = binding_services.cookie_create(user=user, user_agent="Chrome/156", device_name=name)
+        cookie = binding_services.registration_create(user=user, user_agent="Chrome/156", device_name=name)
         binding_services.device_bind(cookie=cookie, device_id=device_id)
     for screen in WIDTHS:
         context = customer_context(browser, live_server, user, screen=screen)  # a third browser

@@ -47,7 +47,7 @@ def test_checkout_issues_a_token_that_only_the_registered_device_can_redeem(
 ):
     user = get_user_model().objects.create_user("lea", password="x")
     # Register: the device-check token, its redemption by this device, the record lookup.
-    cookie = binding_services.cookie_create(user=user, user_agent="Chrome/156 (X11; Linux x86_64)")
+    cookie = binding_services.registration_create(user=user, user_agent="Chrome/156 (X11; Linux x86_64)")
     check = binding_services.dummy_token_issue(cookie=cookie)
     assert redeem(check.license_url, media["device-check"].kid, device).ok
     binding_services.device_confirm(cookie_id=cookie.pk)

@@ -74,7 +74,7 @@ def customer(media):
     """A customer whose browser registered: a bound cookie, and the licence record ExpressPlay logged for it."""
     user = get_user_model().objects.create_user("ines", password="x")
     device = SimulatedDevice()
-    cookie = binding_services.cookie_create(user=user, user_agent="Chrome/156 (X11; Linux x86_64)")
+    cookie = binding_services.registration_create(user=user, user_agent="Chrome/156 (X11; Linux x86_64)")
     binding_services.device_bind(cookie=cookie, device_id=device.device_id)
     cookie.refresh_from_db()
     Record.objects.create(

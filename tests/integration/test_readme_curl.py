@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from api.models import Client, ClientAPIKey, ClientTitle, Registration
+from api.models import Client, ClientAPIKey, ClientRegistration, ClientTitle
 from binding import services as binding_services
 from binding.models import Entitlement, EntitlementState
 from sandbox.device import SimulatedDevice
@@ -32,7 +32,7 @@ def play_the_device_check(stop: threading.Event) -> None:
     """What the drop-in page does once the block prints its address: the device plays the check token and
     ExpressPlay logs its id next to the registration's cookie."""
     while not stop.is_set():
-        registration = Registration.objects.select_related("cookie").first()
+        registration = ClientRegistration.objects.select_related("cookie").first()
         if registration is not None:
             device = SimulatedDevice()
             Record.objects.create(cookie=registration.cookie.value, device_id=device.device_id, drm="pr")

@@ -166,10 +166,10 @@ def test_the_address_with_a_slash_is_sees_too_and_others_are_problem_404s(sees, 
 
 
 def test_a_failed_registration_gives_way_to_a_new_one_and_clients_never_share_cookies(sees, live_server):
-    from binding.models import Cookie, CookieState
+    from binding.models import Registration, RegistrationState
 
     first = sees(messageID="r-1", requestType=2, customerCookie="shared-cookie")
-    Cookie.objects.update(state=CookieState.FAILED)  # its device check never completed
+    Registration.objects.update(state=RegistrationState.FAILED)  # its device check never completed
     again = sees(messageID="r-2", requestType=2, customerCookie="shared-cookie")
     assert again["isAllowed"] is True and again["epTokenURL"] != first["epTokenURL"]
 

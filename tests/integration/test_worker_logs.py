@@ -137,7 +137,7 @@ def start(redis_url, tmp_path):
 def purchase(queue):
     """A pending purchase of an asset with a content key of its own, bound to DEVICE's registration."""
     user = get_user_model().objects.create_user("olga", password="x")
-    cookie = services.cookie_create(user=user, user_agent="Chrome/156 (X11; Linux x86_64)")
+    cookie = services.registration_create(user=user, user_agent="Chrome/156 (X11; Linux x86_64)")
     services.device_bind(cookie=cookie, device_id=DEVICE)
     cookie.refresh_from_db()
     asset = MediaAsset.objects.create(

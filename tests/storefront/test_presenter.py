@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from binding import services as binding_services
-from binding.models import BindingEvent, Cookie, Device, Entitlement
+from binding.models import BindingEvent, Device, Entitlement, Registration
 from sandbox.models import FaultSettings
 from storefront import presenter, services
 from storefront.demo_data import demo_users_load
@@ -131,9 +131,11 @@ def test_spent_links_older_than_a_links_max_age_are_deleted_by_the_next_sign_in(
 
 
 def test_the_audit_trail_follows_the_demo_customer(operator, demo):
-    cookie = binding_services.cookie_create(user=demo["alice"], user_agent="Chrome/156 (X11; Linux x86_64)")
+    cookie = binding_services.registration_create(
+        user=demo["alice"], user_agent="Chrome/156 (X11; Linux x86_64)"
+    )
     binding_services.device_bind(cookie=cookie, device_id="a7" * 16)
-    binding_services.cookie_create(user=demo["bob"])  # someone else: not shown
+    binding_services.registration_create(user=demo["bob"])  # someone else: not shown
     events = operator.get(reverse("presenter-events")).json()["events"]
     assert [e["what"] for e in events] == ["Device bound", "Registration started"]
     assert events[0]["device"] == "Chrome on Linux (PlayReady)"  # and the DRM it plays with
@@ -196,14 +198,14 @@ def test_reset_puts_the_device_binding_back_to_its_default_and_keeps_the_faults(
 def test_reset_removes_the_customers_traces_and_keeps_titles_and_staff(operator, demo, queued_tasks):
     title = title_create(1)
     alice = demo["alice"]
-    cookie = binding_services.cookie_create(user=alice, user_agent="Chrome")
+    cookie = binding_services.registration_create(user=alice, user_agent="Chrome")
     binding_services.device_bind(cookie=cookie, device_id="a8" * 16)
     services.order_place(user=alice, offer=title.offers.get(kind="buy"), browser_cookie=cookie.value)
     alice.set_password("changed")
     alice.save()
     answer = operator.post(reverse("presenter-reset"), follow=True)
     assert "The demo is reset: 1 orders and 1 devices removed" in answer.content.decode()
-    for model in (Order, Entitlement, Cookie, Device, BindingEvent):
+    for model in (Order, Entitlement, Registration, Device, BindingEvent):
         assert not model.objects.filter(user=alice).exists(), model
     assert get_user_model().objects.get(username="alice").check_password("bindery-demo")
     assert title.offers.count() == 2 and get_user_model().objects.filter(username="operator").exists()

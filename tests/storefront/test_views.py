@@ -152,7 +152,7 @@ def test_status_json_reports_progress_and_failure_in_words(browser, user, title,
 
 def test_another_users_order_and_player_are_not_found(browser, title):
     other = get_user_model().objects.create_user("kim", password="x")
-    cookie = binding_services.cookie_create(user=other)
+    cookie = binding_services.registration_create(user=other)
     binding_services.device_bind(cookie=cookie, device_id="d4" * 16)
     order = services.order_place(user=other, offer=title_offer(title, "buy"), browser_cookie=cookie.value)
     for url in (
@@ -324,7 +324,7 @@ def test_the_player_reports_a_refusal_which_goes_on_record(browser, user, title,
 
 def test_a_refusal_cannot_be_reported_for_someone_elses_title(browser, title):
     other = get_user_model().objects.create_user("mo")
-    cookie = binding_services.cookie_create(user=other, user_agent="Firefox")
+    cookie = binding_services.registration_create(user=other, user_agent="Firefox")
     binding_services.device_bind(cookie=cookie, device_id="d4" * 16)
     order = services.order_place(user=other, offer=title_offer(title, "buy"), browser_cookie=cookie.value)
     assert (
@@ -347,7 +347,7 @@ def test_the_play_page_words_the_refusal_for_what_the_customer_can_do(browser, u
     assert page.context["move"]["allowed"] is False
     assert "Register this browser again" in page.context["player_messages"]["-4905"]
     # Another registered browser of the customer: the move is offered, with the changes left.
-    other = binding_services.cookie_create(user=user, user_agent="Firefox/140 (Windows NT 10.0)")
+    other = binding_services.registration_create(user=user, user_agent="Firefox/140 (Windows NT 10.0)")
     binding_services.device_bind(cookie=other, device_id="f6" * 16)
     from django.core.signing import get_cookie_signer
 

@@ -9,7 +9,7 @@ from django.urls import reverse
 from binding import selectors as binding_selectors
 from binding import services as binding_services
 from binding.exceptions import DrmNotSold
-from binding.models import Cookie, Device, Entitlement, EntitlementFailure, EntitlementState, MediaAsset
+from binding.models import Device, Entitlement, EntitlementFailure, EntitlementState, MediaAsset, Registration
 from storefront.forms import DEMO_CARD
 from storefront.models import Offer, Order, Title
 
@@ -26,7 +26,7 @@ def offer():
 @pytest.fixture
 def fairplay_refused(settings, registered):
     settings.EXPRESSPLAY_BINDING = {"pr": "expressplay", "wv": "expressplay", "fp": "refuse"}
-    Cookie.objects.filter(value=registered).update(drm="fp")
+    Registration.objects.filter(value=registered).update(drm="fp")
     Device.objects.filter(cookies__value=registered).update(drm="fp")
 
 
@@ -51,13 +51,13 @@ def test_a_posted_payment_is_refused_in_words_and_nothing_is_kept(
 
 
 def test_the_service_every_caller_uses_refuses_the_order(user, registered, offer, fairplay_refused):
-    cookie = Cookie.objects.get(value=registered)
+    cookie = Registration.objects.get(value=registered)
     with pytest.raises(DrmNotSold):
         binding_services.entitlement_create(user=user, asset=offer.title.asset, kind="buy", cookie=cookie)
 
 
 def test_an_order_that_issuing_refused_says_why_in_words(user, registered, offer, queued_tasks):
-    cookie = Cookie.objects.get(value=registered)
+    cookie = Registration.objects.get(value=registered)
     entitlement = binding_services.entitlement_create(
         user=user, asset=offer.title.asset, kind="buy", cookie=cookie
     )

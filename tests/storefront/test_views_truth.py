@@ -234,7 +234,7 @@ def test_the_player_of_a_title_bound_to_a_removed_device_offers_the_move_at_once
 ):
     order = ready_order(user, title, registered, "buy")
     binding_services.device_remove(device=order.entitlement.device, actor_user=user)
-    other = binding_services.cookie_create(user=user, user_agent="Firefox/128")
+    other = binding_services.registration_create(user=user, user_agent="Firefox/128")
     binding_services.device_bind(cookie=other, device_id="d9" * 16)
     client.force_login(user)
     client.cookies[settings.BINDING_BROWSER_COOKIE] = get_cookie_signer(

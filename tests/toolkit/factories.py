@@ -15,7 +15,7 @@ from django.contrib.auth import get_user_model
 from django.core.signing import get_cookie_signer
 
 from binding import services as binding_services
-from binding.models import Cookie, MediaAsset
+from binding.models import MediaAsset, Registration
 from storefront import services as shop_services
 from storefront.catalogue_cache import catalogue_changed
 from storefront.models import Offer, Order, Title
@@ -33,16 +33,16 @@ def customer_create(username: str = "jo", **fields):
 
 def device_register(
     *, user, device_id: str, user_agent: str = CHROME_LINUX, device_name: str = "", check: bool = False
-) -> Cookie:
-    """Register a browser of `user` as the device `device_id`; return its registration (`Cookie`), bound.
+) -> Registration:
+    """Register a browser of `user` as the device `device_id`; return its `Registration`, bound.
 
     By default the registration is bound as the record lookup binds it once ExpressPlay's records name the
-    device (`cookie_create`, then `device_bind`). With `check=True` the browser's whole device check runs
+    device (`registration_create`, then `device_bind`). With `check=True` the browser's whole device check runs
     through the services, as a browser and the worker would: the check starts (its token from the token API),
     the licence is seen, and the record lookup (`device_confirm`) reads the device from the records; the
     token API and the records are stubbed with `responses`. That needs the device-check clip (`check_asset`).
     """
-    cookie = binding_services.cookie_create(user=user, user_agent=user_agent, device_name=device_name)
+    cookie = binding_services.registration_create(user=user, user_agent=user_agent, device_name=device_name)
     if not check:
         binding_services.device_bind(cookie=cookie, device_id=device_id)
     else:
@@ -55,8 +55,8 @@ def device_register(
                 re.compile(r".*/cmiapi/getrecord/.*"),
                 json=[{"event_id": 1, "cookie": cookie.value, "device_id": device_id, "result": 0}],
             )
-            binding_services.cookie_check_start(cookie=cookie)
-            binding_services.cookie_licence_seen(cookie=cookie)
+            binding_services.registration_check_start(cookie=cookie)
+            binding_services.registration_licence_seen(cookie=cookie)
             binding_services.device_confirm(cookie_id=cookie.pk)
     cookie.refresh_from_db()
     return cookie
@@ -126,7 +126,7 @@ def order_fail(order: Order, **fields) -> None:
     Entitlement.objects.filter(pk=order.entitlement_id).update(**fields)
 
 
-def order_place(*, user, title: Title, kind: str = "buy", registration: Cookie | str) -> Order:
+def order_place(*, user, title: Title, kind: str = "buy", registration: Registration | str) -> Order:
     """Place an order for `title` through checkout's service, from the browser of `registration`."""
     value = registration if isinstance(registration, str) else registration.value
     return shop_services.order_place(user=user, offer=title_offer(title, kind), browser_cookie=value)

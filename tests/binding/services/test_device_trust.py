@@ -13,14 +13,14 @@ from binding import services
 from binding.exceptions import CheckAlreadyStarted, CheckOver, RecordNotYetAvailable
 from binding.models import (
     BindingEvent,
-    Cookie,
-    CookieState,
     Device,
     Entitlement,
     EntitlementFailure,
     EntitlementKind,
     EntitlementState,
     EventKind,
+    Registration,
+    RegistrationState,
 )
 from binding.selectors import entitlement_status, registration_status
 from tests.toolkit.expressplay import RECORDS_URL, TOKEN_URL, token_form
@@ -61,12 +61,12 @@ def purchase(user, asset, cookie):
 @responses.activate
 def test_a_check_token_is_asked_for_at_the_start_and_handed_out_once(user, check_asset):
     stub_token()
-    cookie = services.cookie_create(user=user)
-    assert not cookie.check_license_url and cookie.state == CookieState.CREATED
-    token = services.cookie_check_start(cookie=cookie)
+    cookie = services.registration_create(user=user)
+    assert not cookie.check_license_url and cookie.state == RegistrationState.CREATED
+    token = services.registration_check_start(cookie=cookie)
     assert token.license_url.endswith("ExpressPlayToken=TOK")
     with pytest.raises(CheckAlreadyStarted):
-        services.cookie_check_start(cookie=cookie)
+        services.registration_check_start(cookie=cookie)
     assert len(responses.calls) == 1
 
 
@@ -74,29 +74,29 @@ def test_a_check_token_is_asked_for_at_the_start_and_handed_out_once(user, check
 @responses.activate
 def test_a_check_that_is_over_hands_out_nothing_and_forgets_its_token(user, check_asset, over):
     stub_token()
-    cookie = services.cookie_create(user=user)
-    services.cookie_check_start(cookie=cookie)
+    cookie = services.registration_create(user=user)
+    services.registration_check_start(cookie=cookie)
     if over == "bound":
         services.device_bind(cookie=cookie, device_id=DEVICE)
     elif over == "failed":
         services.device_confirm_gave_up(cookie_id=cookie.pk, reason="no record")
     else:
-        Cookie.objects.filter(pk=cookie.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
+        Registration.objects.filter(pk=cookie.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
         cookie.refresh_from_db()
-        services.cookie_expire_if_stale(cookie=cookie)
+        services.registration_expire_if_stale(cookie=cookie)
     cookie.refresh_from_db()
     assert cookie.state == over and cookie.check_license_url == ""
     with pytest.raises((CheckOver, CheckAlreadyStarted)):
-        services.cookie_check_start(cookie=cookie)
+        services.registration_check_start(cookie=cookie)
 
 
 @responses.activate
 def test_two_devices_playing_one_check_bind_neither_and_are_on_the_audit_trail(user, check_asset):
-    cookie = services.cookie_create(user=user)
+    cookie = services.registration_create(user=user)
     records(cookie, INTRUDER, DEVICE)
     assert services.device_confirm(cookie_id=cookie.pk) is None
     cookie.refresh_from_db()
-    assert cookie.state == CookieState.FAILED and cookie.device is None
+    assert cookie.state == RegistrationState.FAILED and cookie.device is None
     assert not Device.objects.filter(user=user).exists()
     event = BindingEvent.objects.get(kind=EventKind.CHECK_REPLAYED, user=user)
     assert DEVICE in event.detail and INTRUDER in event.detail
@@ -105,7 +105,7 @@ def test_two_devices_playing_one_check_bind_neither_and_are_on_the_audit_trail(u
 
 @responses.activate
 def test_a_refused_record_is_no_evidence_against_the_check(user):
-    cookie = services.cookie_create(user=user)
+    cookie = services.registration_create(user=user)
     records(cookie, DEVICE, refused=[INTRUDER])
     assert services.device_confirm(cookie_id=cookie.pk).device_id == DEVICE
 
@@ -147,7 +147,7 @@ def test_records_naming_only_another_device_hold_the_order_for_a_fresh_check(pur
 def test_registering_the_browser_again_sends_the_held_order_on_for_its_new_check(purchase, user, cookie):
     records(cookie, INTRUDER)
     services.entitlement_issue(entitlement_id=purchase.pk, task_id="t1")
-    again = services.cookie_create(user=user, replaces=cookie)
+    again = services.registration_create(user=user, replaces=cookie)
     services.device_bind(cookie=again, device_id=DEVICE)  # the same browser, the same DRM identity
     held = Entitlement.objects.get(pk=purchase.pk)
     assert held.state == EntitlementState.PENDING and held.cookie == again and held.failure == ""
@@ -161,7 +161,7 @@ def test_registering_the_browser_again_sends_the_held_order_on_for_its_new_check
 
 def test_another_customers_registration_is_never_replaced(user, cookie):
     eve = get_user_model().objects.create_user("eve", password="x")
-    assert services.cookie_create(user=eve, replaces=cookie).replaces is None
+    assert services.registration_create(user=eve, replaces=cookie).replaces is None
 
 
 @responses.activate
@@ -217,7 +217,7 @@ def test_the_diagnosis_of_a_held_order_names_both_devices(purchase, cookie):
 def test_a_full_page_of_records_cannot_prove_one_device_and_binds_nothing(user):
     """An attacker replaying a copied check 32 times pushes the customer's own record out of getrecord's
     answer: the one device left in it proves nothing."""
-    cookie = services.cookie_create(user=user)
+    cookie = services.registration_create(user=user)
     responses.get(
         RECORDS_URL,
         json=[
@@ -227,25 +227,25 @@ def test_a_full_page_of_records_cannot_prove_one_device_and_binds_nothing(user):
     )
     assert services.device_confirm(cookie_id=cookie.pk) is None
     cookie.refresh_from_db()
-    assert cookie.state == CookieState.FAILED and not Device.objects.filter(user=user).exists()
+    assert cookie.state == RegistrationState.FAILED and not Device.objects.filter(user=user).exists()
     assert "played 32 times" in BindingEvent.objects.get(kind=EventKind.CHECK_REPLAYED).detail
 
 
 @responses.activate
 def test_a_second_start_fails_the_attempt_so_whoever_got_there_first_binds_nothing(user, check_asset):
     stub_token()
-    cookie = services.cookie_create(user=user)
-    services.cookie_check_start(cookie=cookie)  # a copied reference, used before the customer's page
+    cookie = services.registration_create(user=user)
+    services.registration_check_start(cookie=cookie)  # a copied reference, used before the customer's page
     with pytest.raises(CheckAlreadyStarted):
-        services.cookie_check_start(cookie=cookie)  # the customer's page
+        services.registration_check_start(cookie=cookie)  # the customer's page
     cookie.refresh_from_db()
-    assert cookie.state == CookieState.FAILED and cookie.check_license_url == ""
-    assert not services.cookie_licence_seen(cookie=cookie)  # the first starter's report changes nothing
+    assert cookie.state == RegistrationState.FAILED and cookie.check_license_url == ""
+    assert not services.registration_licence_seen(cookie=cookie)  # the first starter's report changes nothing
     assert "started twice" in BindingEvent.objects.get(kind=EventKind.CHECK_REPLAYED, user=user).detail
 
 
 def test_a_licence_reported_before_the_check_started_is_ignored_and_the_start_still_works(user, check_asset):
-    cookie = services.cookie_create(user=user)
-    assert services.cookie_licence_seen(cookie=cookie) is False
+    cookie = services.registration_create(user=user)
+    assert services.registration_licence_seen(cookie=cookie) is False
     cookie.refresh_from_db()
-    assert cookie.state == CookieState.CREATED and cookie.check_started_at is None
+    assert cookie.state == RegistrationState.CREATED and cookie.check_started_at is None

@@ -11,7 +11,7 @@ DEVICE_A = "a" * 32
 
 
 def test_rename_and_remove_write_events_with_the_actor(user):
-    device = services.device_bind(cookie=services.cookie_create(user=user), device_id=DEVICE_A)
+    device = services.device_bind(cookie=services.registration_create(user=user), device_id=DEVICE_A)
     services.device_rename(device=device, label="  Living   room  ", actor_user=user)
     assert device.label == "Living room"
     with pytest.raises(services.BindingError):

@@ -10,12 +10,12 @@ import responses
 from binding import services
 from binding.models import (
     BindingMode,
-    Cookie,
     Device,
     DrmFallback,
     EntitlementFailure,
     EntitlementKind,
     EntitlementState,
+    Registration,
     TokenRequest,
 )
 from binding.services.drm import binding_mode, binding_modes, drm_fall_back
@@ -27,7 +27,7 @@ DEVICE = "a1" * 16
 
 
 def as_drm(cookie, drm):
-    Cookie.objects.filter(pk=cookie.pk).update(drm=drm)
+    Registration.objects.filter(pk=cookie.pk).update(drm=drm)
     Device.objects.filter(pk=cookie.device_id).update(drm=drm)
     cookie.refresh_from_db()
     return cookie

@@ -12,7 +12,7 @@ from django.contrib.auth import get_user_model
 from django.urls import reverse
 
 from binding import services
-from binding.models import Cookie, CookieState, MediaAsset, TokenRequest
+from binding.models import MediaAsset, Registration, RegistrationState, TokenRequest
 from binding.services.identity import registration_message
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("sandbox_settings")]
@@ -41,7 +41,7 @@ def signed_in(client):
 def test_a_proven_device_key_is_kept_with_the_registration_and_its_device(signed_in):
     client, user = signed_in
     responses.post(f"{BASE}/hms/wv/token", body=f"{BASE}/hms/wv/rights/?ExpressPlayToken=T\r\n")
-    cookie = services.cookie_create(user=user)
+    cookie = services.registration_create(user=user)
     key = ec.generate_private_key(ec.SECP256R1())
     fields = {"drm": "wv", **prove(key, registration_message(cookie.value))}
     assert client.post(reverse("binding:start", args=[cookie.value]), fields).status_code == 200
@@ -56,7 +56,7 @@ def test_a_proven_device_key_is_kept_with_the_registration_and_its_device(signed
 @pytest.mark.parametrize("forgery", ["other value", "other key", "garbage"])
 def test_a_proof_that_does_not_verify_is_refused_in_words_and_spends_nothing(signed_in, forgery):
     client, user = signed_in
-    cookie = services.cookie_create(user=user)
+    cookie = services.registration_create(user=user)
     key = ec.generate_private_key(ec.SECP256R1())
     fields = prove(key, registration_message(cookie.value))
     if forgery == "other value":
@@ -70,7 +70,7 @@ def test_a_proof_that_does_not_verify_is_refused_in_words_and_spends_nothing(sig
     assert "could not prove its device identity" in response.json()["message"]
     cookie.refresh_from_db()
     assert (
-        cookie.state == CookieState.CREATED and cookie.check_started_at is None
+        cookie.state == RegistrationState.CREATED and cookie.check_started_at is None
     )  # the check can still start
     assert not responses.calls
 
@@ -78,7 +78,7 @@ def test_a_proof_that_does_not_verify_is_refused_in_words_and_spends_nothing(sig
 def test_a_drm_the_shop_does_not_offer_is_refused_in_words(signed_in, settings):
     client, user = signed_in
     settings.EXPRESSPLAY_DRMS = ["pr", "wv"]
-    cookie = services.cookie_create(user=user)
+    cookie = services.registration_create(user=user)
     response = client.post(reverse("binding:start", args=[cookie.value]), {"drm": "fp"})
     assert response.status_code == 409 and "does not offer" in response.json()["message"]
-    assert Cookie.objects.get(pk=cookie.pk).check_started_at is None
+    assert Registration.objects.get(pk=cookie.pk).check_started_at is None

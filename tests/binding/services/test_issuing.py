@@ -201,11 +201,11 @@ def test_a_rental_past_its_end_expires_and_is_not_renewed(rental):
 
 def test_entitlement_needs_a_bound_registration_of_the_same_user(user, asset):
     stranger = get_user_model().objects.create_user("ivan", password="x")
-    foreign = services.cookie_create(user=stranger)
+    foreign = services.registration_create(user=stranger)
     services.device_bind(cookie=foreign, device_id=DEVICE)
     with pytest.raises(services.BindingError):
         services.entitlement_create(user=user, asset=asset, kind=EntitlementKind.BUY, cookie=foreign)
-    unbound = services.cookie_create(user=user)
+    unbound = services.registration_create(user=user)
     with pytest.raises(services.BindingError):
         services.entitlement_create(user=user, asset=asset, kind=EntitlementKind.BUY, cookie=unbound)
 

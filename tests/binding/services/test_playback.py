@@ -24,12 +24,12 @@ from django.utils import timezone
 from binding import services
 from binding.models import (
     BindingMode,
-    Cookie,
     Device,
     Entitlement,
     EntitlementKind,
     EntitlementState,
     PlaySession,
+    Registration,
     TokenRequest,
     TokenRequestOutcome,
     TokenRequestPurpose,
@@ -65,7 +65,7 @@ def laptop():
 def widevine(cookie, laptop, settings):
     """The registration `cookie` as a Widevine browser with its device key; Widevine titles bound by Bindery."""
     settings.EXPRESSPLAY_BINDING = {"pr": "expressplay", "wv": "bindery", "fp": "bindery"}
-    Cookie.objects.filter(pk=cookie.pk).update(drm="wv", identity_key=key_of(laptop))
+    Registration.objects.filter(pk=cookie.pk).update(drm="wv", identity_key=key_of(laptop))
     Device.objects.filter(pk=cookie.device_id).update(drm="wv", identity_key=key_of(laptop))
     cookie.refresh_from_db()
     return cookie
@@ -261,7 +261,7 @@ def test_a_signed_out_browser_is_refused_in_words(rental, laptop):
 
 
 def test_another_registered_device_of_the_customer_is_refused(user, rental, laptop):
-    tablet = services.cookie_create(user=user, user_agent="Chrome/156 (X11; Linux x86_64)")
+    tablet = services.registration_create(user=user, user_agent="Chrome/156 (X11; Linux x86_64)")
     services.device_bind(cookie=tablet, device_id="b2" * 16)
     answer = start(browser_of(user, tablet.value), rental, laptop)
     assert answer.status_code == 403 and refusal(answer) == "other-device"
@@ -470,7 +470,7 @@ def test_a_session_id_is_no_use_in_another_registered_browser_of_the_same_device
 ):
     """A stolen session id: a second registration of the same customer cannot use it, even signed right."""
     session = started(browser, rental, laptop)
-    again = services.cookie_create(user=user, user_agent="Chrome/156 (X11; Linux x86_64)")
+    again = services.registration_create(user=user, user_agent="Chrome/156 (X11; Linux x86_64)")
     services.device_bind(cookie=again, device_id=DEVICE)
     with responses.RequestsMock():
         answer = licence(browser_of(user, again.value), session["licenseUrl"], laptop)

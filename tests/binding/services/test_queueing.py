@@ -15,13 +15,13 @@ from binding import selectors, services, tasks
 from binding.expressplay import ExpressPlayTransportError
 from binding.models import (
     BindingEvent,
-    Cookie,
-    CookieState,
     Entitlement,
     EntitlementKind,
     EntitlementState,
     EventKind,
     MediaAsset,
+    Registration,
+    RegistrationState,
     TokenRequest,
     TokenRequestOutcome,
 )
@@ -98,13 +98,13 @@ def test_renew_retry_reissue_and_move_all_queue_through_the_same_place(
 def test_licence_seen_queues_the_lookup_and_marks_it_queued(
     user, queued_tasks, django_capture_on_commit_callbacks
 ):
-    cookie = services.cookie_create(user=user)
+    cookie = services.registration_create(user=user)
     cookie.check_started_at = timezone.now()  # the page started the check (the token was handed out)
     cookie.save(update_fields=["check_started_at"])
     with django_capture_on_commit_callbacks(execute=True):
-        assert services.cookie_licence_seen(cookie=cookie)
+        assert services.registration_licence_seen(cookie=cookie)
     cookie.refresh_from_db()
-    assert cookie.state == CookieState.LICENCE_SEEN and cookie.queued_at is not None
+    assert cookie.state == RegistrationState.LICENCE_SEEN and cookie.queued_at is not None
     assert queued_tasks == [("binding.device_confirm", cookie.pk)]
 
 
@@ -143,10 +143,10 @@ def test_sweep_queues_stranded_lookups_and_expires_stale_registrations_and_ended
     user, asset, cookie, queued_tasks, settings, django_capture_on_commit_callbacks
 ):
     now = timezone.now()
-    waiting = services.cookie_create(user=user)
-    Cookie.objects.filter(pk=waiting.pk).update(state=CookieState.LICENCE_SEEN, queued_at=None)
-    stale = services.cookie_create(user=user)
-    Cookie.objects.filter(pk=stale.pk).update(expires_at=now - timedelta(seconds=1))
+    waiting = services.registration_create(user=user)
+    Registration.objects.filter(pk=waiting.pk).update(state=RegistrationState.LICENCE_SEEN, queued_at=None)
+    stale = services.registration_create(user=user)
+    Registration.objects.filter(pk=stale.pk).update(expires_at=now - timedelta(seconds=1))
     rental = services.entitlement_create(
         user=user, asset=asset, kind=EntitlementKind.RENT, cookie=cookie, rental_period=timedelta(hours=1)
     )
@@ -157,7 +157,7 @@ def test_sweep_queues_stranded_lookups_and_expires_stale_registrations_and_ended
         report = services.work_sweep(now=now)
     assert (report.lookups_requeued, report.registrations_expired, report.rentals_expired) == (1, 1, 1)
     assert ("binding.device_confirm", waiting.pk) in queued_tasks
-    assert Cookie.objects.get(pk=stale.pk).state == CookieState.EXPIRED
+    assert Registration.objects.get(pk=stale.pk).state == RegistrationState.EXPIRED
     assert Entitlement.objects.get(pk=rental.pk).state == EntitlementState.EXPIRED
 
 
@@ -267,7 +267,7 @@ def test_a_request_that_never_left_is_recorded_as_not_sent(user, asset, cookie, 
 @responses.activate
 def test_the_device_check_token_is_on_record_too(user, media_asset_for_check):
     stub_expressplay()
-    cookie = services.cookie_create(user=user)
+    cookie = services.registration_create(user=user)
     services.dummy_token_issue(cookie=cookie)
     attempt = TokenRequest.objects.get(cookie=cookie)
     assert (attempt.purpose, attempt.outcome, attempt.entitlement) == ("device_check", "issued", None)
@@ -345,7 +345,7 @@ def test_registration_mode_trusts_a_recent_registration_and_asks_again_once_it_i
     entitlement = services.entitlement_issue(entitlement_id=purchase_for(user, asset, cookie).pk, task_id="t")
     assert entitlement.state == EntitlementState.READY and entitlement.token_device_id == DEVICE
     assert [c.request.method for c in responses.calls] == ["POST"]  # the token only
-    Cookie.objects.filter(pk=cookie.pk).update(
+    Registration.objects.filter(pk=cookie.pk).update(
         updated_at=timezone.now() - timedelta(days=settings.BINDING_REGISTRATION_TRUST_DAYS + 1)
     )
     responses.calls.reset()

@@ -32,11 +32,11 @@ from ..expressplay import (
 )
 from ..models import (
     Actor,
-    Cookie,
-    CookieState,
     Device,
     EventKind,
     MediaAsset,
+    Registration,
+    RegistrationState,
     TokenRequest,
 )
 from ..user_agents import device_label
@@ -55,7 +55,7 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-CHECK_REPLAYED = "check_replayed"  # Cookie.failure_reason: the check can no longer prove one device
+CHECK_REPLAYED = "check_replayed"  # Registration.failure_reason: the check can no longer prove one device
 # ExpressPlay's getrecord?cookie= answers at most 32 records (research/expressplay-api.md, section 11): a full
 # page may hide older ones.
 RECORDS_PAGE = 32
@@ -68,9 +68,9 @@ def device_name_suggestion(*, user: User, user_agent: str) -> str:
     return _unique_label(user, device_label(user_agent))
 
 
-def cookie_create(
-    *, user: User, user_agent: str = "", device_name: str = "", replaces: Cookie | None = None
-) -> Cookie:
+def registration_create(
+    *, user: User, user_agent: str = "", device_name: str = "", replaces: Registration | None = None
+) -> Registration:
     """Start a registration attempt for `user`'s browser: a new, unique ExpressPlay correlation value.
 
     `device_name` is what the customer calls this browser; the device gets it once bound (made unique).
@@ -81,7 +81,7 @@ def cookie_create(
     now = timezone.now()
     if replaces is not None and replaces.user_id != user.pk:
         replaces = None  # only the customer's own registration can be replaced
-    cookie = Cookie.objects.create(
+    cookie = Registration.objects.create(
         replaces=replaces,
         value=secrets.token_urlsafe(18),  # 24 characters, under ExpressPlay's 32
         user=user,
@@ -93,9 +93,9 @@ def cookie_create(
     return cookie
 
 
-def cookie_check_start(
+def registration_check_start(
     *,
-    cookie: Cookie,
+    cookie: Registration,
     drm: str | None = None,
     proof: Proof | None = None,
     client: ExpressPlayClient | None = None,
@@ -114,7 +114,7 @@ def cookie_check_start(
     (decision 0013). Raises DrmNotOffered or IdentityInvalid (nothing spent) when either is wrong.
     """
     now = timezone.now()
-    if cookie_expire_if_stale(cookie=cookie, now=now) or not cookie.is_pending:
+    if registration_expire_if_stale(cookie=cookie, now=now) or not cookie.is_pending:
         raise CheckOver()
     offered = offered_drms()
     drm = drm or offered[0]
@@ -126,8 +126,8 @@ def cookie_check_start(
         logger.info("Registration %s: device key proof refused: %s", cookie.pk, exc)
         raise DeviceKeyInvalid() from exc
     # One conditional UPDATE: of two concurrent starts, one gets the token and the other is refused.
-    won = Cookie.objects.filter(
-        pk=cookie.pk, state=CookieState.CREATED, check_started_at__isnull=True, expires_at__gt=now
+    won = Registration.objects.filter(
+        pk=cookie.pk, state=RegistrationState.CREATED, check_started_at__isnull=True, expires_at__gt=now
     ).update(check_started_at=now, drm=drm, identity_key=identity_key, updated_at=now)
     if not won:
         # Someone asks for a token that was already handed out: a reload, or a copied reference or address
@@ -138,7 +138,7 @@ def cookie_check_start(
     return dummy_token_issue(cookie=cookie, client=client)
 
 
-def dummy_token_issue(*, cookie: Cookie, client: ExpressPlayClient | None = None) -> LicenseToken:
+def dummy_token_issue(*, cookie: Registration, client: ExpressPlayClient | None = None) -> LicenseToken:
     """Ask ExpressPlay for the device-check token carrying `cookie`; keep its licence URL on the cookie while
     the attempt is pending. Call it through `cookie_check_start`, which hands the token out once.
 
@@ -154,8 +154,8 @@ def dummy_token_issue(*, cookie: Cookie, client: ExpressPlayClient | None = None
 
     def keep(token: LicenseToken, attempt: TokenRequest) -> LicenseToken:
         # In the commit that marks the request issued: the licence URL on the pending attempt, the event.
-        Cookie.objects.filter(pk=cookie.pk, state=CookieState.CREATED).update(
-            state=CookieState.DUMMY_TOKEN_ISSUED,
+        Registration.objects.filter(pk=cookie.pk, state=RegistrationState.CREATED).update(
+            state=RegistrationState.DUMMY_TOKEN_ISSUED,
             check_license_url=token.license_url,
             updated_at=timezone.now(),
         )
@@ -178,7 +178,7 @@ CHECK_TOKEN_ATTEMPTS = 4  # the customer waits on the page: a few quick tries ri
 
 def _check_token_request(
     asset: MediaAsset,
-    cookie: Cookie,
+    cookie: Registration,
     client: ExpressPlayClient | None,
     keep: Callable[[LicenseToken, TokenRequest], LicenseToken],
 ) -> LicenseToken:
@@ -198,10 +198,10 @@ def _check_token_request(
 
 
 @transaction.atomic  # the change and its event (and the webhook deliveries it makes) commit together
-def _cookie_fail(cookie: Cookie, kind: EventKind, *, code: int | None = None, detail: str = "") -> None:
+def _cookie_fail(cookie: Registration, kind: EventKind, *, code: int | None = None, detail: str = "") -> None:
     # Only a pending attempt fails: a copy of the lookup that meets a refusal must not undo a binding.
-    updated = Cookie.objects.filter(pk=cookie.pk, state__in=Cookie.PENDING_STATES).update(
-        state=CookieState.FAILED,
+    updated = Registration.objects.filter(pk=cookie.pk, state__in=Registration.PENDING_STATES).update(
+        state=RegistrationState.FAILED,
         check_license_url="",
         expressplay_code=code,
         failure_reason=detail[:300],
@@ -216,18 +216,18 @@ LICENCE_SEEN_REQUEUE_AFTER = 30  # seconds: the lookup's own retries run well in
 
 
 @transaction.atomic
-def cookie_licence_seen(*, cookie: Cookie) -> bool:
+def registration_licence_seen(*, cookie: Registration) -> bool:
     """Record that the browser says the device check played and queue the record lookup; return True when
     queued (False when the attempt is already over).
 
     The browser's word only triggers the lookup: the device id itself comes from ExpressPlay's records.
     """
-    cookie = Cookie.objects.select_for_update().get(pk=cookie.pk)
-    if cookie_expire_if_stale(cookie=cookie) or not cookie.is_pending:
+    cookie = Registration.objects.select_for_update().get(pk=cookie.pk)
+    if registration_expire_if_stale(cookie=cookie) or not cookie.is_pending:
         return False
     if cookie.check_started_at is None:
         return False  # no token was handed out yet: nothing can have played, and the start must stay possible
-    first = cookie.state != CookieState.LICENCE_SEEN
+    first = cookie.state != RegistrationState.LICENCE_SEEN
     now = timezone.now()
     if (
         not first
@@ -235,24 +235,24 @@ def cookie_licence_seen(*, cookie: Cookie) -> bool:
         and now - cookie.queued_at < timedelta(seconds=LICENCE_SEEN_REQUEUE_AFTER)
     ):
         return True  # already being looked up: a repeated report (or a page reloaded) queues nothing more
-    cookie.state = CookieState.LICENCE_SEEN
+    cookie.state = RegistrationState.LICENCE_SEEN
     cookie.queued_at = now
     cookie.save(update_fields=["state", "queued_at", "updated_at"])
     if first:
         _event(
             EventKind.LICENCE_SEEN, user=cookie.user, cookie=cookie, actor=Actor.USER, actor_user=cookie.user
         )
-    queue_after_commit(DEVICE_CONFIRM, model=Cookie, pk=cookie.pk)
+    queue_after_commit(DEVICE_CONFIRM, model=Registration, pk=cookie.pk)
     return True
 
 
-def cookie_expire_if_stale(*, cookie: Cookie, now: datetime | None = None) -> bool:
+def registration_expire_if_stale(*, cookie: Registration, now: datetime | None = None) -> bool:
     """Expire a registration attempt that never got its licence in time; return True if it did now."""
     now = now or timezone.now()
     if not cookie.is_pending or cookie.expires_at > now:
         return False
-    updated = Cookie.objects.filter(pk=cookie.pk, state__in=Cookie.PENDING_STATES).update(
-        state=CookieState.EXPIRED, check_license_url="", updated_at=now
+    updated = Registration.objects.filter(pk=cookie.pk, state__in=Registration.PENDING_STATES).update(
+        state=RegistrationState.EXPIRED, check_license_url="", updated_at=now
     )
     cookie.refresh_from_db()
     if updated:
@@ -260,9 +260,11 @@ def cookie_expire_if_stale(*, cookie: Cookie, now: datetime | None = None) -> bo
     return bool(updated)
 
 
-def cookies_expire_stale(*, now: datetime | None = None) -> int:
+def registrations_expire_stale(*, now: datetime | None = None) -> int:
     """Expire every stale registration attempt; return how many."""
-    return sum(cookie_expire_if_stale(cookie=cookie, now=now) for cookie in Cookie.objects.stale(now))
+    return sum(
+        registration_expire_if_stale(cookie=cookie, now=now) for cookie in Registration.objects.stale(now)
+    )
 
 
 def device_confirm(*, cookie_id: int, client: ExpressPlayClient | None = None) -> Device | None:
@@ -272,10 +274,10 @@ def device_confirm(*, cookie_id: int, client: ExpressPlayClient | None = None) -
     ExpressPlayTransportError when ExpressPlay cannot be reached (both retryable by the task). Returns
     None when the attempt is over (expired, failed, or refused by the device limit).
     """
-    cookie = Cookie.objects.select_related("user").get(pk=cookie_id)
-    if cookie.state == CookieState.BOUND:
+    cookie = Registration.objects.select_related("user").get(pk=cookie_id)
+    if cookie.state == RegistrationState.BOUND:
         return cookie.device
-    if cookie_expire_if_stale(cookie=cookie) or not cookie.is_pending:
+    if registration_expire_if_stale(cookie=cookie) or not cookie.is_pending:
         return None
     client = client or client_from_settings()
     try:
@@ -302,11 +304,11 @@ def device_confirm(*, cookie_id: int, client: ExpressPlayClient | None = None) -
 
 
 @transaction.atomic
-def _check_replayed(cookie: Cookie, seen: list[str], *, why: str) -> None:
+def _check_replayed(cookie: Registration, seen: list[str], *, why: str) -> None:
     """Fail a pending registration attempt whose check can no longer prove one device, with a Security
     event naming every device id the records show."""
-    updated = Cookie.objects.filter(pk=cookie.pk, state__in=Cookie.PENDING_STATES).update(
-        state=CookieState.FAILED,
+    updated = Registration.objects.filter(pk=cookie.pk, state__in=Registration.PENDING_STATES).update(
+        state=RegistrationState.FAILED,
         check_license_url="",
         failure_reason=CHECK_REPLAYED,
         updated_at=timezone.now(),
@@ -324,20 +326,20 @@ def _check_replayed(cookie: Cookie, seen: list[str], *, why: str) -> None:
 
 def device_confirm_gave_up(*, cookie_id: int, reason: str) -> None:
     """Mark a registration attempt failed after the record lookup ran out of retries."""
-    cookie = Cookie.objects.get(pk=cookie_id)
+    cookie = Registration.objects.get(pk=cookie_id)
     if cookie.is_pending:
         _cookie_fail(cookie, EventKind.RECORD_LOOKUP_FAILED, detail=reason)
 
 
 @transaction.atomic
-def device_bind(*, cookie: Cookie, device_id: str) -> Device | None:
+def device_bind(*, cookie: Registration, device_id: str) -> Device | None:
     """Bind the cookie to the user's device with `device_id`, creating or re-activating it.
 
     Idempotent: a cookie already bound returns its device. Returns None (and fails the cookie) when the
     device is new and the user already has BINDING_DEVICE_LIMIT active devices.
     """
-    cookie = Cookie.objects.select_for_update().select_related("user").get(pk=cookie.pk)
-    if cookie.state == CookieState.BOUND:
+    cookie = Registration.objects.select_for_update().select_related("user").get(pk=cookie.pk)
+    if cookie.state == RegistrationState.BOUND:
         return cookie.device
     if not cookie.is_pending:
         return None  # failed or expired meanwhile (the sweep, another copy of the lookup)
@@ -346,8 +348,8 @@ def device_bind(*, cookie: Cookie, device_id: str) -> Device | None:
     if device is None or not device.is_active:
         active = list(Device.objects.active().filter(user=user).values_list("label", flat=True))
         if len(active) >= settings.BINDING_DEVICE_LIMIT:
-            cookie.state = CookieState.FAILED
-            cookie.failure_reason = Cookie.FAILURE_DEVICE_LIMIT
+            cookie.state = RegistrationState.FAILED
+            cookie.failure_reason = Registration.FAILURE_DEVICE_LIMIT
             cookie.check_license_url = ""
             cookie.save(update_fields=["state", "failure_reason", "check_license_url", "updated_at"])
             _event(EventKind.DEVICE_LIMIT_REACHED, user=user, cookie=cookie, detail=", ".join(active))
@@ -382,7 +384,7 @@ def device_bind(*, cookie: Cookie, device_id: str) -> Device | None:
             fields.append("label")
         device.save(update_fields=fields)
     cookie.device = device
-    cookie.state = CookieState.BOUND
+    cookie.state = RegistrationState.BOUND
     cookie.check_license_url = ""  # the check is spent: no endpoint can hand its token out again
     cookie.save(update_fields=["device", "state", "check_license_url", "updated_at"])
     event = _event(
@@ -404,4 +406,4 @@ def _unique_label(user: User, label: str) -> str:
 
 def device_confirm_retry_later(*, cookie_id: int, countdown: float) -> None:
     """Record that the record lookup runs again in `countdown` seconds, so the sweep leaves the wait alone."""
-    due_again(Cookie, cookie_id, countdown=countdown)
+    due_again(Registration, cookie_id, countdown=countdown)
