@@ -76,6 +76,8 @@ lint: install
 	@echo "== ruff format --check"
 	$(BIN)/ruff format --check .
 	@echo "== mypy"
+	@# django-stubs loads the settings, which read the var folder's generated files: made first on a fresh clone.
+	@$(BIN)/python -m bindery.local_files >/dev/null
 	$(BIN)/mypy
 	@echo "== pip-audit (PyPI's advisories; skipped, and said, where PyPI's JSON API is not reachable)"
 	$(BIN)/python scripts/audit.py

@@ -123,3 +123,9 @@ def sqlite_files_owner_only(sender, connection, **kwargs) -> None:
     if not name or name == ":memory:" or name.startswith("file:"):
         return
     make_owner_only(*(Path(name + suffix) for suffix in ("", "-wal", "-shm")))
+
+
+if (
+    __name__ == "__main__"
+):  # `python -m bindery.local_files`: for tools that load the settings (mypy's plugin)
+    print(prepare())
