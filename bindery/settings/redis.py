@@ -63,4 +63,9 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {
     "interval_step": 0.2,
     "interval_max": 0.5,
 }
+# Beat keeps its schedule in memory: every entry is an interval sweep over the database, which is the truth, so
+# a restarted beat loses nothing by starting its intervals afresh. The default persistent scheduler writes a
+# shelve file, which on Python 3.13 is SQLite (dbm.sqlite3); under load it failed with "locking protocol" and
+# stopped beat, and the sweep with it. The file name stays for whoever switches back to PersistentScheduler.
+CELERY_BEAT_SCHEDULER = "celery.beat:Scheduler"
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
