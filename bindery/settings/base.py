@@ -3,9 +3,14 @@ middleware, URLs, templates, sign-in and languages. Every other module of this p
 
 from pathlib import Path
 
+import django_stubs_ext
 from django.utils.translation import gettext_lazy as _
 
 from bindery import local_files
+
+# The admins subclass Django's generic classes with their model (`admin.ModelAdmin[Entitlement]`) for the type
+# checker; this makes those subscriptable at run time too, before any app is imported.
+django_stubs_ext.monkeypatch()
 
 BASE_DIR = local_files.BASE_DIR
 

@@ -3,30 +3,39 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
 from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
-from django.urls import path, reverse
+from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from .. import services
 from ..models import BindingEvent, Entitlement
 from .export import events_csv
-from .toolkit import HostileInputMixin
+from .toolkit import HostileInputMixin, PermissionActionsMixin
 
-User = get_user_model()
+if TYPE_CHECKING:  # the mixin is always mixed into a ModelAdmin: the checker sees what it builds on
+    from django.contrib.auth.models import User
+
+    _ModelAdmin = admin.ModelAdmin[Any]
+else:
+    _ModelAdmin = object
+    User = get_user_model()
 
 
-class CustomerOverviewMixin:
+class CustomerOverviewMixin(PermissionActionsMixin, _ModelAdmin):
     """The customer overview (`admin:binding_customer`) and its audit trail as CSV
     (`admin:binding_customer_export`), for the audit trail's admin: whoever may read the audit trail may read
     a customer's overview, and its CSV takes the audit trail's export permission."""
 
-    def get_urls(self):
+    def get_urls(self) -> list[URLPattern]:
         return [
             path(
                 "customer/<int:user_id>/",
@@ -41,7 +50,7 @@ class CustomerOverviewMixin:
             *super().get_urls(),
         ]
 
-    def customer_view(self, request, user_id):
+    def customer_view(self, request: HttpRequest, user_id: int) -> TemplateResponse:
         """Every cookie, device, entitlement and event of one customer on one page."""
         if not self.has_view_permission(request):
             raise PermissionDenied
@@ -65,7 +74,7 @@ class CustomerOverviewMixin:
         }
         return TemplateResponse(request, "admin/binding/customer.html", context)
 
-    def customer_export(self, request, user_id):
+    def customer_export(self, request: HttpRequest, user_id: int) -> HttpResponse:
         if not self.has_export_permission(request):
             raise PermissionDenied
         customer = get_object_or_404(User, pk=user_id)
@@ -74,13 +83,14 @@ class CustomerOverviewMixin:
         )
 
 
-class CustomerUserAdmin(HostileInputMixin, UserAdmin):
+class CustomerUserAdmin(HostileInputMixin, UserAdmin[User]):
     """Django's user admin, with a way into each customer's binding overview."""
 
-    list_display = (*UserAdmin.list_display, "overview")
+    # A class attribute of UserAdmin's, which the stubs declare per instance (hence "ambiguous").
+    list_display = (*UserAdmin.list_display, "overview")  # type: ignore[misc]
 
     @admin.display(description=_("Bindery"))
-    def overview(self, obj):
+    def overview(self, obj: User) -> str:
         return format_html(
             '<a href="{}">{}</a>', reverse("admin:binding_customer", args=[obj.pk]), _("overview")
         )

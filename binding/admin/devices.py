@@ -3,7 +3,12 @@ its customer's swap allowance."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import admin
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.template.response import TemplateResponse
 from django.utils.html import format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
@@ -16,12 +21,13 @@ from .toolkit import (
     RecordAdmin,
     admin_link,
     events_table,
+    operator,
     run_with_reason,
 )
 
 
 @admin.register(Device)
-class DeviceAdmin(ObjectActionsMixin, PermissionActionsMixin, RecordAdmin):
+class DeviceAdmin(ObjectActionsMixin, PermissionActionsMixin, RecordAdmin[Device]):
     change_form_template = "admin/binding/device/change_form.html"
     list_display = ("label", "customer", "drm", "device_id", "first_seen", "last_seen", "removed_at")
     list_filter = (("removed_at", admin.EmptyFieldListFilter), "drm", "first_seen", "last_seen")
@@ -48,11 +54,11 @@ class DeviceAdmin(ObjectActionsMixin, PermissionActionsMixin, RecordAdmin):
     actions = ["remove", "refresh", "reset_swaps"]
     object_actions = ("remove", "refresh", "reset_swaps")
 
-    def object_action_applies(self, obj, name: str) -> bool:
+    def object_action_applies(self, obj: Device, name: str) -> bool:
         return name != "remove" or obj.is_active
 
     @admin.display(description=_("device swaps"))
-    def swaps(self, obj):
+    def swaps(self, obj: Device) -> str:
         allowance = services.device_swap_allowance(obj.user)
         return _("%(used)d of %(limit)d used in the last %(days)d days") % {
             "used": allowance.used,
@@ -61,19 +67,19 @@ class DeviceAdmin(ObjectActionsMixin, PermissionActionsMixin, RecordAdmin):
         }
 
     @admin.display(description=_("entitlements bound here"))
-    def entitlements_list(self, obj):
+    def entitlements_list(self, obj: Device) -> str:
         items = obj.entitlements.select_related("asset")
         rows = ((admin_link(e, f"{e} · {e.get_state_display()}"),) for e in items)
         return format_html_join(mark_safe("<br>"), "{}", rows) or "-"
 
     @admin.display(description=_("events"))
-    def events(self, obj):
+    def events(self, obj: Device) -> str:
         return events_table(obj.events.select_related("actor_user"))
 
     @admin.action(description=_("Remove the device"), permissions=["remove"])
-    def remove(self, request, queryset):
-        def apply(device, data):
-            return services.device_remove(device=device, actor_user=request.user, reason=data["reason"])
+    def remove(self, request: HttpRequest, queryset: QuerySet[Device]) -> TemplateResponse | None:
+        def apply(device: Device, data: dict[str, Any]) -> Device:
+            return services.device_remove(device=device, actor_user=operator(request), reason=data["reason"])
 
         return run_with_reason(
             self,
@@ -89,9 +95,11 @@ class DeviceAdmin(ObjectActionsMixin, PermissionActionsMixin, RecordAdmin):
         )
 
     @admin.action(description=_("Refresh from ExpressPlay records"), permissions=["refresh"])
-    def refresh(self, request, queryset):
-        def apply(device, data):
-            summary = services.device_refresh(device=device, actor_user=request.user, reason=data["reason"])
+    def refresh(self, request: HttpRequest, queryset: QuerySet[Device]) -> TemplateResponse | None:
+        def apply(device: Device, data: dict[str, Any]) -> None:
+            summary = services.device_refresh(
+                device=device, actor_user=operator(request), reason=data["reason"]
+            )
             self.message_user(request, f"{device}: {summary}")
 
         return run_with_reason(
@@ -107,10 +115,10 @@ class DeviceAdmin(ObjectActionsMixin, PermissionActionsMixin, RecordAdmin):
         )
 
     @admin.action(description=_("Reset the customer's device swap allowance"), permissions=["reset_swaps"])
-    def reset_swaps(self, request, queryset):
-        def apply(device, data):
+    def reset_swaps(self, request: HttpRequest, queryset: QuerySet[Device]) -> TemplateResponse | None:
+        def apply(device: Device, data: dict[str, Any]) -> None:
             return services.device_swaps_reset(
-                user=device.user, actor_user=request.user, reason=data["reason"]
+                user=device.user, actor_user=operator(request), reason=data["reason"]
             )
 
         return run_with_reason(
@@ -127,7 +135,7 @@ class DeviceAdmin(ObjectActionsMixin, PermissionActionsMixin, RecordAdmin):
 
 
 @admin.register(Registration)
-class RegistrationAdmin(RecordAdmin):
+class RegistrationAdmin(RecordAdmin[Registration]):
     list_display = (
         "value",
         "customer",
@@ -158,9 +166,9 @@ class RegistrationAdmin(RecordAdmin):
     readonly_fields = fields
 
     @admin.display(description=_("device"))
-    def device_link(self, obj):
+    def device_link(self, obj: Registration) -> str:
         return admin_link(obj.device)
 
     @admin.display(description=_("events"))
-    def events(self, obj):
+    def events(self, obj: Registration) -> str:
         return events_table(obj.events.select_related("actor_user"))

@@ -6,17 +6,23 @@ reason, and writes a BindingEvent with the operator as actor.
 
 from __future__ import annotations
 
+from collections.abc import Collection, Iterable
+from typing import TYPE_CHECKING, Any, cast
+
 from django import forms
 from django.conf import settings
 from django.contrib import admin
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
 from django.template.loader import render_to_string
+from django.template.response import TemplateResponse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from .. import selectors, services
 from ..diagnostics import entitlement_diagnosis
 from ..expressplay import explain
-from ..models import Device, Entitlement, EntitlementState, TokenRequestOutcome
+from ..models import Device, Entitlement, EntitlementQuerySet, EntitlementState, TokenRequestOutcome
 from ..selectors import sweep_state
 from .toolkit import (
     ObjectActionsMixin,
@@ -25,23 +31,32 @@ from .toolkit import (
     RecordAdmin,
     admin_link,
     events_table,
+    operator,
     run_with_reason,
 )
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 
 class MoveForm(ReasonForm):
     device = forms.ModelChoiceField(queryset=Device.objects.none(), label=_("Move to device"))
 
-    def __init__(self, *args, users=(), **kwargs):
+    def __init__(self, *args: Any, users: Collection[int] = (), **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["device"].queryset = Device.objects.active().filter(user__in=users).select_related("user")
-        self.fields["device"].label_from_instance = lambda d: f"{d.label} · {d.device_id[:12]}… · {d.user}"
+        # The field declared above (the form's `fields` are typed as any Field).
+        device = cast("forms.ModelChoiceField[Device]", self.fields["device"])
+        device.queryset = Device.objects.active().filter(user__in=users).select_related("user")
+        # Django's own way to relabel a ModelChoiceField's choices (its docs); the stubs see a method there.
+        device.label_from_instance = lambda d: f"{d.label} · {d.device_id[:12]}… · {d.user}"  # type: ignore[method-assign,assignment]
 
 
-def retry_entitlements(modeladmin, request, queryset):
-    def apply(entitlement, data):
+def retry_entitlements(
+    modeladmin: admin.ModelAdmin[Entitlement], request: HttpRequest, queryset: QuerySet[Entitlement]
+) -> TemplateResponse | None:
+    def apply(entitlement: Entitlement, data: dict[str, Any]) -> bool:
         return services.entitlement_retry(
-            entitlement=entitlement, actor_user=request.user, reason=data["reason"]
+            entitlement=entitlement, actor_user=operator(request), reason=data["reason"]
         )
 
     return run_with_reason(
@@ -61,14 +76,19 @@ class WaitingTooLongFilter(admin.SimpleListFilter):
     title = _("waiting")
     parameter_name = "waiting"
 
-    def lookups(self, request, model_admin):
+    def lookups(
+        self, request: HttpRequest, model_admin: admin.ModelAdmin[Any]
+    ) -> Iterable[tuple[str, StrOrPromise]]:
         return [("long", _("Pending longer than expected"))]
 
-    def queryset(self, request, queryset):
-        return queryset.waiting_too_long() if self.value() == "long" else queryset
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        entitlements = cast(
+            EntitlementQuerySet, queryset
+        )  # the entitlement admin's list, Entitlement.objects'
+        return entitlements.waiting_too_long() if self.value() == "long" else queryset
 
 
-def token_requests_table(entitlement) -> str:
+def token_requests_table(entitlement: Entitlement) -> str:
     requests = list(entitlement.token_requests.all()[:50])
     return render_to_string(
         "admin/binding/_token_requests.html",
@@ -84,15 +104,20 @@ class NeedsSupportFilter(admin.SimpleListFilter):
     title = _("needs attention")
     parameter_name = "attention"
 
-    def lookups(self, request, model_admin):
+    def lookups(
+        self, request: HttpRequest, model_admin: admin.ModelAdmin[Any]
+    ) -> Iterable[tuple[str, StrOrPromise]]:
         return [("support", _("Refused: waits for support"))]
 
-    def queryset(self, request, queryset):
-        return queryset.needs_support() if self.value() == "support" else queryset
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        entitlements = cast(
+            EntitlementQuerySet, queryset
+        )  # the entitlement admin's list, Entitlement.objects'
+        return entitlements.needs_support() if self.value() == "support" else queryset
 
 
 @admin.register(Entitlement)
-class EntitlementAdmin(ObjectActionsMixin, PermissionActionsMixin, RecordAdmin):
+class EntitlementAdmin(ObjectActionsMixin, PermissionActionsMixin, RecordAdmin[Entitlement]):
     change_form_template = "admin/binding/entitlement/change_form.html"
     change_list_template = "admin/binding/entitlement/change_list.html"
     list_display = (
@@ -155,7 +180,7 @@ class EntitlementAdmin(ObjectActionsMixin, PermissionActionsMixin, RecordAdmin):
     actions = ["retry", "reissue", "revoke", "move"]
     object_actions = ("retry", "reissue", "revoke", "move")
 
-    def object_action_applies(self, obj, name: str) -> bool:
+    def object_action_applies(self, obj: Entitlement, name: str) -> bool:
         state = obj.effective_state
         return {
             "retry": state == EntitlementState.FAILED,
@@ -164,39 +189,46 @@ class EntitlementAdmin(ObjectActionsMixin, PermissionActionsMixin, RecordAdmin):
             "move": state not in (EntitlementState.REVOKED, EntitlementState.EXPIRED),
         }[name]
 
-    def get_readonly_fields(self, request, obj=None):
-        return [f for fieldset in self.fieldsets for f in fieldset[1]["fields"]]
+    def get_readonly_fields(self, request: HttpRequest, obj: Entitlement | None = None) -> list[str]:
+        # Every fieldset above lists its fields one by one (no row of several): each is a field's name.
+        return [cast(str, f) for fieldset in self.fieldsets for f in fieldset[1]["fields"]]
 
-    def get_queryset(self, request):
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Entitlement]:
         return super().get_queryset(request).select_related("user", "asset", "device", "cookie", "order")
 
     @admin.display(description=_("order"))
-    def order_link(self, obj):
+    def order_link(self, obj: Entitlement) -> str:
         return admin_link(getattr(obj, "order", None))
 
     @admin.display(description=_("cookie"))
-    def cookie_link(self, obj):
+    def cookie_link(self, obj: Entitlement) -> str:
         return admin_link(obj.cookie)
 
     @admin.display(description=_("device"), ordering="device__label")
-    def device_link(self, obj):
+    def device_link(self, obj: Entitlement) -> str:
         return admin_link(obj.device)
 
     @admin.display(description=_("ExpressPlay error"))
-    def error(self, obj):
+    def error(self, obj: Entitlement) -> str:
         if obj.error_code is None:
             return obj.error_detail[:80] or "-"
         return format_html("<strong>{}</strong> {}", obj.error_code, explain(obj.error_code).meaning)
 
     @admin.display(description=_("events"))
-    def events(self, obj):
+    def events(self, obj: Entitlement) -> str:
         return events_table(obj.events.select_related("actor_user"))
 
     @admin.display(description=_("token requests"))
-    def token_requests(self, obj):
+    def token_requests(self, obj: Entitlement) -> str:
         return token_requests_table(obj)
 
-    def change_view(self, request, object_id, form_url="", extra_context=None):
+    def change_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
         entitlement = self.get_object(request, object_id)
         # ExpressPlay's records are asked only when the operator asks (a link), with a short timeout.
         lookup = request.GET.get("records") == "1"
@@ -207,7 +239,9 @@ class EntitlementAdmin(ObjectActionsMixin, PermissionActionsMixin, RecordAdmin):
             request, object_id, form_url, extra_context={**(extra_context or {}), **extra}
         )
 
-    def changelist_view(self, request, extra_context=None):
+    def changelist_view(
+        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
         extra = {
             "waiting_too_long": Entitlement.objects.waiting_too_long().count(),
             "outage": selectors.expressplay_outage(),
@@ -217,14 +251,14 @@ class EntitlementAdmin(ObjectActionsMixin, PermissionActionsMixin, RecordAdmin):
         return super().changelist_view(request, extra_context={**(extra_context or {}), **extra})
 
     @admin.action(description=_("Retry issuing (failed only)"), permissions=["retry"])
-    def retry(self, request, queryset):
+    def retry(self, request: HttpRequest, queryset: QuerySet[Entitlement]) -> TemplateResponse | None:
         return retry_entitlements(self, request, queryset)
 
     @admin.action(description=_("Re-issue the token"), permissions=["reissue"])
-    def reissue(self, request, queryset):
-        def apply(entitlement, data):
+    def reissue(self, request: HttpRequest, queryset: QuerySet[Entitlement]) -> TemplateResponse | None:
+        def apply(entitlement: Entitlement, data: dict[str, Any]) -> object:
             return services.entitlement_reissue(
-                entitlement=entitlement, actor_user=request.user, reason=data["reason"]
+                entitlement=entitlement, actor_user=operator(request), reason=data["reason"]
             )
 
         return run_with_reason(
@@ -238,10 +272,10 @@ class EntitlementAdmin(ObjectActionsMixin, PermissionActionsMixin, RecordAdmin):
         )
 
     @admin.action(description=_("Revoke"), permissions=["revoke"])
-    def revoke(self, request, queryset):
-        def apply(entitlement, data):
+    def revoke(self, request: HttpRequest, queryset: QuerySet[Entitlement]) -> TemplateResponse | None:
+        def apply(entitlement: Entitlement, data: dict[str, Any]) -> object:
             return services.entitlement_revoke(
-                entitlement=entitlement, actor_user=request.user, reason=data["reason"]
+                entitlement=entitlement, actor_user=operator(request), reason=data["reason"]
             )
 
         return run_with_reason(
@@ -259,10 +293,13 @@ class EntitlementAdmin(ObjectActionsMixin, PermissionActionsMixin, RecordAdmin):
         )
 
     @admin.action(description=_("Move to another of the customer's devices"), permissions=["move"])
-    def move(self, request, queryset):
-        def apply(entitlement, data):
+    def move(self, request: HttpRequest, queryset: QuerySet[Entitlement]) -> TemplateResponse | None:
+        def apply(entitlement: Entitlement, data: dict[str, Any]) -> bool:
             return services.entitlement_move(
-                entitlement=entitlement, device=data["device"], actor_user=request.user, reason=data["reason"]
+                entitlement=entitlement,
+                device=data["device"],
+                actor_user=operator(request),
+                reason=data["reason"],
             )
 
         return run_with_reason(

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from django.contrib import admin
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -13,7 +15,7 @@ from .toolkit import PermissionActionsMixin, RecordAdmin
 
 
 @admin.register(BindingEvent)
-class BindingEventAdmin(CustomerOverviewMixin, PermissionActionsMixin, RecordAdmin):
+class BindingEventAdmin(CustomerOverviewMixin, PermissionActionsMixin, RecordAdmin[BindingEvent]):
     list_display = ("created_at", "kind", "customer", "actor", "actor_user", "expressplay_code", "detail")
     list_filter = ("kind", "actor", "created_at")
     search_fields = (
@@ -28,11 +30,11 @@ class BindingEventAdmin(CustomerOverviewMixin, PermissionActionsMixin, RecordAdm
     date_hierarchy = "created_at"
     actions = ["export"]
 
-    def has_change_permission(self, request, obj=None):
+    def has_change_permission(self, request: HttpRequest, obj: BindingEvent | None = None) -> bool:
         return False  # the audit trail is append-only
 
     @admin.action(description=_("Export as CSV"), permissions=["export"])
-    def export(self, request, queryset):
+    def export(self, request: HttpRequest, queryset: QuerySet[BindingEvent]) -> HttpResponse:
         return events_csv(
             BindingEvent.objects.filter(pk__in=queryset.values("pk")),
             f"bindery-audit-{timezone.now():%Y%m%d-%H%M}.csv",

@@ -2,16 +2,29 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
 
 from .. import services
 from ..models import DrmFallback, PlaySession
-from .toolkit import HostileInputMixin, RecordAdmin, admin_link, customer_link, run_with_reason
+from .toolkit import (
+    HostileInputMixin,
+    RecordAdmin,
+    admin_link,
+    customer_link,
+    operator,
+    run_with_reason,
+)
 
 
 @admin.register(DrmFallback)
-class DrmFallbackAdmin(HostileInputMixin, admin.ModelAdmin):
+class DrmFallbackAdmin(HostileInputMixin, admin.ModelAdmin[DrmFallback]):
     """The DRMs on which ExpressPlay refused device binding, and how their titles are bound instead. An operator
     removes a row (the action below, or Delete) to have ExpressPlay's binding tried again."""
 
@@ -20,25 +33,29 @@ class DrmFallbackAdmin(HostileInputMixin, admin.ModelAdmin):
     fields = list_display
     actions = ["try_expressplay_again"]
 
-    def has_add_permission(self, request):
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    def has_change_permission(self, request, obj=None):
+    def has_change_permission(self, request: HttpRequest, obj: DrmFallback | None = None) -> bool:
         return False
 
-    def get_actions(self, request):
+    def get_actions(self, request: HttpRequest) -> dict[str, tuple[Callable[..., str], str, str] | None]:
         actions = super().get_actions(request)
         actions.pop("delete_selected", None)  # the action below says what deleting means
         return actions
 
-    def delete_model(self, request, obj):
-        services.drm_fallback_clear(fallback=obj, actor_user=request.user, reason=str(_("deleted in admin")))
+    def delete_model(self, request: HttpRequest, obj: DrmFallback) -> None:
+        services.drm_fallback_clear(
+            fallback=obj, actor_user=operator(request), reason=str(_("deleted in admin"))
+        )
 
     @admin.action(description=_("Try ExpressPlay's device binding again"), permissions=["delete"])
-    def try_expressplay_again(self, request, queryset):
-        def apply(fallback, data):
+    def try_expressplay_again(
+        self, request: HttpRequest, queryset: QuerySet[DrmFallback]
+    ) -> TemplateResponse | None:
+        def apply(fallback: DrmFallback, data: dict[str, Any]) -> bool:
             cleared = services.drm_fallback_clear(
-                fallback=fallback, actor_user=request.user, reason=data["reason"]
+                fallback=fallback, actor_user=operator(request), reason=data["reason"]
             )
             if cleared:
                 self.message_user(
@@ -69,7 +86,7 @@ class DrmFallbackAdmin(HostileInputMixin, admin.ModelAdmin):
 
 
 @admin.register(PlaySession)
-class PlaySessionAdmin(RecordAdmin):
+class PlaySessionAdmin(RecordAdmin[PlaySession]):
     """Playback sessions of titles bound by Bindery: read-only (no licence URL shown)."""
 
     list_display = (
@@ -101,30 +118,30 @@ class PlaySessionAdmin(RecordAdmin):
     )
     readonly_fields = fields
 
-    def has_change_permission(self, request, obj=None):
+    def has_change_permission(self, request: HttpRequest, obj: PlaySession | None = None) -> bool:
         return False
 
     @admin.display(description=_("customer"))
-    def customer(self, obj):
+    def customer(self, obj: PlaySession) -> str:
         return customer_link(obj.entitlement.user)
 
     @admin.display(description=_("entitlement"))
-    def entitlement_link(self, obj):
+    def entitlement_link(self, obj: PlaySession) -> str:
         return admin_link(obj.entitlement)
 
     @admin.display(description=_("device"))
-    def device(self, obj):
+    def device(self, obj: PlaySession) -> str:
         return admin_link(obj.entitlement.device)
 
     @admin.display(description=_("registration"))
-    def cookie_link(self, obj):
+    def cookie_link(self, obj: PlaySession) -> str:
         return admin_link(obj.cookie)
 
     @admin.display(description=_("live"), boolean=True)
-    def live(self, obj):
+    def live(self, obj: PlaySession) -> bool:
         return obj.is_live
 
     @admin.display(description=_("token request"))
-    def token_request_outcome(self, obj):
+    def token_request_outcome(self, obj: PlaySession) -> str:
         request = obj.token_request
         return f"{request.get_outcome_display()} · {request.token_short or '-'}" if request else "-"

@@ -19,13 +19,18 @@ tests/binding/test_admin.py holds every registered admin to it; the admin site (
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any, TypeVar, cast
+
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpResponseRedirect
+from django.db import models
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http.response import HttpResponseBase
 from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
-from django.urls import path, reverse
+from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
@@ -33,7 +38,24 @@ from adminkit import HostileInputMixin
 
 from ..exceptions import BindingError
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+    from django.db.models.options import Options
+    from django_stubs_ext import StrOrPromise
+
+    from ..models import BindingEvent
+
+    # The mixins below are always mixed into a ModelAdmin: the checker sees what they build on.
+    _ModelAdmin = admin.ModelAdmin[Any]
+else:
+    _ModelAdmin = object
+
+_M = TypeVar("_M", bound=models.Model)
+# What an admin action is: Django calls it with the admin, the request and the selected rows.
+Action = Callable[[Any, HttpRequest, "models.QuerySet[Any]"], HttpResponseBase | None]
+
 __all__ = [
+    "Action",
     "HostileInputMixin",
     "ObjectActionsMixin",
     "PermissionActionsMixin",
@@ -42,12 +64,19 @@ __all__ = [
     "admin_link",
     "customer_link",
     "events_table",
+    "operator",
     "run_with_reason",
     "what_was_done",
 ]
 
 
-def admin_link(obj, text=None):
+def operator(request: HttpRequest) -> User:
+    """Return the operator who sent `request` to an admin page, as the services' `actor_user`."""
+    # Every admin page is behind admin_site.admin_view, which lets in only signed-in staff: never AnonymousUser.
+    return cast("User", request.user)
+
+
+def admin_link(obj: models.Model | None, text: str | None = None) -> str:
     """Return a link to `obj`'s admin page, or a dash."""
     if obj is None:
         return "-"
@@ -55,7 +84,7 @@ def admin_link(obj, text=None):
     return format_html('<a href="{}">{}</a>', url, text if text is not None else str(obj))
 
 
-def customer_link(user):
+def customer_link(user: User | None) -> str:
     """Return a link to the customer overview (all of one user's binding data on one page)."""
     if user is None:
         return "-"
@@ -63,7 +92,7 @@ def customer_link(user):
     return format_html('<a href="{}">{}</a>', reverse("admin:binding_customer", args=[user.pk]), label)
 
 
-def events_table(events) -> str:
+def events_table(events: models.QuerySet[BindingEvent]) -> str:
     """Return the newest 50 of `events` (BindingEvents) as the audit trail's table."""
     return render_to_string("admin/binding/_events.html", {"events": list(events[:50])})
 
@@ -77,7 +106,7 @@ class ReasonForm(forms.Form):
     )
 
 
-def what_was_done(opts, objects: list) -> str:
+def what_was_done(opts: Options[Any], objects: Sequence[models.Model]) -> str:
     """Name the objects an action acted on: "Rent A Life in Green (alice)", or "3 entitlements: …, …, …"."""
     if len(objects) == 1:
         return str(objects[0])
@@ -90,8 +119,17 @@ def what_was_done(opts, objects: list) -> str:
 
 
 def run_with_reason(
-    modeladmin, request, queryset, *, title, help_text, apply, done, form_class=ReasonForm, form_kwargs=None
-):
+    modeladmin: admin.ModelAdmin[_M],
+    request: HttpRequest,
+    queryset: models.QuerySet[_M],
+    *,
+    title: StrOrPromise,
+    help_text: StrOrPromise,
+    apply: Callable[[_M, dict[str, Any]], object],
+    done: StrOrPromise,
+    form_class: type[ReasonForm] = ReasonForm,
+    form_kwargs: dict[str, Any] | None = None,
+) -> TemplateResponse | None:
     """Ask for a reason on an intermediate page, then call apply(obj, cleaned_data) for each selected object.
 
     `done` says what was done, with "%(what)s" for the objects it was done to ("Retried issuing for
@@ -99,7 +137,8 @@ def run_with_reason(
     """
     form = form_class(request.POST if "apply" in request.POST else None, **(form_kwargs or {}))
     if "apply" in request.POST and form.is_valid():
-        acted, refused = [], []
+        acted: list[_M] = []
+        refused: list[str] = []
         for obj in queryset:
             try:
                 if apply(obj, form.cleaned_data) is not False:
@@ -135,7 +174,7 @@ def run_with_reason(
     )
 
 
-def _cancel_url(modeladmin, request) -> str:
+def _cancel_url(modeladmin: admin.ModelAdmin[Any], request: HttpRequest) -> str:
     """Where Cancel goes: the object's page for an action started there, else the list."""
     opts = modeladmin.model._meta
     match = request.resolver_match
@@ -144,17 +183,17 @@ def _cancel_url(modeladmin, request) -> str:
     return reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist")
 
 
-class ObjectActionsMixin:
+class ObjectActionsMixin(_ModelAdmin):
     """The list page's actions also as buttons on each object's own page: the same action, the same services,
     the same reason form (its URL is the object's), and back to the object's page when done."""
 
     object_actions: tuple[str, ...] = ()
 
-    def object_action_applies(self, obj, name: str) -> bool:
+    def object_action_applies(self, obj: Any, name: str) -> bool:
         """Whether the action `name` can do anything to `obj` (a button is shown only then)."""
         return True
 
-    def get_urls(self):
+    def get_urls(self) -> list[URLPattern]:
         opts = self.model._meta
         return [
             path(
@@ -165,10 +204,15 @@ class ObjectActionsMixin:
             *super().get_urls(),
         ]
 
-    def object_action_buttons(self, request, obj) -> list[dict]:
+    def _actions(self, request: HttpRequest) -> dict[str, tuple[Action, str, str]]:
+        # django-stubs type get_actions' values as optional and their functions as returning str; Django's are
+        # always (the action, its name, its description).
+        return cast("dict[str, tuple[Action, str, str]]", self.get_actions(request))
+
+    def object_action_buttons(self, request: HttpRequest, obj: models.Model | None) -> list[dict[str, str]]:
         if obj is None:
             return []
-        opts, allowed = self.model._meta, self.get_actions(request)
+        opts, allowed = self.model._meta, self._actions(request)
         return [
             {
                 "name": name,
@@ -181,12 +225,12 @@ class ObjectActionsMixin:
             if name in allowed and self.object_action_applies(obj, name)
         ]
 
-    def object_action_view(self, request, object_id, action):
+    def object_action_view(self, request: HttpRequest, object_id: str, action: str) -> HttpResponseBase:
         """POST: run list action `action` on this one object (its reason form first); then back to its page."""
         obj = self.get_object(request, object_id)
         if obj is None:
             raise Http404
-        allowed = self.get_actions(request)
+        allowed = self._actions(request)
         if action not in self.object_actions or action not in allowed:
             raise PermissionDenied
         opts = self.model._meta
@@ -197,7 +241,13 @@ class ObjectActionsMixin:
         response = function(self, request, self.get_queryset(request).filter(pk=obj.pk))
         return response if response is not None else HttpResponseRedirect(back)
 
-    def change_view(self, request, object_id, form_url="", extra_context=None):
+    def change_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
         obj = self.get_object(request, object_id)
         extra = {"object_actions": self.object_action_buttons(request, obj)}
         return super().change_view(
@@ -208,40 +258,40 @@ class ObjectActionsMixin:
 class PermissionActionsMixin:
     """`has_<name>_permission` for the custom permissions the actions require."""
 
-    def has_retry_permission(self, request):
+    def has_retry_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("binding.retry_entitlement")
 
-    def has_reissue_permission(self, request):
+    def has_reissue_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("binding.reissue_entitlement")
 
-    def has_revoke_permission(self, request):
+    def has_revoke_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("binding.revoke_entitlement")
 
-    def has_move_permission(self, request):
+    def has_move_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("binding.move_entitlement")
 
-    def has_remove_permission(self, request):
+    def has_remove_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("binding.remove_device")
 
-    def has_refresh_permission(self, request):
+    def has_refresh_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("binding.refresh_device")
 
-    def has_reset_swaps_permission(self, request):
+    def has_reset_swaps_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("binding.reset_device_swaps")
 
-    def has_export_permission(self, request):
+    def has_export_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("binding.export_bindingevent")
 
 
-class RecordAdmin(HostileInputMixin, admin.ModelAdmin):
+class RecordAdmin(HostileInputMixin, admin.ModelAdmin[_M]):
     """Rows that only Bindery's services create: no add or delete in admin, and a link to the customer."""
 
-    def has_add_permission(self, request):
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    def has_delete_permission(self, request, obj=None):
+    def has_delete_permission(self, request: HttpRequest, obj: _M | None = None) -> bool:
         return False
 
     @admin.display(description=_("customer"), ordering="user__email")
-    def customer(self, obj):
+    def customer(self, obj: Any) -> str:  # Any: the record models share no base, only that `user` field
         return customer_link(obj.user)
