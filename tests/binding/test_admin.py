@@ -85,11 +85,11 @@ def world(customer):
     Entitlement.objects.filter(pk=entitlement.pk).update(
         state="ready", device=device_a, token_device_id=DEVICE_A, tokens_issued=1, token_short="AQAAAx…abcdef",
         license_url="http://x/pr?ExpressPlayToken=SECRETFULLTOKEN", token_expires_at=timezone.now() + timedelta(hours=5),
-    )  # fmt: skip
+    )  # fmt: skip  # a row as the worker leaves it, read as one record
     order = Order.objects.create(
         user=customer, title=title, offer=offer, kind="buy", price=offer.price, currency="EUR",
         payment_reference="DEMO-1", entitlement=entitlement, number="BND-TEST0001",
-    )  # fmt: skip
+    )  # fmt: skip  # an order as checkout writes it, read as one record
     entitlement.refresh_from_db()
     return {
         "cookie": cookie,
@@ -120,7 +120,7 @@ LISTS = [
     ("binding", "mediaasset"), ("storefront", "order"), ("storefront", "title"), ("storefront", "offer"),
     ("api", "client"), ("api", "customer"), ("api", "clienttitle"), ("api", "clientregistration"),
     ("api", "webhookendpoint"), ("api", "webhookdelivery"),
-]  # fmt: skip
+]  # fmt: skip  # every admin list, four to a row, read as a table
 
 
 @pytest.mark.parametrize(("app", "model"), LISTS)
@@ -140,7 +140,7 @@ def test_every_list_opens_for_operations_and_support(client, world, app, model):
         ("storefront_order", "BND-TEST0001"), ("storefront_order", "gina@example.com"), ("storefront_order", "The Film"),
         ("storefront_order", DEVICE_A),
     ],
-)  # fmt: skip
+)  # fmt: skip  # (list, search term) pairs, read as a table
 def test_search_finds_the_customers_rows(operations, world, model, query):
     response = operations.get(reverse(f"admin:{model}_changelist"), {"q": query})
     assert response.context["cl"].result_count >= 1, (model, query)
@@ -160,7 +160,7 @@ def test_search_by_cookie_value(operations, world):
         ("storefront_order", {"entitlement__state__exact": "ready"}), ("storefront_order", {"kind__exact": "buy"}),
         ("binding_device", {"removed_at__isnull": "True"}),
     ],
-)  # fmt: skip
+)  # fmt: skip  # (list, filter) pairs, read as a table
 def test_filters(operations, world, model, params):
     response = operations.get(reverse(f"admin:{model}_changelist"), params)
     assert response.status_code == 200 and response.context["cl"].result_count >= 1

@@ -32,7 +32,7 @@ def worker(redis_url, live_server):
         [sys.executable, "-m", "celery", "-A", "bindery", "worker", "--pool", "solo", "-Q", queue,
          "--loglevel", "WARNING", "--without-gossip", "--without-mingle"],
         cwd=BASE_DIR, env=env, stdin=subprocess.DEVNULL,
-    )  # fmt: skip
+    )  # fmt: skip  # the command line as typed, then how it runs
     yield queue
     stop(process, grace=20)
 

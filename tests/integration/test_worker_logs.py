@@ -73,7 +73,7 @@ class _Answer(socketserver.BaseRequestHandler):
         self.request.sendall(
             b"HTTP/1.1 " + status + b"\r\nContent-Type: text/html\r\nConnection: close\r\n"
             + f"Content-Length: {len(page)}\r\n\r\n".encode() + page
-        )  # fmt: skip
+        )  # fmt: skip  # the HTTP answer in wire order
 
     def _read(self) -> tuple[bytes, bytes]:
         data = b""
@@ -125,7 +125,7 @@ def start(redis_url, tmp_path):
             process = subprocess.Popen(
                 [CELERY, "-A", "bindery", *argv],
                 cwd=BASE_DIR, env=environment, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
-            )  # fmt: skip
+            )  # fmt: skip  # the command, then how it runs
         started.append(process)
         return process, log
 

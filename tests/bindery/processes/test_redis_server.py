@@ -87,7 +87,7 @@ def redis_url_in(var_dir, **env) -> str:
     return subprocess.run(
         [sys.executable, "-c", f"{PREPARED}; from django.conf import settings; print(settings.REDIS_URL)"],
         env=environment, cwd=settings.BASE_DIR, check=True, capture_output=True, text=True,
-    ).stdout.strip()  # fmt: skip
+    ).stdout.strip()  # fmt: skip  # the command, then how it runs
 
 
 def test_each_install_makes_its_password_once_and_keeps_it(tmp_path):

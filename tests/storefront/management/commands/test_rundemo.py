@@ -87,7 +87,7 @@ def test_rundemo_serves_pages_and_stops_every_process_it_started(tmp_path, stop_
         [*manage, "rundemo", "--port", str(web_port), "--web-workers", "1", "--worker-concurrency", "1"],
         cwd=settings.BASE_DIR, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
         start_new_session=True,
-    )  # fmt: skip
+    )  # fmt: skip  # the command line as typed, then how it runs
     try:
         deadline = time.monotonic() + 60
         while True:
